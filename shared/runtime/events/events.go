@@ -1,0 +1,139 @@
+// Package events records Kubernetes Events for toolkit objects, with metadata annotations the
+// notification-controller reads, and optionally forwards each event in Flux's JSON event
+// format to an HTTP endpoint (--events-addr).
+package events
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// Severity values of the Flux event format.
+const (
+	// SeverityInfo marks an event about normal operation.
+	SeverityInfo = "info"
+	// SeverityError marks an event about a failure.
+	SeverityError = "error"
+)
+
+// Event is an event in Flux's JSON event format, as POSTed to --events-addr.
+type Event struct {
+	// InvolvedObject is the object the event is about.
+	InvolvedObject corev1.ObjectReference `json:"involvedObject"`
+	// Severity is info or error.
+	Severity string `json:"severity"`
+	// Timestamp is when the event happened.
+	Timestamp time.Time `json:"timestamp"`
+	// Message is the human-readable text.
+	Message string `json:"message"`
+	// Reason is the machine-readable reason, the condition reason.
+	Reason string `json:"reason"`
+	// Metadata holds extra information such as the revision.
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// ReportingController is the name of the controller that emitted the event.
+	ReportingController string `json:"reportingController"`
+	// ReportingInstance is the controller instance (pod) that emitted the event.
+	ReportingInstance string `json:"reportingInstance,omitempty"`
+}
+
+// Recorder records events for one controller.
+type Recorder struct {
+	recorder   record.EventRecorder
+	scheme     *runtime.Scheme
+	controller string
+	instance   string
+	eventsAddr string
+	http       *http.Client
+}
+
+// NewRecorder returns a Recorder that writes Kubernetes Events as controllerName and, when
+// eventsAddr is not empty, also POSTs each event there.
+func NewRecorder(cfg *rest.Config, scheme *runtime.Scheme, controllerName, eventsAddr string) (*Recorder, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create events client: %w", err)
+	}
+	b := record.NewBroadcaster()
+	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
+	host, _ := os.Hostname()
+	return &Recorder{
+		recorder:   b.NewRecorder(scheme, corev1.EventSource{Component: controllerName}),
+		scheme:     scheme,
+		controller: controllerName,
+		instance:   host,
+		eventsAddr: eventsAddr,
+		http:       &http.Client{Timeout: 15 * time.Second},
+	}, nil
+}
+
+// Event records an event. eventType is corev1.EventTypeNormal or corev1.EventTypeWarning;
+// metadata keys are written as annotations prefixed with the object's API group.
+func (r *Recorder) Event(ctx context.Context, obj client.Object, eventType, reason, message string, metadata map[string]string) {
+	gvk, err := apiutil.GVKForObject(obj, r.scheme)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "unable to record event", "reason", reason)
+		return
+	}
+	annotations := make(map[string]string, len(metadata))
+	for k, v := range metadata {
+		annotations[gvk.Group+"/"+k] = v
+	}
+	r.recorder.AnnotatedEventf(obj, annotations, eventType, reason, "%s", message)
+	if r.eventsAddr == "" {
+		return
+	}
+	ev := Event{
+		InvolvedObject: corev1.ObjectReference{
+			Kind: gvk.Kind, APIVersion: gvk.GroupVersion().String(), Namespace: obj.GetNamespace(),
+			Name: obj.GetName(), UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(),
+		},
+		Severity:            severity(eventType),
+		Timestamp:           time.Now().UTC(),
+		Message:             message,
+		Reason:              reason,
+		Metadata:            metadata,
+		ReportingController: r.controller,
+		ReportingInstance:   r.instance,
+	}
+	go r.post(ctrl.LoggerFrom(ctx), ev)
+}
+
+func severity(eventType string) string {
+	if eventType == corev1.EventTypeWarning {
+		return SeverityError
+	}
+	return SeverityInfo
+}
+
+func (r *Recorder) post(log logr.Logger, ev Event) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		log.Error(err, "unable to encode event")
+		return
+	}
+	resp, err := r.http.Post(r.eventsAddr, "application/json", bytes.NewReader(body))
+	if err != nil {
+		log.Error(err, "unable to forward event", "address", r.eventsAddr)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		log.Error(fmt.Errorf("unexpected status %s", resp.Status), "unable to forward event", "address", r.eventsAddr)
+	}
+}

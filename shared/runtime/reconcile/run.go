@@ -1,0 +1,200 @@
+// Package reconcile is the one reconciler every toolkit controller runs: get the object, one
+// status patcher, finalizer and deletion, suspend, ordered steps, Ready/Reconciling/Stalled
+// computed once with kstatus rules, observedGeneration and lastHandledReconcileAt, ONE status
+// patch, metrics and events.
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/metrics"
+	"github.com/ferry-gitops/ferry/shared/runtime/patch"
+)
+
+// EventRecorder records events; *events.Recorder implements it.
+type EventRecorder interface {
+	Event(ctx context.Context, obj client.Object, eventType, reason, message string, metadata map[string]string)
+}
+
+// Runtime holds what every reconcile of a controller shares.
+type Runtime struct {
+	// Client reads and writes the cluster.
+	Client client.Client
+	// Events records events.
+	Events EventRecorder
+	// Metrics records the gotk_* metrics.
+	Metrics *metrics.Recorder
+	// DependencyRequeue, when above zero, also re-checks waiting objects on this interval;
+	// otherwise they are woken only by watches (and their own interval).
+	DependencyRequeue time.Duration
+}
+
+// retryOnConflict is how soon an object is looked at again after a write conflict.
+const retryOnConflict = time.Second
+
+// Run reconciles the object named by req as kind describes.
+func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Request) (ctrl.Result, error) {
+	start := time.Now()
+	obj := kind.New()
+	if err := rt.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			rt.Metrics.Forget(metricsRef(kind, req.Namespace, req.Name))
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to get %s: %w", kind.Name, err)
+	}
+	ref := metricsRef(kind, obj.GetNamespace(), obj.GetName())
+	s := &Scope[T]{Obj: obj, Client: rt.Client, Log: ctrl.LoggerFrom(ctx)}
+
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return finalize(ctx, rt, kind, s, ref)
+	}
+	rt.Metrics.RecordSuspend(ref, obj.IsSuspended())
+	if obj.IsSuspended() {
+		s.Log.V(1).Info("reconciliation is suspended")
+		return ctrl.Result{}, nil
+	}
+	if kind.Finalizer != "" && !controllerutil.ContainsFinalizer(obj, kind.Finalizer) {
+		before := obj.DeepCopyObject().(client.Object)
+		controllerutil.AddFinalizer(obj, kind.Finalizer)
+		if err := rt.Client.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return ctrl.Result{RequeueAfter: retryOnConflict}, nil
+			}
+			return ctrl.Result{}, fmt.Errorf("failed to add finalizer: %w", err)
+		}
+	}
+
+	patcher := patch.NewStatusPatcher(rt.Client, obj)
+	previous := snapshotReady(obj)
+	res := runSteps(ctx, kind.Steps, s)
+	summarize(obj, res)
+	if v, ok := fluxmeta.GetRequestedAt(obj); ok {
+		obj.GetObjectStatus().LastHandledReconcileAt = v
+	}
+	if _, err := patcher.Patch(ctx, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	report(ctx, rt, s, previous, res)
+	rt.Metrics.RecordCondition(ref, fluxmeta.ReadyCondition, readyCondition(obj))
+	rt.Metrics.RecordDuration(ref, start)
+	return schedule(rt, kind, obj, res)
+}
+
+// runSteps runs the steps in order until one does not finish. It returns that step's result,
+// or, when all finish, a Done result carrying the last success reason and message.
+func runSteps[T Object](ctx context.Context, steps []Step[T], s *Scope[T]) Result {
+	final := Result{}
+	for _, step := range steps {
+		res := step.Run(ctx, s)
+		if !res.IsDone() {
+			s.Log.V(1).Info("step did not finish", "step", step.Name, "reason", res.Reason, "error", res.Err)
+			return res
+		}
+		if res.Reason != "" || res.Message != "" {
+			final.Reason, final.Message = res.Reason, res.Message
+		}
+		final.RequeueAfter = minPositive(final.RequeueAfter, res.RequeueAfter)
+	}
+	if final.Reason == "" {
+		final.Reason = fluxmeta.SucceededReason
+	}
+	if final.Message == "" {
+		final.Message = "reconciliation succeeded"
+	}
+	return final
+}
+
+// schedule turns the outcome into the controller-runtime result.
+func schedule[T Object](rt *Runtime, kind *Kind[T], obj T, res Result) (ctrl.Result, error) {
+	interval := kind.Interval(obj)
+	switch {
+	case res.IsStalled():
+		return ctrl.Result{}, nil
+	case res.IsWaiting():
+		if rt.DependencyRequeue > 0 {
+			interval = rt.DependencyRequeue
+		}
+		return ctrl.Result{RequeueAfter: interval}, nil
+	case res.IsTransient():
+		if kind.RetryInterval != nil {
+			return ctrl.Result{RequeueAfter: kind.RetryInterval(obj)}, nil
+		}
+		return ctrl.Result{}, res.Err
+	}
+	return ctrl.Result{RequeueAfter: minPositive(interval, res.RequeueAfter)}, nil
+}
+
+// report records the queued events and, when Ready changed, an event for the new state.
+func report[T Object](ctx context.Context, rt *Runtime, s *Scope[T], previous *readyState, res Result) {
+	for _, e := range s.events {
+		rt.Events.Event(ctx, s.Obj, e.eventType, e.reason, e.message, s.metadata)
+	}
+	current := readyCondition(s.Obj)
+	if current == nil || (previous != nil && previous.equal(current)) {
+		return
+	}
+	eventType := corev1.EventTypeNormal
+	if !res.IsDone() {
+		eventType = corev1.EventTypeWarning
+	}
+	if res.IsDone() && len(s.events) > 0 {
+		return // the steps already told what changed
+	}
+	rt.Events.Event(ctx, s.Obj, eventType, current.Reason, current.Message, s.metadata)
+}
+
+// finalize runs the kind's clean-up on a deleted object and then removes the finalizer.
+func finalize[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], s *Scope[T], ref metrics.ObjectRef) (ctrl.Result, error) {
+	obj := s.Obj
+	if kind.Finalizer == "" || !controllerutil.ContainsFinalizer(obj, kind.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if kind.Finalize != nil && !obj.IsSuspended() {
+		patcher := patch.NewStatusPatcher(rt.Client, obj)
+		if res := kind.Finalize(ctx, s); !res.IsDone() {
+			summarize(obj, Transient(fluxmeta.DeletionFailedReason, res.Err))
+			if _, err := patcher.Patch(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, err
+			}
+			rt.Events.Event(ctx, obj, corev1.EventTypeWarning, fluxmeta.DeletionFailedReason, res.message(), s.metadata)
+			return ctrl.Result{}, res.Err
+		}
+	}
+	before := obj.DeepCopyObject().(client.Object)
+	controllerutil.RemoveFinalizer(obj, kind.Finalizer)
+	if err := rt.Client.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: retryOnConflict}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to remove finalizer: %w", err)
+	}
+	rt.Metrics.Forget(ref)
+	return ctrl.Result{}, nil
+}
+
+func metricsRef[T Object](kind *Kind[T], namespace, name string) metrics.ObjectRef {
+	return metrics.ObjectRef{Kind: kind.Name, Namespace: namespace, Name: name}
+}
+
+func minPositive(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
