@@ -1,0 +1,77 @@
+package manager
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+)
+
+// Program describes one controller binary: what its main wires together.
+type Program struct {
+	// Name is the controller's name, e.g. "source-controller".
+	Name string
+	// DefaultConcurrent is the default of --concurrent.
+	DefaultConcurrent int
+	// AddToScheme registers the API groups the controller reads and writes.
+	AddToScheme []func(*runtime.Scheme) error
+	// Kinds are the controller's own kinds (sharding applies to them).
+	Kinds []client.Object
+	// Flags registers the controller's own flags.
+	Flags func(fs *pflag.FlagSet)
+	// IgnoredFlags are flags Flux's controller of the same name takes and Ferry ignores.
+	IgnoredFlags map[string]FlagKind
+	// Register sets up the controller's reconcilers with the manager.
+	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, o *Options) error
+}
+
+// Main parses the command line, builds the manager, registers the reconcilers and runs until
+// SIGTERM or SIGINT. It exits the process with status 1 on failure.
+func Main(p Program) {
+	var o Options
+	fs := pflag.NewFlagSet(p.Name, pflag.ExitOnError)
+	o.BindFlags(fs, p.DefaultConcurrent)
+	o.AcceptIgnoredFlags(fs, p.IgnoredFlags)
+	if p.Flags != nil {
+		p.Flags(fs)
+	}
+	_ = fs.Parse(os.Args[1:])
+	if err := run(&o, p); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", p.Name, err)
+		os.Exit(1)
+	}
+}
+
+func run(o *Options, p Program) error {
+	log, err := o.Logger()
+	if err != nil {
+		return err
+	}
+	o.LogIgnored(log)
+	scheme := runtime.NewScheme()
+	for _, add := range append([]func(*runtime.Scheme) error{clientgoscheme.AddToScheme}, p.AddToScheme...) {
+		if err := add(scheme); err != nil {
+			return fmt.Errorf("failed to build scheme: %w", err)
+		}
+	}
+	mgr, rt, err := New(o, Setup{Name: p.Name, Scheme: scheme, Kinds: p.Kinds})
+	if err != nil {
+		return err
+	}
+	if p.Register != nil {
+		if err := p.Register(mgr, rt, o); err != nil {
+			return fmt.Errorf("failed to set up reconcilers: %w", err)
+		}
+	}
+	log.Info("starting manager", "controller", p.Name)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		return fmt.Errorf("manager stopped: %w", err)
+	}
+	return nil
+}
