@@ -16,10 +16,10 @@ var controllers = []string{
 	"image-reflector-controller", "image-automation-controller", "notification-controller",
 }
 
-// imports lists "<package> <import>" pairs of every package (tests included) in a module.
+// imports maps every package of a module, test variants included, to its imports.
 func imports(t *testing.T, module string) map[string][]string {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-test", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{range .TestImports}} {{.}}{{end}}`, "./...")
+	cmd := exec.Command("go", "list", "-test", "-f", "{{.ImportPath}}\t{{range .Imports}} {{.}}{{end}}", "./...")
 	cmd.Dir = filepath.Join("..", module)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -31,9 +31,9 @@ func imports(t *testing.T, module string) map[string][]string {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) > 0 {
-			res[f[0]] = append(res[f[0]], f[1:]...)
+		pkg, imps, ok := strings.Cut(sc.Text(), "\t")
+		if ok {
+			res[pkg] = append(res[pkg], strings.Fields(imps)...)
 		}
 	}
 	return res
