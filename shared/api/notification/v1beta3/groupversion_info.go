@@ -1,0 +1,31 @@
+package v1beta3
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// GroupName is the API group of the notification kinds.
+const GroupName = "notification.toolkit.fluxcd.io"
+
+var (
+	// GroupVersion is the group and version of the kinds in this package.
+	GroupVersion = schema.GroupVersion{Group: GroupName, Version: "v1beta3"}
+
+	// SchemeBuilder collects the functions that register this package's kinds in a scheme.
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
+
+	// AddToScheme registers this package's kinds in a scheme.
+	AddToScheme = SchemeBuilder.AddToScheme
+)
+
+// addKnownTypes registers every kind of the package, with its list type.
+func addKnownTypes(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion,
+		&Alert{}, &AlertList{},
+		&Provider{}, &ProviderList{},
+	)
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}
