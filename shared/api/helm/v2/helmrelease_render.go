@@ -1,5 +1,7 @@
 package v2
 
+import "github.com/ferry-gitops/ferry/shared/api/meta"
+
 // DefaultValuesKey is the data key read from a values reference when valuesKey is empty.
 const DefaultValuesKey = "values.yaml"
 
@@ -75,87 +77,16 @@ type PostRenderer struct {
 type Kustomize struct {
 	// Patches are strategic merge or JSON 6902 patches with optional target selectors.
 	// +optional
-	Patches []Patch `json:"patches,omitempty"`
+	Patches []meta.Patch `json:"patches,omitempty"`
 
 	// Images override image names, tags or digests.
 	// +optional
-	Images []Image `json:"images,omitempty"`
+	Images []meta.Image `json:"images,omitempty"`
 }
 
-// Patch is an inline strategic merge or JSON 6902 patch and the objects it applies to.
-type Patch struct {
-	// Patch is the patch document: a strategic merge patch, or a JSON 6902 list of
-	// operations.
-	// +required
-	Patch string `json:"patch"`
 
-	// Target selects the objects to patch; without it the patch names its object itself.
-	// +optional
-	Target *Selector `json:"target,omitempty"`
-}
 
-// Selector selects Kubernetes objects. Every field set must match; the group, version, kind,
-// name and namespace fields accept regular expressions.
-type Selector struct {
-	// Group is the API group of the objects.
-	// +optional
-	Group string `json:"group,omitempty"`
 
-	// Version is the API version of the objects.
-	// +optional
-	Version string `json:"version,omitempty"`
-
-	// Kind is the kind of the objects.
-	// +optional
-	Kind string `json:"kind,omitempty"`
-
-	// Name is the name of the objects.
-	// +optional
-	Name string `json:"name,omitempty"`
-
-	// Namespace is the namespace of the objects.
-	// +optional
-	Namespace string `json:"namespace,omitempty"`
-
-	// AnnotationSelector is a label selector expression matched against the annotations.
-	// +optional
-	AnnotationSelector string `json:"annotationSelector,omitempty"`
-
-	// LabelSelector is a label selector expression matched against the labels.
-	// +optional
-	LabelSelector string `json:"labelSelector,omitempty"`
-}
-
-// Image overrides the name, tag or digest of an image in the rendered objects.
-type Image struct {
-	// Name is the image name, without tag, to match.
-	// +required
-	Name string `json:"name"`
-
-	// NewName replaces the image name.
-	// +optional
-	NewName string `json:"newName,omitempty"`
-
-	// NewTag replaces the image tag.
-	// +optional
-	NewTag string `json:"newTag,omitempty"`
-
-	// Digest replaces the tag with a digest; when set, newTag is ignored.
-	// +optional
-	Digest string `json:"digest,omitempty"`
-}
-
-// CommonMetadata holds labels and annotations set on every object of a release; they win
-// over the ones rendered by the chart.
-type CommonMetadata struct {
-	// Annotations are set on every object.
-	// +optional
-	Annotations map[string]string `json:"annotations,omitempty"`
-
-	// Labels are set on every object.
-	// +optional
-	Labels map[string]string `json:"labels,omitempty"`
-}
 
 // WaitStrategy selects how the controller waits for the objects of a release to be ready.
 type WaitStrategy struct {
@@ -165,30 +96,6 @@ type WaitStrategy struct {
 	Name string `json:"name"`
 }
 
-// CustomHealthCheck holds CEL expressions that assess the health of custom resources of one
-// API version (and optionally kind). The expressions are tried in the order inProgress,
-// failed, current, and the first to be true decides.
-type CustomHealthCheck struct {
-	// APIVersion of the custom resources.
-	// +required
-	APIVersion string `json:"apiVersion"`
-
-	// Kind of the custom resources.
-	// +optional
-	Kind string `json:"kind,omitempty"`
-
-	// Current is true when the resource is healthy.
-	// +required
-	Current string `json:"current"`
-
-	// InProgress is true while the resource is still being reconciled.
-	// +optional
-	InProgress string `json:"inProgress,omitempty"`
-
-	// Failed is true when the resource failed.
-	// +optional
-	Failed string `json:"failed,omitempty"`
-}
 
 // DriftDetectionMode says whether and how drift from the release manifest is handled.
 type DriftDetectionMode string
@@ -211,7 +118,7 @@ type DriftDetection struct {
 
 	// Ignore lists changes left out of the comparison.
 	// +optional
-	Ignore []IgnoreRule `json:"ignore,omitempty"`
+	Ignore []meta.IgnoreRule `json:"ignore,omitempty"`
 }
 
 // GetMode returns the mode, disabled when none is set.
@@ -225,14 +132,3 @@ func (in DriftDetection) GetMode() DriftDetectionMode {
 // MustDetectChanges reports whether drift is looked for, in warn or enabled mode.
 func (in DriftDetection) MustDetectChanges() bool { return in.GetMode() != DriftDetectionDisabled }
 
-// IgnoreRule leaves some JSON paths of some objects out of drift detection.
-type IgnoreRule struct {
-	// Paths are JSON Pointers (RFC 6901) to leave out.
-	// +required
-	Paths []string `json:"paths"`
-
-	// Target selects the objects the rule applies to; without it, every object of the
-	// release.
-	// +optional
-	Target *Selector `json:"target,omitempty"`
-}

@@ -107,7 +107,7 @@ type HelmReleaseStatus struct {
 
 	// Inventory lists the objects of the current release.
 	// +optional
-	Inventory *ResourceInventory `json:"inventory,omitempty"`
+	Inventory *meta.ResourceInventory `json:"inventory,omitempty"`
 }
 
 // ClearHistory empties the history.
@@ -128,21 +128,4 @@ func (in *HelmReleaseStatus) GetHelmChart() (namespace, name string) {
 	return ns, n
 }
 
-// ResourceInventory lists the objects a release applied.
-type ResourceInventory struct {
-	// Entries are the objects.
-	// +required
-	Entries []ResourceRef `json:"entries"`
-}
 
-// ResourceRef identifies one object of an inventory.
-type ResourceRef struct {
-	// ID is '<namespace>_<name>_<group>_<kind>', with empty namespace and group for
-	// cluster-scoped and core objects.
-	// +required
-	ID string `json:"id"`
-
-	// Version is the API version of the object.
-	// +required
-	Version string `json:"v"`
-}

@@ -157,7 +157,7 @@ type HelmReleaseSpec struct {
 
 	// CommonMetadata holds labels and annotations set on every object of the release.
 	// +optional
-	CommonMetadata *CommonMetadata `json:"commonMetadata,omitempty"`
+	CommonMetadata *meta.CommonMetadata `json:"commonMetadata,omitempty"`
 
 	// WaitStrategy selects how the controller waits for the release's objects to be ready.
 	// +optional
@@ -166,7 +166,7 @@ type HelmReleaseSpec struct {
 	// HealthCheckExprs are CEL expressions that assess the health of custom resources while
 	// waiting.
 	// +optional
-	HealthCheckExprs []CustomHealthCheck `json:"healthCheckExprs,omitempty"`
+	HealthCheckExprs []meta.CustomHealthCheck `json:"healthCheckExprs,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -2,23 +2,7 @@ package v1
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-// ResourceInventory lists the objects a Kustomization applied.
-type ResourceInventory struct {
-	// Entries holds one reference per applied object.
-	// +required
-	Entries []ResourceRef `json:"entries"`
-}
 
-// ResourceRef identifies one applied object.
-type ResourceRef struct {
-	// ID is the object's identity in the form <namespace>_<name>_<group>_<kind>.
-	// +required
-	ID string `json:"id"`
-
-	// Version is the API version the object was applied with.
-	// +required
-	Version string `json:"v"`
-}
 
 // HistoryMaxSize is the number of snapshots kept in status.history.
 const HistoryMaxSize = 5

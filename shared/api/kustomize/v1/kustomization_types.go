@@ -97,7 +97,7 @@ type KustomizationSpec struct {
 	// HealthCheckExprs gives CEL expressions that decide the health of custom resources of
 	// the listed kinds.
 	// +optional
-	HealthCheckExprs []CustomHealthCheck `json:"healthCheckExprs,omitempty"`
+	HealthCheckExprs []meta.CustomHealthCheck `json:"healthCheckExprs,omitempty"`
 
 	// ServiceAccountName is the ServiceAccount the controller impersonates to apply, prune
 	// and read the objects.
@@ -139,15 +139,15 @@ type KustomizationSpec struct {
 	// CommonMetadata holds labels and annotations set on every object of the build,
 	// replacing existing values of the same keys.
 	// +optional
-	CommonMetadata *CommonMetadata `json:"commonMetadata,omitempty"`
+	CommonMetadata *meta.CommonMetadata `json:"commonMetadata,omitempty"`
 
 	// Patches are strategic-merge or JSON 6902 patches applied to the objects they target.
 	// +optional
-	Patches []Patch `json:"patches,omitempty"`
+	Patches []meta.Patch `json:"patches,omitempty"`
 
 	// Images replaces image names, tags or digests in the build.
 	// +optional
-	Images []Image `json:"images,omitempty"`
+	Images []meta.Image `json:"images,omitempty"`
 
 	// Components lists paths of Kustomize components to add to the build, relative to
 	// spec.path.
@@ -166,7 +166,7 @@ type KustomizationSpec struct {
 	// Ignore lists fields of applied objects that the controller leaves alone when it
 	// detects and corrects drift.
 	// +optional
-	Ignore []IgnoreRule `json:"ignore,omitempty"`
+	Ignore []meta.IgnoreRule `json:"ignore,omitempty"`
 }
 
 // KustomizationStatus is the state of a Kustomization as last observed by the controller.
@@ -189,7 +189,7 @@ type KustomizationStatus struct {
 
 	// Inventory lists the objects applied by the last successful reconciliation.
 	// +optional
-	Inventory *ResourceInventory `json:"inventory,omitempty"`
+	Inventory *meta.ResourceInventory `json:"inventory,omitempty"`
 
 	// History records the most recent distinct reconciliations, newest first.
 	// +optional
