@@ -10,7 +10,7 @@ BIN := $(CURDIR)/bin
 GO_TEST_FLAGS ?= -count=1
 TESTBIN := shared/testing/testenv/testbin/build.sh
 
-.PHONY: all build generate testbin test e2e run bench lint fmt
+.PHONY: all build generate api-surface testbin test e2e run bench lint fmt
 
 all: build
 
@@ -24,6 +24,10 @@ build:
 ## generate: deepcopy functions and CRDs (deploy/crds) from the API types
 generate:
 	cd shared && go run ./tools/crdgen -crds ../deploy/crds
+
+## api-surface: how much of Flux's API surface the CRDs cover
+api-surface:
+	@cd shared && go run ./tools/crdgen -coverage -crds ../deploy/crds
 
 ## testbin: build (once, then cached) etcd, kube-apiserver & co. for the tests
 testbin:
