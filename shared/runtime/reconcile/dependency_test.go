@@ -1,0 +1,111 @@
+package reconcile_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/controller"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
+	"github.com/ferry-gitops/ferry/shared/runtime/events"
+	"github.com/ferry-gitops/ferry/shared/runtime/metrics"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// startWidgetController runs a manager with the widget controller and the dependency watch.
+// Objects requeue after an hour and --requeue-dependency is off, so a dependent can only be
+// woken early by its dependency's watch.
+func startWidgetController(t *testing.T) {
+	t.Helper()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:  env.Scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := dependency.SetupIndex(ctx, mgr, &Widget{}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := events.NewRecorder(env.Config, env.Scheme, "test-controller", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := metrics.Register(prometheus.NewRegistry())
+	rt := &reconcile.Runtime{Client: mgr.GetClient(), Events: rec, Metrics: m}
+	kind := widgetKind(&counter{steps: map[string]int{}, final: map[string]int{}})
+	err = ctrl.NewControllerManagedBy(mgr).
+		For(&Widget{}, builder.WithPredicates(controller.Default())).
+		Watches(&Widget{}, dependency.EnqueueDependents(mgr.GetClient(), func() client.ObjectList { return &WidgetList{} }),
+			builder.WithPredicates(dependency.ReadinessChanged())).
+		Named("widget").
+		Complete(ctrlreconcile.Func(func(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+			return reconcile.Run(ctx, rt, kind, req)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func TestDependentWokenWhenDependencyBecomesReady(t *testing.T) {
+	g := NewWithT(t)
+	startWidgetController(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	dep := createWidget(t, ns, "database", WidgetSpec{Outcome: "wait"})
+	app := createWidget(t, ns, "app", WidgetSpec{DependsOn: []fluxmeta.DependencyReference{{Name: "database"}}})
+
+	get := func(w *Widget) *Widget {
+		got := &Widget{}
+		g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), got)).To(Succeed())
+		return got
+	}
+	g.Eventually(func() string {
+		c := conditions.Get(get(app), fluxmeta.ReadyCondition)
+		if c == nil {
+			return ""
+		}
+		return c.Reason
+	}, testenv.Timeout, testenv.Interval).Should(Equal(fluxmeta.DependencyNotReadyReason))
+	waiting := get(app)
+	checkStatus(t, waiting)
+	g.Expect(conditions.Get(waiting, fluxmeta.ReadyCondition).Message).To(Equal("dependency '" + ns + "/database' is not ready"))
+
+	// The dependency becomes Ready; the dependent must follow long before its 1h requeue.
+	d := get(dep)
+	d.Spec.Outcome = ""
+	g.Expect(env.Client.Update(context.Background(), d)).To(Succeed())
+	var depReady, appReady time.Time
+	g.Eventually(func() bool {
+		now := time.Now()
+		if depReady.IsZero() && conditions.IsReady(get(dep)) {
+			depReady = now
+		}
+		if conditions.IsReady(get(app)) {
+			appReady = now
+			return true
+		}
+		return false
+	}, testenv.Timeout, 10*time.Millisecond).Should(BeTrue())
+	checkStatus(t, get(app))
+	t.Logf("dependent became Ready %v after its dependency was seen Ready (polled every 10ms)", appReady.Sub(depReady))
+}

@@ -1,0 +1,270 @@
+package reconcile_test
+
+import (
+	"context"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/events"
+	"github.com/ferry-gitops/ferry/shared/runtime/metrics"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = addWidgets(scheme)
+	os.Exit(testenv.Run(m, testenv.Options{
+		Scheme:            scheme,
+		CRDDirectoryPaths: []string{"testdata"},
+		Setup:             func(e *testenv.Env) error { env = e; return nil },
+	}))
+}
+
+// harness runs reconcile.Run directly, counting status writes.
+type harness struct {
+	t            *testing.T
+	rt           *reconcile.Runtime
+	kind         *reconcile.Kind[*Widget]
+	cnt          *counter
+	statusWrites atomic.Int32
+	registry     *prometheus.Registry
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, cnt: &counter{steps: map[string]int{}, final: map[string]int{}}, registry: prometheus.NewRegistry()}
+	c, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := interceptor.NewClient(c, interceptor.Funcs{
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, o ...client.SubResourcePatchOption) error {
+			h.statusWrites.Add(1)
+			return c.SubResource(sub).Patch(ctx, obj, p, o...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, o ...client.SubResourceUpdateOption) error {
+			h.statusWrites.Add(1)
+			return c.SubResource(sub).Update(ctx, obj, o...)
+		},
+	})
+	rec, err := events.NewRecorder(env.Config, env.Scheme, "test-controller", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := metrics.Register(h.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.rt = &reconcile.Runtime{Client: counted, Events: rec, Metrics: m}
+	h.kind = widgetKind(h.cnt)
+	return h
+}
+
+// reconcile runs one reconcile and returns its result and the number of status writes it made.
+func (h *harness) reconcile(w *Widget) (ctrl.Result, error, int) {
+	h.t.Helper()
+	before := h.statusWrites.Load()
+	res, err := reconcile.Run(context.Background(), h.rt, h.kind, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(w)})
+	return res, err, int(h.statusWrites.Load() - before)
+}
+
+func (h *harness) get(w *Widget) *Widget {
+	h.t.Helper()
+	got := &Widget{}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), got); err != nil {
+		h.t.Fatal(err)
+	}
+	return got
+}
+
+func createWidget(t *testing.T, ns, name string, spec WidgetSpec) *Widget {
+	t.Helper()
+	w := &Widget{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
+	if err := env.Client.Create(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// checkStatus asserts the kstatus invariants and the generation bookkeeping.
+func checkStatus(t *testing.T, w *Widget) {
+	t.Helper()
+	if err := conditions.CheckInvariants(w); err != nil {
+		t.Fatalf("kstatus invariants: %v (conditions %+v)", err, w.Status.Conditions)
+	}
+	if w.Status.ObservedGeneration != w.Generation {
+		t.Fatalf("observedGeneration %d, generation %d", w.Status.ObservedGeneration, w.Generation)
+	}
+}
+
+func TestRunSuccessWritesStatusOnce(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	w := createWidget(t, ns, "ok", WidgetSpec{})
+	g.Expect(h.get(w).Status.ObservedGeneration).To(Equal(int64(-1)), "status default")
+
+	res, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes).To(Equal(1), "one status write per reconcile")
+	g.Expect(res.RequeueAfter).To(Equal(time.Hour))
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(got.Finalizers).To(ContainElement(testFinalizer))
+	ready := conditions.Get(got, fluxmeta.ReadyCondition)
+	g.Expect(ready.Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(ready.Reason).To(Equal("Built"))
+	g.Expect(ready.Message).To(Equal("widget built"))
+
+	_, _, writes = h.reconcile(w)
+	g.Expect(writes).To(Equal(0), "an unchanged status is not written again")
+
+	g.Expect(testutil.CollectAndCount(h.registry, "gotk_reconcile_duration_seconds")).To(Equal(1))
+	g.Expect(metricValue(t, h, "gotk_reconcile_condition", map[string]string{
+		"kind": "Widget", "name": "ok", "namespace": ns, "type": "Ready", "status": "True"})).To(Equal(1.0))
+	g.Eventually(func() []corev1.Event { return eventsFor(t, ns, "ok") }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement(SatisfyAll(
+			HaveField("Reason", "Built"),
+			HaveField("ObjectMeta.Annotations", HaveKeyWithValue("test.ferry.dev/revision", "gen-1")),
+		)))
+}
+
+func TestRunStalledIsNotRetried(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "stalled", WidgetSpec{Outcome: "stall"})
+	res, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred(), "a stalled object is not retried with back-off")
+	g.Expect(res).To(Equal(ctrl.Result{}), "a stalled object is not requeued")
+	g.Expect(writes).To(Equal(1))
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal("InvalidOutcome"))
+	g.Expect(conditions.Get(got, fluxmeta.ReconcilingCondition)).To(BeNil())
+}
+
+func TestRunTransientRetries(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "flaky", WidgetSpec{Outcome: "fail"})
+	_, err, writes := h.reconcile(w)
+	g.Expect(err).To(MatchError(ContainSubstring("outcome failed for now")), "returned for back-off")
+	g.Expect(writes).To(Equal(1))
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(conditions.Get(got, fluxmeta.ReconcilingCondition).Reason).To(Equal(fluxmeta.ProgressingWithRetryReason))
+
+	// Fixed: Ready again, Reconciling gone.
+	got.Spec.Outcome = ""
+	g.Expect(env.Client.Update(context.Background(), got)).To(Succeed())
+	_, err, _ = h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	got = h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.IsReady(got)).To(BeTrue())
+	g.Expect(got.Status.ObservedGeneration).To(Equal(int64(2)))
+}
+
+func TestRunAnswersReconcileRequest(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "requested", WidgetSpec{})
+	_, _, _ = h.reconcile(w)
+	got := h.get(w)
+	got.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: "2026-11-21T10:00:00Z"}
+	g.Expect(env.Client.Update(context.Background(), got)).To(Succeed())
+	_, _, writes := h.reconcile(w)
+	g.Expect(writes).To(Equal(1))
+	got = h.get(w)
+	checkStatus(t, got)
+	g.Expect(got.Status.LastHandledReconcileAt).To(Equal("2026-11-21T10:00:00Z"))
+	g.Expect(h.cnt.get(h.cnt.steps, "requested")).To(Equal(2))
+}
+
+func TestRunSuspended(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	w := createWidget(t, ns, "paused", WidgetSpec{Suspend: true})
+	res, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res).To(Equal(ctrl.Result{}))
+	g.Expect(writes).To(Equal(0))
+	g.Expect(h.cnt.get(h.cnt.steps, "paused")).To(Equal(0), "steps of a suspended object do not run")
+	g.Expect(h.get(w).Status.Conditions).To(BeEmpty())
+	g.Expect(metricValue(t, h, "gotk_suspend_status", map[string]string{
+		"kind": "Widget", "name": "paused", "namespace": ns})).To(Equal(1.0))
+}
+
+func TestRunDeletionFinalizes(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "gone", WidgetSpec{})
+	_, _, _ = h.reconcile(w)
+	g.Expect(env.Client.Delete(context.Background(), h.get(w))).To(Succeed())
+	_, err, _ := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(h.cnt.get(h.cnt.final, "gone")).To(Equal(1))
+	g.Eventually(func() bool {
+		return client.IgnoreNotFound(env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), &Widget{})) == nil &&
+			env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), &Widget{}) != nil
+	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), "object removed once the finalizer is gone")
+}
+
+// metricValue returns the value of the gauge series name{labels}, or -1 when absent.
+func metricValue(t *testing.T, h *harness, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := h.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue next
+				}
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
+}
+
+func eventsFor(t *testing.T, ns, name string) []corev1.Event {
+	var list corev1.EventList
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
