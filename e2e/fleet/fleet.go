@@ -1,0 +1,162 @@
+// Package fleet builds Ferry's controller binaries and runs them as processes against a
+// cluster, the way they run in production: one process per controller, each with its own
+// metrics and health endpoints.
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Controllers are the fleet's binaries, in start order.
+var Controllers = []string{
+	"source-controller", "kustomize-controller", "helm-controller",
+	"image-reflector-controller", "image-automation-controller", "notification-controller",
+}
+
+// Process is one running controller.
+type Process struct {
+	// Name is the controller's name.
+	Name string
+	// MetricsAddr and HealthAddr are the 127.0.0.1 addresses it serves.
+	MetricsAddr, HealthAddr string
+	cmd                     *exec.Cmd
+	exited                  chan struct{}
+	err                     error
+}
+
+// Fleet is the set of running controllers.
+type Fleet struct {
+	// Processes are the running controllers, by start order.
+	Processes []*Process
+}
+
+// Build compiles every controller into binDir and returns binDir.
+func Build(ctx context.Context, repoRoot, binDir string, progress io.Writer) error {
+	for _, c := range Controllers {
+		fmt.Fprintf(progress, "building %s\n", c)
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(binDir, c), ".")
+		cmd.Dir = filepath.Join(repoRoot, c)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("failed to build %s: %w\n%s", c, err, out)
+		}
+	}
+	return nil
+}
+
+// Start runs every controller from binDir against the cluster of kubeconfig, with its output
+// in logDir/<name>.log and extraArgs appended, and waits until each one is ready.
+func Start(ctx context.Context, binDir, kubeconfig, logDir string, extraArgs ...string) (*Fleet, error) {
+	f := &Fleet{}
+	for _, name := range Controllers {
+		p, err := start(binDir, name, kubeconfig, logDir, extraArgs)
+		if err != nil {
+			return nil, errors.Join(err, f.Stop())
+		}
+		f.Processes = append(f.Processes, p)
+	}
+	for _, p := range f.Processes {
+		if err := p.waitReady(ctx); err != nil {
+			return nil, errors.Join(err, f.Stop())
+		}
+	}
+	return f, nil
+}
+
+func start(binDir, name, kubeconfig, logDir string, extraArgs []string) (*Process, error) {
+	metrics, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	health, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(logDir, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("failed to create log of %s: %w", name, err)
+	}
+	args := append([]string{"--metrics-addr=" + metrics, "--health-addr=" + health, "--log-encoding=console"}, extraArgs...)
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "RUNTIME_NAMESPACE=flux-system")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		_ = log.Close()
+		return nil, fmt.Errorf("failed to start %s: %w", name, err)
+	}
+	p := &Process{Name: name, MetricsAddr: metrics, HealthAddr: health, cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		_ = log.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// waitReady polls /readyz until it answers 200, the process exits or ctx ends.
+func (p *Process) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get("http://" + p.HealthAddr + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("%s exited before it was ready: %v", p.Name, p.err)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w", p.Name, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Stop sends SIGTERM to every controller (by PID), waits for it to exit, and kills the ones
+// still running after 30 s. It returns the errors of processes that did not exit cleanly.
+func (f *Fleet) Stop() error {
+	var errs []error
+	for _, p := range f.Processes {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, p := range f.Processes {
+		select {
+		case <-p.exited:
+		case <-time.After(30 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+			errs = append(errs, fmt.Errorf("%s did not stop within 30s of SIGTERM", p.Name))
+			continue
+		}
+		if p.err != nil {
+			errs = append(errs, fmt.Errorf("%s exited with %w", p.Name, p.err))
+		}
+	}
+	f.Processes = nil
+	return errors.Join(errs...)
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("failed to find a free port: %w", err)
+	}
+	defer l.Close()
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+}
