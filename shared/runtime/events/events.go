@@ -83,7 +83,8 @@ func NewRecorder(cfg *rest.Config, scheme *runtime.Scheme, controllerName, event
 }
 
 // Event records an event. eventType is corev1.EventTypeNormal or corev1.EventTypeWarning;
-// metadata keys are written as annotations prefixed with the object's API group.
+// metadata keys are written as annotations prefixed with the object's API group
+// ("kustomize.toolkit.fluxcd.io/revision").
 func (r *Recorder) Event(ctx context.Context, obj client.Object, eventType, reason, message string, metadata map[string]string) {
 	gvk, err := apiutil.GVKForObject(obj, r.scheme)
 	if err != nil {
@@ -92,7 +93,10 @@ func (r *Recorder) Event(ctx context.Context, obj client.Object, eventType, reas
 	}
 	annotations := make(map[string]string, len(metadata))
 	for k, v := range metadata {
-		annotations[gvk.Group+"/"+k] = v
+		if gvk.Group != "" {
+			k = gvk.Group + "/" + k
+		}
+		annotations[k] = v
 	}
 	r.recorder.AnnotatedEventf(obj, annotations, eventType, reason, "%s", message)
 	if r.eventsAddr == "" {

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 
 // harness runs reconcile.Run directly, counting status writes.
 type harness struct {
-	t            *testing.T
+	t            testing.TB
 	rt           *reconcile.Runtime
 	kind         *reconcile.Kind[*Widget]
 	cnt          *counter
@@ -49,7 +49,7 @@ type harness struct {
 	registry     *prometheus.Registry
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, cnt: &counter{steps: map[string]int{}, final: map[string]int{}}, registry: prometheus.NewRegistry()}
 	c, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
 	if err != nil {
@@ -95,7 +95,7 @@ func (h *harness) get(w *Widget) *Widget {
 	return got
 }
 
-func createWidget(t *testing.T, ns, name string, spec WidgetSpec) *Widget {
+func createWidget(t testing.TB, ns, name string, spec WidgetSpec) *Widget {
 	t.Helper()
 	w := &Widget{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
 	if err := env.Client.Create(context.Background(), w); err != nil {
