@@ -84,10 +84,6 @@ type Kustomize struct {
 	Images []meta.Image `json:"images,omitempty"`
 }
 
-
-
-
-
 // WaitStrategy selects how the controller waits for the objects of a release to be ready.
 type WaitStrategy struct {
 	// Name of the strategy: 'poller' uses kstatus, 'legacy' uses Helm 3's readiness checks.
@@ -95,7 +91,6 @@ type WaitStrategy struct {
 	// +required
 	Name string `json:"name"`
 }
-
 
 // DriftDetectionMode says whether and how drift from the release manifest is handled.
 type DriftDetectionMode string
@@ -131,4 +126,3 @@ func (in DriftDetection) GetMode() DriftDetectionMode {
 
 // MustDetectChanges reports whether drift is looked for, in warn or enabled mode.
 func (in DriftDetection) MustDetectChanges() bool { return in.GetMode() != DriftDetectionDisabled }
-

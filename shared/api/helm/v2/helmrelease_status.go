@@ -127,5 +127,3 @@ func (in *HelmReleaseStatus) GetHelmChart() (namespace, name string) {
 	}
 	return ns, n
 }
-
-

@@ -11,4 +11,3 @@ const (
 	// TransformerAnnotations records the transformers that changed each object.
 	TransformerAnnotations BuildMetadataOption = "transformerAnnotations"
 )
-

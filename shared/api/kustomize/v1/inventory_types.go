@@ -2,8 +2,6 @@ package v1
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-
-
 // HistoryMaxSize is the number of snapshots kept in status.history.
 const HistoryMaxSize = 5
 
