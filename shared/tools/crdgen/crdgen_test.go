@@ -17,9 +17,6 @@ const (
 // TestCRDsUpToDate regenerates the CRDs from the Go types and fails when deploy/crds differs:
 // run `make generate` and commit the result.
 func TestCRDsUpToDate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs controller-gen")
-	}
 	tmp := t.TempDir()
 	if err := Generate("../..", tmp); err != nil {
 		t.Fatal(err)
