@@ -48,7 +48,7 @@ e2e: testbin build
 ## run: a local control plane with the CRDs installed and the fleet running
 run: testbin build
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
-	cd e2e && go run ./cmd/run -bin $(BIN) -crds $(CURDIR)/deploy/crds
+	cd e2e && go build -o $(BIN)/ferry-run ./cmd/run && exec $(BIN)/ferry-run -bin $(BIN) -crds $(CURDIR)/deploy/crds
 
 ## bench: benchmarks, printed as tables
 bench: testbin

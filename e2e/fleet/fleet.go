@@ -91,6 +91,9 @@ func start(binDir, name, kubeconfig, logDir string, extraArgs []string) (*Proces
 	cmd := exec.Command(filepath.Join(binDir, name), args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "RUNTIME_NAMESPACE=flux-system")
 	cmd.Stdout, cmd.Stderr = log, log
+	// Its own process group: a Ctrl-C of make run reaches run alone, which stops the fleet
+	// in order (one signal each, so controller-runtime's second-signal exit never fires).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
 		return nil, fmt.Errorf("failed to start %s: %w", name, err)

@@ -14,9 +14,11 @@ import (
 )
 
 // childProcAttr makes the kernel kill a child if the test binary dies
-// without calling Stop (a panic or a go test timeout).
+// without calling Stop (a panic or a go test timeout), and puts it in its own
+// process group so a Ctrl-C meant for the parent (make run) does not stop it
+// out of order.
 func childProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 }
 
 // statLine parses the state and parent pid out of /proc/<pid>/stat.
@@ -73,6 +75,7 @@ func startReaper(dirs ...string) (*reaper, error) {
 	}
 	cmd := exec.Command("/bin/sh", append([]string{"-c", reaperScript, "reaper"}, dirs...)...)
 	cmd.Env = append(os.Environ(), "FERRY_REAPER_PIDS="+strings.Join(list, " "))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // outlives a Ctrl-C of its parent
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("failed to start the process reaper: %w", err)
