@@ -1,0 +1,79 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/cli/internal/kinds"
+)
+
+// newReconcileCommand returns `ferry reconcile <kind> <name>`.
+func newReconcileCommand(a *app) *cobra.Command {
+	var withSource bool
+	c := &cobra.Command{
+		Use:   "reconcile <kind> <name>",
+		Short: "Reconcile sources and resources",
+		Long: "The reconcile command asks the controller to reconcile an object now, through the\n" +
+			"reconcile.fluxcd.io/requestedAt annotation, and waits until it has. Kinds:\n\n" + kinds.Usage(),
+		Example: `  # Fetch the latest commit of a GitRepository
+  ferry reconcile source git flux-system
+
+  # Apply a Kustomization after fetching its source
+  ferry reconcile ks apps --with-source`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, rest, err := kinds.ParseOne(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) != 1 {
+				return fmt.Errorf("exactly one %s name is required", k)
+			}
+			ctx, cancel := a.withTimeout(cmd.Context())
+			defer cancel()
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			key := types.NamespacedName{Namespace: a.flags.namespace, Name: rest[0]}
+			return a.reconcile(ctx, c, k, key, withSource)
+		},
+	}
+	c.Flags().BoolVar(&withSource, "with-source", false, "reconcile the source (of a Kustomization, HelmRelease or HelmChart) first")
+	return c
+}
+
+// reconcile requests a reconciliation of the object and waits for its outcome; with
+// withSource, it first does the same for the object's source, recursively.
+func (a *app) reconcile(ctx context.Context, c client.Client, k *kinds.Kind, key types.NamespacedName, withSource bool) error {
+	obj, err := get(ctx, c, k, key)
+	if err != nil {
+		return err
+	}
+	if withSource && k.Source != nil {
+		if ref, ok := k.Source(obj); ok {
+			sk, ok := kinds.ByKind(ref.Kind)
+			if !ok {
+				return fmt.Errorf("failed to reconcile the source of %s %s: unsupported source kind %q", k, key, ref.Kind)
+			}
+			srcKey := types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+			if err := a.reconcile(ctx, c, sk, srcKey, true); err != nil {
+				return err
+			}
+		}
+	}
+	if obj.IsSuspended() {
+		return fmt.Errorf("failed to reconcile %s %s: the object is suspended", k, key)
+	}
+	token := requestToken()
+	a.actionf("annotating %s %s in %s namespace", k, key.Name, key.Namespace)
+	if err := mergePatch(ctx, c, obj, requestPatch(token)); err != nil {
+		return fmt.Errorf("failed to annotate %s %s: %w", k, key, err)
+	}
+	a.successf("%s annotated", k)
+	return a.waitForReconcile(ctx, c, k, obj, token)
+}
