@@ -149,4 +149,3 @@ func (s *Storage) readObjectDir(rel string) ([]storedFile, []string, error) {
 	})
 	return files, stale, nil
 }
-

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,3 +62,12 @@ func setMTime(t *testing.T, s *Storage, rel string, mtime time.Time) {
 
 // bytesReader returns a reader of s.
 func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// httptestServer serves s on 127.0.0.1 until the test ends and returns the
+// server's base URL.
+func httptestServer(tb testing.TB, s *Storage) string {
+	tb.Helper()
+	srv := httptest.NewServer(s.Handler())
+	tb.Cleanup(srv.Close)
+	return srv.URL
+}
