@@ -71,3 +71,11 @@ func httptestServer(tb testing.TB, s *Storage) string {
 	tb.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// must fails the test on a setup error.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -36,14 +36,10 @@ func TestVerify(t *testing.T) {
 		{name: "intact", change: func(*testing.T, *meta.Artifact) {}, wantExists: true},
 		{name: "intact without size", change: func(_ *testing.T, a *meta.Artifact) { a.Size = nil }, wantExists: true},
 		{name: "deleted", change: func(t *testing.T, a *meta.Artifact) {
-			if err := os.Remove(file(*a)); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.Remove(file(*a)))
 		}, wantErr: ErrNotFound},
 		{name: "object directory deleted", change: func(t *testing.T, a *meta.Artifact) {
-			if err := os.RemoveAll(filepath.Dir(file(*a))); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.RemoveAll(filepath.Dir(file(*a))))
 		}, wantErr: ErrNotFound},
 		{name: "corrupted, same size", change: func(t *testing.T, a *meta.Artifact) {
 			b, err := os.ReadFile(file(*a))
@@ -51,31 +47,19 @@ func TestVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			b[len(b)/2] ^= 0xff
-			if err := os.WriteFile(file(*a), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.WriteFile(file(*a), b, 0o644))
 		}, wantExists: true, wantErr: ErrCorrupt},
 		{name: "truncated", change: func(t *testing.T, a *meta.Artifact) {
-			if err := os.Truncate(file(*a), 10); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.Truncate(file(*a), 10))
 		}, wantExists: true, wantErr: ErrCorrupt},
 		{name: "replaced by a directory", change: func(t *testing.T, a *meta.Artifact) {
-			if err := os.Remove(file(*a)); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Mkdir(file(*a), 0o755); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.Remove(file(*a)))
+			must(t, os.Mkdir(file(*a), 0o755))
 		}, wantErr: ErrNotFound},
 		{name: "symbolic link out of the storage", change: func(t *testing.T, a *meta.Artifact) {
 			outside := writeFile(t, t.TempDir(), "outside")
-			if err := os.Remove(file(*a)); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(outside, file(*a)); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.Remove(file(*a)))
+			must(t, os.Symlink(outside, file(*a)))
 		}, wantErr: errAny},
 	}
 	for i, tc := range cases {
