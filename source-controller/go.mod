@@ -2,7 +2,10 @@ module github.com/ferry-gitops/ferry/source-controller
 
 go 1.26.0
 
-require github.com/ferry-gitops/ferry/shared v0.0.0
+require (
+	github.com/ferry-gitops/ferry/shared v0.0.0
+	k8s.io/apimachinery v0.37.2
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -58,7 +61,6 @@ require (
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	k8s.io/api v0.37.2 // indirect
 	k8s.io/apiextensions-apiserver v0.37.2 // indirect
-	k8s.io/apimachinery v0.37.2 // indirect
 	k8s.io/client-go v0.37.2 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect

@@ -75,9 +75,9 @@ func TestVerify(t *testing.T) {
 				t.Errorf("Verify() error = %v", err)
 			case tc.wantErr != nil && err == nil:
 				t.Errorf("Verify() succeeded, want %v", tc.wantErr)
-			case tc.wantErr == ErrCorrupt && !errors.Is(err, artifact.ErrDigestMismatch):
+			case errors.Is(tc.wantErr, ErrCorrupt) && !errors.Is(err, artifact.ErrDigestMismatch):
 				t.Errorf("Verify() error = %v, want it to match artifact.ErrDigestMismatch", err)
-			case tc.wantErr != nil && tc.wantErr != errAny && !errors.Is(err, tc.wantErr):
+			case tc.wantErr != nil && !errors.Is(tc.wantErr, errAny) && !errors.Is(err, tc.wantErr):
 				t.Errorf("Verify() error = %v, want it to match %v", err, tc.wantErr)
 			}
 		})
