@@ -119,14 +119,13 @@ func (s *Storage) mkdir(rel string) (string, error) {
 	return filepath.Join(s.dir, filepath.FromSlash(rel)), nil
 }
 
-// checkExt accepts an extension such as ".yaml" or ".tar.gz".
+// checkExt accepts an extension such as ".yaml" or ".tar.gz": dot-separated
+// parts of lowercase letters and digits.
 func checkExt(ext string) error {
-	ok := len(ext) >= 2 && len(ext) <= 16 && ext[0] == '.' && !strings.HasSuffix(ext, ".") &&
-		!strings.Contains(ext, "..")
-	for _, c := range ext[min(1, len(ext)):] {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' {
-			ok = false
-		}
+	parts := strings.Split(ext, ".")
+	ok := len(ext) <= 16 && len(parts) >= 2 && parts[0] == ""
+	for _, part := range parts[min(1, len(parts)):] {
+		ok = ok && part != "" && strings.Trim(part, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 	}
 	if !ok {
 		return fmt.Errorf("failed to store artifact: invalid extension %q: expected a dot and lowercase letters or digits", ext)

@@ -7,8 +7,11 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
+
+	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
 // shutdownTimeout bounds how long Serve waits for downloads in flight once
@@ -64,6 +67,9 @@ func (s *Storage) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", contentType(rel))
 	h.Set("X-Content-Type-Options", "nosniff")
+	if tag := etag(rel); tag != "" {
+		h.Set("ETag", tag)
+	}
 	http.ServeContent(w, r, "", info.ModTime(), f)
 }
 
@@ -75,6 +81,19 @@ func contentType(name string) string {
 		}
 	}
 	return "application/octet-stream"
+}
+
+// etag returns the entity tag of a content-addressed file, named after its
+// SHA-256 digest, or "" for any other file.
+func etag(name string) string {
+	base := path.Base(name)
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	if _, err := artifact.ParseDigest(artifact.AlgorithmSHA256 + ":" + base); err != nil {
+		return ""
+	}
+	return `"` + base + `"`
 }
 
 // Serve listens on addr and serves Handler until ctx ends, then shuts the

@@ -114,6 +114,8 @@ func TestHandler(t *testing.T) {
 		{name: "HEAD", method: "HEAD", target: "/" + tgz.Path, wantCode: 200, wantType: "application/gzip", wantLength: *tgz.Size},
 		{name: "yaml", method: "GET", target: "/" + index.Path, wantCode: 200, wantType: "application/yaml", wantBody: "entries: {}\n"},
 		{name: "range", method: "GET", target: "/" + index.Path, header: map[string]string{"Range": "bytes=0-6"}, wantCode: 206, wantBody: "entries"},
+		{name: "not modified", method: "GET", target: "/" + tgz.Path, header: map[string]string{"If-None-Match": `"` + tgz.Digest[7:] + `"`}, wantCode: 304},
+		{name: "other entity tag", method: "GET", target: "/" + tgz.Path, header: map[string]string{"If-None-Match": `"0"`}, wantCode: 200, wantLength: *tgz.Size},
 		{name: "POST", method: "POST", target: "/" + tgz.Path, wantCode: 405},
 		{name: "PUT", method: "PUT", target: "/" + tgz.Path, wantCode: 405},
 		{name: "DELETE", method: "DELETE", target: "/" + tgz.Path, wantCode: 405},
@@ -169,6 +171,9 @@ func TestHandler(t *testing.T) {
 			}
 			if tc.wantBody != "" && string(body) != tc.wantBody {
 				t.Errorf("body = %q, want %q", body, tc.wantBody)
+			}
+			if wantTag := `"` + tgz.Digest[7:] + `"`; res.StatusCode == 200 && tc.target == "/"+tgz.Path && res.Header.Get("ETag") != wantTag {
+				t.Errorf("ETag = %q, want %q", res.Header.Get("ETag"), wantTag)
 			}
 			if tc.method == "HEAD" && len(body) != 0 {
 				t.Errorf("HEAD has a body of %d bytes", len(body))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -151,10 +152,7 @@ func (s *Storage) newArtifact(rel, revision, digest string, size int64, metadata
 		Size:           &size,
 	}
 	if len(metadata) > 0 {
-		a.Metadata = make(map[string]string, len(metadata))
-		for k, v := range metadata {
-			a.Metadata[k] = v
-		}
+		a.Metadata = maps.Clone(metadata)
 	}
 	return a
 }
