@@ -47,7 +47,7 @@ type WaitOptions struct {
 	// Interval between two polls; DefaultInterval when zero.
 	Interval time.Duration
 	// Compute decides the readiness of each object; the package's Compute
-	// when nil. Checks.Compute adds custom health checks.
+	// when nil. (*Checks).Compute adds custom CEL health checks.
 	Compute func(*unstructured.Unstructured) (Result, error)
 }
 

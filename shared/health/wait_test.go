@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -156,6 +157,16 @@ spec: {size: 1}`)
 	widget.SetNamespace(ns)
 	g.Expect(e.Client.Create(ctx, widget)).To(Succeed())
 	g.Expect(Wait(ctx, e.Client, []ObjectRef{RefOf(widget)}, WaitOptions{Interval: testenv.Interval})).To(Succeed())
+
+	checks, err := NewChecks([]meta.CustomHealthCheck{{
+		APIVersion: "health.ferry.example/v1",
+		Kind:       "Widget",
+		Failed:     "spec.size > 0",
+		Current:    "spec.size == 0",
+	}})
+	g.Expect(err).NotTo(HaveOccurred())
+	err = Wait(ctx, e.Client, []ObjectRef{RefOf(widget)}, WaitOptions{Interval: testenv.Interval, Compute: checks.Compute})
+	g.Expect(err).To(MatchError(`Widget/` + ns + `/w failed: Widget is Failed: health check "spec.size > 0" is true`))
 }
 
 func TestWaitTimeoutListsPending(t *testing.T) {
