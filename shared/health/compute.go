@@ -40,9 +40,6 @@ func Compute(obj *unstructured.Unstructured) (Result, error) {
 	}
 	f := &fields{obj: obj.Object}
 	if observed, ok := f.optInt("status", "observedGeneration"); ok && observed < obj.GetGeneration() {
-		if f.err != nil {
-			return unknown(f.err)
-		}
 		return inProgress("%s generation is %d, but the latest observed generation is %d",
 			kind, obj.GetGeneration(), observed), nil
 	}

@@ -179,7 +179,7 @@ func TestWaitTimeoutListsPending(t *testing.T) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "present", Namespace: ns}}
 	g.Expect(e.Client.Create(setup, cm)).To(Succeed())
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	refs := []ObjectRef{
 		ref("apps/v1", "Deployment", ns, "stuck"),
