@@ -1,0 +1,102 @@
+package git
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+)
+
+// CheckoutOptions tunes a Checkout.
+type CheckoutOptions struct {
+	// RecurseSubmodules also clones the submodules of the commit.
+	RecurseSubmodules bool
+	// SparseDirs, when set, limits the working tree to these directories.
+	SparseDirs []string
+}
+
+// Checkout clones ref of the repository at rawURL into dir and returns the commit.
+// Branches, tags, names and semver ranges are cloned shallow (depth 1); a specific
+// commit needs the history of its branch. The deadline of ctx bounds the whole clone.
+func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitRepositoryRef, dir string, opts CheckoutOptions) (Commit, error) {
+	if ref == nil {
+		ref = &sourcev1.GitRepositoryRef{}
+	}
+	method, err := auth.method(rawURL)
+	if err != nil {
+		return Commit{}, err
+	}
+	clone := &gogit.CloneOptions{URL: rawURL, Auth: method, Tags: gogit.NoTags, NoCheckout: true}
+	if auth != nil {
+		clone.CABundle, clone.ClientCert, clone.ClientKey = auth.CAData, auth.CertData, auth.KeyData
+	}
+	if opts.RecurseSubmodules {
+		clone.RecurseSubmodules = gogit.DefaultSubmoduleRecursionDepth
+	}
+	var want Commit
+	switch {
+	case ref.Commit != "":
+		want = Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}
+		if ref.Branch != "" {
+			clone.ReferenceName = plumbing.NewBranchReferenceName(ref.Branch)
+			clone.SingleBranch = true
+			want.Ref = clone.ReferenceName.String()
+			want.Revision = ref.Branch + "@sha1:" + ref.Commit
+		}
+	default:
+		if want, err = ResolveRef(ctx, rawURL, auth, ref); err != nil {
+			return Commit{}, err
+		}
+		clone.ReferenceName = plumbing.ReferenceName(want.Ref)
+		clone.SingleBranch = true
+		clone.Depth = 1
+	}
+	repo, err := gogit.PlainCloneContext(ctx, dir, false, clone)
+	if err != nil {
+		return Commit{}, remoteError("clone", rawURL, err)
+	}
+	hash, err := repo.ResolveRevision(plumbing.Revision(want.Hash))
+	if err != nil {
+		return Commit{}, fmt.Errorf("failed to find commit '%s': %w", want.Hash, ErrRefNotFound)
+	}
+	if ref.Commit == "" && hash.String() != want.Hash {
+		// The remote moved between listing and cloning: report what was cloned.
+		want.Hash = hash.String()
+		want.Revision = want.Revision[:strings.LastIndex(want.Revision, ":")+1] + want.Hash
+	}
+	if ref.Commit != "" {
+		want.Hash = hash.String()
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return Commit{}, fmt.Errorf("failed to open worktree: %w", err)
+	}
+	co := &gogit.CheckoutOptions{Hash: *hash, Force: true, SparseCheckoutDirectories: opts.SparseDirs}
+	if err := wt.Checkout(co); err != nil {
+		return Commit{}, fmt.Errorf("failed to check out commit '%s': %w", hash, err)
+	}
+	if opts.RecurseSubmodules {
+		if err := updateSubmodules(ctx, wt, clone); err != nil {
+			return Commit{}, err
+		}
+	}
+	return want, nil
+}
+
+func updateSubmodules(ctx context.Context, wt *gogit.Worktree, clone *gogit.CloneOptions) error {
+	subs, err := wt.Submodules()
+	if err != nil {
+		return fmt.Errorf("failed to list submodules: %w", err)
+	}
+	err = subs.UpdateContext(ctx, &gogit.SubmoduleUpdateOptions{
+		Init: true, Auth: clone.Auth, RecurseSubmodules: gogit.DefaultSubmoduleRecursionDepth,
+	})
+	if err != nil {
+		return fmt.Errorf("failed to update submodules: %w", err)
+	}
+	return nil
+}

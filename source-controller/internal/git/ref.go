@@ -1,0 +1,172 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+)
+
+// DefaultBranch is the branch used when a reference is empty.
+const DefaultBranch = "master"
+
+// ErrAuthFailed is returned when the remote rejects the credentials.
+var ErrAuthFailed = errors.New("authentication failed")
+
+// ErrRefNotFound is returned when the remote has no such reference.
+var ErrRefNotFound = errors.New("reference not found")
+
+// Commit is a resolved commit and the Flux revision string naming it.
+type Commit struct {
+	// Hash is the full hexadecimal SHA-1 of the commit.
+	Hash string
+	// Ref is the reference it was reached through, e.g. refs/heads/main; empty for a bare commit.
+	Ref string
+	// Revision is Flux's revision string, e.g. main@sha1:<hash>.
+	Revision string
+}
+
+// ResolveRef asks the remote for its references, without cloning, and resolves ref
+// following Flux's precedence: commit, name, semver, tag, then branch.
+func ResolveRef(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitRepositoryRef) (Commit, error) {
+	refs, err := listRefs(ctx, rawURL, auth)
+	if err != nil {
+		return Commit{}, err
+	}
+	return selectRef(refs, ref)
+}
+
+// listRefs returns the remote's references by name, with annotated tags peeled.
+func listRefs(ctx context.Context, rawURL string, auth *Auth) (map[string]string, error) {
+	method, err := auth.method(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{rawURL}})
+	opts := &gogit.ListOptions{Auth: method, PeelingOption: gogit.AppendPeeled}
+	if auth != nil {
+		opts.CABundle, opts.ClientCert, opts.ClientKey = auth.CAData, auth.CertData, auth.KeyData
+	}
+	list, err := remote.ListContext(ctx, opts)
+	if err != nil {
+		return nil, remoteError("list refs of", rawURL, err)
+	}
+	refs := make(map[string]string, len(list))
+	for _, r := range list {
+		if r.Type() != plumbing.HashReference {
+			continue
+		}
+		name := r.Name().String()
+		if strings.HasSuffix(name, "^{}") {
+			refs[strings.TrimSuffix(name, "^{}")] = r.Hash().String()
+			continue
+		}
+		if _, peeled := refs[name]; !peeled {
+			refs[name] = r.Hash().String()
+		}
+	}
+	return refs, nil
+}
+
+// selectRef applies Flux's reference precedence to a listing of remote refs.
+func selectRef(refs map[string]string, ref *sourcev1.GitRepositoryRef) (Commit, error) {
+	if ref == nil {
+		ref = &sourcev1.GitRepositoryRef{}
+	}
+	switch {
+	case ref.Commit != "":
+		return Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}, nil
+	case ref.Name != "":
+		return lookup(refs, ref.Name, ref.Name)
+	case ref.SemVer != "":
+		tag, err := highestTag(refs, ref.SemVer)
+		if err != nil {
+			return Commit{}, err
+		}
+		return lookup(refs, "refs/tags/"+tag, tag)
+	case ref.Tag != "":
+		return lookup(refs, "refs/tags/"+ref.Tag, ref.Tag)
+	}
+	branch := ref.Branch
+	if branch == "" {
+		branch = DefaultBranch
+	}
+	return lookup(refs, "refs/heads/"+branch, branch)
+}
+
+func lookup(refs map[string]string, name, short string) (Commit, error) {
+	hash, ok := refs[name]
+	if !ok {
+		return Commit{}, fmt.Errorf("couldn't find remote ref '%s': %w", name, ErrRefNotFound)
+	}
+	return Commit{Hash: hash, Ref: name, Revision: short + "@sha1:" + hash}, nil
+}
+
+// highestTag returns the highest tag (with or without a leading v) within the range.
+func highestTag(refs map[string]string, rng string) (string, error) {
+	c, err := semver.NewConstraint(rng)
+	if err != nil {
+		return "", fmt.Errorf("failed to parse semver range '%s': %w", rng, err)
+	}
+	type candidate struct {
+		tag string
+		v   *semver.Version
+	}
+	var found []candidate
+	for name := range refs {
+		tag, ok := strings.CutPrefix(name, "refs/tags/")
+		if !ok {
+			continue
+		}
+		v, err := semver.NewVersion(tag)
+		if err != nil || !c.Check(v) {
+			continue
+		}
+		found = append(found, candidate{tag, v})
+	}
+	if len(found) == 0 {
+		return "", fmt.Errorf("no tag matches semver range '%s': %w", rng, ErrRefNotFound)
+	}
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].v.Equal(found[j].v) {
+			return found[i].tag > found[j].tag
+		}
+		return found[i].v.GreaterThan(found[j].v)
+	})
+	return found[0].tag, nil
+}
+
+// remoteError turns transport errors into messages a user understands, without secrets.
+func remoteError(verb, rawURL string, err error) error {
+	where := redact(rawURL)
+	switch {
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
+		return fmt.Errorf("failed to %s %s: %w", verb, where, ErrAuthFailed)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("failed to %s %s: repository not found", verb, where)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("failed to %s %s: timeout: %w", verb, where, err)
+	}
+	return fmt.Errorf("failed to %s %s: %w", verb, where, err)
+}
+
+// redact removes user info from a URL so that no password reaches a message.
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	u.User = nil
+	return u.String()
+}
