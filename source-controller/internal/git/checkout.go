@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 )
@@ -30,34 +32,34 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 	if err != nil {
 		return Commit{}, err
 	}
-	clone := &gogit.CloneOptions{URL: rawURL, Auth: method, Tags: gogit.NoTags, NoCheckout: true}
+	fetch := &gogit.FetchOptions{RemoteName: "origin", Auth: method, Tags: gogit.NoTags}
 	if auth != nil {
-		clone.CABundle, clone.ClientCert, clone.ClientKey = auth.CAData, auth.CertData, auth.KeyData
-	}
-	if opts.RecurseSubmodules {
-		clone.RecurseSubmodules = gogit.DefaultSubmoduleRecursionDepth
+		fetch.CABundle, fetch.ClientCert, fetch.ClientKey = auth.CAData, auth.CertData, auth.KeyData
 	}
 	var want Commit
 	switch {
+	case ref.Commit != "" && ref.Branch != "":
+		want = Commit{Hash: ref.Commit, Ref: "refs/heads/" + ref.Branch, Revision: ref.Branch + "@sha1:" + ref.Commit}
+		fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
 	case ref.Commit != "":
 		want = Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}
-		if ref.Branch != "" {
-			clone.ReferenceName = plumbing.NewBranchReferenceName(ref.Branch)
-			clone.SingleBranch = true
-			want.Ref = clone.ReferenceName.String()
-			want.Revision = ref.Branch + "@sha1:" + ref.Commit
-		}
+		fetch.RefSpecs = []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*"}
 	default:
 		if want, err = ResolveRef(ctx, rawURL, auth, ref); err != nil {
 			return Commit{}, err
 		}
-		clone.ReferenceName = plumbing.ReferenceName(want.Ref)
-		clone.SingleBranch = true
-		clone.Depth = 1
+		fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
+		fetch.Depth = 1
 	}
-	repo, err := gogit.PlainCloneContext(ctx, dir, false, clone)
+	repo, err := gogit.PlainInit(dir, false)
 	if err != nil {
-		return Commit{}, remoteError("clone", rawURL, err)
+		return Commit{}, fmt.Errorf("failed to init repository: %w", err)
+	}
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{rawURL}}); err != nil {
+		return Commit{}, fmt.Errorf("failed to create remote: %w", err)
+	}
+	if err := repo.FetchContext(ctx, fetch); err != nil {
+		return Commit{}, remoteError("fetch", rawURL, err)
 	}
 	hash, err := repo.ResolveRevision(plumbing.Revision(want.Hash))
 	if err != nil {
@@ -80,20 +82,20 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 		return Commit{}, fmt.Errorf("failed to check out commit '%s': %w", hash, err)
 	}
 	if opts.RecurseSubmodules {
-		if err := updateSubmodules(ctx, wt, clone); err != nil {
+		if err := updateSubmodules(ctx, wt, method); err != nil {
 			return Commit{}, err
 		}
 	}
 	return want, nil
 }
 
-func updateSubmodules(ctx context.Context, wt *gogit.Worktree, clone *gogit.CloneOptions) error {
+func updateSubmodules(ctx context.Context, wt *gogit.Worktree, method transport.AuthMethod) error {
 	subs, err := wt.Submodules()
 	if err != nil {
 		return fmt.Errorf("failed to list submodules: %w", err)
 	}
 	err = subs.UpdateContext(ctx, &gogit.SubmoduleUpdateOptions{
-		Init: true, Auth: clone.Auth, RecurseSubmodules: gogit.DefaultSubmoduleRecursionDepth,
+		Init: true, Auth: method, RecurseSubmodules: gogit.DefaultSubmoduleRecursionDepth,
 	})
 	if err != nil {
 		return fmt.Errorf("failed to update submodules: %w", err)
