@@ -159,3 +159,38 @@ func BenchmarkCheckout500Files(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckoutEdgeCases(t *testing.T) {
+	f := newFixture(t, 0)
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		auth *Auth
+		ref  *sourcev1.GitRepositoryRef
+		want string
+	}{
+		{name: "bearer token", ctx: testContext(t), auth: &Auth{BearerToken: testToken, CAData: f.auth.CAData}},
+		{name: "unknown commit", ctx: testContext(t), auth: f.auth,
+			ref: &sourcev1.GitRepositoryRef{Commit: strings.Repeat("0", 40)}, want: "failed to find commit"},
+		{name: "cancelled context", ctx: expired, auth: f.auth, want: "context canceled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Checkout(tt.ctx, f.url, tt.auth, tt.ref, t.TempDir(), CheckoutOptions{})
+			if tt.want == "" {
+				if err != nil || got.Hash != f.commits["master"] {
+					t.Fatalf("Checkout = %+v, %v", got, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), testToken) {
+				t.Errorf("error leaks the token: %v", err)
+			}
+		})
+	}
+}

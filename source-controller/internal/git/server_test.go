@@ -16,6 +16,7 @@ import (
 const (
 	testUser     = "ferry"
 	testPassword = "s3cr3t-pa55"
+	testToken    = "t0k3n-value"
 )
 
 // gitRun runs the real git binary to build fixtures and returns its trimmed output.
@@ -109,6 +110,10 @@ func gitPath(tb testing.TB) string {
 
 func basicAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+testToken {
+			next.ServeHTTP(w, r)
+			return
+		}
 		u, p, ok := r.BasicAuth()
 		if !ok || u != testUser || p != testPassword {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
