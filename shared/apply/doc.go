@@ -1,4 +1,12 @@
-// Package apply holds the inventory of applied objects: the identities of the objects a
-// reconciler wrote to the cluster, in the id format of Flux's status.inventory, and the
-// difference between two inventories that tells which objects to prune.
+// Package apply holds Ferry's staged server-side apply engine: it validates a set of
+// objects with a server-side dry run, writes only those that differ from the cluster
+// (class objects such as CRDs and Namespaces first, waited for until ready), records the
+// inventory of what it applied in Flux's id format, and prunes objects that left it.
+//
+// Per-object annotations of the kustomize.toolkit.fluxcd.io group change the treatment:
+// ssa: Ignore never applies the object; ssa: IfNotPresent creates it only when missing;
+// ssa: Merge applies it without forcing ownership, so fields other managers own are kept
+// and a conflict over a field we set is reported as an error instead of taken over;
+// force: enabled (or Options.Force) deletes and recreates an object whose update fails on
+// an immutable field.
 package apply

@@ -1,0 +1,191 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+)
+
+// DefaultWaitTimeout bounds the wait for class objects when Options.WaitTimeout is zero.
+const DefaultWaitTimeout = 60 * time.Second
+
+// Options tunes one ApplyAll call.
+type Options struct {
+	// Force recreates any object whose update fails on an immutable field, as if it carried
+	// the force: enabled annotation.
+	Force bool
+	// WaitTimeout bounds the wait for CRDs to be Established and Namespaces to be Active.
+	WaitTimeout time.Duration
+}
+
+// Manager applies objects with server-side apply. Its client must read and write directly
+// to the API server (no cache).
+type Manager struct {
+	client client.Client
+	owner  string
+}
+
+// NewManager returns a Manager that writes through c as the field manager owner.
+func NewManager(c client.Client, owner string) *Manager {
+	return &Manager{client: c, owner: owner}
+}
+
+// ApplyAll applies the objects in two stages: class objects (CRDs, Namespaces, ClusterRoles
+// and other cluster-wide classes) first, waited for until ready, then the rest. Each stage
+// is validated by a server-side dry run before anything of it is written, and only objects
+// whose dry-run result differs from the cluster are written.
+func (m *Manager) ApplyAll(ctx context.Context, objects []*unstructured.Unstructured, opts Options) (*ChangeSet, error) {
+	var classes, rest []*unstructured.Unstructured
+	for _, obj := range objects {
+		if IsClass(obj) {
+			classes = append(classes, obj)
+		} else {
+			rest = append(rest, obj)
+		}
+	}
+	cs := &ChangeSet{}
+	stage1, err := m.applyStage(ctx, classes, opts)
+	cs.Append(stage1)
+	if err != nil {
+		return cs, err
+	}
+	timeout := opts.WaitTimeout
+	if timeout == 0 {
+		timeout = DefaultWaitTimeout
+	}
+	if err := m.waitClasses(ctx, classes, timeout); err != nil {
+		return cs, err
+	}
+	stage2, err := m.applyStage(ctx, rest, opts)
+	cs.Append(stage2)
+	return cs, err
+}
+
+// planned is one object of a stage with what the dry run found.
+type planned struct {
+	obj    *unstructured.Unstructured
+	action Action
+	force  bool
+}
+
+// applyStage dry-runs every object of the stage, then writes those that differ.
+func (m *Manager) applyStage(ctx context.Context, objects []*unstructured.Unstructured, opts Options) (*ChangeSet, error) {
+	plan := make([]planned, 0, len(objects))
+	for _, obj := range objects {
+		p, err := m.plan(ctx, obj, opts)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, p)
+	}
+	cs := &ChangeSet{}
+	for _, p := range plan {
+		if p.action == Created || p.action == Configured {
+			if err := m.write(ctx, p); err != nil {
+				return cs, err
+			}
+		}
+		cs.add(RefOf(p.obj), p.action)
+	}
+	return cs, nil
+}
+
+// plan decides what to do with one object, using a server-side dry run.
+func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts Options) (planned, error) {
+	ref := RefOf(obj)
+	p := planned{obj: obj, force: opts.Force || obj.GetAnnotations()[kustomizev1.ForceAnnotation] == kustomizev1.EnabledValue}
+	policy := obj.GetAnnotations()[kustomizev1.SSAAnnotation]
+	if policy == kustomizev1.SSAIgnoreValue {
+		p.action = Skipped
+		return p, nil
+	}
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(obj.GroupVersionKind())
+	err := m.client.Get(ctx, client.ObjectKeyFromObject(obj), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		live = nil
+	case err != nil:
+		return p, fmt.Errorf("failed to get %s: %w", ref, err)
+	}
+	if live != nil && policy == kustomizev1.SSAIfNotPresentValue {
+		p.action = Skipped
+		return p, nil
+	}
+	dry := obj.DeepCopy()
+	err = m.client.Patch(ctx, dry, client.Apply, m.patchOptions(obj, client.DryRunAll)...)
+	if err != nil && !(p.force && live != nil && isImmutable(err)) {
+		return p, fmt.Errorf("failed to dry-run apply %s: %w", ref, err)
+	}
+	switch {
+	case live == nil:
+		p.action = Created
+	case err != nil || !InSync(live, dry):
+		p.action = Configured
+	default:
+		p.action = Unchanged
+	}
+	return p, nil
+}
+
+// write applies one object, recreating it when forced and an immutable field changed.
+func (m *Manager) write(ctx context.Context, p planned) error {
+	ref := RefOf(p.obj)
+	err := m.client.Patch(ctx, p.obj.DeepCopy(), client.Apply, m.patchOptions(p.obj)...)
+	if err == nil {
+		return nil
+	}
+	if !p.force || !isImmutable(err) {
+		return fmt.Errorf("failed to apply %s: %w", ref, err)
+	}
+	if err := m.recreate(ctx, p.obj); err != nil {
+		return fmt.Errorf("failed to recreate %s: %w", ref, err)
+	}
+	return nil
+}
+
+// patchOptions returns the apply options for obj: forced ownership unless ssa: Merge.
+func (m *Manager) patchOptions(obj *unstructured.Unstructured, extra ...client.PatchOption) []client.PatchOption {
+	opts := []client.PatchOption{client.FieldOwner(m.owner)}
+	if obj.GetAnnotations()[kustomizev1.SSAAnnotation] != kustomizev1.SSAMergeValue {
+		opts = append(opts, client.ForceOwnership)
+	}
+	return append(opts, extra...)
+}
+
+// isImmutable reports whether an apply failed because it changed an immutable field.
+func isImmutable(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	if !apierrors.IsInvalid(err) && !apierrors.IsBadRequest(err) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(err.Error()), "immutable")
+}
+
+// InSync reports whether the dry-run result matches the live object, ignoring metadata the
+// server maintains (managedFields, resourceVersion, generation) and the status.
+func InSync(live, dry *unstructured.Unstructured) bool {
+	return equality.Semantic.DeepEqual(stripped(live), stripped(dry))
+}
+
+// stripped returns a copy of obj without server-maintained noise.
+func stripped(obj *unstructured.Unstructured) map[string]any {
+	c := obj.DeepCopy().Object
+	unstructured.RemoveNestedField(c, "metadata", "managedFields")
+	unstructured.RemoveNestedField(c, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(c, "metadata", "generation")
+	unstructured.RemoveNestedField(c, "status")
+	return c
+}

@@ -1,0 +1,103 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// pollInterval is how often the engine polls while it waits for an object.
+const pollInterval = 100 * time.Millisecond
+
+// classKinds are the group/kind pairs applied in the first stage.
+var classKinds = map[string]bool{
+	"apiextensions.k8s.io/CustomResourceDefinition": true,
+	"/Namespace":                            true,
+	"rbac.authorization.k8s.io/ClusterRole": true,
+	"storage.k8s.io/StorageClass":           true,
+	"networking.k8s.io/IngressClass":        true,
+	"scheduling.k8s.io/PriorityClass":       true,
+	"node.k8s.io/RuntimeClass":              true,
+}
+
+// IsClass reports whether obj belongs to the first stage: CRDs, Namespaces, ClusterRoles
+// and the cluster-wide classes (storage, ingress, priority, runtime) other objects name.
+func IsClass(obj *unstructured.Unstructured) bool {
+	gvk := obj.GroupVersionKind()
+	return classKinds[gvk.Group+"/"+gvk.Kind]
+}
+
+// waitClasses waits until every CRD is Established and every Namespace is Active.
+func (m *Manager) waitClasses(ctx context.Context, objects []*unstructured.Unstructured, timeout time.Duration) error {
+	for _, obj := range objects {
+		gvk := obj.GroupVersionKind()
+		var ready func(*unstructured.Unstructured) bool
+		switch {
+		case gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition":
+			ready = established
+		case gvk.Group == "" && gvk.Kind == "Namespace":
+			ready = func(u *unstructured.Unstructured) bool {
+				phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+				return phase == "Active"
+			}
+		default:
+			continue
+		}
+		if err := m.waitFor(ctx, obj, timeout, ready); err != nil {
+			return fmt.Errorf("failed to wait for %s: %w", RefOf(obj), err)
+		}
+	}
+	return nil
+}
+
+// waitFor polls obj until ready returns true or the timeout passes.
+func (m *Manager) waitFor(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration, ready func(*unstructured.Unstructured) bool) error {
+	return wait.PollUntilContextTimeout(ctx, pollInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(obj.GroupVersionKind())
+		if err := m.client.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return ready(live), nil
+	})
+}
+
+// established reports whether a CRD has the condition Established=True.
+func established(u *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if ok && m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// recreate deletes obj, waits until it is gone and applies it again.
+func (m *Manager) recreate(ctx context.Context, obj *unstructured.Unstructured) error {
+	old := obj.DeepCopy()
+	err := m.client.Delete(ctx, old, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("failed to delete the object: %w", err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, DefaultWaitTimeout, true, func(ctx context.Context) (bool, error) {
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(obj.GroupVersionKind())
+		err := m.client.Get(ctx, client.ObjectKeyFromObject(obj), live)
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+	if err != nil {
+		return fmt.Errorf("failed to wait for the deletion: %w", err)
+	}
+	return m.client.Patch(ctx, obj.DeepCopy(), client.Apply, m.patchOptions(obj)...)
+}
