@@ -3,7 +3,6 @@ package git
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -65,14 +64,11 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 	if err != nil {
 		return Commit{}, fmt.Errorf("failed to find commit '%s': %w", want.Hash, ErrRefNotFound)
 	}
-	if ref.Commit == "" && hash.String() != want.Hash {
-		// The remote moved between listing and cloning: report what was cloned.
-		want.Hash = hash.String()
-		want.Revision = want.Revision[:strings.LastIndex(want.Revision, ":")+1] + want.Hash
-	}
+	// A commit given abbreviated is reported in full.
 	if ref.Commit != "" {
-		want.Hash = hash.String()
+		want.Revision = want.Revision[:len(want.Revision)-len(ref.Commit)] + hash.String()
 	}
+	want.Hash = hash.String()
 	wt, err := repo.Worktree()
 	if err != nil {
 		return Commit{}, fmt.Errorf("failed to open worktree: %w", err)
