@@ -87,11 +87,13 @@ func TestApplyAllInvalidObjectAppliesNothing(t *testing.T) {
 func TestApplyAllCRDAndInstance(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
+	suffix := strings.TrimPrefix(ns, "testapplyallcrdandinstance-")
+	group := suffix + ".apply.ferry.test"
 	crd := `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.apply.ferry.test}
+metadata: {name: widgets.` + group + `}
 spec:
-  group: apply.ferry.test
+  group: ` + group + `
   scope: Namespaced
   names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
   versions:
@@ -104,12 +106,13 @@ spec:
         properties:
           spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `
-	widget := fmt.Sprintf("apiVersion: apply.ferry.test/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\nspec: {size: 3}\n", ns)
-	newNS := "apply-crd-" + strings.ToLower(strings.TrimPrefix(ns, "testapplyallcrdandinstance-"))
+	widget := fmt.Sprintf("apiVersion: %s/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\nspec: {size: 3}\n", group, ns)
+	newNS := "apply-crd-" + suffix
 	namespace := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n", newNS)
 	objs := parse(t, widget, crd, namespace, configMap(newNS, "in-new-ns", "1"))
 	t.Cleanup(func() {
 		_ = env.Client.Delete(ctxFor(t), objs[2])
+		_ = env.Client.Delete(ctxFor(t), objs[1])
 	})
 
 	cs, err := NewManager(env.Client, owner).ApplyAll(ctxFor(t), objs, Options{})
