@@ -1,0 +1,76 @@
+package ignore
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestExclude(t *testing.T) {
+	tree := map[string]string{
+		"app/.sourceignore": "*.yaml\n!keep.yaml\n",
+		"app/a.yaml":        "", "app/keep.yaml": "", "b.yaml": "",
+	}
+	spec := "b.yaml\n!app/a.yaml\n"
+	tests := []struct {
+		name  string
+		spec  *string
+		path  string
+		isDir bool
+		want  bool
+	}{
+		{"default git dir", nil, ".git", true, true},
+		{"default ci file", nil, ".travis.yml", false, true},
+		{"default image", nil, "docs/x.png", false, true},
+		{"nested sourceignore", nil, "app/a.yaml", false, true},
+		{"sourceignore scoped", nil, "b.yaml", false, false},
+		{"negation", nil, "app/keep.yaml", false, false},
+		{"spec replaces defaults", &spec, "x.png", false, false},
+		{"spec adds", &spec, "b.yaml", false, true},
+		{"spec overrules sourceignore", &spec, "app/a.yaml", false, false},
+		{"directory", nil, ".github", true, true},
+		{"root", nil, "", true, false},
+	}
+	root := writeTree(t, tree)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := New(root, tt.spec, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Exclude(tt.path, tt.isDir); got != tt.want {
+				t.Errorf("Exclude(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzPatterns(f *testing.F) {
+	f.Add("*.yaml\n!keep.yaml\n", "a/b.yaml")
+	f.Add("**/x/\n[a-", "x/y")
+	f.Fuzz(func(t *testing.T, text, p string) {
+		m := Matcher{m: nil}
+		_ = m.Exclude(p, false)
+		s := text
+		m, err := New(t.TempDir(), &s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = m.Exclude(p, true)
+	})
+}
