@@ -43,11 +43,15 @@ func Keys(obj Dependent) []string {
 }
 
 func key(obj client.Object, d fluxmeta.DependencyReference) string {
+	return dependencyName(obj, d).String()
+}
+
+func dependencyName(obj client.Object, d fluxmeta.DependencyReference) types.NamespacedName {
 	ns := d.Namespace
 	if ns == "" {
 		ns = obj.GetNamespace()
 	}
-	return types.NamespacedName{Namespace: ns, Name: d.Name}.String()
+	return types.NamespacedName{Namespace: ns, Name: d.Name}
 }
 
 // SetupIndex registers IndexKey for objects like obj with the manager's cache.
@@ -99,9 +103,9 @@ func ReadinessChanged() predicate.Predicate {
 // empty object of the dependencies' kind.
 func Check[T reconcile.Object](ctx context.Context, c client.Client, obj Dependent, newDep func() T) reconcile.Result {
 	for _, d := range obj.GetDependsOn() {
-		k := key(obj, d)
+		nn := dependencyName(obj, d)
+		k := nn.String()
 		dep := newDep()
-		nn, _ := parseKey(k)
 		if err := c.Get(ctx, nn, dep); err != nil {
 			if apierrors.IsNotFound(err) {
 				return reconcile.Waiting(fluxmeta.DependencyNotReadyReason, fmt.Errorf("dependency '%s' not found", k))

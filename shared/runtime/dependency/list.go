@@ -1,10 +1,7 @@
 package dependency
 
 import (
-	"strings"
-
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -20,9 +17,4 @@ func extract(list client.ObjectList) []client.Object {
 		}
 	}
 	return out
-}
-
-func parseKey(k string) (types.NamespacedName, bool) {
-	ns, name, ok := strings.Cut(k, "/")
-	return types.NamespacedName{Namespace: ns, Name: name}, ok
 }

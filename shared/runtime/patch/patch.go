@@ -7,7 +7,6 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -55,22 +54,4 @@ func statusOf(obj runtime.Object) (any, error) {
 		return nil, fmt.Errorf("failed to convert object: %w", err)
 	}
 	return u["status"], nil
-}
-
-// MergePatch sends a JSON merge patch of obj's metadata and spec (not status) computed against
-// before. It is for finalizers and annotations; status goes through StatusPatcher.
-func MergePatch(ctx context.Context, c client.Client, before, obj client.Object) error {
-	p := client.MergeFrom(before)
-	data, err := p.Data(obj)
-	if err != nil {
-		return fmt.Errorf("failed to compute patch: %w", err)
-	}
-	if string(data) == "{}" {
-		return nil
-	}
-	raw := client.RawPatch(types.MergePatchType, data)
-	if err := c.Patch(ctx, obj, raw); err != nil {
-		return fmt.Errorf("failed to patch %s: %w", client.ObjectKeyFromObject(obj), err)
-	}
-	return nil
 }

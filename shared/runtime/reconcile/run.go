@@ -64,13 +64,8 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 		return ctrl.Result{}, nil
 	}
 	if kind.Finalizer != "" && !controllerutil.ContainsFinalizer(obj, kind.Finalizer) {
-		before := obj.DeepCopyObject().(client.Object)
-		controllerutil.AddFinalizer(obj, kind.Finalizer)
-		if err := rt.Client.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			if apierrors.IsConflict(err) {
-				return ctrl.Result{RequeueAfter: retryOnConflict}, nil
-			}
-			return ctrl.Result{}, fmt.Errorf("failed to add finalizer: %w", err)
+		if res, err := patchFinalizers(ctx, rt.Client, obj, func() { controllerutil.AddFinalizer(obj, kind.Finalizer) }); err != nil || res.RequeueAfter > 0 {
+			return res, err
 		}
 	}
 
@@ -173,19 +168,27 @@ func finalize[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], s *Scop
 			return ctrl.Result{}, res.Err
 		}
 	}
-	before := obj.DeepCopyObject().(client.Object)
-	controllerutil.RemoveFinalizer(obj, kind.Finalizer)
-	if err := rt.Client.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, nil
-		}
-		if apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: retryOnConflict}, nil
-		}
-		return ctrl.Result{}, fmt.Errorf("failed to remove finalizer: %w", err)
+	res, err := patchFinalizers(ctx, rt.Client, obj, func() { controllerutil.RemoveFinalizer(obj, kind.Finalizer) })
+	if err == nil && res.RequeueAfter == 0 {
+		rt.Metrics.Forget(ref)
 	}
-	rt.Metrics.Forget(ref)
-	return ctrl.Result{}, nil
+	return res, err
+}
+
+// patchFinalizers applies change to obj's finalizers and writes them with an optimistic lock,
+// so a finalizer another party added meanwhile is never dropped. A conflict requeues silently;
+// an object already gone is done.
+func patchFinalizers(ctx context.Context, c client.Client, obj client.Object, change func()) (ctrl.Result, error) {
+	before := obj.DeepCopyObject().(client.Object)
+	change()
+	err := c.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case err == nil || apierrors.IsNotFound(err):
+		return ctrl.Result{}, nil
+	case apierrors.IsConflict(err):
+		return ctrl.Result{RequeueAfter: retryOnConflict}, nil
+	}
+	return ctrl.Result{}, fmt.Errorf("failed to patch finalizers: %w", err)
 }
 
 func metricsRef[T Object](kind *Kind[T], namespace, name string) metrics.ObjectRef {
