@@ -1,0 +1,36 @@
+// Package controller holds what the reconcilers of every source kind share: the artifact
+// storage and the controller's settings. Each kind lives in its own sub-package
+// (gitrepository, ocirepository, helmrepository, helmchart, bucket) exporting
+// Setup(mgr, rt, deps).
+package controller
+
+import (
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+)
+
+// Deps is what every source kind's reconciler needs besides the manager and the runtime.
+type Deps struct {
+	// Storage stores the artifacts and builds their URLs.
+	Storage *storage.Storage
+	// Options are the controller's shared start-up settings (concurrency, cross-namespace
+	// references, retry delays).
+	Options *manager.Options
+	// Helm bounds what is read from Helm repositories.
+	Helm HelmLimits
+}
+
+// HelmLimits bound the sizes read from Helm repositories (--helm-*-max-size).
+type HelmLimits struct {
+	// IndexMaxSize is the largest index.yaml fetched, in bytes.
+	IndexMaxSize int64
+	// ChartMaxSize is the largest packaged chart fetched, in bytes.
+	ChartMaxSize int64
+	// ChartFileMaxSize is the largest single file read from a chart, in bytes.
+	ChartFileMaxSize int64
+}
+
+// DefaultHelmLimits are Flux's defaults: a 50 MiB index, 10 MiB charts, 5 MiB files.
+func DefaultHelmLimits() HelmLimits {
+	return HelmLimits{IndexMaxSize: 50 << 20, ChartMaxSize: 10 << 20, ChartFileMaxSize: 5 << 20}
+}
