@@ -1,0 +1,88 @@
+// Package ctrltest runs a controller's reconcilers in a test, against a testenv API server,
+// with the same manager, runtime and defaults as the controller's binary.
+package ctrltest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// Options describe the controller under test.
+type Options struct {
+	// Name is the controller's name (field manager, event source).
+	Name string
+	// Kinds are the controller's own kinds.
+	Kinds []client.Object
+	// Args are command-line flags of the shared manager options, e.g. "--concurrent=4";
+	// defaults are Flux's. Metrics and health endpoints are always off.
+	Args []string
+	// Register sets up the reconcilers, as manager.Program.Register does.
+	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error
+}
+
+// Manager is a running controller manager.
+type Manager struct {
+	// Manager is the controller-runtime manager.
+	ctrl.Manager
+	// Runtime is the shared reconcile runtime its reconcilers use.
+	Runtime *reconcile.Runtime
+	// Options are the parsed shared options.
+	Options *manager.Options
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start builds a manager on env with env.Scheme (which must hold the controller's kinds),
+// registers the reconcilers and starts it. Call Stop when done.
+func Start(env *testenv.Env, opts Options) (*Manager, error) {
+	o := &manager.Options{}
+	fs := pflag.NewFlagSet(opts.Name, pflag.ContinueOnError)
+	o.BindFlags(fs, 4)
+	args := append([]string{"--metrics-addr=0", "--health-addr=0", "--min-retry-delay=100ms", "--max-retry-delay=2s"}, opts.Args...)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("failed to parse the manager flags: %w", err)
+	}
+	scheme := env.Scheme
+	if scheme == nil {
+		scheme = runtime.NewScheme()
+	}
+	mgr, rt, err := manager.New(o, manager.Setup{Name: opts.Name, Scheme: scheme, Kinds: opts.Kinds, Config: env.Config})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Register != nil {
+		if err := opts.Register(mgr, rt, o); err != nil {
+			return nil, fmt.Errorf("failed to register the reconcilers: %w", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{Manager: mgr, Runtime: rt, Options: o, cancel: cancel, done: make(chan error, 1)}
+	go func() { m.done <- mgr.Start(ctx) }()
+	syncCtx, syncCancel := context.WithTimeout(ctx, testenv.Timeout)
+	defer syncCancel()
+	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
+		m.Stop()
+		return nil, fmt.Errorf("failed to sync the manager's cache within %s", testenv.Timeout)
+	}
+	return m, nil
+}
+
+// Stop stops the manager and waits up to a minute for it to finish.
+func (m *Manager) Stop() {
+	m.cancel()
+	select {
+	case <-m.done:
+	case <-time.After(time.Minute):
+	}
+}
