@@ -1,0 +1,213 @@
+// Package registry runs a real OCI registry for tests: go-containerregistry's in-memory
+// registry on 127.0.0.1, optionally behind HTTP basic auth and TLS (a self-signed CA, and
+// client certificates when mutual TLS is asked for). It pushes Flux-style artifacts, plain
+// images and multi-layer artifacts, tags them, and counts the manifest and blob requests it
+// serves so tests can prove what a client did not fetch.
+package registry
+
+import (
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+)
+
+// Options configure a registry.
+type Options struct {
+	// Username and Password, when Username is set, require HTTP basic auth on every request.
+	Username, Password string
+	// TLS serves HTTPS with a certificate for 127.0.0.1 signed by a new self-signed CA.
+	TLS bool
+	// MutualTLS (implies TLS) also requires a client certificate signed by the same CA.
+	MutualTLS bool
+}
+
+// Registry is a running registry.
+type Registry struct {
+	// Host is the registry's address, 127.0.0.1:<port>.
+	Host string
+	// Username and Password are the basic-auth credentials (empty without auth).
+	Username, Password string
+	// CACert is the PEM certificate of the CA that signed the server (and client)
+	// certificates; nil without TLS.
+	CACert []byte
+	// ClientCert and ClientKey are a PEM client certificate and key signed by the CA; nil
+	// without TLS.
+	ClientCert, ClientKey []byte
+
+	srv    *http.Server
+	ln     net.Listener
+	scheme string
+	counts counters
+	tls    bool
+}
+
+// Counts is a snapshot of the requests a registry served, by kind.
+type Counts struct {
+	// ManifestHeads and ManifestGets count HEAD and GET requests on /v2/<repo>/manifests/<ref>.
+	ManifestHeads, ManifestGets int64
+	// BlobGets counts GET requests on /v2/<repo>/blobs/<digest> (layer and config pulls).
+	BlobGets int64
+	// BlobHeads counts HEAD requests on blobs.
+	BlobHeads int64
+	// TagLists counts GET requests on /v2/<repo>/tags/list.
+	TagLists int64
+	// Unauthorized counts requests refused for missing or wrong credentials.
+	Unauthorized int64
+}
+
+type counters struct {
+	manifestHeads, manifestGets, blobGets, blobHeads, tagLists, unauthorized atomic.Int64
+}
+
+// Start runs a registry on 127.0.0.1 until Close.
+func Start(opts Options) (*Registry, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen: %w", err)
+	}
+	r := &Registry{Host: ln.Addr().String(), Username: opts.Username, Password: opts.Password, scheme: "http"}
+	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	r.srv = &http.Server{Handler: r.wrap(handler), ErrorLog: log.New(io.Discard, "", 0)}
+	if opts.TLS || opts.MutualTLS {
+		cfg, err := r.newTLSConfig(opts.MutualTLS)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		ln = tls.NewListener(ln, cfg)
+		r.scheme, r.tls = "https", true
+	}
+	r.ln = ln
+	go func() { _ = r.srv.Serve(ln) }()
+	return r, nil
+}
+
+// New starts a registry that is closed when the test ends; it fails the test if it cannot.
+func New(t testing.TB, opts Options) *Registry {
+	t.Helper()
+	r, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// Close stops the registry.
+func (r *Registry) Close() { _ = r.srv.Close() }
+
+// URL is the registry's base URL, http://127.0.0.1:<port> or https://….
+func (r *Registry) URL() string { return r.scheme + "://" + r.Host }
+
+// Repo is the reference of repository name in this registry: 127.0.0.1:<port>/<name>.
+func (r *Registry) Repo(name string) string { return r.Host + "/" + strings.TrimPrefix(name, "/") }
+
+// OCIURL is the oci:// URL of repository name, as written in an OCIRepository's spec.url.
+func (r *Registry) OCIURL(name string) string { return "oci://" + r.Repo(name) }
+
+// Counts returns how many requests of each kind the registry has served.
+func (r *Registry) Counts() Counts {
+	c := &r.counts
+	return Counts{
+		ManifestHeads: c.manifestHeads.Load(), ManifestGets: c.manifestGets.Load(),
+		BlobGets: c.blobGets.Load(), BlobHeads: c.blobHeads.Load(),
+		TagLists: c.tagLists.Load(), Unauthorized: c.unauthorized.Load(),
+	}
+}
+
+// ResetCounts sets every counter back to zero.
+func (r *Registry) ResetCounts() {
+	c := &r.counts
+	for _, v := range []*atomic.Int64{&c.manifestHeads, &c.manifestGets, &c.blobGets, &c.blobHeads, &c.tagLists, &c.unauthorized} {
+		v.Store(0)
+	}
+}
+
+// DockerConfigJSON is a .dockerconfigjson document holding the registry's credentials, as
+// stored in a kubernetes.io/dockerconfigjson Secret. With other credentials than the
+// registry's own it gives a wrong-credentials config.
+func (r *Registry) DockerConfigJSON(username, password string) []byte {
+	auth := base64.StdEncoding.EncodeToString([]byte(username + ":" + password))
+	doc := map[string]any{"auths": map[string]any{r.Host: map[string]string{
+		"username": username, "password": password, "auth": auth,
+	}}}
+	b, _ := json.Marshal(doc) // a map of strings always marshals
+	return b
+}
+
+// Client is an HTTP client that trusts the registry's CA and presents its client
+// certificate; it does not add credentials.
+func (r *Registry) Client() *http.Client {
+	return &http.Client{Transport: r.Transport()}
+}
+
+// Transport is an HTTP transport that trusts the registry's CA and presents its client
+// certificate when the registry has TLS; otherwise a plain transport.
+func (r *Registry) Transport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if r.tls {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(r.CACert)
+		cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		if cert, err := tls.X509KeyPair(r.ClientCert, r.ClientKey); err == nil {
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return tr
+}
+
+// wrap counts requests and checks basic auth.
+func (r *Registry) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.Username != "" && !r.authorized(req) {
+			r.counts.unauthorized.Add(1)
+			w.Header().Set("WWW-Authenticate", `Basic realm="ferry-test-registry"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		r.count(req)
+		next.ServeHTTP(w, req)
+	})
+}
+
+func (r *Registry) authorized(req *http.Request) bool {
+	user, pass, ok := req.BasicAuth()
+	return ok && subtle.ConstantTimeCompare([]byte(user), []byte(r.Username)) == 1 &&
+		subtle.ConstantTimeCompare([]byte(pass), []byte(r.Password)) == 1
+}
+
+func (r *Registry) count(req *http.Request) {
+	parts := strings.Split(strings.TrimSuffix(req.URL.Path, "/"), "/")
+	if len(parts) < 4 || parts[1] != "v2" {
+		return
+	}
+	c := &r.counts
+	kind := parts[len(parts)-2] + " " + req.Method
+	switch kind {
+	case "manifests HEAD":
+		c.manifestHeads.Add(1)
+	case "manifests GET":
+		c.manifestGets.Add(1)
+	case "blobs HEAD":
+		c.blobHeads.Add(1)
+	case "blobs GET":
+		c.blobGets.Add(1)
+	case "tags GET":
+		if parts[len(parts)-1] == "list" {
+			c.tagLists.Add(1)
+		}
+	}
+}
