@@ -33,6 +33,30 @@ type Auth struct {
 	Identity []byte
 	// KnownHosts is the known_hosts content used to verify SSH host keys.
 	KnownHosts []byte
+	// Proxy is the HTTP(S) proxy to reach the remote through; empty means none.
+	Proxy transport.ProxyOptions
+}
+
+// SetProxyFromSecret sets the proxy from a Secret's data using Flux's key names: address
+// (required), username and password.
+func (a *Auth) SetProxyFromSecret(data map[string][]byte) error {
+	p := transport.ProxyOptions{URL: string(data["address"]), Username: string(data["username"]), Password: string(data["password"])}
+	if p.URL == "" {
+		return errors.New("failed to build proxy: the secret has no 'address'")
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("failed to build proxy: invalid address: %w", err)
+	}
+	a.Proxy = p
+	return nil
+}
+
+// proxy returns the proxy options of a, which may be nil.
+func (a *Auth) proxy() transport.ProxyOptions {
+	if a == nil {
+		return transport.ProxyOptions{}
+	}
+	return a.Proxy
 }
 
 // AuthFromSecret builds an Auth from a Secret's data using Flux's key names.

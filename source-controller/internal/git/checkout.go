@@ -18,6 +18,9 @@ type CheckoutOptions struct {
 	RecurseSubmodules bool
 	// SparseDirs, when set, limits the working tree to these directories.
 	SparseDirs []string
+	// Resolved, when set, is the result of an earlier ResolveRef of the same reference, so
+	// that the remote is not asked for its references again.
+	Resolved *Commit
 }
 
 // Checkout clones ref of the repository at rawURL into dir and returns the commit.
@@ -31,24 +34,13 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 	if err != nil {
 		return Commit{}, err
 	}
-	fetch := &gogit.FetchOptions{RemoteName: "origin", Auth: method, Tags: gogit.NoTags}
+	fetch := &gogit.FetchOptions{RemoteName: "origin", Auth: method, Tags: gogit.NoTags, ProxyOptions: auth.proxy()}
 	if auth != nil {
 		fetch.CABundle, fetch.ClientCert, fetch.ClientKey = auth.CAData, auth.CertData, auth.KeyData
 	}
-	var want Commit
-	switch {
-	case ref.Commit != "" && ref.Branch != "":
-		want = Commit{Hash: ref.Commit, Ref: "refs/heads/" + ref.Branch, Revision: ref.Branch + "@sha1:" + ref.Commit}
-		fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
-	case ref.Commit != "":
-		want = Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}
-		fetch.RefSpecs = []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*"}
-	default:
-		if want, err = ResolveRef(ctx, rawURL, auth, ref); err != nil {
-			return Commit{}, err
-		}
-		fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
-		fetch.Depth = 1
+	want, err := plan(ctx, rawURL, auth, ref, opts, fetch)
+	if err != nil {
+		return Commit{}, err
 	}
 	repo, err := gogit.PlainInit(dir, false)
 	if err != nil {
@@ -69,6 +61,11 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 		want.Revision = want.Revision[:len(want.Revision)-len(ref.Commit)] + hash.String()
 	}
 	want.Hash = hash.String()
+	c, err := repo.CommitObject(*hash)
+	if err != nil {
+		return Commit{}, fmt.Errorf("failed to read commit '%s': %w", hash, err)
+	}
+	want.Message = c.Message
 	wt, err := repo.Worktree()
 	if err != nil {
 		return Commit{}, fmt.Errorf("failed to open worktree: %w", err)
@@ -82,6 +79,30 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 			return Commit{}, err
 		}
 	}
+	return want, nil
+}
+
+// plan returns the commit a Checkout wants and sets the refspecs and depth of its fetch.
+func plan(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitRepositoryRef, opts CheckoutOptions, fetch *gogit.FetchOptions) (Commit, error) {
+	var want Commit
+	switch {
+	case ref.Commit != "" && ref.Branch != "":
+		want = Commit{Hash: ref.Commit, Ref: "refs/heads/" + ref.Branch, Revision: ref.Branch + "@sha1:" + ref.Commit}
+		fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
+		return want, nil
+	case ref.Commit != "":
+		fetch.RefSpecs = []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*"}
+		return Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}, nil
+	case opts.Resolved != nil:
+		want = *opts.Resolved
+	default:
+		var err error
+		if want, err = ResolveRef(ctx, rawURL, auth, ref); err != nil {
+			return Commit{}, err
+		}
+	}
+	fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
+	fetch.Depth = 1
 	return want, nil
 }
 

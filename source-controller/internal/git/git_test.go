@@ -133,7 +133,7 @@ func closedPortURL(t *testing.T) string {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return "https://" + addr + "/git/repo.git"
+	return "https://" + addr + "/repo.git"
 }
 
 func TestCheckoutSparse(t *testing.T) {

@@ -35,6 +35,22 @@ type Commit struct {
 	Ref string
 	// Revision is Flux's revision string, e.g. main@sha1:<hash>.
 	Revision string
+	// Message is the commit message; only Checkout fills it in.
+	Message string
+}
+
+// subjectLength is how many characters of a commit subject ShortMessage keeps.
+const subjectLength = 50
+
+// ShortMessage returns the first line of the commit message, cut to 50 characters with
+// "..." appended when it is longer.
+func (c Commit) ShortMessage() string {
+	subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
+	subject = strings.TrimSpace(subject)
+	if r := []rune(subject); len(r) > subjectLength {
+		return string(r[:subjectLength]) + "..."
+	}
+	return subject
 }
 
 // ResolveRef asks the remote for its references, without cloning, and resolves ref
@@ -54,7 +70,7 @@ func listRefs(ctx context.Context, rawURL string, auth *Auth) (map[string]string
 		return nil, err
 	}
 	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{rawURL}})
-	opts := &gogit.ListOptions{Auth: method, PeelingOption: gogit.AppendPeeled}
+	opts := &gogit.ListOptions{Auth: method, PeelingOption: gogit.AppendPeeled, ProxyOptions: auth.proxy()}
 	if auth != nil {
 		opts.CABundle, opts.ClientCert, opts.ClientKey = auth.CAData, auth.CertData, auth.KeyData
 	}

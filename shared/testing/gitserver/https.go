@@ -1,0 +1,109 @@
+package gitserver
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// HTTPOptions configure an HTTP(S) server. With no credentials set, reads are anonymous.
+type HTTPOptions struct {
+	// Username and Password, when set, are required as basic auth.
+	Username, Password string
+	// BearerToken, when set, is accepted as an Authorization bearer token.
+	BearerToken string
+	// ClientCerts requires a client certificate signed by the server's CA (mutual TLS).
+	ClientCerts bool
+	// Plain serves HTTP without TLS.
+	Plain bool
+}
+
+// HTTPServer serves the repositories of a Repos with git http-backend.
+type HTTPServer struct {
+	// URL is the server's base URL; a repository is at URL/<name>.git.
+	URL string
+	// CA is the PEM certificate of the authority that signed the server's certificate (and
+	// the client certificate); nil for a plain server.
+	CA []byte
+	// ClientCert and ClientKey are a PEM client certificate and key signed by CA, for mutual
+	// TLS.
+	ClientCert, ClientKey []byte
+
+	srv *httptest.Server
+}
+
+// ServeHTTP starts a server on 127.0.0.1 for the repositories, stopped when tb ends.
+func (r *Repos) ServeHTTP(tb testing.TB, opts HTTPOptions) *HTTPServer {
+	tb.Helper()
+	git, err := gitBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	backend := &cgi.Handler{
+		Path: git,
+		Args: []string{"http-backend"},
+		Root: "/",
+		Env:  []string{"GIT_PROJECT_ROOT=" + r.Dir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + r.Dir},
+	}
+	h := r.counting(authorize(opts, backend))
+	s := &HTTPServer{}
+	s.srv = httptest.NewUnstartedServer(h)
+	if !opts.Plain {
+		pki := newPKI(tb)
+		s.CA = pki.caPEM
+		cfg := &tls.Config{Certificates: []tls.Certificate{pki.server}, MinVersion: tls.VersionTLS12}
+		if opts.ClientCerts {
+			pool := x509.NewCertPool()
+			pool.AddCert(pki.ca)
+			cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+			s.ClientCert, s.ClientKey = pki.clientCert, pki.clientKey
+		}
+		s.srv.TLS = cfg
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	tb.Cleanup(s.srv.Close)
+	s.URL = s.srv.URL
+	return s
+}
+
+// RepoURL returns the URL of the repository name.
+func (s *HTTPServer) RepoURL(name string) string { return s.URL + "/" + name + ".git" }
+
+// Close stops the server, so that clients find the host unreachable.
+func (s *HTTPServer) Close() { s.srv.Close() }
+
+// counting counts the object requests (POST git-upload-pack) per repository.
+func (r *Repos) counting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/git-upload-pack") {
+			r.count(r.fetches, repoName(req.URL.Path))
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+// authorize requires the credentials of opts, when there are any.
+func authorize(opts HTTPOptions, next http.Handler) http.Handler {
+	if opts.Username == "" && opts.Password == "" && opts.BearerToken == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if opts.BearerToken != "" && req.Header.Get("Authorization") == "Bearer "+opts.BearerToken {
+			next.ServeHTTP(w, req)
+			return
+		}
+		u, p, ok := req.BasicAuth()
+		if ok && opts.Username != "" && u == opts.Username && p == opts.Password {
+			next.ServeHTTP(w, req)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	})
+}
