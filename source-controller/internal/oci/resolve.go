@@ -1,0 +1,191 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+)
+
+// DefaultTag is the tag resolved when spec.ref sets nothing.
+const DefaultTag = "latest"
+
+// Errors that Resolve and Pull wrap, for callers to choose a condition reason with errors.Is.
+var (
+	// ErrInvalid marks a URL, tag, digest, semver range or filter that can never work: the
+	// spec must change.
+	ErrInvalid = errors.New("invalid spec")
+	// ErrAuth marks credentials the registry refused, or none where some are needed.
+	ErrAuth = errors.New("authentication failed")
+	// ErrNotFound marks a repository, tag or digest the registry does not have.
+	ErrNotFound = errors.New("not found")
+	// ErrNoMatchingTag marks a semver range that no tag of the repository satisfies.
+	ErrNoMatchingTag = errors.New("no tag matches")
+	// ErrLayer marks a layer that is missing, too large, or cannot be extracted or copied.
+	ErrLayer = errors.New("layer operation failed")
+)
+
+// Resolved is the manifest a spec.ref points at.
+type Resolved struct {
+	// Repository is the repository's name, host[:port]/path.
+	Repository string
+	// Tag is the resolved tag; empty for a digest reference.
+	Tag string
+	// Digest is the manifest digest, sha256:<hex>.
+	Digest string
+	// Revision is Flux's artifact revision: <tag>@sha256:<hex>, or sha256:<hex> for a
+	// digest reference.
+	Revision string
+}
+
+// Repository parses an oci:// URL into a repository name; errors wrap ErrInvalid.
+func (c *Client) Repository(rawURL string) (name.Repository, error) {
+	if !strings.HasPrefix(rawURL, sourcev1.OCIRepositoryPrefix) {
+		return name.Repository{}, fmt.Errorf("failed to parse URL %q: %w: the URL must start with %s", rawURL, ErrInvalid, sourcev1.OCIRepositoryPrefix)
+	}
+	repo, err := name.NewRepository(strings.TrimPrefix(rawURL, sourcev1.OCIRepositoryPrefix), c.nameOptions()...)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("failed to parse URL %q: %w: %v", rawURL, ErrInvalid, err)
+	}
+	return repo, nil
+}
+
+func (c *Client) nameOptions() []name.Option {
+	opts := []name.Option{name.StrictValidation}
+	if c.insecure {
+		opts = append(opts, name.Insecure)
+	}
+	return opts
+}
+
+// Resolve finds the manifest that ref names in the repository at rawURL: a digest as it is
+// (no request), the highest tag in a semver range (one tag listing and one manifest HEAD),
+// or a tag (one manifest HEAD). No layer is pulled.
+func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRepositoryRef) (Resolved, error) {
+	repo, err := c.Repository(rawURL)
+	if err != nil {
+		return Resolved{}, err
+	}
+	if ref == nil {
+		ref = &sourcev1.OCIRepositoryRef{}
+	}
+	if ref.Digest != "" {
+		d, err := name.NewDigest(repo.Name()+"@"+ref.Digest, c.nameOptions()...)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("failed to parse digest %q: %w: %v", ref.Digest, ErrInvalid, err)
+		}
+		return Resolved{Repository: repo.Name(), Digest: d.DigestStr(), Revision: d.DigestStr()}, nil
+	}
+	tag := ref.Tag
+	if ref.SemVer != "" {
+		if tag, err = c.highestTag(ctx, repo, ref.SemVer, ref.SemverFilter); err != nil {
+			return Resolved{}, err
+		}
+	}
+	if tag == "" {
+		tag = DefaultTag
+	}
+	t, err := name.NewTag(repo.Name()+":"+tag, c.nameOptions()...)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("failed to parse tag %q: %w: %v", tag, ErrInvalid, err)
+	}
+	desc, err := c.puller.Head(ctx, t)
+	if err != nil {
+		return Resolved{}, registryError(fmt.Sprintf("resolve tag '%s' of %s", tag, repo.Name()), err)
+	}
+	digest := desc.Digest.String()
+	return Resolved{Repository: repo.Name(), Tag: tag, Digest: digest, Revision: tag + "@" + digest}, nil
+}
+
+// highestTag lists the repository's tags and returns the highest one within the semver
+// range, among those matching filter (a regular expression) when it is set.
+func (c *Client) highestTag(ctx context.Context, repo name.Repository, rng, filter string) (string, error) {
+	constraint, err := semver.NewConstraint(rng)
+	if err != nil {
+		return "", fmt.Errorf("failed to parse semver range %q: %w: %v", rng, ErrInvalid, err)
+	}
+	var re *regexp.Regexp
+	if filter != "" {
+		if re, err = regexp.Compile(filter); err != nil {
+			return "", fmt.Errorf("failed to parse semverFilter %q: %w: %v", filter, ErrInvalid, err)
+		}
+	}
+	tags, err := c.puller.List(ctx, repo)
+	if err != nil {
+		return "", registryError("list the tags of "+repo.Name(), err)
+	}
+	tag := HighestTag(tags, constraint, re)
+	if tag == "" {
+		return "", fmt.Errorf("failed to resolve semver range '%s' of %s: %w '%s' among %d tags", rng, repo.Name(), ErrNoMatchingTag, rng, len(tags))
+	}
+	return tag, nil
+}
+
+// HighestTag returns the tag with the highest semantic version within constraint among the
+// tags that match re (all when re is nil), or "" when none does. Of tags with equal versions
+// (v1.0.0 and 1.0.0) the greatest name wins, so the choice never depends on listing order.
+func HighestTag(tags []string, constraint *semver.Constraints, re *regexp.Regexp) string {
+	type candidate struct {
+		tag string
+		v   *semver.Version
+	}
+	var found []candidate
+	for _, tag := range tags {
+		if re != nil && !re.MatchString(tag) {
+			continue
+		}
+		v, err := semver.NewVersion(tag)
+		if err != nil || !constraint.Check(v) {
+			continue
+		}
+		found = append(found, candidate{tag, v})
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].v.Equal(found[j].v) {
+			return found[i].tag > found[j].tag
+		}
+		return found[i].v.GreaterThan(found[j].v)
+	})
+	return found[0].tag
+}
+
+// registryError turns a registry failure into a message a user understands, wrapping ErrAuth
+// or ErrNotFound where the registry said so.
+func registryError(what string, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch {
+		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden:
+			return fmt.Errorf("failed to %s: %w (HTTP %d)", what, ErrAuth, te.StatusCode)
+		case te.StatusCode == http.StatusNotFound || hasCode(te, transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode):
+			return fmt.Errorf("failed to %s: %w", what, ErrNotFound)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("failed to %s: timeout: %w", what, err)
+	}
+	return fmt.Errorf("failed to %s: %w", what, err)
+}
+
+func hasCode(te *transport.Error, codes ...transport.ErrorCode) bool {
+	for _, d := range te.Errors {
+		for _, c := range codes {
+			if d.Code == c {
+				return true
+			}
+		}
+	}
+	return false
+}
