@@ -77,12 +77,22 @@ func (p *Proxy) Requests() []Request {
 // forwarded so far.
 func (p *Proxy) ObjectGets(bucket string) int {
 	n := 0
-	for _, r := range p.Requests() {
-		if r.Method == http.MethodGet && r.Bucket == bucket && r.Key != "" {
-			n++
-		}
+	for _, c := range p.Gets(bucket) {
+		n += c
 	}
 	return n
+}
+
+// Gets returns how many GET requests of each object of bucket were forwarded so far, by
+// key.
+func (p *Proxy) Gets(bucket string) map[string]int {
+	gets := map[string]int{}
+	for _, r := range p.Requests() {
+		if r.Method == http.MethodGet && r.Bucket == bucket && r.Key != "" {
+			gets[r.Key]++
+		}
+	}
+	return gets
 }
 
 // Close stops the proxy.
