@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -75,37 +76,76 @@ type planned struct {
 	obj    *unstructured.Unstructured
 	action Action
 	force  bool
+	// result is the object as the cluster holds it (or will once written), for health checks.
+	result *unstructured.Unstructured
 }
 
-// applyStage dry-runs every object of the stage, then writes those that differ.
+// parallelism bounds the requests one stage has in flight.
+const parallelism = 4
+
+// applyStage dry-runs every object of the stage, then writes those that differ. The first
+// error, in the order of the objects, is returned.
 func (m *Manager) applyStage(ctx context.Context, objects []*unstructured.Unstructured, opts Options) (*ChangeSet, error) {
-	plan := make([]planned, 0, len(objects))
-	for _, obj := range objects {
-		p, err := m.plan(ctx, obj, opts)
-		if err != nil {
-			return nil, err
-		}
-		plan = append(plan, p)
+	plan := make([]planned, len(objects))
+	err := forEach(ctx, len(objects), func(ctx context.Context, i int) error {
+		var err error
+		plan[i], err = m.plan(ctx, objects[i], opts)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	err = forEach(ctx, len(plan), func(ctx context.Context, i int) error {
+		if plan[i].action != Created && plan[i].action != Configured {
+			return nil
+		}
+		return m.write(ctx, &plan[i])
+	})
 	cs := &ChangeSet{}
 	for _, p := range plan {
-		if p.action == Created || p.action == Configured {
-			if err := m.write(ctx, p); err != nil {
-				return cs, err
-			}
-		}
-		cs.add(RefOf(p.obj), p.action)
+		cs.Entries = append(cs.Entries, Change{Ref: RefOf(p.obj), Action: p.action, Object: p.result})
 	}
-	return cs, nil
+	return cs, err
 }
 
-// plan decides what to do with one object, using a server-side dry run.
+// forEach runs fn for 0..n-1 with at most parallelism calls at once and returns the error
+// of the lowest index that failed.
+func forEach(ctx context.Context, n int, fn func(context.Context, int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = fn(ctx, i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plan decides what to do with one object, using a server-side dry run. The live object is
+// read only when the dry run finds that the object exists (a dry-run create has no
+// resourceVersion), so new objects cost one request before their write.
 func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts Options) (planned, error) {
 	ref := RefOf(obj)
 	p := planned{obj: obj, force: opts.Force || obj.GetAnnotations()[kustomizev1.ForceAnnotation] == kustomizev1.EnabledValue}
 	policy := obj.GetAnnotations()[kustomizev1.SSAAnnotation]
-	if policy == kustomizev1.SSAIgnoreValue {
+	if policy == kustomizev1.SSAIgnoreValue || disabled(obj) {
 		p.action = Skipped
+		return p, nil
+	}
+	dry := obj.DeepCopy()
+	dryErr := m.client.Patch(ctx, dry, client.Apply, m.patchOptions(obj, client.DryRunAll)...)
+	if dryErr == nil && dry.GetResourceVersion() == "" {
+		p.action, p.result = Created, dry
 		return p, nil
 	}
 	live := &unstructured.Unstructured{}
@@ -114,34 +154,42 @@ func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts
 	switch {
 	case apierrors.IsNotFound(err):
 		live = nil
+	case err != nil && dryErr != nil:
+		return p, fmt.Errorf("failed to dry-run apply %s: %w", ref, dryErr)
 	case err != nil:
 		return p, fmt.Errorf("failed to get %s: %w", ref, err)
 	}
-	if live != nil && policy == kustomizev1.SSAIfNotPresentValue {
-		p.action = Skipped
+	if live != nil && (policy == kustomizev1.SSAIfNotPresentValue || disabled(live)) {
+		p.action, p.result = Skipped, live
 		return p, nil
 	}
-	dry := obj.DeepCopy()
-	err = m.client.Patch(ctx, dry, client.Apply, m.patchOptions(obj, client.DryRunAll)...)
-	if err != nil && !(p.force && live != nil && isImmutable(err)) {
-		return p, fmt.Errorf("failed to dry-run apply %s: %w", ref, err)
+	if dryErr != nil && !(p.force && live != nil && isImmutable(dryErr)) {
+		return p, fmt.Errorf("failed to dry-run apply %s: %w", ref, dryErr)
 	}
 	switch {
 	case live == nil:
-		p.action = Created
-	case err != nil || !InSync(live, dry):
-		p.action = Configured
+		p.action, p.result = Created, dry
+	case dryErr != nil || !InSync(live, dry):
+		p.action, p.result = Configured, dry
 	default:
-		p.action = Unchanged
+		p.action, p.result = Unchanged, live
 	}
 	return p, nil
 }
 
-// write applies one object, recreating it when forced and an immutable field changed.
-func (m *Manager) write(ctx context.Context, p planned) error {
+// disabled reports whether obj carries reconcile: disabled.
+func disabled(obj *unstructured.Unstructured) bool {
+	return obj.GetAnnotations()[kustomizev1.ReconcileAnnotation] == kustomizev1.DisabledValue
+}
+
+// write applies one object, recreating it when forced and an immutable field changed, and
+// keeps the written object as the plan's result.
+func (m *Manager) write(ctx context.Context, p *planned) error {
 	ref := RefOf(p.obj)
-	err := m.client.Patch(ctx, p.obj.DeepCopy(), client.Apply, m.patchOptions(p.obj)...)
+	out := p.obj.DeepCopy()
+	err := m.client.Patch(ctx, out, client.Apply, m.patchOptions(p.obj)...)
 	if err == nil {
+		p.result = out
 		return nil
 	}
 	if !p.force || !isImmutable(err) {
@@ -150,6 +198,7 @@ func (m *Manager) write(ctx context.Context, p planned) error {
 	if err := m.recreate(ctx, p.obj); err != nil {
 		return fmt.Errorf("failed to recreate %s: %w", ref, err)
 	}
+	p.result = nil
 	return nil
 }
 

@@ -66,7 +66,7 @@ func TestApplyAllRounds(t *testing.T) {
 	objs[1] = parse(t, configMap(ns, "b", "2"))[0]
 	cs, err = m.ApplyAll(ctxFor(t), objs, Options{})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(cs.Entries).To(ContainElement(Change{Ref: RefOf(objs[1]), Action: Configured}))
+	g.Expect(actions(cs)).To(ContainElement(Change{Ref: RefOf(objs[1]), Action: Configured}))
 	g.Expect(cs.Count(Unchanged)).To(Equal(2))
 	g.Expect(get(t, objs[1]).Object["data"]).To(HaveKeyWithValue("key", "2"))
 }
@@ -138,7 +138,7 @@ func TestApplyAllAnnotations(t *testing.T) {
 	)
 	cs, err := m.ApplyAll(ctxFor(t), objs, Options{})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(cs.Entries).To(Equal([]Change{
+	g.Expect(actions(cs)).To(Equal([]Change{
 		{Ref: RefOf(objs[0]), Action: Skipped},
 		{Ref: RefOf(objs[1]), Action: Skipped},
 		{Ref: RefOf(objs[2]), Action: Created},
@@ -213,4 +213,56 @@ func TestApplyAllRevertsDrift(t *testing.T) {
 	g.Expect(cs.Count(Configured)).To(Equal(1))
 	replicas, _, _ = unstructured.NestedInt64(get(t, objs[0]).Object, "spec", "replicas")
 	g.Expect(replicas).To(Equal(int64(2)))
+}
+
+// actions returns the entries of cs without their objects, for comparisons.
+func actions(cs *ChangeSet) []Change {
+	out := make([]Change, len(cs.Entries))
+	for i, e := range cs.Entries {
+		out[i] = Change{Ref: e.Ref, Action: e.Action}
+	}
+	return out
+}
+
+func TestApplyAllReconcileDisabled(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	m := NewManager(env.Client, owner)
+	rec := "kustomize.toolkit.fluxcd.io/reconcile"
+	_, err := m.ApplyAll(ctxFor(t), parse(t, configMap(ns, "frozen", "cluster", rec, "disabled"), configMap(ns, "live", "1")), Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(get(t, parse(t, configMap(ns, "frozen", ""))[0])).To(BeNil(), "an object disabled in the build is never applied")
+
+	// Disabled on the live object: left alone even though the build changes it.
+	live := get(t, parse(t, configMap(ns, "live", ""))[0])
+	live.SetAnnotations(map[string]string{rec: "disabled"})
+	g.Expect(env.Client.Update(ctxFor(t), live)).To(Succeed())
+	cs, err := m.ApplyAll(ctxFor(t), parse(t, configMap(ns, "live", "2")), Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cs.Entries[0].Action).To(Equal(Skipped))
+	g.Expect(get(t, live).Object["data"]).To(HaveKeyWithValue("key", "1"))
+
+	pruned, err := m.Prune(ctxFor(t), []ObjectRef{RefOf(live)})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pruned.Entries[0].Action).To(Equal(Skipped))
+	g.Expect(get(t, live)).NotTo(BeNil())
+}
+
+func TestApplyAllReturnsObjects(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	m := NewManager(env.Client, owner)
+	objs := parse(t, configMap(ns, "a", "1"), deployment(ns, "web", 1))
+	cs, err := m.ApplyAll(ctxFor(t), objs, Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, e := range cs.Entries {
+		g.Expect(e.Object).NotTo(BeNil())
+		g.Expect(e.Object.GetUID()).To(Equal(get(t, e.Object).GetUID()), "the written object, not the dry run")
+	}
+	cs, err = m.ApplyAll(ctxFor(t), objs, Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cs.Count(Unchanged)).To(Equal(2))
+	for _, e := range cs.Entries {
+		g.Expect(e.Object.GetResourceVersion()).To(Equal(get(t, e.Object).GetResourceVersion()))
+	}
 }

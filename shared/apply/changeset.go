@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
@@ -31,6 +33,9 @@ type Change struct {
 	Ref ObjectRef
 	// Action is what was done.
 	Action Action
+	// Object is the object as the cluster held it after the change (the written object, or
+	// the live one when nothing was written), when known; health checks start from it.
+	Object *unstructured.Unstructured
 }
 
 // String returns the change as "Kind/namespace/name action".

@@ -4,7 +4,9 @@
 // inventory of what it applied in Flux's id format, and prunes objects that left it.
 //
 // Per-object annotations of the kustomize.toolkit.fluxcd.io group change the treatment:
-// ssa: Ignore never applies the object; ssa: IfNotPresent creates it only when missing;
+// ssa: Ignore never applies the object; reconcile: disabled (on the object of the build or
+// on the live one) is never applied, and Prune never deletes it;
+// ssa: IfNotPresent creates it only when missing;
 // ssa: Merge applies it without forcing ownership, so fields other managers own are kept
 // and a conflict over a field we set is reported as an error instead of taken over;
 // force: enabled (or Options.Force) deletes and recreates an object whose update fails on

@@ -13,10 +13,22 @@ import (
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 )
 
+// PruneOptions tunes PruneWith.
+type PruneOptions struct {
+	// OwnerLabels, when set, are labels an object must carry to be deleted: an object
+	// whose labels name another owner (it moved to another Kustomization) is skipped.
+	OwnerLabels map[string]string
+}
+
 // Prune deletes the referenced objects (those Diff found leaving the inventory) with
-// background propagation. It skips objects annotated prune: disabled and those already
-// gone, and returns what it deleted or skipped.
+// background propagation. It skips objects annotated prune: disabled or reconcile: disabled
+// and those already gone, and returns what it deleted or skipped.
 func (m *Manager) Prune(ctx context.Context, refs []ObjectRef) (*ChangeSet, error) {
+	return m.PruneWith(ctx, refs, PruneOptions{})
+}
+
+// PruneWith is Prune with options.
+func (m *Manager) PruneWith(ctx context.Context, refs []ObjectRef, opts PruneOptions) (*ChangeSet, error) {
 	cs := &ChangeSet{}
 	for _, ref := range refs {
 		live := &unstructured.Unstructured{}
@@ -29,7 +41,8 @@ func (m *Manager) Prune(ctx context.Context, refs []ObjectRef) (*ChangeSet, erro
 		if err != nil {
 			return cs, fmt.Errorf("failed to get %s: %w", ref, err)
 		}
-		if live.GetAnnotations()[kustomizev1.PruneAnnotation] == kustomizev1.DisabledValue || live.GetDeletionTimestamp() != nil {
+		if live.GetAnnotations()[kustomizev1.PruneAnnotation] == kustomizev1.DisabledValue || disabled(live) ||
+			live.GetDeletionTimestamp() != nil || !hasLabels(live, opts.OwnerLabels) {
 			cs.add(ref, Skipped)
 			continue
 		}
@@ -44,3 +57,14 @@ func (m *Manager) Prune(ctx context.Context, refs []ObjectRef) (*ChangeSet, erro
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// hasLabels reports whether obj carries every label of want.
+func hasLabels(obj *unstructured.Unstructured, want map[string]string) bool {
+	labels := obj.GetLabels()
+	for k, v := range want {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -35,7 +35,7 @@ func TestPrune(t *testing.T) {
 
 	pruned, err := m.Prune(ctxFor(t), gone)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(pruned.Entries).To(ConsistOf(
+	g.Expect(actions(pruned)).To(ConsistOf(
 		Change{Ref: RefOf(objs[1]), Action: Deleted},
 		Change{Ref: RefOf(objs[2]), Action: Skipped},
 		Change{Ref: RefOf(objs[3]), Action: Skipped},
@@ -44,4 +44,19 @@ func TestPrune(t *testing.T) {
 	g.Expect(get(t, objs[1])).To(BeNil())
 	g.Expect(get(t, objs[2])).NotTo(BeNil())
 	g.Expect(get(t, outsider[0])).NotTo(BeNil(), "objects outside the inventory are never pruned")
+}
+
+func TestPruneSkipsOtherOwners(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	m := NewManager(env.Client, owner)
+	objs := parse(t, configMap(ns, "mine", "1"), configMap(ns, "moved", "1"))
+	objs[0].SetLabels(map[string]string{"owner": "a"})
+	objs[1].SetLabels(map[string]string{"owner": "b"})
+	_, err := m.ApplyAll(ctxFor(t), objs, Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	pruned, err := m.PruneWith(ctxFor(t), []ObjectRef{RefOf(objs[0]), RefOf(objs[1])}, PruneOptions{OwnerLabels: map[string]string{"owner": "a"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(actions(pruned)).To(Equal([]Change{{Ref: RefOf(objs[0]), Action: Deleted}, {Ref: RefOf(objs[1]), Action: Skipped}}))
+	g.Expect(get(t, objs[1])).NotTo(BeNil())
 }
