@@ -1,0 +1,104 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"helm.sh/helm/v3/pkg/kube"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/validation"
+
+	"github.com/ferry-gitops/ferry/shared/health"
+)
+
+// factory is the kube.Factory of Helm's client: kubectl's factory over the shared clients,
+// except that the clientset is shared rather than built per call and the OpenAPI
+// validator is built (and the schema read and parsed) at most once per identity.
+type factory struct {
+	cmdutil.Factory
+	shared *clients
+}
+
+// KubernetesClientSet returns the shared clientset.
+func (f *factory) KubernetesClientSet() (*kubernetes.Clientset, error) {
+	return f.shared.clientset, nil
+}
+
+// Validator returns a schema that accepts everything unless the directive is Strict, in
+// which case it returns the identity's OpenAPI validator, built on first use. Kinds that
+// appear after the schema was read (new CRDs) are accepted without client-side checks; the
+// API server still validates them.
+func (f *factory) Validator(directive string) (validation.Schema, error) {
+	if directive != metav1.FieldValidationStrict {
+		return validation.NullSchema{}, nil
+	}
+	s := f.shared
+	s.validatorOnce.Do(func() {
+		s.validator, s.validatorErr = f.Factory.Validator(directive)
+	})
+	return s.validator, s.validatorErr
+}
+
+// waiter is Helm's kube.Interface with readiness waits done by shared/health, the kstatus
+// rules the kustomize-controller uses, instead of Helm's own checks. ctx bounds the waits
+// besides Helm's timeout; it is set for each action.
+type waiter struct {
+	*kube.Client
+	shared *clients
+	ctx    context.Context
+}
+
+// Wait waits until every resource but Jobs is Current, or the timeout passes.
+func (w *waiter) Wait(resources kube.ResourceList, timeout time.Duration) error {
+	return w.wait(resources, timeout, false)
+}
+
+// WaitWithJobs waits until every resource, Jobs included, is Current.
+func (w *waiter) WaitWithJobs(resources kube.ResourceList, timeout time.Duration) error {
+	return w.wait(resources, timeout, true)
+}
+
+// wait converts the resources to references and waits for them with shared/health.
+func (w *waiter) wait(resources kube.ResourceList, timeout time.Duration, jobs bool) error {
+	refs := make([]health.ObjectRef, 0, len(resources))
+	for _, info := range resources {
+		if info.Mapping == nil {
+			continue
+		}
+		gvk := info.Mapping.GroupVersionKind
+		if !jobs && gvk.Group == "batch" && gvk.Kind == "Job" {
+			continue
+		}
+		refs = append(refs, health.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind,
+			Namespace: info.Namespace, Name: info.Name})
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	parent := w.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	w.Log("waiting for %d resource(s) to become Current, timeout %s", len(refs), timeout)
+	if err := health.Wait(ctx, w.shared.client, refs, health.WaitOptions{Interval: waitInterval}); err != nil {
+		return fmt.Errorf("failed to wait for the release's resources: %w", err)
+	}
+	return nil
+}
+
+// waitInterval is how often the readiness of a release's resources is polled.
+const waitInterval = time.Second
+
+var (
+	_ kube.Interface                    = (*waiter)(nil)
+	_ kube.InterfaceExt                 = (*waiter)(nil)
+	_ kube.InterfaceThreeWayMerge       = (*waiter)(nil)
+	_ kube.InterfaceLogs                = (*waiter)(nil)
+	_ kube.InterfaceDeletionPropagation = (*waiter)(nil)
+	_ kube.InterfaceResources           = (*waiter)(nil)
+)
