@@ -10,7 +10,7 @@ BIN := $(CURDIR)/bin
 GO_TEST_FLAGS ?= -count=1
 TESTBIN := shared/testing/testenv/testbin/build.sh
 
-.PHONY: all build generate api-surface testbin test e2e run bench lint fmt
+.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt
 
 all: build
 
@@ -33,15 +33,19 @@ api-surface:
 testbin:
 	@bash $(TESTBIN) >/dev/null
 
+## tools: build (once, then cached) the servers and CLIs pinned in tools/ (S3 server, helm)
+tools:
+	@bash hack/tools.sh $$(cd tools && GOWORK=off go list tool | sed 's|.*/||') >/dev/null
+
 ## test: the whole suite (unit and integration on a real API server); the e2e stories are
 ## the e2e module's tests
-test: testbin
+test: testbin tools
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
 	failed=0; for m in $(MODULES); do echo "=== $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) ./...) || failed=1; done; exit $$failed
 
 ## e2e: the user stories against the whole fleet
-e2e: testbin build
+e2e: testbin tools build
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
 	cd e2e && go test $(GO_TEST_FLAGS) -tags e2e -timeout 40m ./...
 
@@ -51,7 +55,7 @@ run: testbin build
 	cd e2e && go build -o $(BIN)/ferry-run ./cmd/run && exec $(BIN)/ferry-run -bin $(BIN) -crds $(CURDIR)/deploy/crds
 
 ## bench: benchmarks, printed as tables
-bench: testbin
+bench: testbin tools
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
 	for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench . -benchmem ./...) || exit 1; done
 
