@@ -24,9 +24,9 @@ import (
 
 // Config says how to reach a registry.
 type Config struct {
-	// DockerConfigJSON is a .dockerconfigjson document with the registry credentials;
-	// anonymous access when empty.
-	DockerConfigJSON []byte
+	// DockerConfigs are .dockerconfigjson documents with registry credentials; for a host
+	// named in several, the first document wins. Anonymous access when none names the host.
+	DockerConfigs [][]byte
 	// CAData is a PEM bundle of certificate authorities trusted besides the system ones.
 	CAData []byte
 	// CertData and KeyData are a PEM client certificate and key for mutual TLS.
@@ -54,15 +54,23 @@ type Client struct {
 // NewClient builds a Client from cfg. It fails on unusable credentials or TLS material,
 // without naming any secret value.
 func NewClient(cfg Config) (*Client, error) {
-	keychain, err := parseDockerConfig(cfg.DockerConfigJSON)
-	if err != nil {
-		return nil, err
+	keys := keychain{}
+	for _, doc := range cfg.DockerConfigs {
+		k, err := parseDockerConfig(doc)
+		if err != nil {
+			return nil, err
+		}
+		for host, a := range k {
+			if _, ok := keys[host]; !ok {
+				keys[host] = a
+			}
+		}
 	}
 	tr, err := newTransport(cfg)
 	if err != nil {
 		return nil, err
 	}
-	opts := []remote.Option{remote.WithTransport(tr), remote.WithAuthFromKeychain(keychain)}
+	opts := []remote.Option{remote.WithTransport(tr), remote.WithAuthFromKeychain(keys)}
 	if cfg.UserAgent != "" {
 		opts = append(opts, remote.WithUserAgent(cfg.UserAgent))
 	}

@@ -83,7 +83,7 @@ func TestResolveCostsNoLayerPull(t *testing.T) {
 func TestResolveErrors(t *testing.T) {
 	r := registry.New(t, registry.Options{Username: "flux", Password: "s3cret"})
 	push(t, r, "app", "1.0.0")
-	good := newClient(t, Config{DockerConfigJSON: r.DockerConfigJSON("flux", "s3cret")})
+	good := newClient(t, Config{DockerConfigs: [][]byte{r.DockerConfigJSON("flux", "s3cret")}})
 	for _, tc := range []struct {
 		name   string
 		client *Client
@@ -100,7 +100,7 @@ func TestResolveErrors(t *testing.T) {
 		{"missing tag", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{Tag: "9.9.9"}, ErrNotFound, "resolve tag '9.9.9'"},
 		{"no semver match", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{SemVer: ">=5.0.0"}, ErrNoMatchingTag, "no tag matches '>=5.0.0'"},
 		{"anonymous", newClient(t, Config{}), r.OCIURL("app"), nil, ErrAuth, "authentication failed"},
-		{"wrong password", newClient(t, Config{DockerConfigJSON: r.DockerConfigJSON("flux", "wrong")}), r.OCIURL("app"), nil, ErrAuth, "HTTP 401"},
+		{"wrong password", newClient(t, Config{DockerConfigs: [][]byte{r.DockerConfigJSON("flux", "wrong")}}), r.OCIURL("app"), nil, ErrAuth, "HTTP 401"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -140,7 +140,7 @@ func TestTLS(t *testing.T) {
 		g.Expect(err).To(MatchError(ContainSubstring("ca.crt holds no PEM certificate")))
 		_, err = NewClient(Config{CertData: r.ClientCert})
 		g.Expect(err).To(MatchError(ContainSubstring("tls.crt and tls.key must be set together")))
-		_, err = NewClient(Config{DockerConfigJSON: []byte("{")})
+		_, err = NewClient(Config{DockerConfigs: [][]byte{[]byte("{")}})
 		g.Expect(err).To(MatchError(ContainSubstring("not valid JSON")))
 	})
 }

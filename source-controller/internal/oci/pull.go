@@ -30,7 +30,7 @@ type Pulled struct {
 // the directory dest with the client's limits; with copy the layer blob is written as it is
 // to the file dest. A multi-platform index resolves to its linux/amd64 image.
 func (c *Client) Pull(ctx context.Context, r Resolved, mediaType, operation, dest string) (Pulled, error) {
-	ref, err := name.NewDigest(r.Repository+"@"+r.Digest, c.nameOptions()...)
+	ref, err := name.NewDigest(r.Repository+"@"+r.Digest, nameOptions(c.insecure)...)
 	if err != nil {
 		return Pulled{}, fmt.Errorf("failed to parse reference %s@%s: %w: %v", r.Repository, r.Digest, ErrInvalid, err)
 	}

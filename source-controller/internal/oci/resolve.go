@@ -47,21 +47,22 @@ type Resolved struct {
 	Revision string
 }
 
-// Repository parses an oci:// URL into a repository name; errors wrap ErrInvalid.
-func (c *Client) Repository(rawURL string) (name.Repository, error) {
+// ParseURL parses an oci:// URL into a repository name, reached over plain HTTP when
+// insecure; errors wrap ErrInvalid.
+func ParseURL(rawURL string, insecure bool) (name.Repository, error) {
 	if !strings.HasPrefix(rawURL, sourcev1.OCIRepositoryPrefix) {
 		return name.Repository{}, fmt.Errorf("failed to parse URL %q: %w: the URL must start with %s", rawURL, ErrInvalid, sourcev1.OCIRepositoryPrefix)
 	}
-	repo, err := name.NewRepository(strings.TrimPrefix(rawURL, sourcev1.OCIRepositoryPrefix), c.nameOptions()...)
+	repo, err := name.NewRepository(strings.TrimPrefix(rawURL, sourcev1.OCIRepositoryPrefix), nameOptions(insecure)...)
 	if err != nil {
 		return name.Repository{}, fmt.Errorf("failed to parse URL %q: %w: %v", rawURL, ErrInvalid, err)
 	}
 	return repo, nil
 }
 
-func (c *Client) nameOptions() []name.Option {
+func nameOptions(insecure bool) []name.Option {
 	opts := []name.Option{name.StrictValidation}
-	if c.insecure {
+	if insecure {
 		opts = append(opts, name.Insecure)
 	}
 	return opts
@@ -71,7 +72,7 @@ func (c *Client) nameOptions() []name.Option {
 // (no request), the highest tag in a semver range (one tag listing and one manifest HEAD),
 // or a tag (one manifest HEAD). No layer is pulled.
 func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRepositoryRef) (Resolved, error) {
-	repo, err := c.Repository(rawURL)
+	repo, err := ParseURL(rawURL, c.insecure)
 	if err != nil {
 		return Resolved{}, err
 	}
@@ -79,7 +80,7 @@ func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRe
 		ref = &sourcev1.OCIRepositoryRef{}
 	}
 	if ref.Digest != "" {
-		d, err := name.NewDigest(repo.Name()+"@"+ref.Digest, c.nameOptions()...)
+		d, err := name.NewDigest(repo.Name()+"@"+ref.Digest, nameOptions(c.insecure)...)
 		if err != nil {
 			return Resolved{}, fmt.Errorf("failed to parse digest %q: %w: %v", ref.Digest, ErrInvalid, err)
 		}
@@ -94,7 +95,7 @@ func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRe
 	if tag == "" {
 		tag = DefaultTag
 	}
-	t, err := name.NewTag(repo.Name()+":"+tag, c.nameOptions()...)
+	t, err := name.NewTag(repo.Name()+":"+tag, nameOptions(c.insecure)...)
 	if err != nil {
 		return Resolved{}, fmt.Errorf("failed to parse tag %q: %w: %v", tag, ErrInvalid, err)
 	}

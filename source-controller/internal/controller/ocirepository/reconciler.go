@@ -1,0 +1,67 @@
+package ocirepository
+
+import (
+	"context"
+	"time"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
+)
+
+// scope is the shared runtime's scope of one OCIRepository reconcile.
+type scope = reconcile.Scope[*sourcev1.OCIRepository]
+
+// state carries what one reconcile's steps hand to each other.
+type state struct {
+	r *Reconciler
+	// client talks to the registry; built by the client step.
+	client *oci.Client
+	// resolved is what spec.ref points at now.
+	resolved oci.Resolved
+	// upToDate is true when the stored artifact already holds the resolved revision with the
+	// current layer selector and ignore rules: nothing is pulled.
+	upToDate bool
+	// pulled is the content fetched by the pull step (a directory or a layer file).
+	pulled   string
+	metadata map[string]string
+	cleanup  []func()
+}
+
+// kind describes the steps of one reconcile, bound to st.
+func (st *state) kind() *reconcile.Kind[*sourcev1.OCIRepository] {
+	return &reconcile.Kind[*sourcev1.OCIRepository]{
+		Name:      sourcev1.OCIRepositoryKind,
+		New:       func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} },
+		Finalizer: sourcev1.SourceFinalizer,
+		Steps: []reconcile.Step[*sourcev1.OCIRepository]{
+			{Name: "validate", Run: st.validate},
+			{Name: "client", Run: st.newClient},
+			{Name: "resolve", Run: st.resolve},
+			{Name: "pull", Run: st.pull},
+			{Name: "store", Run: st.store},
+		},
+		Finalize: st.finalize,
+		Interval: func(obj *sourcev1.OCIRepository) time.Duration { return obj.GetRequeueAfter() },
+	}
+}
+
+// close releases the registry client and temporary files.
+func (st *state) close() {
+	if st.client != nil {
+		st.client.Close()
+	}
+	for _, f := range st.cleanup {
+		f()
+	}
+}
+
+// finalize removes every stored artifact of a deleted OCIRepository.
+func (st *state) finalize(_ context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	if err := st.r.storage.RemoveAll(sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name); err != nil {
+		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
+	}
+	return reconcile.Done("", "")
+}

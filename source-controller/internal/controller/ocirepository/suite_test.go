@@ -1,0 +1,255 @@
+package ocirepository
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/artifact"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+)
+
+var (
+	env *testenv.Env
+	// store is the storage the suite's controller writes and serves.
+	store *storage.Storage
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+// run starts the control plane and one controller (controller names are unique per
+// process), runs the tests and stops both.
+func run(m *testing.M) int {
+	// Parse the test flags now: the manager's flag set parses the Go command line with no
+	// arguments, after which testing would never see -test.run or -test.v.
+	flag.Parse()
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = sourcev1.AddToScheme(scheme)
+	e, err := testenv.Start(testenv.Options{
+		Scheme:                scheme,
+		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
+		ErrorIfCRDPathMissing: true,
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		return 1
+	}
+	env = e
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		}
+	}()
+	stop, err := startController(e)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "failed to start the controller: %v\n", err)
+		return 1
+	}
+	defer stop()
+	return m.Run()
+}
+
+// startController serves a storage in a temporary directory on 127.0.0.1 and runs the
+// OCIRepository controller against it.
+func startController(e *testenv.Env) (func(), error) {
+	dir, err := os.MkdirTemp("", "ocirepository-storage-")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	st, err := storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()})
+	if err != nil {
+		return nil, err
+	}
+	store = st
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = st.ServeListener(ctx, ln) }()
+	m, err := ctrltest.Start(e, ctrltest.Options{
+		Name:  "source-controller",
+		Kinds: []client.Object{&sourcev1.OCIRepository{}},
+		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+			return Setup(mgr, rt, &sourcecontroller.Deps{Storage: st, Options: o})
+		},
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return func() {
+		m.Stop()
+		cancel()
+		_ = st.Close()
+		_ = os.RemoveAll(dir)
+	}, nil
+}
+
+// newRepo creates an OCIRepository with a 1h interval, so that only the test's own changes
+// trigger reconciles.
+func newRepo(t testing.TB, ns, name string, spec sourcev1.OCIRepositorySpec) *sourcev1.OCIRepository {
+	t.Helper()
+	if spec.Interval.Duration == 0 {
+		spec.Interval = metav1.Duration{Duration: time.Hour}
+	}
+	obj := &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
+	if err := env.Client.Create(context.Background(), obj); err != nil {
+		t.Fatalf("failed to create OCIRepository %s: %v", name, err)
+	}
+	return obj
+}
+
+func get(t testing.TB, obj *sourcev1.OCIRepository) *sourcev1.OCIRepository {
+	t.Helper()
+	got := &sourcev1.OCIRepository{}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// waitReady waits until obj is Ready for its current generation and returns it.
+func waitReady(t *testing.T, obj *sourcev1.OCIRepository) *sourcev1.OCIRepository {
+	t.Helper()
+	return waitFor(t, obj, func(o *sourcev1.OCIRepository) bool { return conditions.IsReady(o) })
+}
+
+// waitReason waits until obj's Ready condition has reason (for its current generation).
+func waitReason(t *testing.T, obj *sourcev1.OCIRepository, status metav1.ConditionStatus, reason string) *sourcev1.OCIRepository {
+	t.Helper()
+	return waitFor(t, obj, func(o *sourcev1.OCIRepository) bool {
+		c := conditions.Get(o, fluxmeta.ReadyCondition)
+		return c != nil && c.Status == status && c.Reason == reason
+	})
+}
+
+func waitFor(t *testing.T, obj *sourcev1.OCIRepository, ok func(*sourcev1.OCIRepository) bool) *sourcev1.OCIRepository {
+	t.Helper()
+	var got *sourcev1.OCIRepository
+	NewWithT(t).Eventually(func() bool {
+		got = get(t, obj)
+		return got.Status.ObservedGeneration == got.Generation && ok(got)
+	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), func() string {
+		return fmt.Sprintf("conditions: %+v", got.Status.Conditions)
+	})
+	checkStatus(t, got)
+	return got
+}
+
+// checkStatus asserts the kstatus invariants and the generation bookkeeping.
+func checkStatus(t *testing.T, obj *sourcev1.OCIRepository) {
+	t.Helper()
+	if err := conditions.CheckInvariants(obj); err != nil {
+		t.Fatalf("kstatus invariants: %v (conditions %+v)", err, obj.Status.Conditions)
+	}
+	if obj.Status.ObservedGeneration != obj.Generation {
+		t.Fatalf("observedGeneration %d, generation %d", obj.Status.ObservedGeneration, obj.Generation)
+	}
+}
+
+// requestReconcile sets the requestedAt annotation and waits until the controller handled it.
+func requestReconcile(t *testing.T, obj *sourcev1.OCIRepository) *sourcev1.OCIRepository {
+	t.Helper()
+	token := time.Now().Format(time.RFC3339Nano)
+	cur := get(t, obj)
+	patch := client.MergeFrom(cur.DeepCopy())
+	if cur.Annotations == nil {
+		cur.Annotations = map[string]string{}
+	}
+	cur.Annotations[fluxmeta.ReconcileRequestAnnotation] = token
+	if err := env.Client.Patch(context.Background(), cur, patch); err != nil {
+		t.Fatal(err)
+	}
+	return waitFor(t, obj, func(o *sourcev1.OCIRepository) bool { return o.Status.LastHandledReconcileAt == token })
+}
+
+// update changes obj's spec and returns the object with its new generation.
+func update(t *testing.T, obj *sourcev1.OCIRepository, change func(*sourcev1.OCIRepository)) *sourcev1.OCIRepository {
+	t.Helper()
+	cur := get(t, obj)
+	change(cur)
+	if err := env.Client.Update(context.Background(), cur); err != nil {
+		t.Fatal(err)
+	}
+	return cur
+}
+
+// fetch downloads an artifact from the storage's HTTP server and unpacks it into a new
+// directory, verifying its digest.
+func fetch(t *testing.T, a *fluxmeta.Artifact) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := artifact.Fetch(context.Background(), nil, a.URL, a.Digest, a.Size, dir, artifact.Limits{}); err != nil {
+		t.Fatalf("failed to fetch the artifact: %v", err)
+	}
+	return dir
+}
+
+// download returns the raw bytes of an artifact from the storage's HTTP server.
+func download(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// secret creates a Secret in ns.
+func secret(t *testing.T, ns, name string, typ corev1.SecretType, data map[string][]byte) {
+	t.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Type: typ, Data: data}
+	if err := env.Client.Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// events lists the events recorded for the object named name in ns.
+func events(t *testing.T, ns, name string) []corev1.Event {
+	t.Helper()
+	list := &corev1.EventList{}
+	if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
