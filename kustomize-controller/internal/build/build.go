@@ -1,0 +1,275 @@
+// Package build runs Kustomize on a directory of an extracted source artifact, the way the
+// Kustomization API asks: a kustomization file is generated when the directory has none, the
+// overlay fields of the spec (targetNamespace, namePrefix, nameSuffix, patches, images,
+// components, buildMetadata) are added to it, and commonMetadata is set on every object.
+//
+// The artifact directory is never written: generated and edited kustomization files and
+// decrypted files live in memory, and every read is confined to the artifact root.
+package build
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/substitute"
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+)
+
+// Options says where to build and with which restrictions.
+type Options struct {
+	// Root is the extracted artifact's root directory. It is only read: the same directory is
+	// shared by every Kustomization of the same revision.
+	Root string
+	// Path is spec.path, relative to Root; "" and "./" mean Root itself.
+	Path string
+	// NoRemoteBases refuses kustomizations that refer to remote Git repositories or HTTP
+	// files, before anything is downloaded.
+	NoRemoteBases bool
+	// Decryptor, when set, decrypts SOPS-encrypted files as Kustomize reads them (files of
+	// secretGenerator and configMapGenerator, patches, encrypted manifests).
+	Decryptor *decrypt.Decryptor
+	// Vars, when not nil, are substituted in every object not opted out (see package
+	// substitute), on the YAML Kustomize produced, which keeps the quoting of the source as
+	// Flux does: a quoted "${port}" stays a string, an unquoted ${replicas} becomes a number.
+	// An empty, non-nil map still applies the defaults of ${var:=default}.
+	Vars map[string]string
+	// StrictVars makes a variable that is not set and has no default an error.
+	StrictVars bool
+}
+
+// kustomizeMu serialises Kustomize runs: Kustomize keeps its OpenAPI schema in package state
+// that concurrent builds would race on.
+var kustomizeMu sync.Mutex
+
+// Build runs Kustomize on Root/Path with the overlay fields of spec and returns the objects in
+// Kustomize's legacy order (namespaces and CRDs first, then by kind and name), which is stable
+// for a given source. Errors name files relative to Root.
+func Build(spec *kustomizev1.KustomizationSpec, opts Options) ([]*unstructured.Unstructured, error) {
+	if spec == nil {
+		spec = &kustomizev1.KustomizationSpec{}
+	}
+	fsys, err := newSourceFS(opts.Root, opts.Decryptor)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := fsys.buildDir(opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err := fsys.prepareKustomization(dir, spec); err != nil {
+		return nil, fsys.explain(opts.Path, err)
+	}
+	if opts.NoRemoteBases {
+		if err := fsys.checkNoRemote(dir, map[string]bool{}); err != nil {
+			return nil, fsys.explain(opts.Path, err)
+		}
+	} else {
+		fsys.extraRoots = cloneRoots()
+	}
+	m, err := runKustomize(fsys, dir)
+	if err != nil {
+		return nil, fsys.explain(opts.Path, err)
+	}
+	if err := setCommonMetadata(m, spec.CommonMetadata); err != nil {
+		return nil, err
+	}
+	objs, err := toObjects(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDuplicates(objs); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// buildDir resolves spec.path inside the root and checks that it is a directory.
+func (f *sourceFS) buildDir(path string) (string, error) {
+	if filepath.IsAbs(path) {
+		return "", fmt.Errorf("failed to build: path %q must be relative to the source root", path)
+	}
+	dir, err := f.resolve(path)
+	if err != nil {
+		return "", fmt.Errorf("failed to build %q: %w", path, err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("failed to build: path %q does not exist in the source", path)
+	}
+	if !info.IsDir() {
+		return "", fmt.Errorf("failed to build: path %q is not a directory", path)
+	}
+	return dir, nil
+}
+
+// cloneRoots returns the directories where Kustomize clones remote bases, which a build that
+// allows remote bases may read.
+func cloneRoots() []string {
+	tmp, err := filepath.EvalSymlinks(os.TempDir())
+	if err != nil {
+		return nil
+	}
+	return []string{filepath.Join(tmp, "kustomize-")}
+}
+
+// runKustomize builds dir with Kustomize's builtin plugins only.
+func runKustomize(fsys *sourceFS, dir string) (resmap.ResMap, error) {
+	opts := &krusty.Options{
+		Reorder:          krusty.ReorderOptionLegacy,
+		LoadRestrictions: types.LoadRestrictionsNone,
+		PluginConfig:     types.DisabledPluginConfig(),
+	}
+	kustomizeMu.Lock()
+	defer kustomizeMu.Unlock()
+	return krusty.MakeKustomizer(opts).Run(fsys, dir)
+}
+
+// explain turns an error of the build into one that names paths relative to the source root
+// and says plainly when a path left the root.
+func (f *sourceFS) explain(path string, err error) error {
+	if v := f.firstViolation(); v != "" {
+		return fmt.Errorf("failed to build %q: %s leaves the source root", displayPath(path), v)
+	}
+	msg := strings.ReplaceAll(err.Error(), f.root+string(filepath.Separator), "")
+	msg = clarify(strings.ReplaceAll(msg, f.root, "."))
+	return fmt.Errorf("failed to build %q: %s", displayPath(path), msg)
+}
+
+// displayPath renders spec.path for messages.
+func displayPath(path string) string {
+	if path == "" {
+		return "./"
+	}
+	return path
+}
+
+// toObjects converts Kustomize's resources to unstructured objects through JSON, so that
+// numbers have the types the Kubernetes machinery expects, substituting variables on the way
+// when opts has some.
+func toObjects(m resmap.ResMap, opts Options) ([]*unstructured.Unstructured, error) {
+	if opts.Vars != nil {
+		if err := substitute.Validate(opts.Vars); err != nil {
+			return nil, err
+		}
+	}
+	objs := make([]*unstructured.Unstructured, 0, m.Size())
+	for _, res := range m.Resources() {
+		u, err := toObject(res, opts)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, u)
+	}
+	return objs, nil
+}
+
+// toObject converts one resource, substituting variables in its YAML when asked.
+func toObject(res *resource.Resource, opts Options) (*unstructured.Unstructured, error) {
+	if opts.Vars != nil && !substitute.Disabled(res.GetAnnotations(), res.GetLabels()) {
+		text, err := res.AsYAML()
+		if err != nil {
+			return nil, fmt.Errorf("failed to encode %s: %w", resourceName(res), err)
+		}
+		if strings.Contains(string(text), "${") {
+			u, err := substitute.Document(text, opts.Vars, opts.StrictVars)
+			if err != nil {
+				return nil, fmt.Errorf("failed to substitute variables in %s: %w", resourceName(res), err)
+			}
+			return u, nil
+		}
+	}
+	raw, err := res.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode %s: %w", resourceName(res), err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("failed to decode %s: %w", resourceName(res), err)
+	}
+	return u, nil
+}
+
+// resourceName names a resource for messages: Kind/namespace/name.
+func resourceName(res *resource.Resource) string {
+	if ns := res.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s/%s/%s", res.GetKind(), ns, res.GetName())
+	}
+	return fmt.Sprintf("%s/%s", res.GetKind(), res.GetName())
+}
+
+// objectKey identifies an object in a build.
+func objectKey(u *unstructured.Unstructured) string {
+	gvk := u.GroupVersionKind()
+	kind := gvk.Kind
+	if gvk.Group != "" {
+		kind = gvk.Kind + "." + gvk.Group
+	}
+	if ns := u.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s %s/%s", kind, ns, u.GetName())
+	}
+	return fmt.Sprintf("%s %s", kind, u.GetName())
+}
+
+// checkDuplicates returns an error naming every object that appears more than once.
+func checkDuplicates(objs []*unstructured.Unstructured) error {
+	count := map[string]int{}
+	for _, u := range objs {
+		count[objectKey(u)]++
+	}
+	var dups []string
+	for key, n := range count {
+		if n > 1 {
+			dups = append(dups, fmt.Sprintf("%s (%d times)", key, n))
+		}
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	sort.Strings(dups)
+	return errors.New("failed to build: the same object is in the build more than once: " + strings.Join(dups, ", "))
+}
+
+// setCommonMetadata sets the labels and annotations of commonMetadata on every resource,
+// replacing values of the same keys; selectors and templates are left alone.
+func setCommonMetadata(m resmap.ResMap, cm *meta.CommonMetadata) error {
+	if cm == nil || (len(cm.Labels) == 0 && len(cm.Annotations) == 0) {
+		return nil
+	}
+	for _, res := range m.Resources() {
+		if len(cm.Labels) > 0 {
+			labels := res.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			maps.Copy(labels, cm.Labels)
+			if err := res.SetLabels(labels); err != nil {
+				return fmt.Errorf("failed to set commonMetadata labels on %s: %w", resourceName(res), err)
+			}
+		}
+		if len(cm.Annotations) > 0 {
+			annotations := res.GetAnnotations()
+			if annotations == nil {
+				annotations = map[string]string{}
+			}
+			maps.Copy(annotations, cm.Annotations)
+			if err := res.SetAnnotations(annotations); err != nil {
+				return fmt.Errorf("failed to set commonMetadata annotations on %s: %w", resourceName(res), err)
+			}
+		}
+	}
+	return nil
+}

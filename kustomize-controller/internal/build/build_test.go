@@ -1,0 +1,103 @@
+package build
+
+import (
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+)
+
+// seedRepo is a copy of the seed repository of ../../../shared/examples.
+const seedRepo = "testdata/seed-repo"
+
+// find returns the object of a kind, namespace and name, or nil.
+func find(objs []*unstructured.Unstructured, kind, ns, name string) *unstructured.Unstructured {
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// nested reads a field of an object, failing the test when it is missing.
+func nested(g *WithT, o *unstructured.Unstructured, fields ...string) any {
+	g.Expect(o).NotTo(BeNil())
+	v, found, err := unstructured.NestedFieldNoCopy(o.Object, fields...)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(found).To(BeTrue(), "field %s", strings.Join(fields, "."))
+	return v
+}
+
+func TestBuildSeedRepo(t *testing.T) {
+	tests := []struct {
+		name    string
+		path    string
+		spec    kustomizev1.KustomizationSpec
+		check   func(g *WithT, objs []*unstructured.Unstructured)
+		wantErr []string
+	}{
+		{
+			name: "seed 002 production overlay patches replicas to 3 with JSON 6902",
+			path: "./apps/production",
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				g.Expect(objs).To(HaveLen(2))
+				d := find(objs, "Deployment", "production", "my-app")
+				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(3)))
+				g.Expect(find(objs, "Service", "production", "my-app")).NotTo(BeNil())
+			},
+		},
+		{
+			name: "seed 003 plain manifests get a generated kustomization",
+			path: "apps/my-app",
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				g.Expect(objs).To(HaveLen(1))
+				d := find(objs, "Deployment", "default", "my-app")
+				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(2)))
+			},
+		},
+		{
+			name: "seed 004 bases, patchesStrategicMerge and images keep working",
+			path: "./deploy/overlays/production",
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				d := find(objs, "Deployment", "production", "payment-api")
+				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(5)))
+				containers := nested(g, d, "spec", "template", "spec", "containers").([]any)
+				c := containers[0].(map[string]any)
+				g.Expect(c["image"]).To(Equal("myapp:v2.1.0"))
+				g.Expect(c["resources"]).To(HaveKeyWithValue("limits", HaveKeyWithValue("memory", "2Gi")))
+				g.Expect(find(objs, "Service", "production", "payment-api")).NotTo(BeNil())
+			},
+		},
+		{
+			name: "seed 004 path ./deploy builds base and overlays together: duplicates",
+			path: "./deploy",
+			spec: kustomizev1.KustomizationSpec{TargetNamespace: "production"},
+			wantErr: []string{`failed to build "./deploy"`, "more than once", "Deployment.apps production/payment-api"},
+		},
+		{
+			name:    "the same object in two plain files is a duplicate",
+			path:    "./",
+			wantErr: []string{"more than once", "my-app", "apps/my-app/my-app.yaml"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			objs, err := Build(&tt.spec, Options{Root: seedRepo, Path: tt.path})
+			if tt.wantErr != nil {
+				g.Expect(err).To(HaveOccurred())
+				for _, s := range tt.wantErr {
+					g.Expect(err.Error()).To(ContainSubstring(s))
+				}
+				g.Expect(err.Error()).NotTo(ContainSubstring("testdata"))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			tt.check(g, objs)
+		})
+	}
+}

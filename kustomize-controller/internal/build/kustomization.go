@@ -1,0 +1,199 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+)
+
+// kustomizationFile returns the path of the kustomization file in dir, or "" when there is
+// none.
+func (f *sourceFS) kustomizationFile(dir string) string {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		p := filepath.Join(dir, name)
+		if f.Exists(p) && !f.IsDir(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// prepareKustomization makes sure dir has a kustomization file carrying the overlay fields
+// of spec, in memory: it generates one over the manifests found below dir when there is
+// none, and edits a copy of the existing one otherwise. An existing file is left as it is
+// when spec sets no overlay field.
+func (f *sourceFS) prepareKustomization(dir string, spec *kustomizev1.KustomizationSpec) error {
+	file := f.kustomizationFile(dir)
+	var doc map[string]any
+	if file == "" {
+		resources, err := f.scanManifests(dir)
+		if err != nil {
+			return err
+		}
+		file = filepath.Join(dir, konfig.DefaultKustomizationFileName())
+		doc = map[string]any{
+			"apiVersion": types.KustomizationVersion,
+			"kind":       types.KustomizationKind,
+			"resources":  resources,
+		}
+	} else {
+		if !hasOverlay(spec) {
+			return nil
+		}
+		data, err := f.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return fmt.Errorf("failed to parse %s: %w", f.rel(file), err)
+		}
+		if doc == nil {
+			doc = map[string]any{}
+		}
+	}
+	if err := f.applyOverlay(doc, dir, spec); err != nil {
+		return err
+	}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("failed to encode kustomization for %s: %w", f.rel(dir), err)
+	}
+	f.overlay[file] = out
+	return nil
+}
+
+// hasOverlay reports whether spec sets a field that changes the kustomization file.
+func hasOverlay(spec *kustomizev1.KustomizationSpec) bool {
+	return spec.TargetNamespace != "" || spec.NamePrefix != "" || spec.NameSuffix != "" ||
+		len(spec.Patches) > 0 || len(spec.Images) > 0 || len(spec.Components) > 0 ||
+		len(spec.BuildMetadata) > 0
+}
+
+// applyOverlay sets the overlay fields of spec on a kustomization document: the namespace,
+// name prefix and suffix replace the file's, patches, images, components and build metadata
+// are added after the file's.
+func (f *sourceFS) applyOverlay(doc map[string]any, dir string, spec *kustomizev1.KustomizationSpec) error {
+	if spec.TargetNamespace != "" {
+		doc["namespace"] = spec.TargetNamespace
+	}
+	if spec.NamePrefix != "" {
+		doc["namePrefix"] = spec.NamePrefix
+	}
+	if spec.NameSuffix != "" {
+		doc["nameSuffix"] = spec.NameSuffix
+	}
+	for _, p := range spec.Patches {
+		doc["patches"] = appendList(doc["patches"], patchEntry(p))
+	}
+	for _, img := range spec.Images {
+		doc["images"] = appendList(doc["images"], imageEntry(img))
+	}
+	for _, c := range spec.Components {
+		if spec.IgnoreMissingComponents && !f.IsDir(filepath.Join(dir, c)) {
+			continue
+		}
+		doc["components"] = appendList(doc["components"], c)
+	}
+	for _, m := range spec.BuildMetadata {
+		doc["buildMetadata"] = appendList(doc["buildMetadata"], string(m))
+	}
+	return nil
+}
+
+// appendList appends v to list, a YAML sequence or nil.
+func appendList(list any, v any) []any {
+	l, _ := list.([]any)
+	return append(l, v)
+}
+
+// patchEntry renders a spec patch as a kustomization patches entry.
+func patchEntry(p meta.Patch) map[string]any {
+	entry := map[string]any{"patch": p.Patch}
+	if t := p.Target; t != nil {
+		target := map[string]any{}
+		for k, v := range map[string]string{
+			"group": t.Group, "version": t.Version, "kind": t.Kind, "namespace": t.Namespace,
+			"name": t.Name, "labelSelector": t.LabelSelector, "annotationSelector": t.AnnotationSelector,
+		} {
+			if v != "" {
+				target[k] = v
+			}
+		}
+		entry["target"] = target
+	}
+	return entry
+}
+
+// imageEntry renders a spec image as a kustomization images entry.
+func imageEntry(img meta.Image) map[string]any {
+	entry := map[string]any{"name": img.Name}
+	if img.NewName != "" {
+		entry["newName"] = img.NewName
+	}
+	if img.NewTag != "" {
+		entry["newTag"] = img.NewTag
+	}
+	if img.Digest != "" {
+		entry["digest"] = img.Digest
+	}
+	return entry
+}
+
+// scanManifests lists, relative to dir, the resources of a generated kustomization: every
+// .yaml or .yml file below dir holding Kubernetes objects, and every subdirectory holding a
+// kustomization file (whose content is then not scanned). A YAML file that does not decode
+// as Kubernetes objects is an error naming it.
+func (f *sourceFS) scanManifests(dir string) ([]any, error) {
+	factory := provider.NewDefaultDepProvider().GetResourceFactory()
+	var resources []string
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return fmt.Errorf("failed to read %s: %w", f.rel(path), errors.Unwrap(err))
+		}
+		if path == dir {
+			return nil
+		}
+		if info.IsDir() {
+			if f.kustomizationFile(path) != "" {
+				resources = append(resources, path)
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(path); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		data, err := f.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if _, err := factory.SliceFromBytes(data); err != nil {
+			return fmt.Errorf("failed to decode Kubernetes YAML from %s: %w", f.rel(path), err)
+		}
+		resources = append(resources, path)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(resources)
+	out := make([]any, 0, len(resources))
+	for _, r := range resources {
+		rel, err := filepath.Rel(dir, r)
+		if err != nil {
+			return nil, fmt.Errorf("failed to relate %s to %s: %w", f.rel(r), f.rel(dir), err)
+		}
+		out = append(out, rel)
+	}
+	return out, nil
+}

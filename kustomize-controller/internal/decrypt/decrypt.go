@@ -1,0 +1,112 @@
+// Package decrypt decrypts SOPS-encrypted manifests and files with age identities, in memory.
+//
+// Nothing decrypted is logged, written to disk or put in an error message: errors name the
+// file or object and the step that failed, never a value.
+package decrypt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getsops/sops/v3"
+	"github.com/getsops/sops/v3/aes"
+	sopsage "github.com/getsops/sops/v3/age"
+	"github.com/getsops/sops/v3/keyservice"
+	"github.com/getsops/sops/v3/logging"
+	"github.com/sirupsen/logrus"
+	"google.golang.org/grpc"
+)
+
+// AgeKeySuffix is the suffix of the Secret data keys that hold age identities.
+const AgeKeySuffix = ".agekey"
+
+// Decryptor decrypts SOPS documents whose data key is encrypted for one of its age
+// identities. It is safe for concurrent use.
+type Decryptor struct {
+	services []keyservice.KeyServiceClient
+}
+
+var quietSOPS sync.Once
+
+// NewDecryptor returns a Decryptor holding the age identities found in the entries of keys
+// (the data of a Secret) whose name ends in ".agekey". Other entries are ignored: only age is
+// supported. An entry that is not a valid age identity is an error naming the entry.
+func NewDecryptor(keys map[string][]byte) (*Decryptor, error) {
+	quietSOPS.Do(func() { logging.SetLevel(logrus.ErrorLevel) })
+	names := make([]string, 0, len(keys))
+	for name := range keys {
+		if strings.HasSuffix(name, AgeKeySuffix) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var ids sopsage.ParsedIdentities
+	for _, name := range names {
+		// The parse error may quote the key: it is deliberately not wrapped.
+		if err := ids.Import(string(keys[name])); err != nil {
+			return nil, fmt.Errorf("failed to parse age identities in %q: not a valid age key", name)
+		}
+	}
+	return &Decryptor{services: []keyservice.KeyServiceClient{ageKeyService{ids: ids}}}, nil
+}
+
+// ageKeyService is an in-process SOPS key service that decrypts data keys with age
+// identities only. It never reads identities from the environment or the file system.
+type ageKeyService struct {
+	ids sopsage.ParsedIdentities
+}
+
+// Decrypt decrypts a data key encrypted for an age recipient.
+func (s ageKeyService) Decrypt(_ context.Context, req *keyservice.DecryptRequest,
+	_ ...grpc.CallOption) (*keyservice.DecryptResponse, error) {
+	ageKey := req.GetKey().GetAgeKey()
+	if ageKey == nil {
+		return nil, errors.New("only age keys are supported")
+	}
+	if len(s.ids) == 0 {
+		return nil, errors.New("no age identity in the decryption Secret (entries ending in .agekey)")
+	}
+	mk := &sopsage.MasterKey{Recipient: ageKey.GetRecipient(), EncryptedKey: string(req.GetCiphertext())}
+	s.ids.ApplyToMasterKey(mk)
+	plain, err := mk.Decrypt()
+	if err != nil {
+		return nil, fmt.Errorf("no age identity matches recipient %s", ageKey.GetRecipient())
+	}
+	return &keyservice.DecryptResponse{Plaintext: plain}, nil
+}
+
+// Encrypt is not supported: the controller only decrypts.
+func (ageKeyService) Encrypt(context.Context, *keyservice.EncryptRequest,
+	...grpc.CallOption) (*keyservice.EncryptResponse, error) {
+	return nil, errors.New("encryption is not supported")
+}
+
+// decryptTree decrypts every value of tree in place. With checkMAC it verifies the message
+// authentication code, which covers unencrypted values too and so only holds for a document
+// exactly as it was encrypted.
+func (d *Decryptor) decryptTree(tree *sops.Tree, checkMAC bool) error {
+	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(d.services, nil)
+	if err != nil {
+		return fmt.Errorf("failed to get the SOPS data key: %w", err)
+	}
+	cipher := aes.NewCipher()
+	mac, err := tree.Decrypt(dataKey, cipher)
+	if err != nil {
+		// The cause can quote a value that was expected to be encrypted but is not.
+		return errors.New("failed to decrypt the SOPS values: a value that should be encrypted is not, or is corrupt")
+	}
+	if !checkMAC {
+		return nil
+	}
+	stored, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, dataKey,
+		tree.Metadata.LastModified.Format(time.RFC3339))
+	if err != nil || stored != mac {
+		return errors.New("failed to verify the SOPS message authentication code: the file was changed after it was encrypted")
+	}
+	return nil
+}

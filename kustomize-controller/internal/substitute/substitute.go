@@ -1,0 +1,130 @@
+// Package substitute replaces ${var} expressions in built objects with the values of the
+// Kustomization's postBuild variables, the way Flux does: on the YAML text of each object, so
+// that a number or boolean substituted into an unquoted field keeps its YAML type.
+//
+// Supported forms: ${var}; defaults ${var:=default}, ${var=default}, ${var:-default},
+// ${var-default}; ${#var} (length); substrings ${var:offset} and ${var:offset:length};
+// case ${var^}, ${var^^}, ${var,}, ${var,,}; pattern removal ${var#p}, ${var##p}, ${var%p},
+// ${var%%p} (p may use * and ?); replacement ${var/old/new}, ${var//old/new},
+// ${var/#old/new}, ${var/%old/new}. $${var} is an escape that leaves the text ${var};
+// $var without braces is never substituted.
+package substitute
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+)
+
+// varName is the rule every variable name must follow.
+var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
+
+// Apply substitutes vars in every object that is not annotated (or labelled)
+// kustomize.toolkit.fluxcd.io/substitute: disabled. A variable that is not set and has no
+// default becomes the empty string, or, when strict, an error naming the variable and the
+// object. A variable name that is not a valid identifier is an error.
+//
+// Apply works on decoded objects, which no longer know how their source quoted a value: every
+// substituted value takes its YAML type ("8080" becomes a number). build.Options.Vars
+// substitutes on the YAML Kustomize produced instead and keeps the source's quoting, as Flux
+// does: prefer it.
+func Apply(objs []*unstructured.Unstructured, vars map[string]string, strict bool) error {
+	if err := Validate(vars); err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if Disabled(obj.GetAnnotations(), obj.GetLabels()) {
+			continue
+		}
+		text, err := yaml.Marshal(obj.Object)
+		if err != nil {
+			return fmt.Errorf("failed to encode %s: %w", objectName(obj), err)
+		}
+		if !strings.Contains(string(text), "${") {
+			continue
+		}
+		out, err := Document(text, vars, strict)
+		if err != nil {
+			return fmt.Errorf("failed to substitute variables in %s: %w", objectName(obj), err)
+		}
+		obj.Object = out.Object
+	}
+	return nil
+}
+
+// Validate checks that every variable name is a valid identifier.
+func Validate(vars map[string]string) error {
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !varName.MatchString(name) {
+			return fmt.Errorf("failed to substitute variables: %q is not a valid variable name (it must match %s)",
+				name, varName.String())
+		}
+	}
+	return nil
+}
+
+// Disabled reports whether an object with these annotations and labels opts out of
+// substitution.
+func Disabled(annotations, labels map[string]string) bool {
+	return annotations[kustomizev1.SubstituteAnnotation] == kustomizev1.DisabledValue ||
+		labels[kustomizev1.SubstituteAnnotation] == kustomizev1.DisabledValue
+}
+
+// Document substitutes vars in the YAML text of one object and decodes the result. Callers
+// name the object in the error.
+func Document(text []byte, vars map[string]string, strict bool) (*unstructured.Unstructured, error) {
+	out, err := Expand(string(text), vars, strict)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := yaml.YAMLToJSON([]byte(out))
+	if err != nil {
+		return nil, fmt.Errorf("the substituted object is not valid YAML: %w", err)
+	}
+	result := &unstructured.Unstructured{}
+	if err := result.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("the substituted object is not a valid object: %w", err)
+	}
+	return result, nil
+}
+
+// MergeVars merges variables in order: the data of each substituteFrom source (ConfigMap data,
+// or Secret data as strings) in spec order, later sources overriding earlier ones, and then
+// spec.postBuild.substitute, which overrides them all.
+func MergeVars(from []map[string]string, substitute map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range from {
+		maps.Copy(out, m)
+	}
+	maps.Copy(out, substitute)
+	return out
+}
+
+// SecretVars converts the data of a Secret to variables.
+func SecretVars(data map[string][]byte) map[string]string {
+	out := make(map[string]string, len(data))
+	for k, v := range data {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// objectName names an object for messages: Kind/namespace/name.
+func objectName(obj *unstructured.Unstructured) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return fmt.Sprintf("%s/%s/%s", obj.GetKind(), ns, obj.GetName())
+	}
+	return fmt.Sprintf("%s/%s", obj.GetKind(), obj.GetName())
+}
