@@ -1,0 +1,127 @@
+package ocirepository
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// TestBasicAuth pulls with a dockerconfigjson Secret, and reports wrong credentials.
+func TestBasicAuth(t *testing.T) {
+	g := NewWithT(t)
+	r := registry.New(t, registry.Options{Username: "flux", Password: "s3cret-pass"})
+	d := pushFiles(t, r, "private", "v1", manifests)
+	ns := testenv.NewNamespace(t, env.Client)
+	secret(t, ns, "creds", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: r.DockerConfigJSON("flux", "s3cret-pass")})
+	secret(t, ns, "wrong", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: r.DockerConfigJSON("flux", "nope")})
+	ref := &sourcev1.OCIRepositoryRef{Tag: "v1"}
+
+	got := waitReady(t, newRepo(t, ns, "good", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), Reference: ref,
+		SecretRef: &fluxmeta.LocalObjectReference{Name: "creds"}}))
+	g.Expect(got.Status.Artifact.Revision).To(Equal("v1@" + d))
+
+	for _, name := range []string{"wrong", "anonymous"} {
+		spec := sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), Reference: ref}
+		if name == "wrong" {
+			spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "wrong"}
+		}
+		bad := waitFailed(t, newRepo(t, ns, name, spec), sourcev1.AuthenticationFailedReason)
+		msg := conditions.Get(bad, fluxmeta.ReadyCondition).Message
+		g.Expect(msg).To(ContainSubstring("failed to resolve tag 'v1' of " + r.Repo("private") + ": authentication failed"))
+		g.Expect(msg).NotTo(ContainSubstring("nope"))
+		g.Expect(conditions.Get(bad, sourcev1.FetchFailedCondition).Reason).To(Equal(sourcev1.AuthenticationFailedReason))
+	}
+
+	missing := waitFailed(t, newRepo(t, ns, "missing-secret", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), Reference: ref,
+		SecretRef: &fluxmeta.LocalObjectReference{Name: "absent"}}), sourcev1.AuthenticationFailedReason)
+	g.Expect(conditions.Get(missing, fluxmeta.ReadyCondition).Message).To(Equal("failed to get secret '" + ns + "/absent': not found"))
+}
+
+// TestServiceAccountPullSecrets takes the credentials from a ServiceAccount's image pull
+// secrets.
+func TestServiceAccountPullSecrets(t *testing.T) {
+	r := registry.New(t, registry.Options{Username: "flux", Password: "pw"})
+	pushFiles(t, r, "private", "latest", manifests)
+	ns := testenv.NewNamespace(t, env.Client)
+	secret(t, ns, "pull", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: r.DockerConfigJSON("flux", "pw")})
+	sa := &corev1.ServiceAccount{}
+	sa.Name, sa.Namespace = "puller", ns
+	sa.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "pull"}}
+	NewWithT(t).Expect(env.Client.Create(t.Context(), sa)).To(Succeed())
+	waitReady(t, newRepo(t, ns, "sa", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), ServiceAccountName: "puller"}))
+}
+
+// TestTLS pulls over mutual TLS with a custom CA from certSecretRef, and fails clearly
+// without the CA.
+func TestTLS(t *testing.T) {
+	g := NewWithT(t)
+	r := registry.New(t, registry.Options{MutualTLS: true, Username: "u", Password: "p"})
+	pushFiles(t, r, "secure", "latest", manifests)
+	ns := testenv.NewNamespace(t, env.Client)
+	secret(t, ns, "tls", corev1.SecretTypeOpaque, map[string][]byte{"ca.crt": r.CACert, "tls.crt": r.ClientCert, "tls.key": r.ClientKey})
+	secret(t, ns, "creds", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: r.DockerConfigJSON("u", "p")})
+	creds := &fluxmeta.LocalObjectReference{Name: "creds"}
+
+	got := waitReady(t, newRepo(t, ns, "trusted", sourcev1.OCIRepositorySpec{URL: r.OCIURL("secure"), SecretRef: creds,
+		CertSecretRef: &fluxmeta.LocalObjectReference{Name: "tls"}}))
+	g.Expect(fetch(t, got.Status.Artifact)).To(BeADirectory())
+
+	bad := waitFailed(t, newRepo(t, ns, "untrusted", sourcev1.OCIRepositorySpec{URL: r.OCIURL("secure"), SecretRef: creds}), sourcev1.OCIPullFailedReason)
+	g.Expect(conditions.Get(bad, fluxmeta.ReadyCondition).Message).To(ContainSubstring("certificate"))
+}
+
+// TestInsecureHTTP pulls from a plain-HTTP registry with spec.insecure.
+func TestInsecureHTTP(t *testing.T) {
+	r := registry.New(t, registry.Options{})
+	pushFiles(t, r, "plain", "latest", manifests)
+	waitReady(t, newRepo(t, testenv.NewNamespace(t, env.Client), "plain", sourcev1.OCIRepositorySpec{URL: r.OCIURL("plain"), Insecure: true}))
+}
+
+// TestLayerSelector extracts or copies the layer of a media type, and reports a media type
+// the artifact does not have.
+func TestLayerSelector(t *testing.T) {
+	g := NewWithT(t)
+	r := registry.New(t, registry.Options{})
+	content, err := registry.TarGz(map[string]string{"chart/Chart.yaml": "name: demo\n"})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = r.Push("multi", "v1", registry.Artifact{Layers: []registry.Layer{
+		{MediaType: "application/vnd.example.readme", Data: []byte("readme")},
+		{MediaType: "application/vnd.example.chart.tar+gzip", Data: content},
+	}})
+	g.Expect(err).NotTo(HaveOccurred())
+	ns := testenv.NewNamespace(t, env.Client)
+	spec := func(mediaType, op string) sourcev1.OCIRepositorySpec {
+		return sourcev1.OCIRepositorySpec{URL: r.OCIURL("multi"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"},
+			LayerSelector: &sourcev1.OCILayerSelector{MediaType: mediaType, Operation: op}}
+	}
+
+	extracted := waitReady(t, newRepo(t, ns, "extract", spec("application/vnd.example.chart.tar+gzip", "")))
+	g.Expect(os.ReadFile(filepath.Join(fetch(t, extracted.Status.Artifact), "chart", "Chart.yaml"))).To(BeEquivalentTo("name: demo\n"))
+	g.Expect(extracted.Status.ObservedLayerSelector.MediaType).To(Equal("application/vnd.example.chart.tar+gzip"))
+
+	copied := waitReady(t, newRepo(t, ns, "copy", spec("application/vnd.example.chart.tar+gzip", sourcev1.OCILayerCopy)))
+	g.Expect(copied.Status.Artifact.Path).To(HaveSuffix(".tgz"))
+	g.Expect(download(t, copied.Status.Artifact.URL)).To(Equal(content))
+	g.Expect(copied.Status.ObservedLayerSelector.Operation).To(Equal(sourcev1.OCILayerCopy))
+
+	bad := waitFailed(t, newRepo(t, ns, "missing", spec("application/x-none", "")), sourcev1.OCILayerOperationFailedReason)
+	g.Expect(conditions.Get(bad, fluxmeta.ReadyCondition).Message).To(ContainSubstring("no layer has media type 'application/x-none'"))
+
+	// Changing the selector of a Ready object re-pulls even though the revision is the same.
+	changed := update(t, extracted, func(o *sourcev1.OCIRepository) {
+		o.Spec.LayerSelector.Operation = sourcev1.OCILayerCopy
+	})
+	got := waitFor(t, changed, func(o *sourcev1.OCIRepository) bool {
+		return conditions.IsReady(o) && o.Status.Artifact.Path != extracted.Status.Artifact.Path
+	})
+	g.Expect(got.Status.Artifact.Path).To(HaveSuffix(".tgz"))
+}
