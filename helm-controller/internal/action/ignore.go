@@ -1,0 +1,138 @@
+package action
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+)
+
+// ignorer removes the fields that drift ignore rules name from the objects they target.
+type ignorer struct {
+	rules []compiledRule
+}
+
+// compiledRule is one ignore rule with its selector parsed.
+type compiledRule struct {
+	paths       []string
+	target      *meta.Selector
+	name        *regexp.Regexp
+	labels      labels.Selector
+	annotations labels.Selector
+}
+
+// newIgnorer parses the rules; a bad name pattern or selector expression is an error.
+func newIgnorer(rules []meta.IgnoreRule) (*ignorer, error) {
+	out := &ignorer{}
+	for i, r := range rules {
+		cr := compiledRule{paths: r.Paths, target: r.Target}
+		if t := r.Target; t != nil {
+			var err error
+			if t.Name != "" {
+				if cr.name, err = regexp.Compile("^(?:" + t.Name + ")$"); err != nil {
+					return nil, fmt.Errorf("failed to parse ignore rule %d: target name: %w", i, err)
+				}
+			}
+			if cr.labels, err = labels.Parse(t.LabelSelector); err != nil {
+				return nil, fmt.Errorf("failed to parse ignore rule %d: target labelSelector: %w", i, err)
+			}
+			if cr.annotations, err = labels.Parse(t.AnnotationSelector); err != nil {
+				return nil, fmt.Errorf("failed to parse ignore rule %d: target annotationSelector: %w", i, err)
+			}
+		}
+		for _, p := range r.Paths {
+			if _, err := splitPointer(p); err != nil {
+				return nil, fmt.Errorf("failed to parse ignore rule %d: %w", i, err)
+			}
+		}
+		out.rules = append(out.rules, cr)
+	}
+	return out, nil
+}
+
+// strip removes from obj every field an ignore rule targeting ref's object names. The
+// object to match selectors against is match (the live object when there is one).
+func (ig *ignorer) strip(obj, match *unstructured.Unstructured) {
+	for _, r := range ig.rules {
+		if !r.matches(match) {
+			continue
+		}
+		for _, p := range r.paths {
+			parts, _ := splitPointer(p)
+			removePath(obj.Object, parts)
+		}
+	}
+}
+
+// matches reports whether the rule targets obj.
+func (r compiledRule) matches(obj *unstructured.Unstructured) bool {
+	t := r.target
+	if t == nil {
+		return true
+	}
+	gvk := obj.GroupVersionKind()
+	switch {
+	case t.Group != "" && t.Group != gvk.Group,
+		t.Version != "" && t.Version != gvk.Version,
+		t.Kind != "" && t.Kind != gvk.Kind,
+		t.Namespace != "" && t.Namespace != obj.GetNamespace(),
+		r.name != nil && !r.name.MatchString(obj.GetName()):
+		return false
+	}
+	return r.labels.Matches(labels.Set(obj.GetLabels())) &&
+		r.annotations.Matches(labels.Set(obj.GetAnnotations()))
+}
+
+// splitPointer parses a JSON pointer (RFC 6901) into its unescaped reference tokens.
+func splitPointer(p string) ([]string, error) {
+	if p == "" {
+		return nil, fmt.Errorf("invalid JSON pointer %q: the whole object cannot be ignored", p)
+	}
+	if !strings.HasPrefix(p, "/") {
+		return nil, fmt.Errorf("invalid JSON pointer %q: it must start with /", p)
+	}
+	parts := strings.Split(p[1:], "/")
+	for i, s := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+	}
+	return parts, nil
+}
+
+// removePath deletes the field at parts from doc, walking maps by key and lists by index;
+// a path that does not exist is left alone.
+func removePath(doc any, parts []string) any {
+	if len(parts) == 0 {
+		return doc
+	}
+	key, rest := parts[0], parts[1:]
+	switch v := doc.(type) {
+	case map[string]any:
+		child, ok := v[key]
+		if !ok {
+			return v
+		}
+		if len(rest) == 0 {
+			delete(v, key)
+		} else {
+			v[key] = removePath(child, rest)
+		}
+		return v
+	case []any:
+		i, err := strconv.Atoi(key)
+		if err != nil || i < 0 || i >= len(v) {
+			return v
+		}
+		if len(rest) == 0 {
+			return append(v[:i:i], v[i+1:]...)
+		}
+		v[i] = removePath(v[i], rest)
+		return v
+	default:
+		return doc
+	}
+}

@@ -1,0 +1,109 @@
+package action
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+)
+
+func TestRemovePath(t *testing.T) {
+	doc := func() map[string]any {
+		return map[string]any{
+			"metadata": map[string]any{"annotations": map[string]any{"a/b": "1", "c~d": "2", "keep": "3"}},
+			"spec": map[string]any{"replicas": int64(2),
+				"containers": []any{map[string]any{"name": "a", "image": "x"}, map[string]any{"name": "b"}}},
+		}
+	}
+	tests := []struct {
+		name    string
+		pointer string
+		check   func(g Gomega, d map[string]any)
+	}{
+		{"map field", "/spec/replicas", func(g Gomega, d map[string]any) {
+			g.Expect(d["spec"]).NotTo(HaveKey("replicas"))
+		}},
+		{"escaped slash", "/metadata/annotations/a~1b", func(g Gomega, d map[string]any) {
+			g.Expect(d["metadata"].(map[string]any)["annotations"]).To(Equal(map[string]any{"c~d": "2", "keep": "3"}))
+		}},
+		{"escaped tilde", "/metadata/annotations/c~0d", func(g Gomega, d map[string]any) {
+			g.Expect(d["metadata"].(map[string]any)["annotations"]).To(Equal(map[string]any{"a/b": "1", "keep": "3"}))
+		}},
+		{"field in a list item", "/spec/containers/0/image", func(g Gomega, d map[string]any) {
+			g.Expect(d["spec"].(map[string]any)["containers"]).To(Equal([]any{map[string]any{"name": "a"}, map[string]any{"name": "b"}}))
+		}},
+		{"list item", "/spec/containers/0", func(g Gomega, d map[string]any) {
+			g.Expect(d["spec"].(map[string]any)["containers"]).To(Equal([]any{map[string]any{"name": "b"}}))
+		}},
+		{"missing path", "/spec/nothing/here", func(g Gomega, d map[string]any) { g.Expect(d).To(Equal(doc())) }},
+		{"index out of range", "/spec/containers/7", func(g Gomega, d map[string]any) { g.Expect(d).To(Equal(doc())) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			d := doc()
+			parts, err := splitPointer(tt.pointer)
+			g.Expect(err).NotTo(HaveOccurred())
+			removePath(d, parts)
+			tt.check(g, d)
+		})
+	}
+}
+
+func TestIgnoreRuleTargets(t *testing.T) {
+	obj := &unstructured.Unstructured{}
+	obj.SetAPIVersion("apps/v1")
+	obj.SetKind("Deployment")
+	obj.SetNamespace("apps")
+	obj.SetName("web-1")
+	obj.SetLabels(map[string]string{"tier": "front"})
+	obj.SetAnnotations(map[string]string{"team": "a"})
+	tests := []struct {
+		name   string
+		target *meta.Selector
+		want   bool
+	}{
+		{"no target", nil, true},
+		{"group and kind", &meta.Selector{Group: "apps", Kind: "Deployment"}, true},
+		{"other kind", &meta.Selector{Kind: "StatefulSet"}, false},
+		{"other version", &meta.Selector{Version: "v1beta1"}, false},
+		{"namespace", &meta.Selector{Namespace: "apps"}, true},
+		{"other namespace", &meta.Selector{Namespace: "default"}, false},
+		{"name pattern", &meta.Selector{Name: "web-[0-9]+"}, true},
+		{"name pattern is anchored", &meta.Selector{Name: "web"}, false},
+		{"label selector", &meta.Selector{LabelSelector: "tier in (front, back)"}, true},
+		{"label selector mismatch", &meta.Selector{LabelSelector: "tier=back"}, false},
+		{"annotation selector", &meta.Selector{AnnotationSelector: "team=a"}, true},
+		{"annotation selector mismatch", &meta.Selector{AnnotationSelector: "team!=a"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ig, err := newIgnorer([]meta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(ig.rules[0].matches(obj)).To(Equal(tt.want))
+		})
+	}
+}
+
+func TestIgnoreRuleErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		rule meta.IgnoreRule
+		want string
+	}{
+		{"empty pointer", meta.IgnoreRule{Paths: []string{""}}, "the whole object cannot be ignored"},
+		{"relative pointer", meta.IgnoreRule{Paths: []string{"spec/replicas"}}, "it must start with /"},
+		{"bad name pattern", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{Name: "web-("}}, "target name"},
+		{"bad label selector", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{LabelSelector: "a in ("}}, "target labelSelector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := newIgnorer([]meta.IgnoreRule{tt.rule})
+			g.Expect(err).To(MatchError(ContainSubstring(tt.want)))
+		})
+	}
+}
