@@ -1,17 +1,94 @@
 // Command kustomize-controller is Ferry's kustomize-controller.
 package main
 
-import "github.com/ferry-gitops/ferry/shared/runtime/manager"
+import (
+	"fmt"
+	"os"
+	"strings"
 
-const controllerName = "kustomize-controller"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/controller/kustomization"
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/source"
+)
+
+// strictGate is the feature gate that makes a missing post-build variable an error.
+const strictGate = "StrictPostBuildSubstitutions"
+
+// flags are kustomize-controller's own settings.
+type flags struct {
+	noRemoteBases bool
+	featureGates  *pflag.Flag
+}
 
 func main() {
+	var f flags
 	manager.Main(manager.Program{
-		Name:              controllerName,
-		DefaultConcurrent: 4,
-		// Its reconcilers land with their own issue: until then it serves health and metrics only.
+		Name:              kustomization.ControllerName,
+		DefaultConcurrent: 10,
+		AddToScheme:       []func(*runtime.Scheme) error{kustomizev1.AddToScheme, sourcev1.AddToScheme},
+		Kinds:             []client.Object{&kustomizev1.Kustomization{}},
+		Flags:             f.bind,
 		IgnoredFlags: map[string]manager.FlagKind{
-			"no-remote-bases": manager.BoolFlag, "sops-age-secret": manager.StringFlag, "http-retry": manager.StringFlag,
+			"sops-age-secret": manager.StringFlag, "http-retry": manager.StringFlag,
 		},
+		Register: f.register,
 	})
+}
+
+func (f *flags) bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.noRemoteBases, "no-remote-bases", false,
+		"Disallow remote bases usage in Kustomize overlays. When this flag is enabled, all resources must refer to local files included in the source artifact.")
+	// Feature gates are parsed by the shared options as ignored; this controller reads one.
+	f.featureGates = fs.Lookup("feature-gates")
+	// Applying hundreds of objects a second needs more than client-go's usual budget; the
+	// API server's priority and fairness still protects it.
+	setDefault(fs, "kube-api-qps", "500")
+	setDefault(fs, "kube-api-burst", "1000")
+}
+
+// setDefault changes the default of a flag registered by the shared options.
+func setDefault(fs *pflag.FlagSet, name, value string) {
+	if fl := fs.Lookup(name); fl != nil && fl.Value.Set(value) == nil {
+		fl.DefValue = value
+	}
+}
+
+// register creates the shared artifact cache and the Kustomization reconciler.
+func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+	dir, err := os.MkdirTemp("", "kustomize-controller-artifacts-")
+	if err != nil {
+		return fmt.Errorf("failed to create the artifact cache directory: %w", err)
+	}
+	cache, err := source.New(source.Options{Dir: dir})
+	if err != nil {
+		return err
+	}
+	return kustomization.Setup(mgr, rt, o, kustomization.Options{
+		NoRemoteBases:      f.noRemoteBases,
+		StrictSubstitution: f.strict(),
+		Cache:              cache,
+	})
+}
+
+// strict reports whether --feature-gates enables StrictPostBuildSubstitutions.
+func (f *flags) strict() bool {
+	if f.featureGates == nil {
+		return false
+	}
+	for _, gate := range strings.Split(f.featureGates.Value.String(), ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(gate), "=")
+		if name == strictGate {
+			return value == "" || strings.EqualFold(value, "true")
+		}
+	}
+	return false
 }

@@ -1,0 +1,70 @@
+package kustomization
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"time"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/apply"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+)
+
+// finalize deletes the inventory of a deleted Kustomization as spec.deletionPolicy says:
+// MirrorPrune follows spec.prune, Delete always deletes, WaitForTermination deletes and waits
+// until the objects are gone, Orphan keeps them.
+func (st *state) finalize(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	if !obj.ShouldDeleteOnFinalize() || obj.Status.Inventory == nil || len(obj.Status.Inventory.Entries) == 0 {
+		return reconcile.Done("", "")
+	}
+	t, err := st.r.target(ctx, obj)
+	if err != nil {
+		// Without its identity nothing can be deleted; keeping the finalizer would block the
+		// deletion forever.
+		s.Event(corev1.EventTypeWarning, kustomizev1.PruneFailedReason, fmt.Sprintf("objects left in place: %v", err))
+		return reconcile.Done("", "")
+	}
+	refs, err := apply.Diff(obj.Status.Inventory, nil)
+	if err != nil {
+		return reconcile.Transient(kustomizev1.PruneFailedReason, err)
+	}
+	cs, err := t.manager.PruneWith(ctx, refs, apply.PruneOptions{OwnerLabels: ownerLabels(obj)})
+	if err != nil {
+		return reconcile.Transient(kustomizev1.PruneFailedReason, fmt.Errorf("failed to prune: %w", err))
+	}
+	if obj.GetDeletionPolicy() == kustomizev1.DeletionPolicyWaitForTermination {
+		if err := waitGone(ctx, t, cs, obj.GetTimeout()); err != nil {
+			return reconcile.Transient(kustomizev1.PruneFailedReason, err)
+		}
+	}
+	return reconcile.Done("", "")
+}
+
+// waitGone polls the deleted objects of cs until none exists.
+func waitGone(ctx context.Context, t *target, cs *apply.ChangeSet, timeout time.Duration) error {
+	for _, e := range cs.Entries {
+		if e.Action != apply.Deleted {
+			continue
+		}
+		err := wait.PollUntilContextTimeout(ctx, healthInterval, timeout, true, func(ctx context.Context) (bool, error) {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(e.Ref.GroupVersionKind())
+			err := t.client.Get(ctx, types.NamespacedName{Namespace: e.Ref.Namespace, Name: e.Ref.Name}, u)
+			if apierrors.IsNotFound(err) {
+				return true, nil
+			}
+			return false, nil
+		})
+		if err != nil {
+			return fmt.Errorf("failed to wait for the deletion of %s: %w", e.Ref, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,30 @@
+package kustomization
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+)
+
+// originRevisionKey is the artifact metadata key holding the revision of the source's origin.
+const originRevisionKey = "org.opencontainers.image.revision"
+
+// finish records the applied revision and, when anything changed, an event listing the
+// changes.
+func (st *state) finish(_ context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	revision := st.artifact.Revision
+	newRevision := obj.Status.LastAppliedRevision != revision
+	obj.Status.LastAppliedRevision = revision
+	obj.Status.LastAppliedOriginRevision = st.artifact.Metadata[originRevisionKey]
+	changes := summary(st.changes, st.pruned)
+	if changes != "" {
+		s.Event(corev1.EventTypeNormal, meta.ReconciliationSucceededReason, changes)
+	} else if newRevision {
+		s.Event(corev1.EventTypeNormal, meta.ReconciliationSucceededReason, "Applied revision: "+revision)
+	}
+	return reconcile.Done(meta.ReconciliationSucceededReason, "Applied revision: "+revision)
+}

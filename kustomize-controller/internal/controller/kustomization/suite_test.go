@@ -1,0 +1,296 @@
+package kustomization
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/artifactserver"
+	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/source"
+)
+
+var (
+	env       *testenv.Env
+	artifacts *artifactserver.Server
+)
+
+// shardLabel routes a Kustomization to a manager started with other flags than the suite's.
+const shardLabel = "test.ferry.dev/shard"
+
+func TestMain(m *testing.M) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			panic(err)
+		}
+	}
+	os.Exit(testenv.Run(m, testenv.Options{
+		Scheme:                scheme,
+		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
+		ErrorIfCRDPathMissing: true,
+		// Benchmarks apply no workloads: the plain API server leaves the CPU to them.
+		Workloads: !benchmarking(),
+		Setup: func(e *testenv.Env) error {
+			env = e
+			var err error
+			if artifacts, err = artifactserver.New(); err != nil {
+				return err
+			}
+			if benchmarking() {
+				return nil
+			}
+			dir, err := os.MkdirTemp("", "kustomize-controller-suite-")
+			if err != nil {
+				return err
+			}
+			suite, err = startManager(dir, "")
+			return err
+		},
+	}))
+}
+
+// suite is the controller every test shares; it serves Kustomizations without shardLabel.
+var suite *ctrltest.Manager
+
+// benchmarking reports whether only benchmarks run (go test -run '^$' -bench .).
+func benchmarking() bool {
+	for _, a := range os.Args {
+		if strings.HasPrefix(a, "-test.run=") && strings.TrimPrefix(a, "-test.run=") == "^$" {
+			return true
+		}
+	}
+	return false
+}
+
+// startController runs a controller for the test with the given flags, serving only the
+// Kustomizations labelled with shard.
+func startController(t testing.TB, shard string, args ...string) *ctrltest.Manager {
+	t.Helper()
+	m, err := startManager(t.TempDir(), shard, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// startManager starts a controller; shard "" serves the Kustomizations without shardLabel.
+// "--strict" turns strict substitution on.
+func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) {
+	sel := "!" + shardLabel
+	if shard != "" {
+		sel = shardLabel + "=" + shard
+	}
+	strict := false
+	for _, a := range args {
+		strict = strict || a == "--strict"
+	}
+	var flags []string
+	for _, a := range args {
+		if a != "--strict" {
+			flags = append(flags, a)
+		}
+	}
+	cache, err := source.New(source.Options{Dir: dir + "/artifacts"})
+	if err != nil {
+		return nil, err
+	}
+	return ctrltest.Start(env, ctrltest.Options{
+		Name:  ControllerName,
+		Kinds: []client.Object{&kustomizev1.Kustomization{}},
+		Args:  append([]string{"--watch-label-selector=" + sel, "--concurrent=10", "--kube-api-qps=500", "--kube-api-burst=1000"}, flags...),
+		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+			return Setup(mgr, rt, o, Options{Cache: cache, StrictSubstitution: strict})
+		},
+	})
+}
+
+// ctxT returns a context bounded by the shared timeout.
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.RolloutTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// publish packs files into an artifact with the given revision.
+func publish(t testing.TB, name, revision string, files map[string]string) meta.Artifact {
+	t.Helper()
+	a, err := artifacts.ArtifactFromFiles(name+"-"+strings.NewReplacer("@", "-", ":", "-").Replace(revision), files, revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// gitRepository creates a GitRepository whose status holds the artifact (none when nil).
+func gitRepository(t testing.TB, ns, name string, a *meta.Artifact) *sourcev1.GitRepository {
+	t.Helper()
+	repo := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       sourcev1.GitRepositorySpec{URL: "https://example.com/repo.git", Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := env.Client.Create(ctxT(t), repo); err != nil {
+		t.Fatal(err)
+	}
+	if a != nil {
+		setArtifact(t, repo, *a)
+	}
+	return repo
+}
+
+// setArtifact stores a new artifact in the source's status, as the source-controller does.
+func setArtifact(t testing.TB, repo *sourcev1.GitRepository, a meta.Artifact) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Eventually(func() error {
+		if err := env.Client.Get(ctxT(t), client.ObjectKeyFromObject(repo), repo); err != nil {
+			return err
+		}
+		repo.Status.Artifact = &a
+		conditions.MarkTrue(repo, meta.ReadyCondition, meta.SucceededReason, "stored artifact for revision "+a.Revision)
+		repo.Status.ObservedGeneration = repo.Generation
+		return env.Client.Status().Update(ctxT(t), repo)
+	}, testenv.Timeout, testenv.Interval).Should(Succeed())
+}
+
+// kustomization creates a Kustomization of the repository in ns, changed by mutate.
+func kustomization(t testing.TB, ns, name, repo string, mutate func(*kustomizev1.Kustomization)) *kustomizev1.Kustomization {
+	t.Helper()
+	k := &kustomizev1.Kustomization{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: kustomizev1.KustomizationSpec{
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: repo},
+			Interval:  metav1.Duration{Duration: time.Hour},
+			Path:      "./",
+			Prune:     true,
+		},
+	}
+	if mutate != nil {
+		mutate(k)
+	}
+	if err := env.Client.Create(ctxT(t), k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// get reads the current state of a Kustomization.
+func get(t testing.TB, k *kustomizev1.Kustomization) *kustomizev1.Kustomization {
+	t.Helper()
+	out := &kustomizev1.Kustomization{}
+	if err := env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readyCond returns "<status>/<reason>" of the Ready condition of the current generation.
+func readyCond(t testing.TB, k *kustomizev1.Kustomization) func() string {
+	return func() string {
+		cur := get(t, k)
+		c := conditions.Get(cur, meta.ReadyCondition)
+		if c == nil || c.ObservedGeneration != cur.Generation {
+			return ""
+		}
+		return string(c.Status) + "/" + c.Reason
+	}
+}
+
+// waitReady waits until the Kustomization is Ready at revision and returns it, invariants
+// checked.
+func waitReady(t testing.TB, k *kustomizev1.Kustomization, revision string) *kustomizev1.Kustomization {
+	t.Helper()
+	g := NewWithT(t)
+	g.Eventually(func() string {
+		cur := get(t, k)
+		if !conditions.IsReady(cur) {
+			c := conditions.Get(cur, meta.ReadyCondition)
+			if c == nil {
+				return "no Ready condition"
+			}
+			return c.Reason + ": " + c.Message
+		}
+		return cur.Status.LastAppliedRevision
+	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal(revision))
+	cur := get(t, k)
+	checkInvariants(t, cur)
+	return cur
+}
+
+// waitNotReady waits until Ready is False with the reason and returns the message.
+func waitNotReady(t testing.TB, k *kustomizev1.Kustomization, reason string) string {
+	t.Helper()
+	g := NewWithT(t)
+	g.Eventually(readyCond(t, k), testenv.RolloutTimeout, testenv.Interval).Should(Equal("False/" + reason))
+	cur := get(t, k)
+	checkInvariants(t, cur)
+	return conditions.Get(cur, meta.ReadyCondition).Message
+}
+
+func checkInvariants(t testing.TB, k *kustomizev1.Kustomization) {
+	t.Helper()
+	if err := conditions.CheckInvariants(k); err != nil {
+		t.Errorf("kstatus invariants of %s/%s: %v (conditions %+v)", k.Namespace, k.Name, err, k.Status.Conditions)
+	}
+}
+
+// object reads an object of the given apiVersion and kind, nil when missing.
+func object(t testing.TB, apiVersion, kind, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	err := env.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: name}, u)
+	if client.IgnoreNotFound(err) != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// configMap is a ConfigMap manifest.
+func configMap(name, value string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  key: %q\n", name, value)
+}
+
+// events returns the messages of the events of reason recorded for k.
+func events(t testing.TB, k *kustomizev1.Kustomization, reason string) []string {
+	t.Helper()
+	var list corev1.EventList
+	if err := env.Client.List(ctxT(t), &list, client.InNamespace(k.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == k.Name && e.InvolvedObject.Kind == kustomizev1.KustomizationKind && e.Reason == reason {
+			out = append(out, e.Message)
+		}
+	}
+	return out
+}
+
+// invRef is an inventory entry.
+func invRef(id, version string) meta.ResourceRef { return meta.ResourceRef{ID: id, Version: version} }
