@@ -1,0 +1,48 @@
+package helmrepository
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
+)
+
+// Options returns the client settings of a repository: credentials and TLS from the Secrets
+// named by spec.secretRef and spec.certSecretRef, spec.passCredentials and spec.timeout.
+func Options(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository) (repository.Options, error) {
+	auth, err := secretData(ctx, c, obj.Namespace, obj.Spec.SecretRef)
+	if err != nil {
+		return repository.Options{}, err
+	}
+	cert, err := secretData(ctx, c, obj.Namespace, obj.Spec.CertSecretRef)
+	if err != nil {
+		return repository.Options{}, err
+	}
+	opts, err := repository.OptionsFromSecrets(auth, cert)
+	if err != nil {
+		return repository.Options{}, err
+	}
+	opts.PassCredentials = obj.Spec.PassCredentials
+	opts.Timeout = obj.GetTimeout()
+	return opts, nil
+}
+
+// secretData returns the data of the referenced Secret, or nil without a reference.
+func secretData(ctx context.Context, c client.Reader, namespace string, ref *meta.LocalObjectReference) (map[string][]byte, error) {
+	if ref == nil || ref.Name == "" {
+		return nil, nil
+	}
+	var secret corev1.Secret
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
+		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, ref.Name, err)
+	}
+	if secret.Data == nil {
+		return map[string][]byte{}, nil
+	}
+	return secret.Data, nil
+}
