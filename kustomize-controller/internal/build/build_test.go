@@ -73,9 +73,9 @@ func TestBuildSeedRepo(t *testing.T) {
 			},
 		},
 		{
-			name: "seed 004 path ./deploy builds base and overlays together: duplicates",
-			path: "./deploy",
-			spec: kustomizev1.KustomizationSpec{TargetNamespace: "production"},
+			name:    "seed 004 path ./deploy builds base and overlays together: duplicates",
+			path:    "./deploy",
+			spec:    kustomizev1.KustomizationSpec{TargetNamespace: "production"},
 			wantErr: []string{`failed to build "./deploy"`, "more than once", "Deployment.apps production/payment-api"},
 		},
 		{

@@ -47,15 +47,15 @@ func (f *sourceFS) prepareKustomization(dir string, spec *kustomizev1.Kustomizat
 			"resources":  resources,
 		}
 	} else {
-		if !hasOverlay(spec) {
-			return nil
-		}
 		data, err := f.ReadFile(file)
 		if err != nil {
 			return err
 		}
 		if err := yaml.Unmarshal(data, &doc); err != nil {
 			return fmt.Errorf("failed to parse %s: %w", f.rel(file), err)
+		}
+		if !hasOverlay(spec) {
+			return nil
 		}
 		if doc == nil {
 			doc = map[string]any{}

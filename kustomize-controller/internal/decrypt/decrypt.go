@@ -28,6 +28,7 @@ const AgeKeySuffix = ".agekey"
 // Decryptor decrypts SOPS documents whose data key is encrypted for one of its age
 // identities. It is safe for concurrent use.
 type Decryptor struct {
+	ids      sopsage.ParsedIdentities
 	services []keyservice.KeyServiceClient
 }
 
@@ -52,7 +53,7 @@ func NewDecryptor(keys map[string][]byte) (*Decryptor, error) {
 			return nil, fmt.Errorf("failed to parse age identities in %q: not a valid age key", name)
 		}
 	}
-	return &Decryptor{services: []keyservice.KeyServiceClient{ageKeyService{ids: ids}}}, nil
+	return &Decryptor{ids: ids, services: []keyservice.KeyServiceClient{ageKeyService{ids: ids}}}, nil
 }
 
 // ageKeyService is an in-process SOPS key service that decrypts data keys with age
@@ -90,9 +91,12 @@ func (ageKeyService) Encrypt(context.Context, *keyservice.EncryptRequest,
 // authentication code, which covers unencrypted values too and so only holds for a document
 // exactly as it was encrypted.
 func (d *Decryptor) decryptTree(tree *sops.Tree, checkMAC bool) error {
+	if len(d.ids) == 0 {
+		return errors.New("failed to get the SOPS data key: no age identity in the decryption Secret (entries ending in .agekey)")
+	}
 	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(d.services, nil)
 	if err != nil {
-		return fmt.Errorf("failed to get the SOPS data key: %w", err)
+		return fmt.Errorf("failed to get the SOPS data key: %s", recipientsHint(tree.Metadata))
 	}
 	cipher := aes.NewCipher()
 	mac, err := tree.Decrypt(dataKey, cipher)
@@ -109,4 +113,31 @@ func (d *Decryptor) decryptTree(tree *sops.Tree, checkMAC bool) error {
 		return errors.New("failed to verify the SOPS message authentication code: the file was changed after it was encrypted")
 	}
 	return nil
+}
+
+// recipientsHint says which keys a document was encrypted for, none of which the decryptor
+// holds.
+func recipientsHint(m sops.Metadata) string {
+	var age []string
+	others := 0
+	for _, group := range m.KeyGroups {
+		for _, k := range group {
+			if ak, ok := k.(*sopsage.MasterKey); ok {
+				age = append(age, ak.Recipient)
+			} else {
+				others++
+			}
+		}
+	}
+	msg := "no age identity of the decryption Secret matches"
+	if len(age) > 0 {
+		msg += " the age recipients " + strings.Join(age, ", ")
+	}
+	if others > 0 {
+		msg += fmt.Sprintf(" (%d key(s) of other providers are not supported: only age is)", others)
+	}
+	if len(age) == 0 && others == 0 {
+		msg += ": the document names no key"
+	}
+	return msg
 }
