@@ -147,3 +147,38 @@ func TestSetVersionMetadata(t *testing.T) {
 		t.Error("invalid metadata accepted")
 	}
 }
+
+func TestPackageIsDeterministic(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"app/Chart.yaml":             chartYAML("app", "1.0.0", ""),
+		"app/values.yaml":            "a: 1\n",
+		"app/values.schema.json":     "{}",
+		"app/templates/cm.yaml":      "kind: ConfigMap\n",
+		"app/charts/sub/Chart.yaml":  chartYAML("sub", "0.1.0", ""),
+		"app/charts/sub/files/x.txt": "x",
+	})
+	var digests []string
+	for i := 0; i < 2; i++ {
+		c, err := LoadDir(context.Background(), root, "app", LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Package(c, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, string(data))
+		back, err := LoadArchive(p)
+		if err != nil || back.Schema == nil || len(back.Templates) != 1 || len(back.Dependencies()) != 1 || back.Values["a"] != float64(1) {
+			t.Fatalf("round trip: %+v, %v", back, err)
+		}
+	}
+	if digests[0] != digests[1] {
+		t.Fatal("packaging the same chart twice gave different bytes")
+	}
+}
