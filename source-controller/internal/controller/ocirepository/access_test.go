@@ -125,3 +125,25 @@ func TestLayerSelector(t *testing.T) {
 	})
 	g.Expect(got.Status.Artifact.Path).To(HaveSuffix(".tgz"))
 }
+
+// TestProxySecret routes registry requests through the proxy of proxySecretRef: a proxy that
+// is down makes the pull fail with a proxy error, and a Secret without an address is refused.
+func TestProxySecret(t *testing.T) {
+	g := NewWithT(t)
+	r := registry.New(t, registry.Options{})
+	pushFiles(t, r, "app", "latest", manifests)
+	down, err := registry.Start(registry.Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	down.Close()
+	ns := testenv.NewNamespace(t, env.Client)
+	secret(t, ns, "proxy", corev1.SecretTypeOpaque, map[string][]byte{"address": []byte(down.URL()), "username": []byte("u"), "password": []byte("p")})
+	secret(t, ns, "no-address", corev1.SecretTypeOpaque, map[string][]byte{"username": []byte("u")})
+
+	got := waitFailed(t, newRepo(t, ns, "via-proxy", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"),
+		ProxySecretRef: &fluxmeta.LocalObjectReference{Name: "proxy"}}), sourcev1.OCIPullFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("proxyconnect"))
+
+	got = waitFailed(t, newRepo(t, ns, "bad-proxy", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"),
+		ProxySecretRef: &fluxmeta.LocalObjectReference{Name: "no-address"}}), sourcev1.AuthenticationFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("failed to read the proxy from secret '" + ns + "/no-address': it has no address key"))
+}
