@@ -1,7 +1,15 @@
 // Command helm-controller is Ferry's helm-controller.
 package main
 
-import "github.com/ferry-gitops/ferry/shared/runtime/manager"
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/helm-controller/internal/controller/helmrelease"
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+)
 
 const controllerName = "helm-controller"
 
@@ -9,9 +17,12 @@ func main() {
 	manager.Main(manager.Program{
 		Name:              controllerName,
 		DefaultConcurrent: 4,
-		// Its reconcilers land with their own issue: until then it serves health and metrics only.
+		AddToScheme:       []func(*runtime.Scheme) error{helmv2.AddToScheme, sourcev1.AddToScheme},
+		Kinds:             []client.Object{&helmv2.HelmRelease{}},
 		IgnoredFlags: map[string]manager.FlagKind{
 			"http-retry": manager.StringFlag, "snapshot-digest-algo": manager.StringFlag,
+			"override-manager": manager.StringFlag,
 		},
+		Register: helmrelease.Setup,
 	})
 }

@@ -1,0 +1,119 @@
+package helmrelease
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	helmchart "helm.sh/helm/v3/pkg/chart"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ferry-gitops/ferry/helm-controller/internal/action"
+	"github.com/ferry-gitops/ferry/helm-controller/internal/postrender"
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+)
+
+// state is what the steps of one reconcile hand to each other.
+type state struct {
+	r    *Reconciler
+	spec *reconcile.Kind[*helmv2.HelmRelease]
+
+	chart        *helmchart.Chart
+	ociDigest    string
+	values       map[string]any
+	valuesDigest string
+	helm         *action.Client
+}
+
+// kind describes the reconcile of one HelmRelease with this state.
+func (st *state) kind() *reconcile.Kind[*helmv2.HelmRelease] {
+	st.spec = &reconcile.Kind[*helmv2.HelmRelease]{
+		Name:      helmv2.HelmReleaseKind,
+		New:       newHelmRelease,
+		Finalizer: helmv2.HelmReleaseFinalizer,
+		Steps: []reconcile.Step[*helmv2.HelmRelease]{
+			{Name: "dependencies", Run: st.dependencies},
+			{Name: "chart", Run: st.getChart},
+			{Name: "values", Run: st.composeValues},
+			{Name: "release", Run: st.release},
+		},
+		Finalize: st.finalize,
+		Interval: func(obj *helmv2.HelmRelease) time.Duration { return obj.GetRequeueAfter() },
+	}
+	return st.spec
+}
+
+// dependencies waits until every HelmRelease in spec.dependsOn is Ready.
+func (st *state) dependencies(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
+	return dependency.Check(ctx, s.Client, s.Obj, newHelmRelease)
+}
+
+// helmClient returns the action client of the release, acting as its identity.
+func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) (*action.Client, error) {
+	if st.helm != nil {
+		return st.helm, nil
+	}
+	cfg, err := st.r.restConfig(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	log := s.Log.V(2)
+	c, err := action.New(action.Config{
+		RESTConfig:       cfg,
+		StorageNamespace: s.Obj.GetStorageNamespace(),
+		Namespace:        s.Obj.GetReleaseNamespace(),
+		Cache:            st.r.Actions,
+		Log:              func(format string, v ...any) { log.Info(fmt.Sprintf(format, v...)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.helm = c
+	return c, nil
+}
+
+// release decides what the release needs and does it.
+func (st *state) release(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
+	obj := s.Obj
+	hc, err := st.helmClient(ctx, s)
+	if err != nil {
+		return reconcile.Transient(helmv2.InitFailedReason, err)
+	}
+	if res := st.moveRelease(ctx, s); !res.IsDone() {
+		return res
+	}
+	obj.Status.StorageNamespace = obj.GetStorageNamespace()
+	name := obj.GetReleaseName()
+	if rel, err := hc.RecoverPending(name); err != nil {
+		return reconcile.Transient(helmv2.GetLastReleaseFailedReason, err)
+	} else if rel != nil {
+		s.Event(corev1.EventTypeWarning, helmv2.GetLastReleaseFailedReason,
+			fmt.Sprintf("Release %s was left pending by an interrupted operation; marked it failed to recover", describe(rel)))
+	}
+	cur, err := hc.LastRelease(name)
+	if err != nil {
+		return reconcile.Transient(helmv2.GetLastReleaseFailedReason, err)
+	}
+	d := decide(obj, cur, desired{
+		chartName:            st.chart.Name(),
+		chartVersion:         st.chart.Metadata.Version,
+		configDigest:         st.valuesDigest,
+		postRenderersDigest:  postrender.Digest(obj.Spec.PostRenderers),
+		commonMetadataDigest: postrender.Digest(obj.Spec.CommonMetadata),
+		force:                helmv2.ShouldHandleForceRequest(obj),
+	})
+	s.Log.V(1).Info("release decision", "action", d.action, "reason", d.reason)
+	switch d.action {
+	case actionInstall:
+		return st.install(ctx, s)
+	case actionUpgrade:
+		return st.upgrade(ctx, s)
+	case actionTest:
+		return st.runTests(ctx, s, cur)
+	case actionStalled:
+		return reconcile.Stalled(helmv2.RetriesExceededReason, fmt.Errorf("%s", d.reason))
+	}
+	return st.upToDate(ctx, s, cur)
+}

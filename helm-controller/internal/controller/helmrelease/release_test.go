@@ -1,0 +1,169 @@
+package helmrelease
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// releaseSecrets lists the Helm storage Secrets of a release.
+func releaseSecrets(g Gomega, ns, name string) []corev1.Secret {
+	var list corev1.SecretList
+	g.Expect(k8s.List(context.Background(), &list, client.InNamespace(ns),
+		client.MatchingLabels{"owner": "helm", "name": name})).To(Succeed())
+	return list.Items
+}
+
+func TestInstallUpgradeAndNoOp(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "web", "app", `{"message":"one"}`)
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitReady(t, hr)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.InstallSucceededReason))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal(
+		"Helm install succeeded for release " + ns + "/web.v1 with chart app@0.1.0"))
+	g.Expect(conditions.IsTrue(got, helmv2.ReleasedCondition)).To(BeTrue())
+	g.Expect(got.Status.History).To(HaveLen(1))
+	snap := got.Status.History[0]
+	g.Expect(snap.Version).To(Equal(1))
+	g.Expect(snap.Status).To(Equal(helmv2.SnapshotStatusDeployed))
+	g.Expect(snap.ChartName + "@" + snap.ChartVersion).To(Equal("app@0.1.0"))
+	g.Expect(snap.ConfigDigest).To(Equal(got.Status.LastAttemptedConfigDigest))
+	g.Expect(got.Status.LastAttemptedRevision).To(Equal("0.1.0"))
+	g.Expect(got.Status.LastAttemptedReleaseAction).To(Equal(helmv2.ReleaseActionInstall))
+	g.Expect(got.Status.LastAttemptedGeneration).To(Equal(got.Generation))
+	g.Expect(got.Status.LastAttemptedValuesChecksum).NotTo(BeEmpty())
+	g.Expect(got.Status.StorageNamespace).To(Equal(ns))
+	g.Expect(got.Status.Inventory).NotTo(BeNil())
+	g.Expect(got.Status.Inventory.Entries).To(ConsistOf(
+		HaveField("ID", ns+"_web_apps_Deployment"), HaveField("ID", ns+"_web__Service")))
+
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "web"), &dep)).To(Succeed())
+	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("one"))
+	g.Expect(dep.Labels[helmv2.NameLabel]).To(Equal("web"))
+	g.Expect(releaseSecrets(g, ns, "web")).To(HaveLen(1))
+
+	// Unchanged: a forced reconcile makes no new revision.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: "one"}
+	})
+	g.Eventually(func() string { return get(g, hr).Status.LastHandledReconcileAt }, testenv.Timeout, testenv.Interval).Should(Equal("one"))
+	g.Expect(releaseSecrets(g, ns, "web")).To(HaveLen(1))
+
+	// New values: an upgrade.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"message":"two"}`) })
+	g.Eventually(func() string {
+		return conditions.Get(waitReady(t, hr), fluxmeta.ReadyCondition).Reason
+	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal(helmv2.UpgradeSucceededReason))
+	got = get(g, hr)
+	g.Expect(got.Status.History[0].Version).To(Equal(2))
+	g.Expect(got.Status.LastAttemptedReleaseAction).To(Equal(helmv2.ReleaseActionUpgrade))
+	g.Expect(k8s.Get(ctx, key(ns, "web"), &dep)).To(Succeed())
+	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("two"))
+	g.Expect(releaseSecrets(g, ns, "web")).To(HaveLen(2))
+
+	// A new chart version: an upgrade to it.
+	hc := &sourcev1.HelmChart{}
+	g.Expect(k8s.Get(ctx, key(ns, "app"), hc)).To(Succeed())
+	art := chartArtifact(t, "app", "0.2.0")
+	setArtifact(t, hc, &art)
+	g.Eventually(func() string {
+		got = get(g, hr)
+		return got.Status.History[0].ChartVersion
+	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("0.2.0"))
+	got = waitReady(t, hr)
+	g.Expect(got.Status.LastAttemptedRevision).To(Equal("0.2.0"))
+	checkInvariants(t, hr)
+
+	deleteAndWait(t, hr)
+	g.Eventually(func() []corev1.Secret { return releaseSecrets(g, ns, "web") }, testenv.Timeout, testenv.Interval).Should(BeEmpty())
+	g.Eventually(func() bool { return client.IgnoreNotFound(k8s.Get(ctx, key(ns, "web"), &dep)) == nil && dep.Name == "" },
+		testenv.Timeout, testenv.Interval)
+}
+
+func TestHelmChartTemplate(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	hr := &helmv2.HelmRelease{
+		ObjectMeta: metav1.ObjectMeta{Name: "tpl", Namespace: ns},
+		Spec: helmv2.HelmReleaseSpec{
+			Interval: metav1.Duration{Duration: time.Hour},
+			Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{
+				Chart:     "app",
+				Version:   "0.1.x",
+				SourceRef: helmv2.CrossNamespaceObjectReference{Kind: sourcev1.HelmRepositoryKind, Name: "repo"},
+			}},
+		},
+	}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+
+	// The HelmChart is created, owned, and the release waits for its artifact.
+	hc := &sourcev1.HelmChart{}
+	g.Eventually(func() error { return k8s.Get(ctx, key(ns, ns+"-tpl"), hc) }, testenv.Timeout, testenv.Interval).Should(Succeed())
+	g.Expect(hc.Spec.Chart).To(Equal("app"))
+	g.Expect(hc.Spec.Version).To(Equal("0.1.x"))
+	g.Expect(hc.Spec.Interval.Duration).To(Equal(time.Hour))
+	g.Expect(hc.Labels[helmv2.NameLabel]).To(Equal("tpl"))
+	g.Expect(hc.OwnerReferences).To(HaveLen(1))
+	got := waitCondition(t, hr, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.ArtifactFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("HelmChart '" + ns + "/" + ns + "-tpl' is not ready"))
+	g.Expect(conditions.IsTrue(got, fluxmeta.ReconcilingCondition)).To(BeTrue())
+	g.Expect(got.Status.HelmChart).To(Equal(ns + "/" + ns + "-tpl"))
+	checkInvariants(t, hr)
+
+	// The version is not found: the HelmChart's message is passed on.
+	hc.Status.ObservedGeneration = hc.Generation
+	conditions.MarkFalse(hc, fluxmeta.ReadyCondition, "InvalidChartReference", "no 'app' chart with version matching '0.1.x' found")
+	g.Expect(k8s.Status().Update(ctx, hc)).To(Succeed())
+	g.Eventually(func() string {
+		return conditions.Get(get(g, hr), fluxmeta.ReadyCondition).Message
+	}, testenv.Timeout, testenv.Interval).Should(Equal(
+		"HelmChart '" + ns + "/" + ns + "-tpl' is not ready: no 'app' chart with version matching '0.1.x' found"))
+	checkInvariants(t, hr)
+
+	art := chartArtifact(t, "app", "0.1.0")
+	setArtifact(t, hc, &art)
+	waitReady(t, hr)
+
+	// A new template spec updates the HelmChart.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.Chart.Spec.Version = "0.2.x"
+		o.Spec.Chart.Spec.ValuesFiles = []string{"values.yaml", "prod.yaml"}
+	})
+	g.Eventually(func() []string {
+		g.Expect(k8s.Get(ctx, key(ns, ns+"-tpl"), hc)).To(Succeed())
+		return append([]string{hc.Spec.Version}, hc.Spec.ValuesFiles...)
+	}, testenv.Timeout, testenv.Interval).Should(Equal([]string{"0.2.x", "values.yaml", "prod.yaml"}))
+
+	// Moving to a chartRef deletes the HelmChart.
+	helmChart(t, ns, "shared", "app", "0.1.0")
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.Chart = nil
+		o.Spec.ChartRef = &helmv2.CrossNamespaceSourceReference{Kind: sourcev1.HelmChartKind, Name: "shared"}
+	})
+	g.Eventually(func() bool {
+		return client.IgnoreNotFound(k8s.Get(ctx, key(ns, ns+"-tpl"), &sourcev1.HelmChart{})) == nil &&
+			k8s.Get(ctx, key(ns, ns+"-tpl"), &sourcev1.HelmChart{}) != nil
+	}, testenv.Timeout, testenv.Interval).Should(BeTrue())
+	got = waitReady(t, hr)
+	g.Expect(got.Status.HelmChart).To(BeEmpty())
+	checkInvariants(t, hr)
+}

@@ -1,0 +1,211 @@
+package helmrelease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/helm-controller/internal/chart"
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+)
+
+// getChart finds the release's source (its own HelmChart, or the chartRef), waits for its
+// artifact and loads the chart.
+func (st *state) getChart(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
+	obj := s.Obj
+	if obj.Spec.ChartRef == nil && obj.Spec.Chart == nil {
+		return reconcile.Stalled(helmv2.ArtifactFailedReason, errors.New("one of spec.chart and spec.chartRef must be set"))
+	}
+	src, res := st.source(ctx, s)
+	if !res.IsDone() {
+		return res
+	}
+	art := src.GetArtifact()
+	if art == nil || !conditions.IsReady(src) {
+		return reconcile.Waiting(helmv2.ArtifactFailedReason, notReady(src))
+	}
+	c, err := st.r.Charts.Load(ctx, art)
+	if err != nil {
+		return reconcile.Transient(helmv2.ArtifactFailedReason, err)
+	}
+	if _, ok := src.(*sourcev1.OCIRepository); ok {
+		if st.ociDigest = chart.OCIDigest(art.Revision); st.ociDigest == "" {
+			st.ociDigest = art.Digest
+		}
+		chart.AddOCIDigest(c, st.ociDigest)
+	}
+	st.chart = c
+	return reconcile.Done("", "")
+}
+
+// notReady explains why a source has no usable artifact, with the source's own message.
+func notReady(src sourcev1.Source) error {
+	kind := "HelmChart"
+	if _, ok := src.(*sourcev1.OCIRepository); ok {
+		kind = sourcev1.OCIRepositoryKind
+	}
+	msg := fmt.Sprintf("%s '%s/%s' is not ready", kind, src.(client.Object).GetNamespace(), src.(client.Object).GetName())
+	if c := conditions.Get(src, fluxmeta.ReadyCondition); c != nil && c.Message != "" && c.Status != "True" {
+		msg += ": " + c.Message
+	} else if src.GetArtifact() == nil {
+		msg += ": no artifact yet"
+	}
+	return errors.New(msg)
+}
+
+// source returns the source object of the release, creating or updating its HelmChart.
+func (st *state) source(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) (sourcev1.Source, reconcile.Result) {
+	obj := s.Obj
+	if ref := obj.Spec.ChartRef; ref != nil {
+		if err := st.gcHelmChart(ctx, s, ""); err != nil {
+			return nil, reconcile.Transient(helmv2.ArtifactFailedReason, err)
+		}
+		return st.chartRef(ctx, obj, ref)
+	}
+	desired := chart.DesiredHelmChart(obj, st.legacyValuesFile(ctx, obj))
+	if st.r.NoCrossNamespaceRefs && desired.Namespace != obj.Namespace {
+		return nil, reconcile.Stalled(fluxmeta.AccessDeniedReason,
+			fmt.Errorf("cannot use a source in namespace '%s': cross-namespace references are not allowed", desired.Namespace))
+	}
+	if err := st.gcHelmChart(ctx, s, desired.Namespace+"/"+desired.Name); err != nil {
+		return nil, reconcile.Transient(helmv2.ArtifactFailedReason, err)
+	}
+	hc, err := st.ensureHelmChart(ctx, obj, desired)
+	if err != nil {
+		return nil, reconcile.Transient(helmv2.ArtifactFailedReason, err)
+	}
+	obj.Status.HelmChart = hc.Namespace + "/" + hc.Name
+	if hc.Generation != hc.Status.ObservedGeneration {
+		return nil, reconcile.Waiting(helmv2.ArtifactFailedReason,
+			fmt.Errorf("HelmChart '%s/%s' is not ready: waiting for the new chart spec to be reconciled", hc.Namespace, hc.Name))
+	}
+	return hc, reconcile.Done("", "")
+}
+
+// chartRef gets the OCIRepository or HelmChart named by spec.chartRef.
+func (st *state) chartRef(ctx context.Context, obj *helmv2.HelmRelease, ref *helmv2.CrossNamespaceSourceReference) (sourcev1.Source, reconcile.Result) {
+	ns := ref.Namespace
+	if ns == "" {
+		ns = obj.Namespace
+	}
+	if st.r.NoCrossNamespaceRefs && ns != obj.Namespace {
+		return nil, reconcile.Stalled(fluxmeta.AccessDeniedReason,
+			fmt.Errorf("cannot use a source in namespace '%s': cross-namespace references are not allowed", ns))
+	}
+	var src interface {
+		sourcev1.Source
+		client.Object
+	}
+	switch ref.Kind {
+	case sourcev1.OCIRepositoryKind:
+		src = &sourcev1.OCIRepository{}
+	case sourcev1.HelmChartKind:
+		src = &sourcev1.HelmChart{}
+	default:
+		return nil, reconcile.Stalled(fluxmeta.UnsupportedSpecReason, fmt.Errorf("unsupported chartRef kind '%s'", ref.Kind))
+	}
+	if err := st.r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, reconcile.Waiting(helmv2.ArtifactFailedReason, fmt.Errorf("%s '%s/%s' not found", ref.Kind, ns, ref.Name))
+		}
+		return nil, reconcile.Transient(helmv2.ArtifactFailedReason, fmt.Errorf("failed to get %s '%s/%s': %w", ref.Kind, ns, ref.Name, err))
+	}
+	return src, reconcile.Done("", "")
+}
+
+// ensureHelmChart creates the HelmChart of the release, or brings its spec and template
+// metadata up to date.
+func (st *state) ensureHelmChart(ctx context.Context, obj *helmv2.HelmRelease, desired *sourcev1.HelmChart) (*sourcev1.HelmChart, error) {
+	setOwnership(obj, desired)
+	existing := &sourcev1.HelmChart{}
+	err := st.r.Client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	if apierrors.IsNotFound(err) {
+		if err := st.r.Client.Create(ctx, desired); err != nil {
+			return nil, fmt.Errorf("failed to create HelmChart '%s/%s': %w", desired.Namespace, desired.Name, err)
+		}
+		return desired, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to get HelmChart '%s/%s': %w", desired.Namespace, desired.Name, err)
+	}
+	if chart.Sync(existing, desired) {
+		if err := st.r.Client.Update(ctx, existing); err != nil {
+			return nil, fmt.Errorf("failed to update HelmChart '%s/%s': %w", desired.Namespace, desired.Name, err)
+		}
+	}
+	return existing, nil
+}
+
+// setOwnership labels the HelmChart with the HelmRelease it belongs to and, in the same
+// namespace, makes the HelmRelease its owner so the garbage collector removes it too.
+func setOwnership(obj *helmv2.HelmRelease, hc *sourcev1.HelmChart) {
+	if hc.Labels == nil {
+		hc.Labels = map[string]string{}
+	}
+	hc.Labels[helmv2.NameLabel], hc.Labels[helmv2.NamespaceLabel] = obj.Name, obj.Namespace
+	if hc.Namespace == obj.Namespace && obj.UID != "" {
+		hc.OwnerReferences = []metav1.OwnerReference{{
+			APIVersion: helmv2.GroupVersion.String(),
+			Kind:       helmv2.HelmReleaseKind,
+			Name:       obj.Name,
+			UID:        obj.UID,
+		}}
+	}
+}
+
+// gcHelmChart deletes the HelmChart recorded in status.helmChart when it is not keep
+// ('<namespace>/<name>', empty to delete any), and only when it belongs to this release.
+func (st *state) gcHelmChart(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], keep string) error {
+	obj := s.Obj
+	if obj.Status.HelmChart == "" || obj.Status.HelmChart == keep {
+		return nil
+	}
+	ns, name := obj.Status.GetHelmChart()
+	hc := &sourcev1.HelmChart{}
+	err := st.r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, hc)
+	if err == nil && hc.Labels[helmv2.NameLabel] == obj.Name && hc.Labels[helmv2.NamespaceLabel] == obj.Namespace {
+		err = st.r.Client.Delete(ctx, hc)
+		if err == nil {
+			s.Log.Info("deleted HelmChart no longer used", "helmchart", obj.Status.HelmChart)
+		}
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("failed to delete HelmChart '%s': %w", obj.Status.HelmChart, err)
+	}
+	obj.Status.HelmChart = ""
+	return nil
+}
+
+// legacyValuesFile returns spec.chart.spec.valuesFile of a HelmRelease written as v2beta1 or
+// v2beta2 (the field left the storage version, so it is read through the version that wrote
+// it), when valuesFiles is empty. Only objects whose managed fields show such a write cost a
+// read.
+func (st *state) legacyValuesFile(ctx context.Context, obj *helmv2.HelmRelease) string {
+	if obj.Spec.Chart == nil || len(obj.Spec.Chart.Spec.ValuesFiles) > 0 {
+		return ""
+	}
+	for _, mf := range obj.ManagedFields {
+		if mf.APIVersion != helmv2.GroupVersion.Group+"/v2beta1" && mf.APIVersion != helmv2.GroupVersion.Group+"/v2beta2" {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(mf.APIVersion)
+		u.SetKind(helmv2.HelmReleaseKind)
+		if err := st.r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), u); err != nil {
+			return ""
+		}
+		v, _, _ := unstructured.NestedString(u.Object, "spec", "chart", "spec", "valuesFile")
+		return v
+	}
+	return ""
+}

@@ -1,0 +1,104 @@
+package helmrelease
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/helm-controller/internal/values"
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+)
+
+// valuesReader reads ConfigMaps and Secrets of one namespace directly from the API server.
+type valuesReader struct {
+	reader    client.Reader
+	namespace string
+}
+
+// GetData returns the data of a ConfigMap (string and binary) or a Secret.
+func (v valuesReader) GetData(ctx context.Context, kind, name string) (map[string][]byte, bool, error) {
+	key := types.NamespacedName{Namespace: v.namespace, Name: name}
+	if kind == "Secret" {
+		var s corev1.Secret
+		if err := v.reader.Get(ctx, key, &s); err != nil {
+			return nil, false, ignoreNotFound(err)
+		}
+		return s.Data, true, nil
+	}
+	var cm corev1.ConfigMap
+	if err := v.reader.Get(ctx, key, &cm); err != nil {
+		return nil, false, ignoreNotFound(err)
+	}
+	data := make(map[string][]byte, len(cm.Data)+len(cm.BinaryData))
+	for k, d := range cm.BinaryData {
+		data[k] = d
+	}
+	for k, d := range cm.Data {
+		data[k] = []byte(d)
+	}
+	return data, true, nil
+}
+
+func ignoreNotFound(err error) error {
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// composeValues composes the release's values and records what is being attempted: chart
+// version, values digests and generation. A new chart, new values or a new generation resets
+// the failure counters, and so does a reset request.
+func (st *state) composeValues(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
+	obj := s.Obj
+	var inline []byte
+	if obj.Spec.Values != nil {
+		inline = obj.Spec.Values.Raw
+	}
+	vals, err := values.Compose(ctx, valuesReader{reader: st.r.APIReader, namespace: obj.Namespace}, obj.Spec.ValuesFrom, inline)
+	var missing *values.MissingError
+	switch {
+	case errors.As(err, &missing):
+		return reconcile.Waiting(helmv2.InitFailedReason, err)
+	case errors.Is(err, values.ErrInvalid):
+		return reconcile.Stalled(helmv2.InitFailedReason, err)
+	case err != nil:
+		return reconcile.Transient(helmv2.InitFailedReason, err)
+	}
+	st.values = vals
+	st.valuesDigest = values.Digest(vals)
+
+	version := st.chart.Metadata.Version
+	if obj.Status.LastAttemptedRevision != version || obj.Status.LastAttemptedConfigDigest != st.valuesDigest ||
+		obj.Status.LastAttemptedGeneration != obj.Generation {
+		obj.Status.ClearFailures()
+	}
+	if helmv2.ShouldHandleResetRequest(obj) {
+		obj.Status.ClearFailures()
+	}
+	obj.Status.LastAttemptedRevision = version
+	obj.Status.LastAttemptedRevisionDigest = st.ociDigest
+	obj.Status.LastAttemptedConfigDigest = st.valuesDigest
+	obj.Status.LastAttemptedValuesChecksum = values.Checksum(vals)
+	obj.Status.LastAttemptedGeneration = obj.Generation
+	// The event recorder prefixes metadata keys with the API group.
+	s.SetRevision(version)
+	if st.chart.Metadata.AppVersion != "" {
+		s.SetMetadata(eventKey(helmv2.AppVersionEventAnnotation), st.chart.Metadata.AppVersion)
+	}
+	if st.ociDigest != "" {
+		s.SetMetadata(eventKey(helmv2.OCIDigestEventAnnotation), st.ociDigest)
+	}
+	return reconcile.Done("", "")
+}
+
+// eventKey is an event annotation without its API group prefix.
+func eventKey(annotation string) string {
+	return strings.TrimPrefix(annotation, helmv2.GroupVersion.Group+"/")
+}
