@@ -176,3 +176,13 @@ func hostKeyCallback(knownHosts []byte) (ssh.HostKeyCallback, error) {
 		return fmt.Errorf("failed to verify host key of %s: not in known_hosts", hostname)
 	}, nil
 }
+
+// Check reports whether a can authenticate to the remote at url, for instance that an SSH
+// remote has the known_hosts to verify its host key, without contacting the remote.
+func (a *Auth) Check(url string) error {
+	_, err := a.method(url)
+	return err
+}
+
+// IsSSH reports whether url is reached over SSH.
+func IsSSH(url string) bool { return isSSH(url) }

@@ -1,0 +1,202 @@
+package gitrepository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"github.com/Masterminds/semver/v3"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/git"
+)
+
+// scope is the reconcile scope of a GitRepository.
+type scope = reconcile.Scope[*sourcev1.GitRepository]
+
+// Reasons of the IncludeUnavailable condition.
+const (
+	includeNotFoundReason   = "NotFound"
+	includeNoArtifactReason = "NoArtifact"
+)
+
+// pass is the state one reconciliation shares between its steps.
+type pass struct {
+	r *Reconciler
+	// auth holds the credentials and proxy of the remote.
+	auth *git.Auth
+	// included are the artifacts of spec.include, in order.
+	included []*fluxmeta.Artifact
+	// vanished is set when the artifact in the status was no longer in the storage.
+	vanished bool
+	// upToDate is set when the stored artifact already matches the remote and the spec.
+	upToDate bool
+	// commit is the commit checked out into dir.
+	commit git.Commit
+	dir    string
+	tmp    []string
+}
+
+// checkStorage drops an artifact whose file vanished from the storage, so that it is fetched
+// again, and refreshes the URL of one that is there.
+func (p *pass) checkStorage(_ context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	a := obj.Status.Artifact
+	if a == nil {
+		return reconcile.Result{}
+	}
+	if !p.r.storage.Exists(*a) {
+		s.Log.Info("artifact vanished from storage, fetching it again", "path", a.Path)
+		p.vanished = true
+		obj.Status.Artifact = nil
+		conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		return reconcile.Result{}
+	}
+	a.URL = p.r.storage.URL(a.Path)
+	return reconcile.Result{}
+}
+
+// validate stalls on a spec that cannot work until it changes.
+func (p *pass) validate(_ context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	if err := validateURL(obj.Spec.URL); err != nil {
+		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
+	}
+	if err := validateSpec(obj); err != nil {
+		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
+	return reconcile.Result{}
+}
+
+// validateURL accepts http, https and ssh URLs with a host.
+func validateURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid url '%s': %w", raw, err)
+	}
+	switch u.Scheme {
+	case "http", "https", "ssh":
+	default:
+		return fmt.Errorf("invalid url '%s': unsupported scheme '%s': use http, https or ssh", raw, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("invalid url '%s': no host", raw)
+	}
+	return nil
+}
+
+// validateSpec checks the fields besides the URL: provider, verification, semver range,
+// include and sparse checkout paths.
+func validateSpec(obj *sourcev1.GitRepository) error {
+	if obj.GetProvider() != sourcev1.GitProviderGeneric {
+		return fmt.Errorf("provider '%s' is not supported: use 'generic' with spec.secretRef", obj.Spec.Provider)
+	}
+	if obj.Spec.Verification != nil {
+		return errors.New("signature verification (spec.verify) is not supported")
+	}
+	if ref := obj.Spec.Reference; ref != nil && ref.SemVer != "" && ref.Commit == "" && ref.Name == "" {
+		if _, err := semver.NewConstraint(ref.SemVer); err != nil {
+			return fmt.Errorf("invalid semver range '%s': %w", ref.SemVer, err)
+		}
+	}
+	for _, incl := range obj.Spec.Include {
+		if incl.GitRepositoryRef.Name == obj.Name {
+			return fmt.Errorf("include of '%s': a GitRepository cannot include itself", incl.GitRepositoryRef.Name)
+		}
+		for _, p := range []string{incl.FromPath, incl.GetToPath()} {
+			if p != "" && !filepath.IsLocal(filepath.FromSlash(p)) {
+				return fmt.Errorf("include of '%s': path '%s' must be relative and stay inside the artifact", incl.GitRepositoryRef.Name, p)
+			}
+		}
+	}
+	for _, d := range obj.Spec.SparseCheckout {
+		if !filepath.IsLocal(filepath.FromSlash(d)) {
+			return fmt.Errorf("sparseCheckout directory '%s' must be relative and stay inside the repository", d)
+		}
+	}
+	return nil
+}
+
+// credentials reads spec.secretRef and spec.proxySecretRef.
+func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	p.auth = &git.Auth{}
+	if ref := obj.Spec.SecretRef; ref != nil {
+		data, err := secretData(ctx, s, ref.Name)
+		if err == nil {
+			p.auth, err = git.AuthFromSecret(data)
+		}
+		if err != nil {
+			return authFailed(obj, err)
+		}
+	}
+	if ref := obj.Spec.ProxySecretRef; ref != nil {
+		data, err := secretData(ctx, s, ref.Name)
+		if err == nil {
+			err = p.auth.SetProxyFromSecret(data)
+		}
+		if err != nil {
+			return authFailed(obj, err)
+		}
+	}
+	if err := p.auth.Check(obj.Spec.URL); err != nil {
+		if obj.Spec.SecretRef == nil && git.IsSSH(obj.Spec.URL) {
+			err = fmt.Errorf("%w: set spec.secretRef to a Secret with 'identity' and 'known_hosts'", err)
+		}
+		return authFailed(obj, err)
+	}
+	return reconcile.Result{}
+}
+
+// secretData returns the data of the Secret name in the object's namespace.
+func secretData(ctx context.Context, s *scope, name string) (map[string][]byte, error) {
+	var secret corev1.Secret
+	key := types.NamespacedName{Namespace: s.Obj.Namespace, Name: name}
+	if err := s.Client.Get(ctx, key, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("failed to get secret '%s': not found", key)
+		}
+		return nil, fmt.Errorf("failed to get secret '%s': %w", key, err)
+	}
+	return secret.Data, nil
+}
+
+// authFailed marks a credentials failure: FetchFailed=True, retried with back-off.
+func authFailed(obj *sourcev1.GitRepository, err error) reconcile.Result {
+	conditions.MarkTrue(obj, sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err.Error())
+	return reconcile.Transient(sourcev1.AuthenticationFailedReason, err)
+}
+
+// resolveIncludes finds the artifacts of spec.include; it waits while one is missing.
+func (p *pass) resolveIncludes(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	p.included = make([]*fluxmeta.Artifact, 0, len(obj.Spec.Include))
+	for _, incl := range obj.Spec.Include {
+		var dep sourcev1.GitRepository
+		key := types.NamespacedName{Namespace: obj.Namespace, Name: incl.GitRepositoryRef.Name}
+		if err := s.Client.Get(ctx, key, &dep); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return reconcile.Transient(sourcev1.IncludeUnavailableCondition, fmt.Errorf("failed to get include '%s': %w", key.Name, err))
+			}
+			err = fmt.Errorf("included GitRepository '%s' not found", key.Name)
+			conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, includeNotFoundReason, err.Error())
+			return reconcile.Waiting(sourcev1.IncludeUnavailableCondition, err)
+		}
+		if dep.Status.Artifact == nil || !p.r.storage.Exists(*dep.Status.Artifact) {
+			err := fmt.Errorf("included GitRepository '%s' has no artifact yet", key.Name)
+			conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, includeNoArtifactReason, err.Error())
+			return reconcile.Waiting(sourcev1.IncludeUnavailableCondition, err)
+		}
+		p.included = append(p.included, dep.Status.Artifact.DeepCopy())
+	}
+	conditions.Delete(obj, sourcev1.IncludeUnavailableCondition)
+	return reconcile.Result{}
+}
