@@ -142,3 +142,22 @@ func TestVerifyIsReportedUnsupported(t *testing.T) {
 	g.Expect(c.Reason).To(Equal(fluxmeta.UnsupportedSpecReason))
 	g.Expect(c.Message).To(ContainSubstring("signature verification with cosign is not supported"))
 }
+
+// TestIgnore leaves spec.ignore matches out of an extracted artifact, and a changed
+// spec.ignore rebuilds the artifact of an unchanged revision.
+func TestIgnore(t *testing.T) {
+	g := NewWithT(t)
+	r := registry.New(t, registry.Options{})
+	pushFiles(t, r, "app", "latest", manifests)
+	ignored := "README.md\n"
+	obj := newRepo(t, testenv.NewNamespace(t, env.Client), "ignore", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"), Ignore: &ignored})
+	got := waitReady(t, obj)
+	dir := fetch(t, got.Status.Artifact)
+	g.Expect(filepath.Join(dir, "README.md")).NotTo(BeAnExistingFile())
+	g.Expect(filepath.Join(dir, "deploy", "app.yaml")).To(BeAnExistingFile())
+	g.Expect(*got.Status.ObservedIgnore).To(Equal(ignored))
+
+	changed := update(t, obj, func(o *sourcev1.OCIRepository) { o.Spec.Ignore = nil })
+	got = waitFor(t, changed, func(o *sourcev1.OCIRepository) bool { return conditions.IsReady(o) && o.Status.ObservedIgnore == nil })
+	g.Expect(filepath.Join(fetch(t, got.Status.Artifact), "README.md")).To(BeAnExistingFile())
+}
