@@ -1,0 +1,112 @@
+// Package bucket reconciles Bucket objects: it lists the bucket's objects (with the prefix
+// and ignore rules), computes the revision of the listing, downloads only when it changed
+// (and then only the objects that changed since the last artifact), packs them into the
+// artifact storage and reports the artifact in the status.
+package bucket
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/controller"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+)
+
+// Reconciler reconciles Bucket objects.
+type Reconciler struct {
+	rt      *reconcile.Runtime
+	storage *storage.Storage
+	// concurrency bounds the object downloads of one reconcile.
+	concurrency int
+
+	mu sync.Mutex
+	// indexes remember, per object, the listing its current artifact was built from, so
+	// that the next change downloads only the objects whose ETag changed. It is lost on
+	// restart, which costs one full download per object.
+	indexes map[types.NamespacedName]builtIndex
+}
+
+// builtIndex is the listing an artifact (by digest) was built from.
+type builtIndex struct {
+	digest string
+	index  bucket.Index
+}
+
+// Setup registers the Bucket reconciler with the manager.
+func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
+	r := &Reconciler{rt: rt, storage: d.Storage, concurrency: bucket.DefaultConcurrency,
+		indexes: map[types.NamespacedName]builtIndex{}}
+	err := ctrl.NewControllerManagedBy(mgr).
+		For(&sourcev1.Bucket{}, builder.WithPredicates(controller.Default())).
+		WithOptions(d.Options.ControllerOptions()).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("failed to set up the Bucket controller: %w", err)
+	}
+	return nil
+}
+
+// Reconcile runs one reconciliation of the Bucket named by req.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	p := &pass{r: r}
+	defer p.cleanup()
+	return reconcile.Run(ctx, r.rt, p.kind(), req)
+}
+
+// kind describes the reconciliation of one pass: its steps share the pass's state.
+func (p *pass) kind() *reconcile.Kind[*sourcev1.Bucket] {
+	return &reconcile.Kind[*sourcev1.Bucket]{
+		Name:      sourcev1.BucketKind,
+		New:       func() *sourcev1.Bucket { return &sourcev1.Bucket{} },
+		Finalizer: sourcev1.SourceFinalizer,
+		Steps: []reconcile.Step[*sourcev1.Bucket]{
+			{Name: "storage", Run: p.checkStorage},
+			{Name: "validate", Run: p.validate},
+			{Name: "credentials", Run: p.credentials},
+			{Name: "fetch", Run: p.fetch},
+			{Name: "artifact", Run: p.storeArtifact},
+		},
+		Finalize: p.finalize,
+		Interval: func(obj *sourcev1.Bucket) time.Duration { return obj.Spec.Interval.Duration },
+	}
+}
+
+// cleanup removes the pass's temporary directory.
+func (p *pass) cleanup() {
+	if p.dir != "" {
+		_ = os.RemoveAll(p.dir)
+	}
+}
+
+// builtFrom returns the listing the object's current artifact was built from, if known.
+func (r *Reconciler) builtFrom(key types.NamespacedName, digest string) bucket.Index {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.indexes[key]; ok && b.digest == digest {
+		return b.index
+	}
+	return nil
+}
+
+// remember records the listing the object's new artifact was built from; a nil index
+// forgets the object.
+func (r *Reconciler) remember(key types.NamespacedName, digest string, index bucket.Index) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if index == nil {
+		delete(r.indexes, key)
+		return
+	}
+	r.indexes[key] = builtIndex{digest: digest, index: index}
+}

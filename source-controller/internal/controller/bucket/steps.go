@@ -1,0 +1,138 @@
+package bucket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
+)
+
+// scope is the reconcile scope of a Bucket.
+type scope = reconcile.Scope[*sourcev1.Bucket]
+
+// pass is the state one reconciliation shares between its steps.
+type pass struct {
+	r *Reconciler
+	// cfg says how to reach the bucket.
+	cfg bucket.Config
+	// vanished is set when the artifact in the status was no longer in the storage.
+	vanished bool
+	// upToDate is set when the stored artifact already holds the listed objects.
+	upToDate bool
+	// index is the listing downloaded into dir; stats tell what the download did.
+	index bucket.Index
+	stats bucket.Stats
+	dir   string
+}
+
+// checkStorage drops an artifact whose file vanished from the storage, so that it is fetched
+// again, and refreshes the URL of one that is there.
+func (p *pass) checkStorage(_ context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	a := obj.Status.Artifact
+	if a == nil {
+		return reconcile.Result{}
+	}
+	if !p.r.storage.Exists(*a) {
+		s.Log.Info("artifact vanished from storage, fetching it again", "path", a.Path)
+		p.vanished = true
+		obj.Status.Artifact = nil
+		obj.Status.URL = ""
+		conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		return reconcile.Result{}
+	}
+	a.URL = p.r.storage.URL(a.Path)
+	obj.Status.URL = a.URL
+	return reconcile.Result{}
+}
+
+// validate stalls on a spec that cannot work until it changes: an unsupported provider or
+// option, or an endpoint that is not host[:port].
+func (p *pass) validate(_ context.Context, s *scope) reconcile.Result {
+	spec := &s.Obj.Spec
+	if err := bucket.CheckProvider(spec.Provider); err != nil {
+		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
+	switch {
+	case spec.STS != nil:
+		return reconcile.Stalled(sourcev1.InvalidSTSConfigurationReason,
+			fmt.Errorf("spec.sts (provider '%s') is not supported by this controller: use static keys in spec.secretRef", spec.STS.Provider))
+	case spec.ServiceAccountName != "":
+		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason,
+			errors.New("spec.serviceAccountName (workload identity per object) is not supported by this controller: use spec.secretRef"))
+	case spec.CertSecretRef != nil && spec.Provider == bucket.ProviderAWS:
+		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason,
+			errors.New("spec.certSecretRef is supported for the 'generic' provider only"))
+	}
+	if _, _, err := bucket.ParseEndpoint(spec.Endpoint, spec.Insecure); err != nil {
+		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
+	}
+	return reconcile.Result{}
+}
+
+// credentials reads spec.secretRef, spec.certSecretRef and spec.proxySecretRef into the
+// bucket configuration.
+func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
+	spec := &s.Obj.Spec
+	p.cfg = bucket.Config{Provider: spec.Provider, Endpoint: spec.Endpoint, Insecure: spec.Insecure, Region: spec.Region}
+	refs := []struct {
+		ref *fluxmeta.LocalObjectReference
+		set func(map[string][]byte) error
+	}{
+		{spec.SecretRef, p.cfg.SetCredentialsFromSecret},
+		{spec.CertSecretRef, p.cfg.SetTLSFromSecret},
+		{spec.ProxySecretRef, p.cfg.SetProxyFromSecret},
+	}
+	for _, r := range refs {
+		if r.ref == nil {
+			continue
+		}
+		data, err := secretData(ctx, s, r.ref.Name)
+		if err == nil {
+			err = r.set(data)
+		}
+		if err != nil {
+			err = fmt.Errorf("invalid secret '%s': %w", r.ref.Name, err)
+			conditions.MarkTrue(s.Obj, sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err.Error())
+			return reconcile.Transient(sourcev1.AuthenticationFailedReason, err)
+		}
+	}
+	return reconcile.Result{}
+}
+
+// secretData returns the data of the Secret name in the object's namespace.
+func secretData(ctx context.Context, s *scope, name string) (map[string][]byte, error) {
+	var secret corev1.Secret
+	key := types.NamespacedName{Namespace: s.Obj.Namespace, Name: name}
+	if err := s.Client.Get(ctx, key, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, errors.New("secret not found")
+		}
+		return nil, fmt.Errorf("failed to get secret: %w", err)
+	}
+	return secret.Data, nil
+}
+
+// finalize removes every artifact of the object and forgets its listing.
+func (p *pass) finalize(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	unlock, err := p.r.storage.Lock(ctx, sourcev1.BucketKind, obj.Namespace, obj.Name)
+	if err != nil {
+		return reconcile.Transient(sourcev1.AcquireLockFailedReason, err)
+	}
+	defer unlock()
+	if err := p.r.storage.RemoveAll(sourcev1.BucketKind, obj.Namespace, obj.Name); err != nil {
+		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
+	}
+	p.r.remember(types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}, "", nil)
+	return reconcile.Done("", "")
+}
