@@ -135,15 +135,13 @@ func TestMergeValues(t *testing.T) {
 	}
 }
 
-func TestSetVersionMetadata(t *testing.T) {
+func TestVersionWithMetadata(t *testing.T) {
 	for in, want := range map[string]string{"1.2.3": "1.2.3+abcdef012345", "1.2.3+old": "1.2.3+abcdef012345", "1.0.0-rc.1": "1.0.0-rc.1+abcdef012345"} {
-		c := &helmchart.Chart{Metadata: &helmchart.Metadata{Version: in}}
-		if err := SetVersionMetadata(c, "abcdef012345"); err != nil || c.Metadata.Version != want {
-			t.Errorf("%s: %s, %v", in, c.Metadata.Version, err)
+		if got, err := VersionWithMetadata(in, "abcdef012345"); err != nil || got != want {
+			t.Errorf("%s: %s, %v", in, got, err)
 		}
 	}
-	c := &helmchart.Chart{Metadata: &helmchart.Metadata{Version: "1.0.0"}}
-	if err := SetVersionMetadata(c, "not valid!"); err == nil {
+	if _, err := VersionWithMetadata("1.0.0", "not valid!"); err == nil {
 		t.Error("invalid metadata accepted")
 	}
 }

@@ -15,19 +15,18 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// SetVersionMetadata replaces the build metadata of the chart's version ("1.2.3" with
-// "abc" becomes "1.2.3+abc").
-func SetVersionMetadata(c *helmchart.Chart, metadata string) error {
-	v, err := semver.NewVersion(c.Metadata.Version)
+// VersionWithMetadata returns version with its build metadata replaced ("1.2.3" with "abc"
+// becomes "1.2.3+abc").
+func VersionWithMetadata(version, metadata string) (string, error) {
+	v, err := semver.NewVersion(version)
 	if err != nil {
-		return fmt.Errorf("chart version %q is not semver: %w", c.Metadata.Version, err)
+		return "", fmt.Errorf("chart version %q is not semver: %w", version, err)
 	}
 	nv, err := v.SetMetadata(metadata)
 	if err != nil {
-		return fmt.Errorf("failed to set build metadata %q on version %s: %w", metadata, c.Metadata.Version, err)
+		return "", fmt.Errorf("failed to set build metadata %q on version %s: %w", metadata, version, err)
 	}
-	c.Metadata.Version = nv.String()
-	return nil
+	return nv.String(), nil
 }
 
 // epoch is the modification time of every packaged file, so that packaging is deterministic.

@@ -1,0 +1,196 @@
+package helmchart_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	helmv3chart "helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+)
+
+var (
+	env *testenv.Env
+	st  *storage.Storage
+)
+
+func TestMain(m *testing.M) {
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = sourcev1.AddToScheme(scheme)
+	var mgr *ctrltest.Manager
+	code := testenv.Run(m, testenv.Options{
+		Scheme:                scheme,
+		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
+		ErrorIfCRDPathMissing: true,
+		Setup: func(e *testenv.Env) error {
+			env = e
+			var err error
+			mgr, err = start(e)
+			return err
+		},
+	})
+	if mgr != nil {
+		mgr.Stop()
+	}
+	os.Exit(code)
+}
+
+// start serves a storage in a temporary directory and runs the HelmRepository and HelmChart
+// reconcilers (GitRepositories and Buckets get their status from the tests).
+func start(e *testenv.Env) (*ctrltest.Manager, error) {
+	dir, err := os.MkdirTemp("", "helmchart-storage-")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	if st, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
+		return nil, err
+	}
+	go func() { _ = st.ServeListener(context.Background(), ln) }()
+	return ctrltest.Start(e, ctrltest.Options{
+		Name:  "source-controller",
+		Kinds: []client.Object{&sourcev1.HelmRepository{}, &sourcev1.HelmChart{}},
+		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+			d := &controller.Deps{Storage: st, Options: o, Helm: controller.DefaultHelmLimits()}
+			if err := helmrepository.Setup(mgr, rt, d); err != nil {
+				return err
+			}
+			return helmchart.Setup(mgr, rt, d)
+		},
+	})
+}
+
+func newServer(t *testing.T, opts helmrepo.Options, charts ...map[string]string) *helmrepo.Server {
+	t.Helper()
+	s, err := helmrepo.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	publish(t, s, charts...)
+	return s
+}
+
+func publish(t *testing.T, s *helmrepo.Server, charts ...map[string]string) {
+	t.Helper()
+	for _, files := range charts {
+		if _, err := s.AddChart(files); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.WriteGeneratedIndex(""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newRepository(ns, name, url string) *sourcev1.HelmRepository {
+	return &sourcev1.HelmRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       sourcev1.HelmRepositorySpec{URL: url, Interval: metav1.Duration{Duration: time.Hour}},
+	}
+}
+
+func newChart(ns, name, kind, source, chart string, mutate ...func(*sourcev1.HelmChart)) *sourcev1.HelmChart {
+	obj := &sourcev1.HelmChart{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: sourcev1.HelmChartSpec{Chart: chart, Interval: metav1.Duration{Duration: time.Hour},
+			SourceRef: sourcev1.LocalHelmChartSourceReference{Kind: kind, Name: source}},
+	}
+	for _, m := range mutate {
+		m(obj)
+	}
+	return obj
+}
+
+// object is a toolkit object under test.
+type object interface {
+	client.Object
+	fluxmeta.StatusObject
+}
+
+// waitFor polls obj until check passes, checks the kstatus invariants and returns obj.
+func waitFor[T object](g *WithT, obj T, check func(T) bool) T {
+	key := client.ObjectKeyFromObject(obj)
+	g.Eventually(func() bool {
+		if err := env.Client.Get(context.Background(), key, obj); err != nil {
+			return false
+		}
+		return obj.GetObjectStatus().ObservedGeneration == obj.GetGeneration() && check(obj)
+	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), func() string { return fmt.Sprintf("conditions: %+v", obj.GetObjectStatus().Conditions) })
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
+	return obj
+}
+
+func readyIs[T object](status metav1.ConditionStatus, reason string) func(T) bool {
+	return func(obj T) bool {
+		c := conditions.Get(obj, fluxmeta.ReadyCondition)
+		return c != nil && c.Status == status && c.Reason == reason
+	}
+}
+
+func create(g *WithT, objs ...client.Object) {
+	for _, o := range objs {
+		g.Expect(env.Client.Create(context.Background(), o)).To(Succeed())
+	}
+}
+
+// requestReconcile sets the requestedAt annotation on obj and returns its value.
+func requestReconcile(g *WithT, obj client.Object) string {
+	v := time.Now().Format(time.RFC3339Nano)
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	ann := obj.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[fluxmeta.ReconcileRequestAnnotation] = v
+	obj.SetAnnotations(ann)
+	g.Expect(env.Client.Patch(context.Background(), obj, patch)).To(Succeed())
+	return v
+}
+
+// loadArtifact downloads a chart artifact from the storage server and loads it.
+func loadArtifact(g *WithT, a *fluxmeta.Artifact) *helmv3chart.Chart {
+	g.Expect(a).NotTo(BeNil())
+	resp, err := http.Get(a.URL)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	data, err := io.ReadAll(resp.Body)
+	g.Expect(err).NotTo(HaveOccurred())
+	p := filepath.Join(os.TempDir(), fmt.Sprintf("chart-%d.tgz", time.Now().UnixNano()))
+	g.Expect(os.WriteFile(p, data, 0o644)).To(Succeed())
+	defer os.Remove(p)
+	c, err := loader.Load(p)
+	g.Expect(err).NotTo(HaveOccurred())
+	return c
+}
