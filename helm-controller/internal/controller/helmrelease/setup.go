@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -71,14 +72,23 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, o *manager.Options) erro
 	if err != nil {
 		return fmt.Errorf("failed to index HelmReleases by source: %w", err)
 	}
+	err = mgr.GetFieldIndexer().IndexField(ctx, &helmv2.HelmRelease{}, valuesIndexKey, func(o client.Object) []string {
+		return valuesKeys(o.(*helmv2.HelmRelease))
+	})
+	if err != nil {
+		return fmt.Errorf("failed to index HelmReleases by values reference: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&helmv2.HelmRelease{}, builder.WithPredicates(controller.Default())).
 		Watches(&helmv2.HelmRelease{}, dependency.EnqueueDependents(r.Client, newList),
 			builder.WithPredicates(dependency.ReadinessChanged())).
-		Watches(&sourcev1.HelmChart{}, r.enqueueUsers(sourcev1.HelmChartKind),
+		Watches(&sourcev1.HelmChart{}, r.enqueueUsers(sourcev1.SourceIndexKey, sourcev1.HelmChartKind),
 			builder.WithPredicates(sourceChanged())).
-		Watches(&sourcev1.OCIRepository{}, r.enqueueUsers(sourcev1.OCIRepositoryKind),
+		Watches(&sourcev1.OCIRepository{}, r.enqueueUsers(sourcev1.SourceIndexKey, sourcev1.OCIRepositoryKind),
 			builder.WithPredicates(sourceChanged())).
+		// Only the metadata of ConfigMaps and Secrets is cached; their data is read directly.
+		Watches(&corev1.ConfigMap{}, r.enqueueUsers(valuesIndexKey, "ConfigMap"), builder.OnlyMetadata).
+		Watches(&corev1.Secret{}, r.enqueueUsers(valuesIndexKey, "Secret"), builder.OnlyMetadata).
 		WithOptions(o.ControllerOptions()).
 		Named("helmrelease").
 		Complete(r)
@@ -90,13 +100,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return reconcile.Run(ctx, r.Runtime, st.kind(), req)
 }
 
-// enqueueUsers maps a source of the given kind to the HelmReleases using it.
-func (r *Reconciler) enqueueUsers(kind string) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, src client.Object) []ctrl.Request {
+// valuesIndexKey is the field index of the "<kind>/<namespace>/<name>" of the ConfigMaps and
+// Secrets in a HelmRelease's spec.valuesFrom.
+const valuesIndexKey = ".spec.valuesFrom"
+
+// valuesKeys returns the valuesIndexKey keys of obj.
+func valuesKeys(obj *helmv2.HelmRelease) []string {
+	keys := make([]string, 0, len(obj.Spec.ValuesFrom))
+	for _, ref := range obj.Spec.ValuesFrom {
+		keys = append(keys, ref.Kind+"/"+obj.Namespace+"/"+ref.Name)
+	}
+	return keys
+}
+
+// enqueueUsers maps an object of the given kind to the HelmReleases whose index entries
+// name it.
+func (r *Reconciler) enqueueUsers(index, kind string) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
 		var list helmv2.HelmReleaseList
-		key := kind + "/" + src.GetNamespace() + "/" + src.GetName()
-		if err := r.Client.List(ctx, &list, client.MatchingFields{sourcev1.SourceIndexKey: key}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "unable to list HelmReleases of source", "source", key)
+		key := kind + "/" + o.GetNamespace() + "/" + o.GetName()
+		if err := r.Client.List(ctx, &list, client.MatchingFields{index: key}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "unable to list HelmReleases using object", "object", key)
 			return nil
 		}
 		reqs := make([]ctrl.Request, 0, len(list.Items))

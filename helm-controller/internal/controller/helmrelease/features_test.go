@@ -1,0 +1,191 @@
+package helmrelease
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+func TestValuesFrom(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "vals", "app", `{"message":"inline"}`)
+	hr.Spec.ValuesFrom = []helmv2.ValuesReference{
+		{Kind: "ConfigMap", Name: "base"},
+		{Kind: "Secret", Name: "absent", Optional: true},
+		{Kind: "Secret", Name: "image", ValuesKey: "tag", TargetPath: "image"},
+	}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+
+	// A missing ConfigMap is a clear wait, not a failure.
+	got := waitCondition(t, hr, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.InitFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("could not find ConfigMap 'base' referenced in spec.valuesFrom"))
+	g.Expect(conditions.IsTrue(got, fluxmeta.ReconcilingCondition)).To(BeTrue())
+	g.Expect(conditions.Get(got, fluxmeta.StalledCondition)).To(BeNil())
+	checkInvariants(t, hr)
+
+	// Creating the references wakes the release up.
+	g.Expect(k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "base", Namespace: ns},
+		Data: map[string]string{"values.yaml": "message: base\nreplicaCount: 2\n"}})).To(Succeed())
+	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "image", Namespace: ns},
+		Data: map[string][]byte{"tag": []byte("nginx:1.28")}})).To(Succeed())
+	got = waitReady(t, hr)
+
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "vals"), &dep)).To(Succeed())
+	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("inline"))
+	g.Expect(*dep.Spec.Replicas).To(Equal(int32(2)))
+	g.Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal("nginx:1.28"))
+	checkInvariants(t, hr)
+
+	// A changed Secret upgrades the release.
+	g.Expect(k8s.Update(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "image", Namespace: ns},
+		Data: map[string][]byte{"tag": []byte("nginx:1.29")}})).To(Succeed())
+	g.Eventually(func() string {
+		g.Expect(k8s.Get(ctx, key(ns, "vals"), &dep)).To(Succeed())
+		return dep.Spec.Template.Spec.Containers[0].Image
+	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("nginx:1.29"))
+	g.Eventually(func() int { return get(g, hr).Status.History[0].Version }, testenv.Timeout, testenv.Interval).Should(Equal(2))
+	waitReady(t, hr)
+	checkInvariants(t, hr)
+}
+
+func TestPostRenderersAndCommonMetadata(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "pr", "app", "")
+	hr.Spec.PostRenderers = []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{
+		Patches: []fluxmeta.Patch{{
+			Target: &fluxmeta.Selector{Kind: "Deployment"},
+			Patch:  `[{"op":"replace","path":"/spec/replicas","value":3}]`,
+		}},
+		Images: []fluxmeta.Image{{Name: "nginx", NewTag: "patched"}},
+	}}}
+	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitReady(t, hr)
+	g.Expect(got.Status.ObservedPostRenderersDigest).To(HavePrefix("sha256:"))
+
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "pr"), &dep)).To(Succeed())
+	g.Expect(*dep.Spec.Replicas).To(Equal(int32(3)))
+	g.Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal("nginx:patched"))
+	g.Expect(dep.Labels["team"]).To(Equal("web"))
+	var svc corev1.Service
+	g.Expect(k8s.Get(ctx, key(ns, "pr"), &svc)).To(Succeed())
+	g.Expect(svc.Labels["team"]).To(Equal("web"))
+
+	// Changing only the post-renderers upgrades the release.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.PostRenderers[0].Kustomize.Images[0].NewTag = "again" })
+	g.Eventually(func() string {
+		g.Expect(k8s.Get(ctx, key(ns, "pr"), &dep)).To(Succeed())
+		return dep.Spec.Template.Spec.Containers[0].Image
+	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("nginx:again"))
+	waitReady(t, hr)
+	checkInvariants(t, hr)
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	tests := []struct {
+		name, values, want string
+	}{
+		{name: "schema", values: `{"replicaCount":"many"}`, want: "values don't meet the specifications of the schema"},
+		{name: "template", values: `{"fail":true}`, want: "the chart was asked to fail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			hr := newRelease(ns, tt.name, "app", tt.values)
+			g.Expect(k8s.Create(context.Background(), hr)).To(Succeed())
+			got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+			ready := conditions.Get(got, fluxmeta.ReadyCondition)
+			g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(ready.Message).To(HavePrefix("failed to install after 1 attempt(s): "))
+			g.Expect(ready.Message).To(ContainSubstring(tt.want))
+			released := conditions.Get(got, helmv2.ReleasedCondition)
+			g.Expect(released.Reason).To(Equal(helmv2.InstallFailedReason))
+			g.Expect(got.Status.InstallFailures).To(Equal(int64(1)))
+			g.Expect(got.Status.Failures).To(Equal(int64(1)))
+			checkInvariants(t, hr)
+
+			// A reset request clears the counters and tries again.
+			update(t, hr, func(o *helmv2.HelmRelease) {
+				o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: "r1", fluxmeta.ResetRequestAnnotation: "r1"}
+			})
+			g.Eventually(func() string { return get(g, hr).Status.LastHandledResetAt }, testenv.Timeout, testenv.Interval).Should(Equal("r1"))
+			got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+			g.Expect(got.Status.InstallFailures).To(Equal(int64(1)))
+			checkInvariants(t, hr)
+		})
+	}
+}
+
+func TestChartRefOCIRepository(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	repo := &sourcev1.OCIRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: "oci", Namespace: ns},
+		Spec: sourcev1.OCIRepositorySpec{
+			URL:      "oci://registry.example/charts/app",
+			Interval: metav1.Duration{Duration: 3600e9},
+		},
+	}
+	g.Expect(k8s.Create(ctx, repo)).To(Succeed())
+	art := chartArtifact(t, "app", "0.1.0")
+	hex := strings.TrimPrefix(art.Digest, "sha256:")
+	art.Revision = "0.1.0@sha256:" + hex
+	setArtifact(t, repo, &art)
+
+	hr := newRelease(ns, "oci", "oci", "")
+	hr.Spec.ChartRef.Kind = sourcev1.OCIRepositoryKind
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitReady(t, hr)
+	g.Expect(got.Status.LastAttemptedRevision).To(Equal("0.1.0+" + hex[:12]))
+	g.Expect(got.Status.LastAttemptedRevisionDigest).To(Equal(art.Digest))
+	g.Expect(got.Status.History[0].OCIDigest).To(Equal(art.Digest))
+	g.Expect(got.Status.History[0].ChartVersion).To(Equal("0.1.0+" + hex[:12]))
+	checkInvariants(t, hr)
+}
+
+func TestDependsOn(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	second := newRelease(ns, "second", "app", "")
+	second.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "first"}}
+	g.Expect(k8s.Create(ctx, second)).To(Succeed())
+	got := waitCondition(t, second, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.DependencyNotReadyReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("dependency '" + ns + "/first' not found"))
+	checkInvariants(t, second)
+
+	g.Expect(k8s.Create(ctx, newRelease(ns, "first", "app", ""))).To(Succeed())
+	waitReady(t, second)
+	checkInvariants(t, second)
+}
