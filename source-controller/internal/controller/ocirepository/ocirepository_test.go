@@ -49,7 +49,7 @@ func TestTagLifecycle(t *testing.T) {
 	g.Expect(got.Finalizers).To(ContainElement(sourcev1.SourceFinalizer))
 	dir := fetch(t, a)
 	g.Expect(os.ReadFile(filepath.Join(dir, "deploy", "app.yaml"))).To(BeEquivalentTo(manifests["deploy/app.yaml"]))
-	g.Eventually(func() []corev1.Event { return events(t, ns, "app") }, testenv.Timeout, testenv.Interval).Should(ContainElement(SatisfyAll(
+	g.Eventually(func() []corev1.Event { return eventsFor(t, ns, "app") }, testenv.Timeout, testenv.Interval).Should(ContainElement(SatisfyAll(
 		HaveField("Reason", sourcev1.NewArtifactEventReason),
 		HaveField("Message", ContainSubstring("latest@"+d1)),
 		HaveField("ObjectMeta.Annotations", HaveKeyWithValue("source.toolkit.fluxcd.io/revision", "latest@"+d1)),

@@ -238,8 +238,8 @@ func secret(t *testing.T, ns, name string, typ corev1.SecretType, data map[strin
 	}
 }
 
-// events lists the events recorded for the object named name in ns.
-func events(t *testing.T, ns, name string) []corev1.Event {
+// eventsFor lists the events recorded for the object named name in ns.
+func eventsFor(t *testing.T, ns, name string) []corev1.Event {
 	t.Helper()
 	list := &corev1.EventList{}
 	if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
