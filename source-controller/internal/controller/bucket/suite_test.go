@@ -29,8 +29,8 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -158,7 +158,7 @@ func unsafe(s string) string {
 func credentialsSecret(t *testing.T, ns string, server *s3server.Server, secretKey string) string {
 	t.Helper()
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3-credentials"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "s3-credentials-"},
 		Data:       map[string][]byte{"accesskey": []byte(server.AccessKey), "secretkey": []byte(secretKey)},
 	}
 	if err := env.Client.Create(context.Background(), secret); err != nil {

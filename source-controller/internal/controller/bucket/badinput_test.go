@@ -1,0 +1,137 @@
+package bucket_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(t *testing.T, obj *sourcev1.Bucket)
+		reason  string
+		message string
+		stalled bool
+	}{
+		{
+			name:    "unreachable endpoint",
+			mutate:  func(t *testing.T, obj *sourcev1.Bucket) { obj.Spec.Endpoint = closedEndpoint(t) },
+			reason:  sourcev1.BucketOperationFailedReason,
+			message: "connection refused",
+		},
+		{
+			name: "wrong credentials",
+			mutate: func(t *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.SecretRef.Name = credentialsSecret(t, obj.Namespace, s3, "not-the-secret")
+			},
+			reason:  sourcev1.BucketOperationFailedReason,
+			message: "SignatureDoesNotMatch",
+		},
+		{
+			name:    "bucket missing",
+			mutate:  func(_ *testing.T, obj *sourcev1.Bucket) { obj.Spec.BucketName = "no-such-bucket" },
+			reason:  sourcev1.BucketOperationFailedReason,
+			message: "bucket 'no-such-bucket' not found",
+		},
+		{
+			name:    "credentials secret missing",
+			mutate:  func(_ *testing.T, obj *sourcev1.Bucket) { obj.Spec.SecretRef.Name = "absent" },
+			reason:  sourcev1.AuthenticationFailedReason,
+			message: "invalid secret 'absent': secret not found",
+		},
+		{
+			name:    "unsupported provider",
+			mutate:  func(_ *testing.T, obj *sourcev1.Bucket) { obj.Spec.Provider = sourcev1.BucketProviderGoogle; obj.Spec.SecretRef = nil },
+			reason:  fluxmeta.UnsupportedSpecReason,
+			message: "provider 'gcp' is not supported",
+			stalled: true,
+		},
+		{
+			name:    "endpoint with a path",
+			mutate:  func(_ *testing.T, obj *sourcev1.Bucket) { obj.Spec.Endpoint = "https://s3.example.com/bucket" },
+			reason:  sourcev1.URLInvalidReason,
+			message: "expected only a host and an optional port",
+			stalled: true,
+		},
+		{
+			name: "sts",
+			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.STS = &sourcev1.BucketSTSSpec{Provider: sourcev1.STSProviderLDAP, Endpoint: "https://sts.example.com"}
+			},
+			reason:  sourcev1.InvalidSTSConfigurationReason,
+			message: "spec.sts (provider 'ldap') is not supported",
+			stalled: true,
+		},
+	}
+	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ns := testenv.NewNamespace(t, env.Client)
+			obj := newBucket(t, ns, name)
+			tt.mutate(t, obj)
+			key := create(t, obj)
+			obj = waitFor(t, key, readyFalse(tt.reason, tt.message))
+			g.Expect(conditions.IsTrue(obj, fluxmeta.StalledCondition)).To(Equal(tt.stalled))
+			g.Expect(conditions.IsTrue(obj, fluxmeta.ReconcilingCondition)).To(Equal(!tt.stalled), "a transient failure is retried")
+			if !tt.stalled {
+				g.Expect(conditions.IsTrue(obj, sourcev1.FetchFailedCondition)).To(BeTrue())
+			}
+			g.Expect(obj.Status.Artifact).To(BeNil())
+			checkInvariants(t, obj)
+		})
+	}
+}
+
+func TestFailureKeepsLastGoodArtifact(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, env.Client)
+	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})
+	key := create(t, newBucket(t, ns, name))
+	obj := waitFor(t, key, ready)
+	good := obj.Status.Artifact.DeepCopy()
+
+	obj.Spec.BucketName = "gone-bucket"
+	g.Expect(env.Client.Update(ctx, obj)).To(Succeed())
+	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "bucket 'gone-bucket' not found"))
+	g.Expect(obj.Status.Artifact).To(Equal(good))
+	g.Expect(conditions.IsTrue(obj, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
+	resp, err := http.Get(good.URL)
+	g.Expect(err).NotTo(HaveOccurred())
+	_ = resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK), "the last good artifact is still served")
+	g.Eventually(func() []string { return events(t, key) }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement(ContainSubstring("bucket 'gone-bucket' not found")))
+	checkInvariants(t, obj)
+
+	// Mended, the Bucket is Ready again.
+	obj.Spec.BucketName = name
+	g.Expect(env.Client.Update(ctx, obj)).To(Succeed())
+	obj = waitFor(t, key, ready)
+	g.Expect(obj.Status.Artifact.Revision).To(Equal(good.Revision))
+	g.Expect(conditions.Get(obj, sourcev1.FetchFailedCondition)).To(BeNil())
+	checkInvariants(t, obj)
+}
+
+func TestIncompleteCredentialsSecret(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "half"}, Data: map[string][]byte{"accesskey": []byte("a")}}
+	g.Expect(env.Client.Create(context.Background(), secret)).To(Succeed())
+	obj := newBucket(t, ns, "any-bucket")
+	obj.Spec.SecretRef.Name = secret.Name
+	key := create(t, obj)
+	obj = waitFor(t, key, readyFalse(sourcev1.AuthenticationFailedReason, "must hold both 'accesskey' and 'secretkey'"))
+	checkInvariants(t, obj)
+}
