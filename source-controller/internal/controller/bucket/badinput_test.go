@@ -50,8 +50,11 @@ func TestBadInput(t *testing.T) {
 			message: "invalid secret 'absent': secret not found",
 		},
 		{
-			name:    "unsupported provider",
-			mutate:  func(_ *testing.T, obj *sourcev1.Bucket) { obj.Spec.Provider = sourcev1.BucketProviderGoogle; obj.Spec.SecretRef = nil },
+			name: "unsupported provider",
+			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.Provider = sourcev1.BucketProviderGoogle
+				obj.Spec.SecretRef = nil
+			},
 			reason:  fluxmeta.UnsupportedSpecReason,
 			message: "provider 'gcp' is not supported",
 			stalled: true,
