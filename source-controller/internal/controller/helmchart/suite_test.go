@@ -194,3 +194,5 @@ func loadArtifact(g *WithT, a *fluxmeta.Artifact) *helmv3chart.Chart {
 	g.Expect(err).NotTo(HaveOccurred())
 	return c
 }
+
+func clientKey(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }
