@@ -68,6 +68,10 @@ func TestCRDPolicies(t *testing.T) {
 	_, err = c.Upgrade(ctxFor(t), withColor(t), map[string]any{"size": 2}, UpgradeOptions{ReleaseName: "widgets", CRDs: helmv2.CreateReplace})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(widgetProperties(g)).To(ConsistOf("size", "color"), "CreateReplace updates the CRD")
+	_, err = c.Upgrade(ctxFor(t), withColor(t), map[string]any{"color": "red"}, UpgradeOptions{ReleaseName: "widgets", CRDs: helmv2.CreateReplace})
+	g.Expect(err).NotTo(HaveOccurred(), "the OpenAPI validation knows the replaced CRD's new field")
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "widgets"}, widget)).To(Succeed())
+	g.Expect(widget.Object["spec"]).To(HaveKeyWithValue("color", "red"))
 
 	_, err = c.Upgrade(ctxFor(t), packageChart(t, "crds"), nil, UpgradeOptions{ReleaseName: "widgets", CRDs: "Sometimes"})
 	g.Expect(err).To(MatchError(ContainSubstring(`unknown policy "Sometimes"`)))
