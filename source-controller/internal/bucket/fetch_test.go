@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/http/httptest"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,3 +238,35 @@ func assertTree(t *testing.T, dir string, want map[string]string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestThroughProxy(t *testing.T) {
+	name := newBucket(t, server, map[string]string{"a.yaml": "a"})
+	var mu sync.Mutex
+	var seen []string
+	fwd := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r.In.Header.Get("Proxy-Authorization")+" "+r.In.URL.Host)
+		r.Out.Host = r.In.Host
+	}})
+	defer fwd.Close()
+	cfg := Config{Endpoint: server.Endpoint, Insecure: true, Region: server.Region, AccessKey: server.AccessKey, SecretKey: server.SecretKey}
+	err := cfg.SetProxyFromSecret(map[string][]byte{"address": []byte(fwd.URL), "username": []byte("u"), "password": []byte("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.List(ctxT(t), name, "", nil)
+	if err != nil || len(l.Index) != 1 {
+		t.Fatalf("List through the proxy = %v, %v; want one object", l, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "Basic dTpw " + server.Endpoint // base64("u:p")
+	if len(seen) == 0 || seen[0] != want {
+		t.Fatalf("proxy saw %q, want requests %q", seen, want)
+	}
+}

@@ -99,10 +99,8 @@ func TestBadInput(t *testing.T) {
 func TestFailureKeepsLastGoodArtifact(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := testenv.NewNamespace(t, env.Client)
-	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})
-	key := create(t, newBucket(t, ns, name))
-	obj := waitFor(t, key, ready)
+	key, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
+	name := obj.Spec.BucketName
 	good := obj.Status.Artifact.DeepCopy()
 
 	obj.Spec.BucketName = "gone-bucket"

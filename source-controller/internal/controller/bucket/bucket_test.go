@@ -154,10 +154,7 @@ func TestAWSProviderWithStaticKeys(t *testing.T) {
 
 func TestArtifactVanishedFromDisk(t *testing.T) {
 	g := NewWithT(t)
-	ns := testenv.NewNamespace(t, env.Client)
-	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})
-	key := create(t, newBucket(t, ns, name))
-	obj := waitFor(t, key, ready)
+	key, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
 	path := filepath.Join(st.Path(), filepath.FromSlash(obj.Status.Artifact.Path))
 
 	// With the bucket reachable, the artifact is fetched again.
@@ -182,10 +179,7 @@ func TestArtifactVanishedFromDisk(t *testing.T) {
 func TestDeletionRemovesArtifacts(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := testenv.NewNamespace(t, env.Client)
-	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})
-	key := create(t, newBucket(t, ns, name))
-	obj := waitFor(t, key, ready)
+	key, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
 	g.Expect(obj.Finalizers).To(ContainElement(sourcev1.SourceFinalizer))
 	checkInvariants(t, obj)
 

@@ -185,6 +185,15 @@ func newBucket(t *testing.T, ns, bucketName string) *sourcev1.Bucket {
 	}
 }
 
+// readyBucket creates a namespace, an S3 bucket holding objects and a Bucket of it, waits
+// until the Bucket is Ready and returns its key and the Bucket.
+func readyBucket(t *testing.T, objects map[string]string) (client.ObjectKey, *sourcev1.Bucket) {
+	t.Helper()
+	ns := testenv.NewNamespace(t, env.Client)
+	key := create(t, newBucket(t, ns, newS3Bucket(t, s3, objects)))
+	return key, waitFor(t, key, ready)
+}
+
 // create creates obj and returns its key.
 func create(t *testing.T, obj *sourcev1.Bucket) client.ObjectKey {
 	t.Helper()
