@@ -1,0 +1,104 @@
+package helmrelease
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+func TestUpgradeRemediatedByRollback(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "rb", "app", `{"message":"good"}`)
+	yes := true
+	hr.Spec.Upgrade = &helmv2.Upgrade{
+		Timeout:     &metav1.Duration{Duration: 3 * time.Second},
+		Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes},
+	}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// Pods that can never be scheduled: the upgrade times out waiting, and is rolled back.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.Values = jsonValues(`{"message":"bad","nodeSelector":{"ferry.test/none":"true"}}`)
+	})
+	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("failed to upgrade after 1 attempt(s): "))
+	remediated := conditions.Get(got, helmv2.RemediatedCondition)
+	g.Expect(remediated).NotTo(BeNil())
+	g.Expect(remediated.Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(remediated.Reason).To(Equal(helmv2.RollbackSucceededReason))
+	g.Expect(remediated.Message).To(Equal("Helm rollback to previous release " + ns + "/rb.v1 with chart app@0.1.0 succeeded"))
+	g.Expect(conditions.Get(got, helmv2.ReleasedCondition).Reason).To(Equal(helmv2.UpgradeFailedReason))
+	g.Expect(got.Status.UpgradeFailures).To(Equal(int64(1)))
+	g.Expect(got.Status.LastAttemptedReleaseAction).To(Equal(helmv2.ReleaseActionUpgrade))
+	latest := got.Status.History.Latest()
+	g.Expect(latest.Version).To(Equal(3))
+	g.Expect(latest.Status).To(Equal(helmv2.SnapshotStatusDeployed))
+	g.Expect(latest.ConfigDigest).To(Equal(got.Status.History.Previous(false).ConfigDigest))
+	checkInvariants(t, hr)
+
+	// A force request retries the upgrade although the retries are used up.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.Values = jsonValues(`{"message":"good again"}`)
+	})
+	got = waitReady(t, hr)
+	g.Expect(got.Status.UpgradeFailures).To(BeZero())
+	g.Expect(conditions.Get(got, helmv2.RemediatedCondition)).To(BeNil())
+	version := got.Status.History.Latest().Version
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: "f1", fluxmeta.ForceRequestAnnotation: "f1"}
+	})
+	g.Eventually(func() int { return get(g, hr).Status.History.Latest().Version }, testenv.RolloutTimeout, testenv.Interval).Should(Equal(version + 1))
+	got = waitReady(t, hr)
+	g.Expect(got.Status.LastHandledForceAt).To(Equal("f1"))
+	checkInvariants(t, hr)
+}
+
+func TestHelmTests(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "tested", "app", `{"tests":{"job":true}}`)
+	hr.Spec.Test = &helmv2.Test{Enable: true, Timeout: &metav1.Duration{Duration: time.Minute}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionTrue, helmv2.TestSucceededReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.TestSucceededReason))
+	hooks := got.Status.History.Latest().GetTestHooks()
+	g.Expect(hooks).To(HaveKey("tested-test-job"))
+	g.Expect(hooks["tested-test-job"].Phase).To(Equal(helmv2.TestHookPhaseSucceeded))
+	checkInvariants(t, hr)
+
+	// A test hook that never completes fails the tests, which fails the upgrade.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.Values = jsonValues(`{"tests":{"pod":true}}`)
+		o.Spec.Test.Timeout = &metav1.Duration{Duration: 3 * time.Second}
+	})
+	got = waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionFalse, helmv2.TestFailedReason)
+	got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	g.Expect(got.Status.UpgradeFailures).To(Equal(int64(1)))
+	g.Expect(got.Status.History.Latest().HasTestInPhase(helmv2.TestHookPhaseFailed)).To(BeTrue())
+	g.Expect(conditions.IsTrue(got, helmv2.ReleasedCondition)).To(BeTrue())
+	checkInvariants(t, hr)
+
+	// Ignored test failures leave the release Ready.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Test.IgnoreFailures = true })
+	got = waitReady(t, hr)
+	g.Expect(conditions.Get(got, helmv2.TestSuccessCondition).Status).To(Equal(metav1.ConditionFalse))
+	checkInvariants(t, hr)
+}
