@@ -42,11 +42,36 @@ func ChartFiles(name, version string) map[string]string {
 // included) into the repository and returns the package's file name. Call WriteGeneratedIndex
 // afterwards to publish it.
 func (s *Server) AddChart(files map[string]string) (string, error) {
+	src, err := writeTemp(files)
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(src)
+	return s.PackageDir(src)
+}
+
+// PackageFiles packages a chart made of files like AddChart and returns the package's bytes,
+// as pushed to an OCI registry.
+func PackageFiles(files map[string]string) ([]byte, error) {
+	src, err := writeTemp(files)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(src)
+	dest := src + ".tgz"
+	defer os.Remove(dest)
+	if err := Package(src, dest); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(dest)
+}
+
+// writeTemp writes files into a new temporary directory.
+func writeTemp(files map[string]string) (string, error) {
 	src, err := os.MkdirTemp("", "ferry-chart-src-")
 	if err != nil {
 		return "", fmt.Errorf("failed to create a chart directory: %w", err)
 	}
-	defer os.RemoveAll(src)
 	for p, content := range files {
 		full := filepath.Join(src, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -56,7 +81,7 @@ func (s *Server) AddChart(files map[string]string) (string, error) {
 			return "", err
 		}
 	}
-	return s.PackageDir(src)
+	return src, nil
 }
 
 // PackageDir packages the chart in dir (which holds Chart.yaml) into the repository as

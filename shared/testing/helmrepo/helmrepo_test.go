@@ -57,3 +57,10 @@ func TestServeIndexAndChartsWithAuthAndTLS(t *testing.T) {
 		t.Fatalf("served %d index requests, %d in all", s.Served("/index.yaml"), s.Requests())
 	}
 }
+
+func TestPackageFiles(t *testing.T) {
+	data, err := helmrepo.PackageFiles(helmrepo.ChartFiles("demo", "1.0.0"))
+	if err != nil || len(data) < 100 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Fatalf("PackageFiles = %d bytes, %v", len(data), err)
+	}
+}
