@@ -46,11 +46,12 @@ type Registry struct {
 	// without TLS.
 	ClientCert, ClientKey []byte
 
-	srv    *http.Server
-	ln     net.Listener
-	scheme string
-	counts counters
-	tls    bool
+	srv       *http.Server
+	ln        net.Listener
+	scheme    string
+	counts    counters
+	tls       bool
+	transport *http.Transport
 }
 
 // Counts is a snapshot of the requests a registry served, by kind.
@@ -90,6 +91,7 @@ func Start(opts Options) (*Registry, error) {
 		r.scheme, r.tls = "https", true
 	}
 	r.ln = ln
+	r.transport = r.newTransport()
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
 }
@@ -106,7 +108,10 @@ func New(t testing.TB, opts Options) *Registry {
 }
 
 // Close stops the registry.
-func (r *Registry) Close() { _ = r.srv.Close() }
+func (r *Registry) Close() {
+	r.transport.CloseIdleConnections()
+	_ = r.srv.Close()
+}
 
 // URL is the registry's base URL, http://127.0.0.1:<port> or https://….
 func (r *Registry) URL() string { return r.scheme + "://" + r.Host }
@@ -153,9 +158,12 @@ func (r *Registry) Client() *http.Client {
 	return &http.Client{Transport: r.Transport()}
 }
 
-// Transport is an HTTP transport that trusts the registry's CA and presents its client
-// certificate when the registry has TLS; otherwise a plain transport.
-func (r *Registry) Transport() *http.Transport {
+// Transport is the registry's shared HTTP transport (do not change it): it trusts the
+// registry's CA and presents its client certificate when the registry has TLS. Sharing it
+// keeps the pushes of a test from opening a connection each.
+func (r *Registry) Transport() *http.Transport { return r.transport }
+
+func (r *Registry) newTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if r.tls {
 		pool := x509.NewCertPool()
