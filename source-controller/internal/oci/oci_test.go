@@ -58,6 +58,7 @@ func TestResolve(t *testing.T) {
 		{"semver", &sourcev1.OCIRepositoryRef{SemVer: ">=1.0.0 <2.0.0", Tag: "1.0.0"}, Resolved{Tag: "1.2.0", Digest: d2, Revision: "1.2.0@" + d2}},
 		{"semver prerelease", &sourcev1.OCIRepositoryRef{SemVer: ">=2.0.0-0"}, Resolved{Tag: "2.0.0-rc.1", Digest: d3, Revision: "2.0.0-rc.1@" + d3}},
 		{"semver filter", &sourcev1.OCIRepositoryRef{SemVer: ">=1.0.0-0", SemverFilter: ".*-dev$"}, Resolved{Tag: "1.3.0-dev", Digest: d4, Revision: "1.3.0-dev@" + d4}},
+		{"tag pinned to a digest", &sourcev1.OCIRepositoryRef{Tag: "1.0.0@" + d1}, Resolved{Tag: "1.0.0", Digest: d1, Revision: "1.0.0@" + d1}},
 		{"digest wins", &sourcev1.OCIRepositoryRef{Digest: d1, SemVer: "*", Tag: "1.2.0"}, Resolved{Digest: d1, Revision: d1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +97,7 @@ func TestResolveErrors(t *testing.T) {
 		{"bad repository", good, "oci://" + r.Host + "/App:Tag", nil, ErrInvalid, "failed to parse URL"},
 		{"bad semver", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{SemVer: "not a range"}, ErrInvalid, "semver range"},
 		{"bad filter", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{SemVer: "*", SemverFilter: "("}, ErrInvalid, "semverFilter"},
+		{"bad pinned digest", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{Tag: "v1@sha256:zz"}, ErrInvalid, "digest of tag"},
 		{"bad digest", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{Digest: "sha256:nope"}, ErrInvalid, "digest"},
 		{"missing tag", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{Tag: "9.9.9"}, ErrNotFound, "resolve tag '9.9.9'"},
 		{"no semver match", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{SemVer: ">=5.0.0"}, ErrNoMatchingTag, "no tag matches '>=5.0.0'"},

@@ -70,7 +70,8 @@ func nameOptions(insecure bool) []name.Option {
 
 // Resolve finds the manifest that ref names in the repository at rawURL: a digest as it is
 // (no request), the highest tag in a semver range (one tag listing and one manifest HEAD),
-// or a tag (one manifest HEAD). No layer is pulled.
+// a tag (one manifest HEAD), or a tag pinned to a digest, "<tag>@sha256:<hex>" (no
+// request). No layer is pulled.
 func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRepositoryRef) (Resolved, error) {
 	repo, err := ParseURL(rawURL, c.insecure)
 	if err != nil {
@@ -95,9 +96,17 @@ func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRe
 	if tag == "" {
 		tag = DefaultTag
 	}
+	tag, pinned, _ := strings.Cut(tag, "@")
 	t, err := name.NewTag(repo.Name()+":"+tag, nameOptions(c.insecure)...)
 	if err != nil {
 		return Resolved{}, fmt.Errorf("failed to parse tag %q: %w: %v", tag, ErrInvalid, err)
+	}
+	if pinned != "" { // "<tag>@sha256:<hex>" pins the digest: no request
+		d, err := name.NewDigest(repo.Name()+"@"+pinned, nameOptions(c.insecure)...)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("failed to parse the digest of tag %q: %w: %v", ref.Tag, ErrInvalid, err)
+		}
+		return Resolved{Repository: repo.Name(), Tag: tag, Digest: d.DigestStr(), Revision: tag + "@" + d.DigestStr()}, nil
 	}
 	desc, err := c.puller.Head(ctx, t)
 	if err != nil {

@@ -144,7 +144,7 @@ func (st *state) store(ctx context.Context, s *scope) reconcile.Result {
 		}
 	}
 	a := obj.Status.Artifact
-	msg := fmt.Sprintf("stored artifact for revision '%s'", a.Revision)
+	msg := fmt.Sprintf("stored artifact with revision '%s'", a.Revision)
 	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
 	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
 	return reconcile.Done(fluxmeta.SucceededReason, msg)
