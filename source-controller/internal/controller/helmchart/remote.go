@@ -37,7 +37,7 @@ func (r *Reconciler) pullFromIndex(ctx context.Context, s *reconcile.Scope[*sour
 	if err != nil {
 		return built{}, fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
 	}
-	path, ch, err := r.download(ctx, repo.Spec.URL, opts, v, tmp)
+	path, _, err := r.download(ctx, repo.Spec.URL, opts, v, tmp)
 	if err != nil {
 		reason := ChartPullErrorReason
 		if errors.Is(err, repository.ErrUnauthorized) {
@@ -45,19 +45,7 @@ func (r *Reconciler) pullFromIndex(ctx context.Context, s *reconcile.Scope[*sour
 		}
 		return built{}, buildFailed(obj, reason, err)
 	}
-	b := built{path: path, name: ch.Name(), version: ch.Metadata.Version, pulled: true}
-	if len(obj.Spec.ValuesFiles) == 0 {
-		return b, reconcile.Result{}
-	}
-	values, used, err := chart.MergeChartValues(ch, obj.Spec.ValuesFiles, obj.Spec.IgnoreMissingValuesFiles)
-	if err != nil {
-		return built{}, buildFailed(obj, ValuesFilesErrorReason, fmt.Errorf("failed to merge values files of chart '%s': %w", ch.Name(), err))
-	}
-	b.valuesFiles = used
-	if b.path, err = repackage(ch, values, tmp); err != nil {
-		return built{}, buildFailed(obj, ChartPackageErrorReason, err)
-	}
-	return b, reconcile.Result{}
+	return r.withValues(obj, path, tmp)
 }
 
 // invalidReference reports a chart or version missing from the index; an invalid version

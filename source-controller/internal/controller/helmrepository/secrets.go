@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/source-controller/internal/helm/registry"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
 )
 
@@ -45,4 +46,34 @@ func secretData(ctx context.Context, c client.Reader, namespace string, ref *met
 		return map[string][]byte{}, nil
 	}
 	return secret.Data, nil
+}
+
+// dockerConfigKey is the data key of a kubernetes.io/dockerconfigjson Secret.
+const dockerConfigKey = ".dockerconfigjson"
+
+// RegistryOptions returns the client settings of an OCI repository: basic-auth or docker
+// config credentials from spec.secretRef, TLS from spec.certSecretRef and spec.insecure.
+func RegistryOptions(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository) (registry.Options, error) {
+	auth, err := secretData(ctx, c, obj.Namespace, obj.Spec.SecretRef)
+	if err != nil {
+		return registry.Options{}, err
+	}
+	cert, err := secretData(ctx, c, obj.Namespace, obj.Spec.CertSecretRef)
+	if err != nil {
+		return registry.Options{}, err
+	}
+	o := registry.Options{Insecure: obj.Spec.Insecure, DockerConfigJSON: auth[dockerConfigKey]}
+	if len(o.DockerConfigJSON) == 0 && auth != nil {
+		basic, err := repository.OptionsFromSecrets(auth, nil)
+		if err != nil {
+			return registry.Options{}, err
+		}
+		o.Username, o.Password = basic.Username, basic.Password
+	}
+	if cert != nil {
+		if o.TLS, err = repository.TLSConfig(cert); err != nil {
+			return registry.Options{}, err
+		}
+	}
+	return o, nil
 }
