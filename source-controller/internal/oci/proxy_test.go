@@ -48,3 +48,26 @@ func TestProxy(t *testing.T) {
 	g.Expect(proxied.Load()).To(BeNumerically(">=", 3), "ping, manifest and blob go through the proxy")
 	g.Expect(auth.Load()).To(HavePrefix("Basic "))
 }
+
+// TestResolveWithoutHEAD falls back to a manifest GET where the registry refuses HEAD.
+func TestResolveWithoutHEAD(t *testing.T) {
+	g := NewWithT(t)
+	r := registry.New(t, registry.Options{})
+	d := push(t, r, "app", "latest")
+	target, err := url.Parse(r.URL())
+	g.Expect(err).NotTo(HaveOccurred())
+	fwd := httputil.NewSingleHostReverseProxy(target)
+	noHead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodHead {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		fwd.ServeHTTP(w, req)
+	}))
+	t.Cleanup(noHead.Close)
+	r.ResetCounts()
+	res, err := newClient(t, Config{Insecure: true}).Resolve(context.Background(), "oci://"+noHead.Listener.Addr().String()+"/app", nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Digest).To(Equal(d))
+	g.Expect(r.Counts()).To(Equal(registry.Counts{ManifestGets: 1}))
+}

@@ -108,12 +108,29 @@ func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRe
 		}
 		return Resolved{Repository: repo.Name(), Tag: tag, Digest: d.DigestStr(), Revision: tag + "@" + d.DigestStr()}, nil
 	}
-	desc, err := c.puller.Head(ctx, t)
+	digest, err := c.digest(ctx, t)
 	if err != nil {
 		return Resolved{}, registryError(fmt.Sprintf("resolve tag '%s' of %s", tag, repo.Name()), err)
 	}
-	digest := desc.Digest.String()
 	return Resolved{Repository: repo.Name(), Tag: tag, Digest: digest, Revision: tag + "@" + digest}, nil
+}
+
+// digest asks for the manifest digest of a tag with a HEAD request, or with a GET of the
+// manifest (never of its layers) where the registry does not answer HEAD.
+func (c *Client) digest(ctx context.Context, t name.Tag) (string, error) {
+	desc, err := c.puller.Head(ctx, t)
+	if err == nil {
+		return desc.Digest.String(), nil
+	}
+	var te *transport.Error
+	if !errors.As(err, &te) || te.StatusCode != http.StatusMethodNotAllowed {
+		return "", err
+	}
+	full, err := c.puller.Get(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	return full.Digest.String(), nil
 }
 
 // highestTag lists the repository's tags and returns the highest one within the semver
