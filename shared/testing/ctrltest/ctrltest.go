@@ -4,6 +4,7 @@ package ctrltest
 
 import (
 	"context"
+	goflag "flag"
 	"fmt"
 	"time"
 
@@ -46,6 +47,12 @@ type Manager struct {
 // Start builds a manager on env with env.Scheme (which must hold the controller's kinds),
 // registers the reconcilers and starts it. Call Stop when done.
 func Start(env *testenv.Env, opts Options) (*Manager, error) {
+	// The manager's flag set adopts Go's command line and marks it parsed; parse the test
+	// binary's own flags (-run, -v, -count…) first, or a TestMain that starts a manager
+	// before m.Run would have them ignored.
+	if !goflag.Parsed() {
+		goflag.Parse()
+	}
 	o := &manager.Options{}
 	fs := pflag.NewFlagSet(opts.Name, pflag.ContinueOnError)
 	o.BindFlags(fs, 4)
