@@ -68,6 +68,7 @@ func TestArtifactFollowsTheBucket(t *testing.T) {
 	after := objectGets(name)
 	g.Expect(after["app/deploy.yaml"]).To(Equal(before["app/deploy.yaml"] + 1))
 	g.Expect(after["app/svc.yaml"]).To(Equal(before["app/svc.yaml"]), "unchanged objects must not be downloaded again")
+	g.Expect(conditions.Get(obj, sourcev1.ArtifactOutdatedCondition)).To(BeNil())
 	checkInvariants(t, obj)
 
 	// Two more changes: only the last two artifacts stay in the storage.

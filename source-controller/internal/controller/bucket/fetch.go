@@ -117,8 +117,6 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 	obj.Status.Artifact = &a
 	obj.Status.URL = a.URL
 	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.Delete(obj, sourcev1.ArtifactOutdatedCondition)
 	p.r.remember(types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}, a.Digest, p.index)
 	s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason,
 		fmt.Sprintf("stored artifact with %d object(s) from bucket '%s' (%d fetched)", len(p.index), obj.Spec.BucketName, p.stats.Fetched))
@@ -130,8 +128,11 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 	return stored(obj)
 }
 
-// stored marks the artifact in the status as stored and returns the Ready result.
+// stored marks the artifact in the status as stored and up to date, and returns the Ready
+// result.
 func stored(obj *sourcev1.Bucket) reconcile.Result {
+	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
+	conditions.Delete(obj, sourcev1.ArtifactOutdatedCondition)
 	msg := fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
 	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
 	return reconcile.Done(fluxmeta.SucceededReason, msg)
