@@ -76,7 +76,7 @@ func (c *Client) List(ctx context.Context, bucket, prefix string, specIgnore *st
 		switch {
 		case strings.HasSuffix(key, "/") || key == IgnoreKey:
 			continue
-		case !fs.ValidPath(key) || strings.ContainsFunc(key, unsafeRune):
+		case !safeKey(key):
 			out.Unsafe = append(out.Unsafe, key)
 			continue
 		case matcher.Match(strings.Split(key, "/"), false):
@@ -108,8 +108,14 @@ func (c *Client) ignorePatterns(ctx context.Context, bucket string) ([]gitignore
 	return nil, fmt.Errorf("failed to read '%s' of bucket '%s': %s", IgnoreKey, bucket, describe(err))
 }
 
-// unsafeRune reports whether r may not appear in a key used as a file path.
-func unsafeRune(r rune) bool { return r == '\\' || unicode.IsControl(r) }
+// safeKey reports whether key can be used as a file path below the download directory:
+// slash-separated elements, none empty, "." or "..", no leading slash, no backslash and no
+// control character.
+func safeKey(key string) bool {
+	return fs.ValidPath(key) && key != "." && !strings.ContainsFunc(key, func(r rune) bool {
+		return r == '\\' || unicode.IsControl(r)
+	})
+}
 
 // isNotFound reports whether err is the server saying the object does not exist.
 func isNotFound(err error) bool {
