@@ -189,3 +189,58 @@ func TestDependsOn(t *testing.T) {
 	waitReady(t, second)
 	checkInvariants(t, second)
 }
+
+func TestDriftDetection(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "drift", "app", "")
+	hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionWarn}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	scale := func(replicas int32) {
+		var dep appsv1.Deployment
+		g.Expect(k8s.Get(ctx, key(ns, "drift"), &dep)).To(Succeed())
+		dep.Spec.Replicas = &replicas
+		g.Expect(k8s.Update(ctx, &dep)).To(Succeed())
+	}
+	request := func(token string) {
+		update(t, hr, func(o *helmv2.HelmRelease) {
+			o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: token}
+		})
+		g.Eventually(func() string { return get(g, hr).Status.LastHandledReconcileAt }, testenv.Timeout, testenv.Interval).Should(Equal(token))
+	}
+
+	// Drift is looked for when the release needs no action.
+	request("w0")
+	got := waitCondition(t, hr, helmv2.DriftedCondition, metav1.ConditionFalse, helmv2.NoDriftDetectedReason)
+	g.Expect(conditions.Get(got, helmv2.DriftedCondition).Message).To(HavePrefix("No drift detected for release"))
+
+	// Warn mode reports the drift and leaves it.
+	scale(4)
+	request("w1")
+	got = get(g, hr)
+	drifted := conditions.Get(got, helmv2.DriftedCondition)
+	g.Expect(drifted.Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(drifted.Message).To(ContainSubstring("Deployment/" + ns + "/drift changed"))
+	g.Expect(conditions.IsReady(got)).To(BeTrue())
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "drift"), &dep)).To(Succeed())
+	g.Expect(*dep.Spec.Replicas).To(Equal(int32(4)))
+	checkInvariants(t, hr)
+
+	// Enabled mode corrects it without a new revision.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.DriftDetection.Mode = helmv2.DriftDetectionEnabled })
+	g.Eventually(func() int32 {
+		g.Expect(k8s.Get(ctx, key(ns, "drift"), &dep)).To(Succeed())
+		return *dep.Spec.Replicas
+	}, testenv.Timeout, testenv.Interval).Should(Equal(int32(1)))
+	got = waitCondition(t, hr, helmv2.DriftedCondition, metav1.ConditionFalse, helmv2.NoDriftDetectedReason)
+	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
+	g.Expect(releaseSecrets(g, ns, "drift")).To(HaveLen(1))
+	checkInvariants(t, hr)
+}

@@ -112,7 +112,7 @@ func (st *state) refreshHistory(s *reconcile.Scope[*helmv2.HelmRelease], rel *re
 }
 
 // upToDate reports a release that needs no action as Ready, recording its snapshot.
-func (st *state) upToDate(_ context.Context, s *reconcile.Scope[*helmv2.HelmRelease], cur *release.Release) reconcile.Result {
+func (st *state) upToDate(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], cur *release.Release) reconcile.Result {
 	obj := s.Obj
 	upsertSnapshot(obj, snapshotOf(cur, st.ociDigest))
 	if !conditions.IsTrue(obj, helmv2.ReleasedCondition) {
@@ -128,6 +128,9 @@ func (st *state) upToDate(_ context.Context, s *reconcile.Scope[*helmv2.HelmRele
 	conditions.Delete(obj, helmv2.RemediatedCondition)
 	if obj.Status.Inventory == nil {
 		obj.Status.Inventory = inventoryOf(cur)
+	}
+	if res := st.detectDrift(ctx, s, cur); !res.IsDone() {
+		return res
 	}
 	return readyResult(obj)
 }
