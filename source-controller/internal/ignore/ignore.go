@@ -19,10 +19,13 @@ import (
 // DefaultIgnoreFile is the name of the per-directory ignore file.
 const DefaultIgnoreFile = ".sourceignore"
 
-// DefaultPatterns are the exclusions applied to every source unless
-// spec.ignore is set: VCS metadata, CI configuration and common binary files.
+// VCSPatterns are the exclusions applied to every source: Git metadata never
+// belongs in an artifact, whatever spec.ignore says.
+var VCSPatterns = []string{".git/", ".gitignore", ".gitmodules", ".gitattributes"}
+
+// DefaultPatterns are the exclusions applied besides VCSPatterns unless
+// spec.ignore is set: CI configuration and common binary files.
 var DefaultPatterns = []string{
-	".git/", ".gitignore", ".gitmodules", ".gitattributes",
 	"*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
 	".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml",
 	".drone.yml", "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
@@ -41,17 +44,18 @@ type Matcher struct {
 }
 
 // New walks root once, collecting the patterns of every ignore file found
-// (each scoped to its own directory), and returns a Matcher. When specIgnore
-// is nil the default patterns apply first; when it is set it replaces them,
-// and its patterns come last so that they may overrule ignore files.
+// (each scoped to its own directory), and returns a Matcher. VCSPatterns
+// always apply first; when specIgnore is nil DefaultPatterns follow; when it
+// is set it replaces them, and its patterns come last so that they may
+// overrule ignore files.
 func New(root string, specIgnore *string, opts Options) (Matcher, error) {
 	name := opts.IgnoreFile
 	if name == "" {
 		name = DefaultIgnoreFile
 	}
-	var ps []gitignore.Pattern
+	ps := Parse(strings.Join(VCSPatterns, "\n"), nil)
 	if specIgnore == nil {
-		ps = Parse(strings.Join(DefaultPatterns, "\n"), nil)
+		ps = append(ps, Parse(strings.Join(DefaultPatterns, "\n"), nil)...)
 	}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

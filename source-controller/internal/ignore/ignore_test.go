@@ -41,6 +41,7 @@ func TestExclude(t *testing.T) {
 		{"sourceignore scoped", nil, "b.yaml", false, false},
 		{"negation", nil, "app/keep.yaml", false, false},
 		{"spec replaces defaults", &spec, "x.png", false, false},
+		{"spec keeps the git dir out", &spec, ".git", true, true},
 		{"spec adds", &spec, "b.yaml", false, true},
 		{"spec overrules sourceignore", &spec, "app/a.yaml", false, false},
 		{"directory", nil, ".github", true, true},
