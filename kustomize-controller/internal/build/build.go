@@ -24,7 +24,6 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
-	"github.com/ferry-gitops/ferry/kustomize-controller/internal/substitute"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	"github.com/ferry-gitops/ferry/shared/api/meta"
 )
@@ -42,13 +41,6 @@ type Options struct {
 	// Decryptor, when set, decrypts SOPS-encrypted files as Kustomize reads them (files of
 	// secretGenerator and configMapGenerator, patches, encrypted manifests).
 	Decryptor *decrypt.Decryptor
-	// Vars, when not nil, are substituted in every object not opted out (see package
-	// substitute), on the YAML Kustomize produced, which keeps the quoting of the source as
-	// Flux does: a quoted "${port}" stays a string, an unquoted ${replicas} becomes a number.
-	// An empty, non-nil map still applies the defaults of ${var:=default}.
-	Vars map[string]string
-	// StrictVars makes a variable that is not set and has no default an error.
-	StrictVars bool
 }
 
 // kustomizeMu serialises Kustomize runs: Kustomize keeps its OpenAPI schema in package state
@@ -87,7 +79,7 @@ func Build(spec *kustomizev1.KustomizationSpec, opts Options) ([]*unstructured.U
 	if err := setCommonMetadata(m, spec.CommonMetadata); err != nil {
 		return nil, err
 	}
-	objs, err := toObjects(m, opts)
+	objs, err := toObjects(m)
 	if err != nil {
 		return nil, err
 	}
@@ -158,49 +150,21 @@ func displayPath(path string) string {
 }
 
 // toObjects converts Kustomize's resources to unstructured objects through JSON, so that
-// numbers have the types the Kubernetes machinery expects, substituting variables on the way
-// when opts has some.
-func toObjects(m resmap.ResMap, opts Options) ([]*unstructured.Unstructured, error) {
-	if opts.Vars != nil {
-		if err := substitute.Validate(opts.Vars); err != nil {
-			return nil, err
-		}
-	}
+// numbers have the types the Kubernetes machinery expects.
+func toObjects(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
 	objs := make([]*unstructured.Unstructured, 0, m.Size())
 	for _, res := range m.Resources() {
-		u, err := toObject(res, opts)
+		raw, err := res.MarshalJSON()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("failed to encode %s: %w", resourceName(res), err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(raw); err != nil {
+			return nil, fmt.Errorf("failed to decode %s: %w", resourceName(res), err)
 		}
 		objs = append(objs, u)
 	}
 	return objs, nil
-}
-
-// toObject converts one resource, substituting variables in its YAML when asked.
-func toObject(res *resource.Resource, opts Options) (*unstructured.Unstructured, error) {
-	if opts.Vars != nil && !substitute.Disabled(res.GetAnnotations(), res.GetLabels()) {
-		text, err := res.AsYAML()
-		if err != nil {
-			return nil, fmt.Errorf("failed to encode %s: %w", resourceName(res), err)
-		}
-		if strings.Contains(string(text), "${") {
-			u, err := substitute.Document(text, opts.Vars, opts.StrictVars)
-			if err != nil {
-				return nil, fmt.Errorf("failed to substitute variables in %s: %w", resourceName(res), err)
-			}
-			return u, nil
-		}
-	}
-	raw, err := res.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode %s: %w", resourceName(res), err)
-	}
-	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(raw); err != nil {
-		return nil, fmt.Errorf("failed to decode %s: %w", resourceName(res), err)
-	}
-	return u, nil
 }
 
 // resourceName names a resource for messages: Kind/namespace/name.

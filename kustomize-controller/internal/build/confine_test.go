@@ -16,6 +16,12 @@ const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:
 // writeTree writes files (path -> content; content "->target" makes a symlink) below dir.
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
+	writeTreeTB(t, dir, files)
+}
+
+// writeTreeTB is writeTree for tests and benchmarks.
+func writeTreeTB(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

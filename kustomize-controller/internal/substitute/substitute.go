@@ -1,6 +1,6 @@
 // Package substitute replaces ${var} expressions in built objects with the values of the
 // Kustomization's postBuild variables, the way Flux does: on the YAML text of each object, so
-// that a number or boolean substituted into an unquoted field keeps its YAML type.
+// that a substituted number or boolean takes its YAML type.
 //
 // Supported forms: ${var}; defaults ${var:=default}, ${var=default}, ${var:-default},
 // ${var-default}; ${#var} (length); substrings ${var:offset} and ${var:offset:length};
@@ -31,12 +31,12 @@ var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
 // default becomes the empty string, or, when strict, an error naming the variable and the
 // object. A variable name that is not a valid identifier is an error.
 //
-// Apply works on decoded objects, which no longer know how their source quoted a value: every
-// substituted value takes its YAML type ("8080" becomes a number). build.Options.Vars
-// substitutes on the YAML Kustomize produced instead and keeps the source's quoting, as Flux
-// does: prefer it.
+// As with Flux, substitution works on the YAML text of the built object, whose quoting
+// Kustomize has already normalised: a substituted value takes its YAML type whether the source
+// quoted the expression or not (replicas: ${n} becomes a number, and so does "${port}"). To
+// get a string, put the quotes in the text: ${quote}${port}${quote} with quote set to '"'.
 func Apply(objs []*unstructured.Unstructured, vars map[string]string, strict bool) error {
-	if err := Validate(vars); err != nil {
+	if err := validate(vars); err != nil {
 		return err
 	}
 	for _, obj := range objs {
@@ -50,7 +50,7 @@ func Apply(objs []*unstructured.Unstructured, vars map[string]string, strict boo
 		if !strings.Contains(string(text), "${") {
 			continue
 		}
-		out, err := Document(text, vars, strict)
+		out, err := document(text, vars, strict)
 		if err != nil {
 			return fmt.Errorf("failed to substitute variables in %s: %w", objectName(obj), err)
 		}
@@ -59,8 +59,8 @@ func Apply(objs []*unstructured.Unstructured, vars map[string]string, strict boo
 	return nil
 }
 
-// Validate checks that every variable name is a valid identifier.
-func Validate(vars map[string]string) error {
+// validate checks that every variable name is a valid identifier.
+func validate(vars map[string]string) error {
 	names := make([]string, 0, len(vars))
 	for name := range vars {
 		names = append(names, name)
@@ -82,9 +82,9 @@ func Disabled(annotations, labels map[string]string) bool {
 		labels[kustomizev1.SubstituteAnnotation] == kustomizev1.DisabledValue
 }
 
-// Document substitutes vars in the YAML text of one object and decodes the result. Callers
+// document substitutes vars in the YAML text of one object and decodes the result. Callers
 // name the object in the error.
-func Document(text []byte, vars map[string]string, strict bool) (*unstructured.Unstructured, error) {
+func document(text []byte, vars map[string]string, strict bool) (*unstructured.Unstructured, error) {
 	out, err := Expand(string(text), vars, strict)
 	if err != nil {
 		return nil, err

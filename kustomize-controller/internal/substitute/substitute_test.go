@@ -38,10 +38,17 @@ spec:
       - name: app
         image: ghcr.io/org/app:${tag}
         args: ["--version", "${tag}", "$${HOME}"]
+        env:
+        - name: PORT
+          value: "${port}"
+        - name: PORT_STRING
+          value: ${quote}${port}${quote}
 `
 
 func TestApply(t *testing.T) {
-	vars := map[string]string{"env": "prod", "replicas": "3", "paused": "false", "tag": "1.2.3", "port": "8080"}
+	vars := map[string]string{
+		"env": "prod", "replicas": "3", "paused": "false", "tag": "1.2.3", "port": "8080", "quote": `"`,
+	}
 	tests := []struct {
 		name     string
 		manifest string
@@ -61,6 +68,12 @@ func TestApply(t *testing.T) {
 				c := containers[0].(map[string]any)
 				g.Expect(c["image"]).To(Equal("ghcr.io/org/app:1.2.3"))
 				g.Expect(c["args"]).To(Equal([]any{"--version", "1.2.3", "${HOME}"}))
+				// Quoting in the source does not survive the build (as with Flux); quotes in
+				// the text do.
+				g.Expect(c["env"]).To(Equal([]any{
+					map[string]any{"name": "PORT", "value": int64(8080)},
+					map[string]any{"name": "PORT_STRING", "value": "8080"},
+				}))
 			},
 		},
 		{
