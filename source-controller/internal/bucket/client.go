@@ -99,9 +99,21 @@ func CheckProvider(provider string) error {
 	case "", ProviderGeneric, ProviderAWS:
 		return nil
 	}
-	return fmt.Errorf("%w: provider '%s' is not supported by this controller; use 'generic' (any S3-compatible API) or 'aws'",
-		ErrUnsupportedProvider, provider)
+	return &classified{class: ErrUnsupportedProvider, msg: fmt.Sprintf(
+		"provider '%s' is not supported by this controller: use 'generic' (any S3-compatible API) or 'aws'", provider)}
 }
+
+// classified is an error with its own message that matches a sentinel with errors.Is.
+type classified struct {
+	class error
+	msg   string
+}
+
+// Error returns the message.
+func (e *classified) Error() string { return e.msg }
+
+// Is reports whether target is the error's class.
+func (e *classified) Is(target error) bool { return target == e.class }
 
 // credentialsFor returns static credentials, the environment's IAM credentials (aws without
 // keys) or anonymous access.
@@ -165,7 +177,7 @@ func (c *Client) BucketExists(ctx context.Context, name string) error {
 		switch {
 		case obj.Err == nil:
 		case minio.ToErrorResponse(obj.Err).Code == "NoSuchBucket":
-			return fmt.Errorf("%w: bucket '%s' not found", ErrBucketNotFound, name)
+			return &classified{class: ErrBucketNotFound, msg: fmt.Sprintf("bucket '%s' not found", name)}
 		default:
 			return fmt.Errorf("failed to confirm existence of bucket '%s': %s", name, describe(obj.Err))
 		}

@@ -156,7 +156,7 @@ func TestBucketExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := c.BucketExists(ctx, "missing-bucket")
-	if !errors.Is(err, ErrBucketNotFound) || !strings.Contains(err.Error(), "bucket 'missing-bucket' not found") {
+	if !errors.Is(err, ErrBucketNotFound) || err.Error() != "bucket 'missing-bucket' not found" {
 		t.Fatalf("BucketExists(missing) = %v, want ErrBucketNotFound", err)
 	}
 }
