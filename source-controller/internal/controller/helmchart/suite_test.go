@@ -89,7 +89,7 @@ func start(e *testenv.Env) (*ctrltest.Manager, error) {
 	})
 }
 
-func newServer(t *testing.T, opts helmrepo.Options, charts ...map[string]string) *helmrepo.Server {
+func newServer(t testing.TB, opts helmrepo.Options, charts ...map[string]string) *helmrepo.Server {
 	t.Helper()
 	s, err := helmrepo.New(opts)
 	if err != nil {
@@ -100,7 +100,7 @@ func newServer(t *testing.T, opts helmrepo.Options, charts ...map[string]string)
 	return s
 }
 
-func publish(t *testing.T, s *helmrepo.Server, charts ...map[string]string) {
+func publish(t testing.TB, s *helmrepo.Server, charts ...map[string]string) {
 	t.Helper()
 	for _, files := range charts {
 		if _, err := s.AddChart(files); err != nil {
