@@ -48,6 +48,9 @@ type Options struct {
 	Region string
 	// TLS serves HTTPS with a certificate for 127.0.0.1 signed by a fresh CA (Server.CA).
 	TLS bool
+	// MutualTLS serves HTTPS like TLS and requires a client certificate signed by the same
+	// CA (Server.ClientCert and ClientKey), through an in-process TLS front.
+	MutualTLS bool
 }
 
 // Server is a running S3 server.
@@ -60,13 +63,17 @@ type Server struct {
 	AccessKey, SecretKey, Region string
 	// CA is the PEM certificate of the CA that signed the server's certificate (TLS only).
 	CA []byte
+	// ClientCert and ClientKey are a PEM client certificate and key the server accepts
+	// (MutualTLS only).
+	ClientCert, ClientKey []byte
 	// Client is a minio-go client of the server with the root credentials.
 	Client *minio.Client
 
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *os.File
+	dir   string
+	cmd   *exec.Cmd
+	done  chan struct{}
+	log   *os.File
+	front *http.Server
 }
 
 // Start starts an S3 server on a free 127.0.0.1 port with its data in a new temporary
@@ -89,9 +96,15 @@ func Start(opts Options) (*Server, error) {
 	if s.dir, err = os.MkdirTemp("", "ferry-s3server-"); err != nil {
 		return nil, fmt.Errorf("failed to create the S3 server directory: %w", err)
 	}
+	var p *pki
 	var tlsArgs []string
-	if opts.TLS {
-		if tlsArgs, err = s.writeCertificates(); err != nil {
+	if opts.TLS || opts.MutualTLS {
+		p, err = newPKI()
+		if err == nil && !opts.MutualTLS {
+			tlsArgs, err = s.writeServerPair(p)
+			s.CA = p.caPEM
+		}
+		if err != nil {
 			_ = os.RemoveAll(s.dir)
 			return nil, err
 		}
@@ -105,6 +118,12 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		_ = os.RemoveAll(s.dir)
 		return nil, err
+	}
+	if opts.MutualTLS {
+		if err := s.startMutualTLS(p); err != nil {
+			_ = s.Stop()
+			return nil, err
+		}
 	}
 	if err := s.newClient(); err != nil {
 		_ = s.Stop()
@@ -202,6 +221,9 @@ func (s *Server) newClient() error {
 // it and removes its data directory. It may be called more than once.
 func (s *Server) Stop() error {
 	var err error
+	if s.front != nil {
+		_ = s.front.Close()
+	}
 	if s.cmd != nil && s.cmd.Process != nil {
 		select {
 		case <-s.done:

@@ -145,3 +145,27 @@ func TestBinaryFromEnvMustExist(t *testing.T) {
 		t.Fatalf("Binary() = %v, want an error naming $%s", err, s3server.BinaryEnv)
 	}
 }
+
+func TestMutualTLS(t *testing.T) {
+	ctx := context.Background()
+	s := start(t, s3server.Options{MutualTLS: true})
+	if len(s.ClientCert) == 0 || len(s.ClientKey) == 0 || !strings.HasPrefix(s.URL, "https://") {
+		t.Fatalf("URL %s, client certificate %d bytes: want https and a client certificate", s.URL, len(s.ClientCert))
+	}
+	if err := s.CreateBucket(ctx, "mutual"); err != nil {
+		t.Fatal(err)
+	}
+	// A client that trusts the CA but has no certificate is turned away.
+	hc, err := (&s3server.Server{CA: s.CA}).HTTPClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Secure: true,
+		Region: s.Region, Transport: hc.Transport, MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BucketExists(ctx, "mutual"); err == nil {
+		t.Fatal("BucketExists without a client certificate succeeded")
+	}
+}

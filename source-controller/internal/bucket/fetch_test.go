@@ -193,24 +193,40 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-func TestTLSWithCA(t *testing.T) {
-	s, err := s3server.Start(s3server.Options{TLS: true})
-	if err != nil {
-		t.Fatal(err)
+func TestTLS(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   s3server.Options
+		secret func(s *s3server.Server) map[string][]byte
+	}{
+		{"CA", s3server.Options{TLS: true}, func(s *s3server.Server) map[string][]byte {
+			return map[string][]byte{CAKey: s.CA}
+		}},
+		{"client certificate", s3server.Options{MutualTLS: true}, func(s *s3server.Server) map[string][]byte {
+			return map[string][]byte{CAKey: s.CA, CertKey: s.ClientCert, KeyKey: s.ClientKey}
+		}},
 	}
-	defer s.Stop()
-	name := newBucket(t, s, map[string]string{"a.yaml": "a"})
-	cfg := Config{Endpoint: s.Endpoint, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey}
-	if err := cfg.SetTLSFromSecret(map[string][]byte{CAKey: s.CA}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := c.List(ctxT(t), name, "", nil)
-	if err != nil || len(l.Index) != 1 {
-		t.Fatalf("List over TLS = %v, %v; want one object", l, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := s3server.Start(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop()
+			name := newBucket(t, s, map[string]string{"a.yaml": "a"})
+			cfg := Config{Endpoint: s.Endpoint, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey}
+			if err := cfg.SetTLSFromSecret(tt.secret(s)); err != nil {
+				t.Fatal(err)
+			}
+			c, err := NewClient(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := c.List(ctxT(t), name, "", nil)
+			if err != nil || len(l.Index) != 1 {
+				t.Fatalf("List over TLS = %v, %v; want one object", l, err)
+			}
+		})
 	}
 }
 

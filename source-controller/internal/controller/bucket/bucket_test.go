@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -125,7 +126,7 @@ func TestTLSWithCA(t *testing.T) {
 			Region:        server.Region,
 			SecretRef:     &fluxmeta.LocalObjectReference{Name: credentialsSecret(t, ns, server, server.SecretKey)},
 			CertSecretRef: &fluxmeta.LocalObjectReference{Name: ca.Name},
-			Interval:      metav1.Duration{Duration: 3600e9},
+			Interval:      metav1.Duration{Duration: time.Hour},
 		},
 	}
 	key := create(t, obj)
@@ -138,6 +139,35 @@ func TestTLSWithCA(t *testing.T) {
 	g.Expect(env.Client.Update(ctx, obj)).To(Succeed())
 	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "certificate"))
 	g.Expect(obj.Status.Artifact).NotTo(BeNil(), "the last good artifact stays")
+	checkInvariants(t, obj)
+}
+
+func TestMutualTLS(t *testing.T) {
+	g := NewWithT(t)
+	server, err := s3server.Start(s3server.Options{MutualTLS: true})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer server.Stop()
+	ns := testenv.NewNamespace(t, env.Client)
+	name := newS3Bucket(t, server, map[string]string{"a.yaml": "a"})
+	certs := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "client-tls"},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{"ca.crt": server.CA, "tls.crt": server.ClientCert, "tls.key": server.ClientKey},
+	}
+	g.Expect(env.Client.Create(context.Background(), certs)).To(Succeed())
+	obj := &sourcev1.Bucket{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mtls"},
+		Spec: sourcev1.BucketSpec{
+			BucketName:    name,
+			Endpoint:      server.Endpoint,
+			Region:        server.Region,
+			SecretRef:     &fluxmeta.LocalObjectReference{Name: credentialsSecret(t, ns, server, server.SecretKey)},
+			CertSecretRef: &fluxmeta.LocalObjectReference{Name: certs.Name},
+			Interval:      metav1.Duration{Duration: time.Hour},
+		},
+	}
+	obj = waitFor(t, create(t, obj), ready)
+	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a"}))
 	checkInvariants(t, obj)
 }
 
