@@ -36,6 +36,11 @@ func (r *Reconciler) reconcileIndex(ctx context.Context, s *reconcile.Scope[*sou
 	if !res.IsDone() {
 		return res
 	}
+	s.SetRevision(digest)
+	if a := obj.Status.Artifact; a != nil && a.Digest == digest && r.deps.Storage.Exists(*a) {
+		conditions.Delete(obj, sourcev1.FetchFailedCondition)
+		return r.stored(obj) // checked when it was stored
+	}
 	if _, err := tmp.Seek(0, 0); err != nil {
 		return storageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to read fetched index: %w", err))
 	}
@@ -45,10 +50,6 @@ func (r *Reconciler) reconcileIndex(ctx context.Context, s *reconcile.Scope[*sou
 		return reconcile.Transient(sourcev1.IndexationFailedReason, err)
 	}
 	conditions.Delete(obj, sourcev1.FetchFailedCondition)
-	s.SetRevision(digest)
-	if a := obj.Status.Artifact; a != nil && a.Digest == digest && r.deps.Storage.Exists(*a) {
-		return r.stored(obj)
-	}
 	if res := r.store(ctx, s, tmp.Name(), digest); !res.IsDone() {
 		return res
 	}
