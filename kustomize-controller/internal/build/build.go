@@ -13,6 +13,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -70,7 +71,7 @@ func Build(spec *kustomizev1.KustomizationSpec, opts Options) ([]*unstructured.U
 			return nil, fsys.explain(opts.Path, err)
 		}
 	} else {
-		fsys.extraRoots = cloneRoots()
+		fsys.clones = clonePattern()
 	}
 	m, err := runKustomize(fsys, dir)
 	if err != nil {
@@ -108,14 +109,14 @@ func (f *sourceFS) buildDir(path string) (string, error) {
 	return dir, nil
 }
 
-// cloneRoots returns the directories where Kustomize clones remote bases, which a build that
-// allows remote bases may read.
-func cloneRoots() []string {
+// clonePattern matches the directories Kustomize clones remote bases into
+// (os.MkdirTemp("", "kustomize-")) and what they hold.
+func clonePattern() *regexp.Regexp {
 	tmp, err := filepath.EvalSymlinks(os.TempDir())
 	if err != nil {
 		return nil
 	}
-	return []string{filepath.Join(tmp, "kustomize-")}
+	return regexp.MustCompile("^" + regexp.QuoteMeta(filepath.Join(tmp, "kustomize-")) + `[0-9]+(/|$)`)
 }
 
 // runKustomize builds dir with Kustomize's builtin plugins only.

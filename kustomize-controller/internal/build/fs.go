@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -28,8 +29,9 @@ type sourceFS struct {
 	root      string            // absolute, symlinks resolved
 	overlay   map[string][]byte // absolute path -> content served instead of the disk
 	decryptor *decrypt.Decryptor
-	// extraRoots are path prefixes outside root that may be read (remote base clones).
-	extraRoots []string
+	// clones matches the directories outside root that may be read and removed: Kustomize's
+	// clones of remote bases. Nil when remote bases are refused.
+	clones *regexp.Regexp
 
 	mu       sync.Mutex
 	violated string // first path that left the root, relative to root
@@ -48,17 +50,13 @@ func newSourceFS(root string, d *decrypt.Decryptor) (*sourceFS, error) {
 	return &sourceFS{root: resolved, overlay: map[string][]byte{}, decryptor: d}, nil
 }
 
-// within reports whether p (absolute and clean) is root or below it, or below an extra root.
+// within reports whether p (absolute and clean) is root or below it, or inside a clone of a
+// remote base.
 func (f *sourceFS) within(p string) bool {
 	if p == f.root || strings.HasPrefix(p, f.root+string(filepath.Separator)) {
 		return true
 	}
-	for _, prefix := range f.extraRoots {
-		if strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	return false
+	return f.clones != nil && f.clones.MatchString(p)
 }
 
 // rel renders p relative to the root for messages.
@@ -136,8 +134,16 @@ func (f *sourceFS) Mkdir(path string) error { return f.readOnly(path) }
 // MkdirAll refuses: the source is read-only.
 func (f *sourceFS) MkdirAll(path string) error { return f.readOnly(path) }
 
-// RemoveAll refuses: the source is read-only.
-func (f *sourceFS) RemoveAll(path string) error { return f.readOnly(path) }
+// RemoveAll removes Kustomize's clones of remote bases when it cleans up, and refuses
+// anything else: the source is read-only.
+func (f *sourceFS) RemoveAll(path string) error {
+	p := filepath.Clean(path)
+	inRoot := p == f.root || strings.HasPrefix(p, f.root+string(filepath.Separator))
+	if f.clones == nil || !f.clones.MatchString(p) || inRoot {
+		return f.readOnly(path)
+	}
+	return os.RemoveAll(p)
+}
 
 // WriteFile refuses: the source is read-only.
 func (f *sourceFS) WriteFile(path string, _ []byte) error { return f.readOnly(path) }
