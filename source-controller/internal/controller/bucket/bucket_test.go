@@ -12,12 +12,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
 )
 
 // objectGets counts the downloads of the bucket's objects, leaving out the ignore file that
@@ -83,6 +85,36 @@ func TestArtifactFollowsTheBucket(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(paths).To(HaveLen(2))
 	g.Expect(paths).To(ContainElement(obj.Status.Artifact.Path))
+	checkInvariants(t, obj)
+}
+
+func TestRestartedControllerDoesNotRefetch(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	key, obj := readyBucket(t, map[string]string{"a.yaml": "a", "b.yaml": "b"})
+	stored := obj.Status.Artifact
+	before := objectGets(obj.Spec.BucketName)
+
+	// A Reconciler with nothing in memory, as in a restarted controller, on the same
+	// storage. The suite's controller does not react to the status it writes.
+	restarted := bucketctrl.NewReconciler(controller.Runtime, st)
+	_, err := restarted.Reconcile(ctx, ctrl.Request{NamespacedName: key})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.Client.Get(ctx, key, obj)).To(Succeed())
+	g.Expect(objectGets(obj.Spec.BucketName)).To(Equal(before), "an unchanged bucket must not be downloaded after a restart")
+	g.Expect(obj.Status.Artifact).To(Equal(stored))
+	g.Expect(conditions.IsReady(obj)).To(BeTrue())
+	checkInvariants(t, obj)
+
+	// With nothing remembered, a change downloads every object again, and the artifact is
+	// the same as the one built from scratch.
+	_, err = s3.PutObject(ctx, obj.Spec.BucketName, "a.yaml", []byte("a2"))
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = restarted.Reconcile(ctx, ctrl.Request{NamespacedName: key})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.Client.Get(ctx, key, obj)).To(Succeed())
+	g.Expect(objectGets(obj.Spec.BucketName)).To(Equal(map[string]int{"a.yaml": before["a.yaml"] + 1, "b.yaml": before["b.yaml"] + 1}))
+	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a2", "b.yaml": "b"}))
 	checkInvariants(t, obj)
 }
 

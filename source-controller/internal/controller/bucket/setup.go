@@ -45,8 +45,7 @@ type builtIndex struct {
 
 // Setup registers the Bucket reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := &Reconciler{rt: rt, storage: d.Storage, concurrency: bucket.DefaultConcurrency,
-		indexes: map[types.NamespacedName]builtIndex{}}
+	r := newReconciler(rt, d.Storage)
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.Bucket{}, builder.WithPredicates(controller.Default())).
 		WithOptions(d.Options.ControllerOptions()).
@@ -55,6 +54,12 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 		return fmt.Errorf("failed to set up the Bucket controller: %w", err)
 	}
 	return nil
+}
+
+// newReconciler returns a Reconciler that remembers no listing yet.
+func newReconciler(rt *reconcile.Runtime, st *storage.Storage) *Reconciler {
+	return &Reconciler{rt: rt, storage: st, concurrency: bucket.DefaultConcurrency,
+		indexes: map[types.NamespacedName]builtIndex{}}
 }
 
 // Reconcile runs one reconciliation of the Bucket named by req.

@@ -41,6 +41,8 @@ var (
 	s3    *s3server.Server
 	proxy *s3server.Proxy
 	st    *storage.Storage
+	// controller is the running controller.
+	controller *ctrltest.Manager
 )
 
 func TestMain(m *testing.M) {
@@ -123,6 +125,7 @@ func setup() (func(), error) {
 	if err != nil {
 		return stop, err
 	}
+	controller = mgr
 	cleanups = append(cleanups, mgr.Stop)
 	return stop, nil
 }
