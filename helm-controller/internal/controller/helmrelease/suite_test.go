@@ -77,7 +77,7 @@ func setup(e *testenv.Env) error {
 }
 
 // chartArtifact packages testdata/charts/<name> at the given version and publishes it.
-func chartArtifact(t *testing.T, name, version string) fluxmeta.Artifact {
+func chartArtifact(t testing.TB, name, version string) fluxmeta.Artifact {
 	t.Helper()
 	c, err := loader.LoadDir(filepath.Join("testdata", "charts", name))
 	if err != nil {
@@ -96,7 +96,7 @@ func chartArtifact(t *testing.T, name, version string) fluxmeta.Artifact {
 }
 
 // setArtifact makes a source Ready with the artifact, as the source-controller would.
-func setArtifact(t *testing.T, src client.Object, art *fluxmeta.Artifact) {
+func setArtifact(t testing.TB, src client.Object, art *fluxmeta.Artifact) {
 	t.Helper()
 	g := NewWithT(t)
 	g.Eventually(func() error {
