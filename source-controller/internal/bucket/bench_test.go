@@ -3,7 +3,6 @@ package bucket
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
@@ -14,7 +13,7 @@ import (
 func BenchmarkListAndDownload(b *testing.B) {
 	ctx := context.Background()
 	const n = 200
-	name := fmt.Sprintf("bench-%d", os.Getpid())
+	name := fmt.Sprintf("bench-%d", bucketSeq.Add(1))
 	if err := server.CreateBucket(ctx, name); err != nil {
 		b.Fatal(err)
 	}

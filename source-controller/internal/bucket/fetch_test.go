@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,13 +36,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// bucketSeq numbers the buckets the tests create.
+var bucketSeq atomic.Int64
+
 // newBucket creates a bucket named after the test holding objects.
 func newBucket(t *testing.T, s *s3server.Server, objects map[string]string) string {
 	t.Helper()
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	if len(name) > 60 {
-		name = name[:60]
+	if len(name) > 50 {
+		name = name[:50]
 	}
+	name = fmt.Sprintf("%s-%d", name, bucketSeq.Add(1)) // unique with -count
 	ctx := context.Background()
 	if err := s.CreateBucket(ctx, name); err != nil {
 		t.Fatal(err)
