@@ -17,6 +17,10 @@ import (
 	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
 )
 
+// newRevisionReason is the reason of ArtifactOutdated while the bucket holds a revision
+// that is not stored yet.
+const newRevisionReason = "NewRevision"
+
 // fetch confirms the bucket exists and lists its objects; unless the stored artifact was
 // built from the same listing, it downloads the objects that changed into a temporary
 // directory.
@@ -46,7 +50,7 @@ func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
 		return reconcile.Result{}
 	}
 	msg := fmt.Sprintf("new upstream revision '%s'", revision)
-	conditions.MarkTrue(obj, sourcev1.ArtifactOutdatedCondition, "NewRevision", msg)
+	conditions.MarkTrue(obj, sourcev1.ArtifactOutdatedCondition, newRevisionReason, msg)
 	if p.dir, err = os.MkdirTemp("", "bucket-"); err != nil {
 		return storageFailed(obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create temporary directory: %w", err))
 	}
