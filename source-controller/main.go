@@ -17,6 +17,11 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/gitrepository"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/ocirepository"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -87,7 +92,9 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 }
 
 // kinds sets up the reconciler of each source kind.
-var kinds = []func(ctrl.Manager, *reconcile.Runtime, *controller.Deps) error{}
+var kinds = []func(ctrl.Manager, *reconcile.Runtime, *controller.Deps) error{
+	gitrepository.Setup, ocirepository.Setup, helmrepository.Setup, helmchart.Setup, bucket.Setup,
+}
 
 // advertisedAddr is --storage-adv-addr, or the hostname with the port of --storage-addr.
 func advertisedAddr(addr, adv string) (string, error) {
