@@ -223,15 +223,21 @@ func TestTLS(t *testing.T) {
 			if err := cfg.SetTLSFromSecret(tt.secret(s)); err != nil {
 				t.Fatal(err)
 			}
-			c, err := NewClient(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l, err := c.List(ctxT(t), name, "", nil)
-			if err != nil || len(l.Index) != 1 {
-				t.Fatalf("List over TLS = %v, %v; want one object", l, err)
-			}
+			listOne(t, cfg, name)
 		})
+	}
+}
+
+// listOne lists bucket with cfg and fails unless it holds exactly one object.
+func listOne(t *testing.T, cfg Config, bucket string) {
+	t.Helper()
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.List(ctxT(t), bucket, "", nil)
+	if err != nil || len(l.Index) != 1 {
+		t.Fatalf("List = %v, %v; want one object", l, err)
 	}
 }
 
@@ -276,14 +282,7 @@ func TestThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := c.List(ctxT(t), name, "", nil)
-	if err != nil || len(l.Index) != 1 {
-		t.Fatalf("List through the proxy = %v, %v; want one object", l, err)
-	}
+	listOne(t, cfg, name)
 	mu.Lock()
 	defer mu.Unlock()
 	want := "Basic dTpw " + server.Endpoint // base64("u:p")

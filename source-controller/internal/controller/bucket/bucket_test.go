@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -140,57 +141,26 @@ func TestPrefixAndIgnore(t *testing.T) {
 	checkInvariants(t, obj)
 }
 
-func TestTLSWithCA(t *testing.T) {
+// readyTLSBucket starts an S3 server with opts, creates a Bucket of it whose
+// certSecretRef holds the server's CA and, when it has one, client certificate, waits until
+// it is Ready and checks its artifact.
+func readyTLSBucket(t *testing.T, opts s3server.Options) (*s3server.Server, client.ObjectKey, *sourcev1.Bucket) {
+	t.Helper()
 	g := NewWithT(t)
-	ctx := context.Background()
-	server, err := s3server.Start(s3server.Options{TLS: true})
+	server, err := s3server.Start(opts)
 	g.Expect(err).NotTo(HaveOccurred())
-	defer server.Stop()
+	t.Cleanup(func() { _ = server.Stop() })
 	ns := testenv.NewNamespace(t, env.Client)
-	name := newS3Bucket(t, server, map[string]string{"a.yaml": "a"})
-	ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ca"}, Data: map[string][]byte{"ca.crt": server.CA}}
-	g.Expect(env.Client.Create(ctx, ca)).To(Succeed())
-	obj := &sourcev1.Bucket{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tls"},
-		Spec: sourcev1.BucketSpec{
-			BucketName:    name,
-			Endpoint:      server.Endpoint,
-			Region:        server.Region,
-			SecretRef:     &fluxmeta.LocalObjectReference{Name: credentialsSecret(t, ns, server, server.SecretKey)},
-			CertSecretRef: &fluxmeta.LocalObjectReference{Name: ca.Name},
-			Interval:      metav1.Duration{Duration: time.Hour},
-		},
-	}
-	key := create(t, obj)
-	obj = waitFor(t, key, ready)
-	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a"}))
-	checkInvariants(t, obj)
-
-	// Without the CA the server's certificate is not trusted.
-	obj.Spec.CertSecretRef = nil
-	g.Expect(env.Client.Update(ctx, obj)).To(Succeed())
-	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "certificate"))
-	g.Expect(obj.Status.Artifact).NotTo(BeNil(), "the last good artifact stays")
-	checkInvariants(t, obj)
-}
-
-func TestMutualTLS(t *testing.T) {
-	g := NewWithT(t)
-	server, err := s3server.Start(s3server.Options{MutualTLS: true})
-	g.Expect(err).NotTo(HaveOccurred())
-	defer server.Stop()
-	ns := testenv.NewNamespace(t, env.Client)
-	name := newS3Bucket(t, server, map[string]string{"a.yaml": "a"})
-	certs := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "client-tls"},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{"ca.crt": server.CA, "tls.crt": server.ClientCert, "tls.key": server.ClientKey},
+	certs := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "certs"}, Data: map[string][]byte{"ca.crt": server.CA}}
+	if server.ClientCert != nil {
+		certs.Type = corev1.SecretTypeTLS
+		certs.Data["tls.crt"], certs.Data["tls.key"] = server.ClientCert, server.ClientKey
 	}
 	g.Expect(env.Client.Create(context.Background(), certs)).To(Succeed())
 	obj := &sourcev1.Bucket{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mtls"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tls"},
 		Spec: sourcev1.BucketSpec{
-			BucketName:    name,
+			BucketName:    newS3Bucket(t, server, map[string]string{"a.yaml": "a"}),
 			Endpoint:      server.Endpoint,
 			Region:        server.Region,
 			SecretRef:     &fluxmeta.LocalObjectReference{Name: credentialsSecret(t, ns, server, server.SecretKey)},
@@ -198,9 +168,27 @@ func TestMutualTLS(t *testing.T) {
 			Interval:      metav1.Duration{Duration: time.Hour},
 		},
 	}
-	obj = waitFor(t, create(t, obj), ready)
+	key := create(t, obj)
+	obj = waitFor(t, key, ready)
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a"}))
 	checkInvariants(t, obj)
+	return server, key, obj
+}
+
+func TestTLSWithCA(t *testing.T) {
+	g := NewWithT(t)
+	_, key, obj := readyTLSBucket(t, s3server.Options{TLS: true})
+
+	// Without the CA the server's certificate is not trusted.
+	obj.Spec.CertSecretRef = nil
+	g.Expect(env.Client.Update(context.Background(), obj)).To(Succeed())
+	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "certificate"))
+	g.Expect(obj.Status.Artifact).NotTo(BeNil(), "the last good artifact stays")
+	checkInvariants(t, obj)
+}
+
+func TestMutualTLS(t *testing.T) {
+	readyTLSBucket(t, s3server.Options{MutualTLS: true})
 }
 
 func TestAWSProviderWithStaticKeys(t *testing.T) {
