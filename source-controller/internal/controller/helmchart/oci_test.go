@@ -57,7 +57,10 @@ func TestPullFromOCIRepository(t *testing.T) {
 	docker := newChart(ns, "docker", sourcev1.HelmRepositoryKind, "docker", "demo")
 	wrong := newChart(ns, "wrong", sourcev1.HelmRepositoryKind, "wrong", "demo")
 	missing := newChart(ns, "missing", sourcev1.HelmRepositoryKind, "basic", "demo", version("3.x"))
-	create(g, ociRepo("basic", "basic"), ociRepo("docker", "docker"), ociRepo("wrong", "wrong"), basic, docker, wrong, missing)
+	verify := newChart(ns, "verify", sourcev1.HelmRepositoryKind, "basic", "demo", func(o *sourcev1.HelmChart) {
+		o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "cosign"}
+	})
+	create(g, ociRepo("basic", "basic"), ociRepo("docker", "docker"), ociRepo("wrong", "wrong"), basic, docker, wrong, missing, verify)
 
 	got := waitFor(g, basic, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.1.0+build.7"))
@@ -77,4 +80,6 @@ func TestPullFromOCIRepository(t *testing.T) {
 	g.Expect(conditions.IsTrue(got, sourcev1.FetchFailedCondition)).To(BeTrue())
 	got = waitFor(g, missing, readyIs[chartObj](metav1.ConditionFalse, helmchart.InvalidChartReferenceReason))
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no tag matches "3.x"`))
+	got = waitFor(g, verify, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
+	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 }

@@ -44,15 +44,19 @@ func addVersions(t *testing.T, s *helmrepo.Server, versions ...string) {
 	}
 }
 
-func TestStoresIndexAndSkipsUnchanged(t *testing.T) {
-	g := NewWithT(t)
-	ctx := context.Background()
+// readyRepository serves demo 1.0.0 and returns a Ready HelmRepository "repo" of it.
+func readyRepository(t *testing.T, g *WithT) (string, *helmrepo.Server, *sourcev1.HelmRepository, *sourcev1.HelmRepository) {
 	ns := testenv.NewNamespace(t, env.Client)
 	srv := newServer(t, helmrepo.Options{}, "1.0.0")
 	obj := newRepository(ns, "repo", srv.URL())
-	g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
+	g.Expect(env.Client.Create(context.Background(), obj)).To(Succeed())
+	return ns, srv, obj, waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+}
 
-	got := waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+func TestStoresIndexAndSkipsUnchanged(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, srv, obj, got := readyRepository(t, g)
 	a := got.Status.Artifact
 	g.Expect(a).NotTo(BeNil())
 	g.Expect(a.Revision).To(Equal(a.Digest))
@@ -181,16 +185,12 @@ func TestBadInput(t *testing.T) {
 
 func TestKeepsLastGoodArtifact(t *testing.T) {
 	g := NewWithT(t)
-	ctx := context.Background()
-	ns := testenv.NewNamespace(t, env.Client)
-	srv := newServer(t, helmrepo.Options{}, "1.0.0")
-	obj := newRepository(ns, "repo", srv.URL())
-	g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
-	good := waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason)).Status.Artifact
+	_, srv, obj, got := readyRepository(t, g)
+	good := got.Status.Artifact
 
 	g.Expect(srv.WriteIndex([]byte("not: [an index\n"))).To(Succeed())
 	requestReconcile(g, obj)
-	got := waitFor(g, obj, readyIs(metav1.ConditionFalse, sourcev1.IndexationFailedReason))
+	got = waitFor(g, obj, readyIs(metav1.ConditionFalse, sourcev1.IndexationFailedReason))
 	g.Expect(got.Status.Artifact).To(Equal(good))
 	g.Expect(st.Exists(*good)).To(BeTrue())
 
@@ -223,11 +223,7 @@ func TestOCIType(t *testing.T) {
 func TestSwitchToOCIRemovesArtifacts(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := testenv.NewNamespace(t, env.Client)
-	srv := newServer(t, helmrepo.Options{}, "1.0.0")
-	obj := newRepository(ns, "repo", srv.URL())
-	g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
-	got := waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+	ns, _, obj, got := readyRepository(t, g)
 
 	patch := client.MergeFrom(got.DeepCopy())
 	got.Spec.Type, got.Spec.URL = sourcev1.HelmRepositoryTypeOCI, "oci://127.0.0.1:5000/charts"
