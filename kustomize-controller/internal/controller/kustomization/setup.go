@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -84,7 +85,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 		Watches(&kustomizev1.Kustomization{},
 			dependency.EnqueueDependents(mgr.GetClient(), func() client.ObjectList { return &kustomizev1.KustomizationList{} }),
 			builder.WithPredicates(dependency.ReadinessChanged())).
-		WithOptions(shared.ControllerOptions()).
+		WithOptions(controllerOptions(shared)).
 		Named("kustomization")
 	for _, kind := range sourceKinds {
 		b = b.Watches(kind.new(), r.enqueueForSource(mgr.GetClient(), kind.name), builder.WithPredicates(artifactChanged()))
@@ -129,8 +130,8 @@ func (r *Reconciler) enqueueForSource(c client.Client, kind string) handler.Even
 	})
 }
 
-// artifactChanged passes a source's creation with an artifact and updates that change its
-// artifact's revision or digest.
+// artifactChanged passes a source's creation (a Kustomization may be waiting for it) and
+// updates that change its artifact's revision or digest.
 func artifactChanged() predicate.Predicate {
 	artifactOf := func(o client.Object) (string, bool) {
 		src, ok := o.(sourcev1.Source)
@@ -140,7 +141,7 @@ func artifactChanged() predicate.Predicate {
 		return src.GetArtifact().Revision + "@" + src.GetArtifact().Digest, true
 	}
 	return predicate.Funcs{
-		CreateFunc: func(e event.CreateEvent) bool { _, ok := artifactOf(e.Object); return ok },
+		CreateFunc: func(event.CreateEvent) bool { return true },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, _ := artifactOf(e.ObjectOld)
 			n, ok := artifactOf(e.ObjectNew)
@@ -159,4 +160,13 @@ var sourceKinds = []struct {
 	{sourcev1.GitRepositoryKind, func() sourcev1.Source { return &sourcev1.GitRepository{} }},
 	{sourcev1.OCIRepositoryKind, func() sourcev1.Source { return &sourcev1.OCIRepository{} }},
 	{sourcev1.BucketKind, func() sourcev1.Source { return &sourcev1.Bucket{} }},
+}
+
+// controllerOptions are the shared options; the name check is off so that tests and
+// benchmarks can run several managers in one process.
+func controllerOptions(shared *manager.Options) ctrlcontroller.Options {
+	o := shared.ControllerOptions()
+	skip := true
+	o.SkipNameValidation = &skip
+	return o
 }
