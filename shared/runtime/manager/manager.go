@@ -41,6 +41,9 @@ type Setup struct {
 	Kinds []client.Object
 	// Config overrides the cluster configuration; nil reads KUBECONFIG or the in-cluster config.
 	Config *rest.Config
+	// SkipNameValidation lets several managers register controllers of the same name in one
+	// process, as tests that restart a controller do.
+	SkipNameValidation bool
 }
 
 // Logger builds the logger the flags ask for and installs it for controller-runtime and klog.
@@ -94,7 +97,7 @@ func New(o *Options, s Setup) (ctrl.Manager, *reconcile.Runtime, error) {
 		RenewDeadline:           &o.RenewDeadline,
 		RetryPeriod:             &o.RetryPeriod,
 		GracefulShutdownTimeout: &o.GracefulShutdownTimeout,
-		Controller:              ctrlConfig(o),
+		Controller:              ctrlConfig(o, s.SkipNameValidation),
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: false}},
 	})
 	if err != nil {
@@ -146,6 +149,10 @@ func (o *Options) ControllerOptions() controller.Options {
 	}
 }
 
-func ctrlConfig(o *Options) config.Controller {
-	return config.Controller{MaxConcurrentReconciles: o.Concurrent}
+func ctrlConfig(o *Options, skipNameValidation bool) config.Controller {
+	c := config.Controller{MaxConcurrentReconciles: o.Concurrent}
+	if skipNameValidation {
+		c.SkipNameValidation = &skipNameValidation
+	}
+	return c
 }

@@ -126,7 +126,7 @@ func (s *Server) Remove(name string) error {
 }
 
 func (s *Server) dest(rel string) (string, error) {
-	full := filepath.Join(s.dir, filepath.FromSlash(path.Clean("/" + rel)))
+	full := filepath.Join(s.dir, filepath.FromSlash(path.Clean("/"+rel)))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return "", fmt.Errorf("failed to create the artifact directory: %w", err)
 	}

@@ -45,7 +45,8 @@ type Manager struct {
 }
 
 // Start builds a manager on env with env.Scheme (which must hold the controller's kinds),
-// registers the reconcilers and starts it. Call Stop when done.
+// registers the reconcilers and starts it. Controller names may repeat across managers, so a
+// test can stop and start a controller again. Call Stop when done.
 func Start(env *testenv.Env, opts Options) (*Manager, error) {
 	// The manager's flag set adopts Go's command line and marks it parsed; parse the test
 	// binary's own flags (-run, -v, -count…) first, or a TestMain that starts a manager
@@ -64,7 +65,7 @@ func Start(env *testenv.Env, opts Options) (*Manager, error) {
 	if scheme == nil {
 		scheme = runtime.NewScheme()
 	}
-	mgr, rt, err := manager.New(o, manager.Setup{Name: opts.Name, Scheme: scheme, Kinds: opts.Kinds, Config: env.Config})
+	mgr, rt, err := manager.New(o, manager.Setup{Name: opts.Name, Scheme: scheme, Kinds: opts.Kinds, Config: env.Config, SkipNameValidation: true})
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,9 @@ func Run(m *testing.M, opts Options) int {
 	} else {
 		code = m.Run()
 	}
+	if opts.Teardown != nil {
+		opts.Teardown(env)
+	}
 	if err := env.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
 		if code == 0 {

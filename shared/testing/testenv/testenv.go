@@ -54,6 +54,10 @@ type Options struct {
 	// Setup, if set, is called by Run once the environment has started and
 	// before the tests run; an error aborts the suite.
 	Setup func(*Env) error
+	// Teardown, if set, is called by Run after the tests and before the environment stops,
+	// so that what Setup started (a controller manager) stops while the API server still
+	// answers.
+	Teardown func(*Env)
 }
 
 // Env is a running test environment.
