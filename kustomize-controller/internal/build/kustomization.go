@@ -61,9 +61,7 @@ func (f *sourceFS) prepareKustomization(dir string, spec *kustomizev1.Kustomizat
 			doc = map[string]any{}
 		}
 	}
-	if err := f.applyOverlay(doc, dir, spec); err != nil {
-		return err
-	}
+	f.applyOverlay(doc, dir, spec)
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("failed to encode kustomization for %s: %w", f.rel(dir), err)
@@ -82,21 +80,16 @@ func hasOverlay(spec *kustomizev1.KustomizationSpec) bool {
 // applyOverlay sets the overlay fields of spec on a kustomization document: the namespace,
 // name prefix and suffix replace the file's, patches, images, components and build metadata
 // are added after the file's.
-func (f *sourceFS) applyOverlay(doc map[string]any, dir string, spec *kustomizev1.KustomizationSpec) error {
-	if spec.TargetNamespace != "" {
-		doc["namespace"] = spec.TargetNamespace
-	}
-	if spec.NamePrefix != "" {
-		doc["namePrefix"] = spec.NamePrefix
-	}
-	if spec.NameSuffix != "" {
-		doc["nameSuffix"] = spec.NameSuffix
-	}
+func (f *sourceFS) applyOverlay(doc map[string]any, dir string, spec *kustomizev1.KustomizationSpec) {
+	setNonEmpty(doc, "namespace", spec.TargetNamespace, "namePrefix", spec.NamePrefix,
+		"nameSuffix", spec.NameSuffix)
 	for _, p := range spec.Patches {
 		doc["patches"] = appendList(doc["patches"], patchEntry(p))
 	}
 	for _, img := range spec.Images {
-		doc["images"] = appendList(doc["images"], imageEntry(img))
+		entry := map[string]any{"name": img.Name}
+		setNonEmpty(entry, "newName", img.NewName, "newTag", img.NewTag, "digest", img.Digest)
+		doc["images"] = appendList(doc["images"], entry)
 	}
 	for _, c := range spec.Components {
 		if spec.IgnoreMissingComponents && !f.IsDir(filepath.Join(dir, c)) {
@@ -107,7 +100,15 @@ func (f *sourceFS) applyOverlay(doc map[string]any, dir string, spec *kustomizev
 	for _, m := range spec.BuildMetadata {
 		doc["buildMetadata"] = appendList(doc["buildMetadata"], string(m))
 	}
-	return nil
+}
+
+// setNonEmpty sets, for each key and value pair, m[key] = value unless value is empty.
+func setNonEmpty(m map[string]any, pairs ...string) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			m[pairs[i]] = pairs[i+1]
+		}
+	}
 }
 
 // appendList appends v to list, a YAML sequence or nil.
@@ -121,30 +122,10 @@ func patchEntry(p meta.Patch) map[string]any {
 	entry := map[string]any{"patch": p.Patch}
 	if t := p.Target; t != nil {
 		target := map[string]any{}
-		for k, v := range map[string]string{
-			"group": t.Group, "version": t.Version, "kind": t.Kind, "namespace": t.Namespace,
-			"name": t.Name, "labelSelector": t.LabelSelector, "annotationSelector": t.AnnotationSelector,
-		} {
-			if v != "" {
-				target[k] = v
-			}
-		}
+		setNonEmpty(target, "group", t.Group, "version", t.Version, "kind", t.Kind,
+			"namespace", t.Namespace, "name", t.Name, "labelSelector", t.LabelSelector,
+			"annotationSelector", t.AnnotationSelector)
 		entry["target"] = target
-	}
-	return entry
-}
-
-// imageEntry renders a spec image as a kustomization images entry.
-func imageEntry(img meta.Image) map[string]any {
-	entry := map[string]any{"name": img.Name}
-	if img.NewName != "" {
-		entry["newName"] = img.NewName
-	}
-	if img.NewTag != "" {
-		entry["newTag"] = img.NewTag
-	}
-	if img.Digest != "" {
-		entry["digest"] = img.Digest
 	}
 	return entry
 }

@@ -1,4 +1,4 @@
-package decrypt
+package decrypt_test
 
 import (
 	"encoding/base64"
@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
 )
 
@@ -35,12 +36,12 @@ func decode(g *WithT, manifest []byte) *unstructured.Unstructured {
 }
 
 // decryptorFor returns a Decryptor holding id.
-func decryptorFor(g *WithT, ids ...sopstest.Identity) *Decryptor {
+func decryptorFor(g *WithT, ids ...sopstest.Identity) *decrypt.Decryptor {
 	keys := map[string][]byte{"ignored.asc": []byte("not an age key")}
 	for i, id := range ids {
 		keys[string(rune('a'+i))+".agekey"] = []byte("# created by the test\n" + id.Secret + "\n")
 	}
-	d, err := NewDecryptor(keys)
+	d, err := decrypt.NewDecryptor(keys)
 	g.Expect(err).NotTo(HaveOccurred())
 	return d
 }
@@ -64,7 +65,10 @@ func TestDecryptObject(t *testing.T) {
 				u.SetLabels(map[string]string{"team": "a"})
 			},
 		},
-		{name: "no matching identity", ids: []sopstest.Identity{other}, wantErr: []string{"Secret/apps/db", "SOPS data key"}},
+		{
+			name: "no matching identity", ids: []sopstest.Identity{other},
+			wantErr: []string{"Secret/apps/db", "no age identity of the decryption Secret matches", id.Recipient},
+		},
 		{name: "no identity at all", ids: nil, wantErr: []string{"no age identity"}},
 		{
 			name: "a value that should be encrypted is plain", ids: []sopstest.Identity{id},
@@ -78,7 +82,7 @@ func TestDecryptObject(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			u := decode(g, encrypted)
-			g.Expect(IsEncrypted(u)).To(BeTrue())
+			g.Expect(decrypt.IsEncrypted(u)).To(BeTrue())
 			g.Expect(u.Object["stringData"]).NotTo(HaveKeyWithValue("password", "s3cr3t-value-1"))
 			if tt.change != nil {
 				tt.change(u)
@@ -98,7 +102,7 @@ func TestDecryptObject(t *testing.T) {
 			g.Expect(u.Object).NotTo(HaveKey("sops"))
 			g.Expect(u.Object["stringData"]).To(HaveKeyWithValue("password", "s3cr3t-value-1"))
 			g.Expect(u.Object["data"]).To(HaveKeyWithValue("token", "czNjcjN0LXZhbHVlLTI="))
-			g.Expect(IsEncrypted(u)).To(BeFalse())
+			g.Expect(decrypt.IsEncrypted(u)).To(BeFalse())
 		})
 	}
 }
@@ -122,7 +126,7 @@ func TestDecryptFile(t *testing.T) {
 			d := decryptorFor(g, id)
 			enc := sopstest.Encrypt(t, tt.name, []byte(tt.plain), "", id.Recipient)
 			g.Expect(string(enc)).NotTo(ContainSubstring("hunter2"))
-			format, ok := Format(tt.name, enc)
+			format, ok := decrypt.Format(tt.name, enc)
 			g.Expect(ok).To(BeTrue())
 			g.Expect(format).To(Equal(tt.format))
 
@@ -166,26 +170,26 @@ func TestDecryptSecretDataEntries(t *testing.T) {
 			"plain":  base64.StdEncoding.EncodeToString([]byte("visible")),
 		},
 	}}
-	g.Expect(IsEncrypted(u)).To(BeTrue())
+	g.Expect(decrypt.IsEncrypted(u)).To(BeTrue())
 	g.Expect(decryptorFor(g, id).DecryptObject(u)).To(Succeed())
 	data, _, _ := unstructured.NestedStringMap(u.Object, "data")
 	g.Expect(base64.StdEncoding.DecodeString(data["db.env"])).To(Equal([]byte("PASSWORD=hunter2\n")))
 	g.Expect(base64.StdEncoding.DecodeString(data["plain"])).To(Equal([]byte("visible")))
-	g.Expect(IsEncrypted(u)).To(BeFalse())
+	g.Expect(decrypt.IsEncrypted(u)).To(BeFalse())
 }
 
 func TestDecryptObjectLeavesPlainObjects(t *testing.T) {
 	g := NewWithT(t)
 	u := decode(g, []byte(plainSecret))
 	before := u.DeepCopy()
-	g.Expect(IsEncrypted(u)).To(BeFalse())
+	g.Expect(decrypt.IsEncrypted(u)).To(BeFalse())
 	g.Expect(decryptorFor(g, sopstest.NewIdentity(t)).DecryptObject(u)).To(Succeed())
 	g.Expect(u).To(Equal(before))
 }
 
 func TestNewDecryptorRejectsInvalidKey(t *testing.T) {
 	g := NewWithT(t)
-	_, err := NewDecryptor(map[string][]byte{"bad.agekey": []byte("AGE-SECRET-KEY-1NOTREALLYAKEY")})
+	_, err := decrypt.NewDecryptor(map[string][]byte{"bad.agekey": []byte("AGE-SECRET-KEY-1NOTREALLYAKEY")})
 	g.Expect(err).To(MatchError(ContainSubstring(`"bad.agekey"`)))
 	g.Expect(err.Error()).NotTo(ContainSubstring("NOTREALLYAKEY"))
 }
@@ -207,7 +211,7 @@ func TestFormat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			f, ok := Format(tt.name, []byte(tt.data))
+			f, ok := decrypt.Format(tt.name, []byte(tt.data))
 			g.Expect(ok).To(Equal(tt.ok))
 			if ok {
 				g.Expect(f).To(Equal(tt.want))

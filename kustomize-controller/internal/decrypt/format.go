@@ -18,14 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// store reads and writes SOPS documents of one format.
-type store interface {
-	LoadEncryptedFile(in []byte) (sops.Tree, error)
-	EmitPlainFile(branches sops.TreeBranches) ([]byte, error)
-}
-
-// storeFor returns the SOPS store of a format.
-func storeFor(f formats.Format) store {
+// StoreFor returns the SOPS store that reads and writes documents of a format; binary files
+// are stored as a JSON document with a "data" key.
+func StoreFor(f formats.Format) sops.Store {
 	switch f {
 	case formats.Yaml:
 		return yaml.NewStore(&config.YAMLStoreConfig{})
@@ -100,7 +95,7 @@ func (d *Decryptor) decryptDocument(data []byte, format formats.Format, checkMAC
 			out, err = nil, errors.New("failed to decrypt the SOPS document: malformed document")
 		}
 	}()
-	st := storeFor(format)
+	st := StoreFor(format)
 	tree, err := st.LoadEncryptedFile(data)
 	if err != nil {
 		return nil, fmt.Errorf("failed to load the SOPS document: %w", err)

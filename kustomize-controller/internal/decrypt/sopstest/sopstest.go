@@ -11,12 +11,9 @@ import (
 	"github.com/getsops/sops/v3/aes"
 	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/cmd/sops/formats"
-	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keyservice"
-	"github.com/getsops/sops/v3/stores/dotenv"
-	"github.com/getsops/sops/v3/stores/ini"
-	"github.com/getsops/sops/v3/stores/json"
-	"github.com/getsops/sops/v3/stores/yaml"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 )
 
 // Identity is an age key pair.
@@ -37,34 +34,12 @@ func NewIdentity(t testing.TB) Identity {
 	return Identity{Secret: id.String(), Recipient: id.Recipient().String()}
 }
 
-// store is the part of a SOPS store that encryption needs.
-type store interface {
-	LoadPlainFile(in []byte) (sops.TreeBranches, error)
-	EmitEncryptedFile(tree sops.Tree) ([]byte, error)
-}
-
-// storeFor returns the SOPS store of a format.
-func storeFor(f formats.Format) store {
-	switch f {
-	case formats.Yaml:
-		return yaml.NewStore(&config.YAMLStoreConfig{})
-	case formats.Json:
-		return json.NewStore(&config.JSONStoreConfig{})
-	case formats.Dotenv:
-		return dotenv.NewStore(&config.DotenvStoreConfig{})
-	case formats.Ini:
-		return ini.NewStore(&config.INIStoreConfig{})
-	default:
-		return json.NewBinaryStore(&config.JSONBinaryStoreConfig{})
-	}
-}
-
 // Encrypt encrypts plain, the content of a file called name (whose extension selects the
 // format, as with the sops command), for the recipients. encryptedRegex limits encryption
 // to matching keys, as sops' --encrypted-regex ("" encrypts every value).
 func Encrypt(t testing.TB, name string, plain []byte, encryptedRegex string, recipients ...string) []byte {
 	t.Helper()
-	st := storeFor(formats.FormatForPath(name))
+	st := decrypt.StoreFor(formats.FormatForPath(name))
 	branches, err := st.LoadPlainFile(plain)
 	if err != nil {
 		t.Fatalf("failed to load %s: %v", name, err)
