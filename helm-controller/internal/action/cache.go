@@ -150,8 +150,9 @@ func identity(cfg *rest.Config) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ToRESTConfig returns the identity's REST config.
-func (e *clients) ToRESTConfig() (*rest.Config, error) { return e.config, nil }
+// ToRESTConfig returns a copy of the identity's REST config: kubectl's resource builder
+// sets the group version and serializer on the config it is given.
+func (e *clients) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(e.config), nil }
 
 // ToDiscoveryClient returns the shared memory-cached discovery client.
 func (e *clients) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
