@@ -1,0 +1,109 @@
+package kustomization
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// deployment is a one-replica Deployment; extra is added to its pod spec.
+func deployment(name, podExtra, specExtra string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %s
+spec:
+  replicas: 1
+%s  selector: {matchLabels: {app: %s}}
+  template:
+    metadata: {labels: {app: %s}}
+    spec:
+%s      containers: [{name: app, image: "nginx:1"}]
+`, name, specExtra, name, name, podExtra)
+}
+
+// unschedulable keeps the pods of a Deployment Pending.
+const unschedulable = "      nodeSelector: {ferry.test/nowhere: \"true\"}\n"
+
+func TestDeploymentNeverReady(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 1), map[string]string{
+		"keep.yaml":  configMap("keep", "1"),
+		"stuck.yaml": deployment("stuck", unschedulable, "  progressDeadlineSeconds: 2\n"),
+	})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+	})
+	msg := waitNotReady(t, k, meta.HealthCheckFailedReason)
+	g.Expect(msg).To(ContainSubstring("Deployment/" + ns + "/stuck"))
+	g.Expect(msg).To(ContainSubstring("progress deadline"))
+	cur := get(t, k)
+	healthy := conditions.Get(cur, kustomizev1.HealthyCondition)
+	g.Expect(healthy).NotTo(BeNil())
+	g.Expect(healthy.Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(cur.Status.Inventory.Entries).To(HaveLen(2), "the applied objects are in the inventory")
+	g.Expect(object(t, "v1", "ConfigMap", ns, "keep")).NotTo(BeNil())
+	g.Eventually(func() []string { return events(t, k, meta.HealthCheckFailedReason) }, testenv.Timeout, testenv.Interval).
+		ShouldNot(BeEmpty())
+}
+
+// TestNewRevisionCancelsHealthCheck starts a health check that would wait five minutes and
+// fixes the source: the new revision must be applied at once.
+func TestNewRevisionCancelsHealthCheck(t *testing.T) {
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 1), map[string]string{"web.yaml": deployment("web", unschedulable, "")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
+	})
+	g := NewWithT(t)
+	g.Eventually(func() bool { return object(t, "apps/v1", "Deployment", ns, "web") != nil }, testenv.Timeout, testenv.Interval).Should(BeTrue())
+	g.Expect(readyCond(t, k)()).NotTo(HavePrefix("True"))
+
+	fixed := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 2), map[string]string{"web.yaml": deployment("web", "", "")})
+	setArtifact(t, repo, fixed)
+	waitReady(t, k, fixed.Revision)
+}
+
+func TestHealthChecksAndExpressions(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	gate := func(v string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gate\ndata:\n  ready: %q\n", v)
+	}
+	a := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 1), map[string]string{
+		"gate.yaml": gate("no"), "web.yaml": deployment("web", "", ""),
+	})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{Kind: "Deployment", Name: "web"}, {APIVersion: "v1", Kind: "ConfigMap", Name: "gate"}}
+		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{
+			APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'yes'", Failed: "data.ready == 'no'",
+		}}
+	})
+	msg := waitNotReady(t, k, meta.HealthCheckFailedReason)
+	g.Expect(msg).To(ContainSubstring("ConfigMap/" + ns + "/gate"))
+
+	b := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 2), map[string]string{
+		"gate.yaml": gate("yes"), "web.yaml": deployment("web", "", ""),
+	})
+	setArtifact(t, repo, b)
+	cur := waitReady(t, k, b.Revision)
+	g.Expect(conditions.IsTrue(cur, kustomizev1.HealthyCondition)).To(BeTrue())
+	d := object(t, "apps/v1", "Deployment", ns, "web")
+	g.Expect(d.Object["status"]).To(HaveKeyWithValue("availableReplicas", BeNumerically("==", 1)), "Ready only once the Deployment is available")
+}
