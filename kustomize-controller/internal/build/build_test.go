@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // seedRepo is a copy of the seed repository of ../../../shared/examples.
@@ -35,6 +36,7 @@ func nested(g *WithT, o *unstructured.Unstructured, fields ...string) any {
 func TestBuildSeedRepo(t *testing.T) {
 	tests := []struct {
 		name    string
+		root    string // seedRepo when empty
 		path    string
 		spec    kustomizev1.KustomizationSpec
 		check   func(g *WithT, objs []*unstructured.Unstructured)
@@ -73,6 +75,37 @@ func TestBuildSeedRepo(t *testing.T) {
 			},
 		},
 		{
+			name: "seed 004 overlay with spec overlay fields edited in memory",
+			path: "./deploy/overlays/production",
+			spec: kustomizev1.KustomizationSpec{
+				TargetNamespace: "prod-eu", NameSuffix: "-eu",
+				Images:  []meta.Image{{Name: "myapp", NewTag: "v2.2.0"}},
+				Patches: []meta.Patch{{Patch: "- op: replace\n  path: /spec/replicas\n  value: 9\n", Target: &meta.Selector{Kind: "Deployment"}}},
+			},
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				d := find(objs, "Deployment", "prod-eu", "payment-api-eu")
+				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(9)))
+				c := nested(g, d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+				g.Expect(c["image"]).To(Equal("myapp:v2.2.0"))
+				g.Expect(c["resources"]).To(HaveKeyWithValue("limits", HaveKeyWithValue("memory", "2Gi")))
+			},
+		},
+		{
+			name: "bases, commonLabels, patchesJson6902 (file and inline), inline patchesStrategicMerge, imageTags",
+			root: "testdata", path: "legacy",
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				d := find(objs, "Deployment", "", "payment-api")
+				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(6)))
+				g.Expect(d.GetLabels()).To(HaveKeyWithValue("env", "legacy"))
+				c := nested(g, d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+				g.Expect(c["image"]).To(Equal("myapp:9.9"))
+				g.Expect(c["imagePullPolicy"]).To(Equal("Always"))
+				svc := find(objs, "Service", "", "payment-api")
+				ports := nested(g, svc, "spec", "ports").([]any)
+				g.Expect(ports[0]).To(HaveKeyWithValue("port", int64(8080)))
+			},
+		},
+		{
 			name:    "seed 004 path ./deploy builds base and overlays together: duplicates",
 			path:    "./deploy",
 			spec:    kustomizev1.KustomizationSpec{TargetNamespace: "production"},
@@ -87,7 +120,11 @@ func TestBuildSeedRepo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			objs, err := Build(&tt.spec, Options{Root: seedRepo, Path: tt.path})
+			root := tt.root
+			if root == "" {
+				root = seedRepo
+			}
+			objs, err := Build(&tt.spec, Options{Root: root, Path: tt.path})
 			if tt.wantErr != nil {
 				g.Expect(err).To(HaveOccurred())
 				for _, s := range tt.wantErr {
