@@ -55,10 +55,15 @@ func (r *Reconciler) reconcile(ctx context.Context, s *reconcile.Scope[*sourcev1
 }
 
 // upToDate reports whether the stored artifact already is this chart version built with
-// these values files, so nothing needs to be pulled or packaged.
+// these values files from an unchanged spec, so nothing needs to be pulled or packaged. After
+// a spec change or a failed build the chart is always built again.
 func (r *Reconciler) upToDate(obj *sourcev1.HelmChart, name, version string) bool {
 	a := obj.Status.Artifact
-	return a != nil && a.Revision == version && obj.Status.ObservedChartName == name &&
+	if a == nil || obj.Generation != obj.Status.ObservedGeneration ||
+		conditions.IsTrue(obj, sourcev1.BuildFailedCondition) || conditions.IsTrue(obj, sourcev1.FetchFailedCondition) {
+		return false
+	}
+	return a.Revision == version && obj.Status.ObservedChartName == name &&
 		slices.Equal(obj.Status.ObservedValuesFiles, obj.Spec.ValuesFiles) && r.deps.Storage.Exists(*a)
 }
 
