@@ -32,10 +32,9 @@ func TestDesiredHelmChart(t *testing.T) {
 		},
 	}
 	tests := []struct {
-		name       string
-		mutate     func(*helmv2.HelmRelease)
-		valuesFile string
-		check      func(t *testing.T, hcName, hcNamespace, version, strategy string, interval time.Duration, valuesFiles []string)
+		name   string
+		mutate func(*helmv2.HelmRelease)
+		check  func(t *testing.T, hcName, hcNamespace, version, strategy string, interval time.Duration, valuesFiles []string)
 	}{
 		{name: "defaults", check: func(t *testing.T, n, ns, v, s string, i time.Duration, vf []string) {
 			if n != "apps-app" || ns != "flux-system" || v != "*" || s != "ChartVersion" || i != time.Minute || vf != nil {
@@ -48,14 +47,9 @@ func TestDesiredHelmChart(t *testing.T) {
 			o.Spec.Chart.Spec.Interval = &hour
 			o.Spec.Chart.Spec.ValuesFiles = []string{"a.yaml"}
 			o.Spec.Chart.Spec.SourceRef.Namespace = ""
-		}, valuesFile: "ignored.yaml", check: func(t *testing.T, n, ns, v, s string, i time.Duration, vf []string) {
+		}, check: func(t *testing.T, n, ns, v, s string, i time.Duration, vf []string) {
 			if ns != "apps" || v != "1.x" || s != "Revision" || i != time.Hour || len(vf) != 1 || vf[0] != "a.yaml" {
 				t.Fatalf("got %s/%s %s %s %s %v", ns, n, v, s, i, vf)
-			}
-		}},
-		{name: "legacy valuesFile", valuesFile: "prod.yaml", check: func(t *testing.T, _, _, _, _ string, _ time.Duration, vf []string) {
-			if len(vf) != 1 || vf[0] != "prod.yaml" {
-				t.Fatalf("valuesFiles = %v", vf)
 			}
 		}},
 	}
@@ -65,7 +59,7 @@ func TestDesiredHelmChart(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(o)
 			}
-			hc := DesiredHelmChart(o, tt.valuesFile)
+			hc := DesiredHelmChart(o)
 			tt.check(t, hc.Name, hc.Namespace, hc.Spec.Version, hc.Spec.ReconcileStrategy, hc.Spec.Interval.Duration, hc.Spec.ValuesFiles)
 			if hc.Labels["a"] != "b" || hc.Spec.Verify == nil || hc.Spec.Verify.Provider != "cosign" {
 				t.Fatalf("labels %v verify %v", hc.Labels, hc.Spec.Verify)

@@ -15,9 +15,8 @@ import (
 
 // DesiredHelmChart returns the HelmChart that obj's spec.chart describes: named
 // '<namespace>-<name>' in the namespace of its source, with the template's labels and
-// annotations. Owner references are the caller's concern. valuesFile is the legacy
-// spec.chart.spec.valuesFile of v2beta1/v2beta2 documents, used when valuesFiles is empty.
-func DesiredHelmChart(obj *helmv2.HelmRelease, valuesFile string) *sourcev1.HelmChart {
+// annotations. Owner references are the caller's concern.
+func DesiredHelmChart(obj *helmv2.HelmRelease) *sourcev1.HelmChart {
 	tpl := obj.Spec.Chart
 	hc := &sourcev1.HelmChart{
 		ObjectMeta: metav1.ObjectMeta{
@@ -43,9 +42,6 @@ func DesiredHelmChart(obj *helmv2.HelmRelease, valuesFile string) *sourcev1.Helm
 	}
 	if hc.Spec.ReconcileStrategy == "" {
 		hc.Spec.ReconcileStrategy = helmv2.ReconcileStrategyChartVersion
-	}
-	if len(hc.Spec.ValuesFiles) == 0 && valuesFile != "" {
-		hc.Spec.ValuesFiles = []string{valuesFile}
 	}
 	if v := tpl.Spec.Verify; v != nil {
 		hc.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: v.Provider, SecretRef: v.SecretRef}

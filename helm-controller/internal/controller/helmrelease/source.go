@@ -7,7 +7,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -72,7 +71,7 @@ func (st *state) source(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRele
 		}
 		return st.chartRef(ctx, obj, ref)
 	}
-	desired := chart.DesiredHelmChart(obj, st.legacyValuesFile(ctx, obj))
+	desired := chart.DesiredHelmChart(obj)
 	if st.r.NoCrossNamespaceRefs && desired.Namespace != obj.Namespace {
 		return nil, reconcile.Stalled(fluxmeta.AccessDeniedReason,
 			fmt.Errorf("cannot use a source in namespace '%s': cross-namespace references are not allowed", desired.Namespace))
@@ -184,28 +183,4 @@ func (st *state) gcHelmChart(ctx context.Context, s *reconcile.Scope[*helmv2.Hel
 	}
 	obj.Status.HelmChart = ""
 	return nil
-}
-
-// legacyValuesFile returns spec.chart.spec.valuesFile of a HelmRelease written as v2beta1 or
-// v2beta2 (the field left the storage version, so it is read through the version that wrote
-// it), when valuesFiles is empty. Only objects whose managed fields show such a write cost a
-// read.
-func (st *state) legacyValuesFile(ctx context.Context, obj *helmv2.HelmRelease) string {
-	if obj.Spec.Chart == nil || len(obj.Spec.Chart.Spec.ValuesFiles) > 0 {
-		return ""
-	}
-	for _, mf := range obj.ManagedFields {
-		if mf.APIVersion != helmv2.GroupVersion.Group+"/v2beta1" && mf.APIVersion != helmv2.GroupVersion.Group+"/v2beta2" {
-			continue
-		}
-		u := &unstructured.Unstructured{}
-		u.SetAPIVersion(mf.APIVersion)
-		u.SetKind(helmv2.HelmReleaseKind)
-		if err := st.r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), u); err != nil {
-			return ""
-		}
-		v, _, _ := unstructured.NestedString(u.Object, "spec", "chart", "spec", "valuesFile")
-		return v
-	}
-	return ""
 }
