@@ -2,6 +2,7 @@ package git
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	gogit "github.com/go-git/go-git/v5"
@@ -50,15 +51,20 @@ func Checkout(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitR
 		return Commit{}, fmt.Errorf("failed to create remote: %w", err)
 	}
 	if err := repo.FetchContext(ctx, fetch); err != nil {
+		if errors.As(err, new(gogit.NoMatchingRefSpecError)) {
+			return Commit{}, fmt.Errorf("couldn't find remote ref '%s': %w", want.Ref, ErrRefNotFound)
+		}
 		return Commit{}, remoteError("fetch", rawURL, err)
 	}
-	hash, err := repo.ResolveRevision(plumbing.Revision(want.Hash))
+	hash, err := fetchedCommit(repo, want)
 	if err != nil {
-		return Commit{}, fmt.Errorf("failed to find commit '%s': %w", want.Hash, ErrRefNotFound)
+		return Commit{}, err
 	}
-	// A commit given abbreviated is reported in full.
-	if ref.Commit != "" {
+	switch {
+	case ref.Commit != "": // a commit given abbreviated is reported in full
 		want.Revision = want.Revision[:len(want.Revision)-len(ref.Commit)] + hash.String()
+	case want.Hash == "":
+		want.Revision += hash.String()
 	}
 	want.Hash = hash.String()
 	c, err := repo.CommitObject(*hash)
@@ -95,6 +101,11 @@ func plan(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitRepos
 		return Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}, nil
 	case opts.Resolved != nil:
 		want = *opts.Resolved
+	case ref.SemVer == "" || ref.Name != "":
+		// The reference names itself: fetch it without listing the remote first, and
+		// complete the revision with the fetched hash.
+		name, short := refName(ref)
+		want = Commit{Ref: name, Revision: short + "@sha1:"}
 	default:
 		var err error
 		if want, err = ResolveRef(ctx, rawURL, auth, ref); err != nil {
@@ -104,6 +115,30 @@ func plan(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitRepos
 	fetch.RefSpecs = []config.RefSpec{config.RefSpec("+" + want.Ref + ":" + want.Ref)}
 	fetch.Depth = 1
 	return want, nil
+}
+
+// fetchedCommit returns the commit want names in the fetched repository: its hash, possibly
+// abbreviated, or else its reference, with an annotated tag peeled to its commit.
+func fetchedCommit(repo *gogit.Repository, want Commit) (*plumbing.Hash, error) {
+	if want.Hash != "" {
+		hash, err := repo.ResolveRevision(plumbing.Revision(want.Hash))
+		if err != nil {
+			return nil, fmt.Errorf("failed to find commit '%s': %w", want.Hash, ErrRefNotFound)
+		}
+		return hash, nil
+	}
+	r, err := repo.Reference(plumbing.ReferenceName(want.Ref), true)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't find remote ref '%s': %w", want.Ref, ErrRefNotFound)
+	}
+	hash := r.Hash()
+	if tag, err := repo.TagObject(hash); err == nil {
+		if tag.TargetType != plumbing.CommitObject {
+			return nil, fmt.Errorf("tag '%s' does not point at a commit", want.Ref)
+		}
+		hash = tag.Target
+	}
+	return &hash, nil
 }
 
 func updateSubmodules(ctx context.Context, wt *gogit.Worktree, method transport.AuthMethod) error {

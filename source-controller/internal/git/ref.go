@@ -103,22 +103,29 @@ func selectRef(refs map[string]string, ref *sourcev1.GitRepositoryRef) (Commit, 
 	switch {
 	case ref.Commit != "":
 		return Commit{Hash: ref.Commit, Revision: "sha1:" + ref.Commit}, nil
-	case ref.Name != "":
-		return lookup(refs, ref.Name, ref.Name)
-	case ref.SemVer != "":
+	case ref.SemVer != "" && ref.Name == "":
 		tag, err := highestTag(refs, ref.SemVer)
 		if err != nil {
 			return Commit{}, err
 		}
 		return lookup(refs, "refs/tags/"+tag, tag)
+	}
+	name, short := refName(ref)
+	return lookup(refs, name, short)
+}
+
+// refName returns the full and short names of a name, tag or branch reference (the default
+// branch when none is set).
+func refName(ref *sourcev1.GitRepositoryRef) (string, string) {
+	switch {
+	case ref.Name != "":
+		return ref.Name, ref.Name
 	case ref.Tag != "":
-		return lookup(refs, "refs/tags/"+ref.Tag, ref.Tag)
+		return "refs/tags/" + ref.Tag, ref.Tag
+	case ref.Branch != "":
+		return "refs/heads/" + ref.Branch, ref.Branch
 	}
-	branch := ref.Branch
-	if branch == "" {
-		branch = DefaultBranch
-	}
-	return lookup(refs, "refs/heads/"+branch, branch)
+	return "refs/heads/" + DefaultBranch, DefaultBranch
 }
 
 func lookup(refs map[string]string, name, short string) (Commit, error) {

@@ -109,7 +109,7 @@ func TestHTTPSAuth(t *testing.T) {
 		{name: "wrong password", url: basic.RepoURL("app"), secret: map[string][]byte{"username": []byte(testUser), "password": []byte("wrong"), "ca.crt": basic.CA},
 			reason: sourcev1.AuthenticationFailedReason, msg: "authentication failed"},
 		{name: "no client certificate", url: mtls.RepoURL("app"), secret: map[string][]byte{"ca.crt": mtls.CA},
-			reason: sourcev1.GitOperationFailedReason, msg: "failed to list refs of " + mtls.RepoURL("app")},
+			reason: sourcev1.GitOperationFailedReason, msg: "failed to fetch " + mtls.RepoURL("app")},
 		{name: "unknown certificate authority", url: basic.RepoURL("app"), secret: map[string][]byte{"username": []byte(testUser), "password": []byte(testPassword)},
 			reason: sourcev1.GitOperationFailedReason, msg: "certificate"},
 		{name: "certificate without key", url: mtls.RepoURL("app"), secret: map[string][]byte{"ca.crt": mtls.CA, "tls.crt": mtls.ClientCert},

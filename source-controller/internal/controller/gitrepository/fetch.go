@@ -22,22 +22,26 @@ func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
 	ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 	defer cancel()
 	ref := obj.Spec.Reference
-	resolved, err := git.ResolveRef(ctx, obj.Spec.URL, p.auth, ref)
-	if err != nil {
-		return p.fetchFailed(obj, err)
+	opts := git.CheckoutOptions{RecurseSubmodules: obj.Spec.RecurseSubmodules, SparseDirs: obj.Spec.SparseCheckout}
+	// With no artifact to compare, the clone alone asks the remote for the reference.
+	if obj.Status.Artifact != nil {
+		resolved, err := git.ResolveRef(ctx, obj.Spec.URL, p.auth, ref)
+		if err != nil {
+			return p.fetchFailed(obj, err)
+		}
+		if p.unchanged(obj, resolved) {
+			p.upToDate = true
+			s.SetRevision(obj.Status.Artifact.Revision)
+			conditions.Delete(obj, sourcev1.FetchFailedCondition)
+			return reconcile.Result{}
+		}
+		if ref == nil || ref.Commit == "" {
+			opts.Resolved = &resolved
+		}
 	}
-	if p.unchanged(obj, resolved) {
-		p.upToDate = true
-		s.SetRevision(obj.Status.Artifact.Revision)
-		conditions.Delete(obj, sourcev1.FetchFailedCondition)
-		return reconcile.Result{}
-	}
+	var err error
 	if p.dir, err = p.tempDir("gitrepository-"); err != nil {
 		return storageFailed(obj, sourcev1.DirCreationFailedReason, err)
-	}
-	opts := git.CheckoutOptions{RecurseSubmodules: obj.Spec.RecurseSubmodules, SparseDirs: obj.Spec.SparseCheckout}
-	if ref == nil || ref.Commit == "" {
-		opts.Resolved = &resolved
 	}
 	if p.commit, err = git.Checkout(ctx, obj.Spec.URL, p.auth, ref, p.dir, opts); err != nil {
 		return p.fetchFailed(obj, err)

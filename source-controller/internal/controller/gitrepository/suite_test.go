@@ -74,7 +74,8 @@ func setup(e *testenv.Env) error {
 	_, err = ctrltest.Start(e, ctrltest.Options{
 		Name:  "source-controller",
 		Kinds: []client.Object{&sourcev1.GitRepository{}},
-		Args:  []string{"--concurrent=4"},
+		// source-controller's default concurrency, as the benchmark measures it.
+		Args: []string{"--concurrent=2"},
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 			return Setup(mgr, rt, &controller.Deps{Storage: store, Options: o})
 		},
