@@ -8,7 +8,6 @@ package registry
 import (
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,8 @@ import (
 	"testing"
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
 // Options configure a registry.
@@ -50,7 +51,8 @@ type Registry struct {
 	ln        net.Listener
 	scheme    string
 	counts    counters
-	tls       bool
+	ca        *pki.CA   // nil without TLS
+	client    *pki.Pair // nil without TLS
 	transport *http.Transport
 }
 
@@ -88,7 +90,7 @@ func Start(opts Options) (*Registry, error) {
 			return nil, err
 		}
 		ln = tls.NewListener(ln, cfg)
-		r.scheme, r.tls = "https", true
+		r.scheme = "https"
 	}
 	r.ln = ln
 	r.transport = r.newTransport()
@@ -163,16 +165,31 @@ func (r *Registry) Client() *http.Client {
 // keeps the pushes of a test from opening a connection each.
 func (r *Registry) Transport() *http.Transport { return r.transport }
 
+// newTLSConfig makes a CA, a server certificate for 127.0.0.1 and a client certificate,
+// keeps them on r (and their PEM in CACert, ClientCert and ClientKey), and returns the
+// server's TLS config, which requires the client certificate when mutual is set.
+func (r *Registry) newTLSConfig(mutual bool) (*tls.Config, error) {
+	ca, err := pki.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	server, err := ca.IssueServer()
+	if err != nil {
+		return nil, err
+	}
+	client, err := ca.IssueClient("ferry test client")
+	if err != nil {
+		return nil, err
+	}
+	r.ca, r.client = ca, client
+	r.CACert, r.ClientCert, r.ClientKey = ca.CertPEM, client.CertPEM, client.KeyPEM
+	return ca.ServerConfig(server, mutual), nil
+}
+
 func (r *Registry) newTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if r.tls {
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(r.CACert)
-		cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		if cert, err := tls.X509KeyPair(r.ClientCert, r.ClientKey); err == nil {
-			cfg.Certificates = []tls.Certificate{cert}
-		}
-		tr.TLSClientConfig = cfg
+	if r.ca != nil {
+		tr.TLSClientConfig = r.ca.ClientConfig(r.client)
 	}
 	return tr
 }
