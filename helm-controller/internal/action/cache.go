@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 
@@ -53,7 +52,6 @@ var defaultCache = NewCache(0)
 // clients are the Kubernetes clients shared by the releases of one identity.
 type clients struct {
 	config    *rest.Config
-	http      *http.Client
 	mapper    meta.RESTMapper
 	discovery discovery.CachedDiscoveryInterface
 	clientset *kubernetes.Clientset
@@ -123,7 +121,7 @@ func newClients(in *rest.Config) (*clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the client: %w", err)
 	}
-	e := &clients{config: cfg, http: httpClient, mapper: mapper,
+	e := &clients{config: cfg, mapper: mapper,
 		discovery: memory.NewMemCacheClient(dc), clientset: cs, client: c}
 	e.factory = cmdutil.NewFactory(e)
 	return e, nil

@@ -55,8 +55,8 @@ func newIgnorer(rules []meta.IgnoreRule) (*ignorer, error) {
 	return out, nil
 }
 
-// strip removes from obj every field an ignore rule targeting ref's object names. The
-// object to match selectors against is match (the live object when there is one).
+// strip removes from obj every field named by a rule whose target selects match (the
+// live object when there is one, else the desired one).
 func (ig *ignorer) strip(obj, match *unstructured.Unstructured) {
 	for _, r := range ig.rules {
 		if !r.matches(match) {
