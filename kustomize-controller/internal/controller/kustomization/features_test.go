@@ -1,0 +1,226 @@
+package kustomization
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
+)
+
+func rev(n int) string { return "main@sha1:" + fmt.Sprintf("%040d", n) }
+
+func TestDependsOn(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, rev(1), map[string]string{"db/cm.yaml": configMap("db", "1"), "app/cm.yaml": configMap("app", "1")})
+	repo := gitRepository(t, ns, "repo", &a)
+	db := kustomization(t, ns, "db", "db-source", func(k *kustomizev1.Kustomization) { k.Spec.Path = "./db"; k.Spec.TargetNamespace = ns })
+	app := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.Path = "./app"
+		k.Spec.TargetNamespace = ns
+		k.Spec.DependsOn = []meta.DependencyReference{{Name: "db"}}
+	})
+	msg := waitNotReady(t, app, meta.DependencyNotReadyReason)
+	g.Expect(msg).To(Equal("dependency '" + ns + "/db' is not ready"))
+	g.Expect(object(t, "v1", "ConfigMap", ns, "app")).To(BeNil())
+
+	// The dependency becomes Ready: the dependent follows (its interval is an hour).
+	cur := get(t, db)
+	cur.Spec.SourceRef.Name = repo.Name
+	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
+	waitReady(t, db, a.Revision)
+	waitReady(t, app, a.Revision)
+}
+
+func TestDeletionPolicies(t *testing.T) {
+	tests := []struct {
+		policy string
+		prune  bool
+		kept   bool
+	}{
+		{kustomizev1.DeletionPolicyMirrorPrune, true, false},
+		{kustomizev1.DeletionPolicyMirrorPrune, false, true},
+		{kustomizev1.DeletionPolicyDelete, false, false},
+		{kustomizev1.DeletionPolicyWaitForTermination, true, false},
+		{kustomizev1.DeletionPolicyOrphan, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s prune=%v", tt.policy, tt.prune), func(t *testing.T) {
+			g := NewWithT(t)
+			ns := testenv.NewNamespace(t, env.Client)
+			a := publish(t, ns, rev(1), map[string]string{"cm.yaml": configMap("cm", "1")})
+			repo := gitRepository(t, ns, "repo", &a)
+			k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+				k.Spec.TargetNamespace = ns
+				k.Spec.Prune = tt.prune
+				k.Spec.DeletionPolicy = tt.policy
+			})
+			waitReady(t, k, a.Revision)
+			g.Expect(env.Client.Delete(ctxT(t), get(t, k))).To(Succeed())
+			g.Eventually(func() bool {
+				return apierrors.IsNotFound(env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), &kustomizev1.Kustomization{}))
+			}, testenv.Timeout, testenv.Interval).Should(BeTrue())
+			cm := object(t, "v1", "ConfigMap", ns, "cm")
+			if tt.kept {
+				g.Expect(cm).NotTo(BeNil())
+			} else {
+				g.Expect(cm == nil || cm.GetDeletionTimestamp() != nil).To(BeTrue(), "the object is deleted")
+			}
+		})
+	}
+}
+
+func TestPostBuildSubstitution(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	g.Expect(env.Client.Create(ctxT(t), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vars"}, Data: map[string]string{"region": "eu-1", "tier": "from-configmap"},
+	})).To(Succeed())
+	a := publish(t, ns, rev(1), map[string]string{
+		"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: ${region}\n  tier: ${tier}\n  size: ${size:=small}\n  missing: \"[${nothing}]\"\n",
+		"raw.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  text: ${region}\n",
+	})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.PostBuild = &kustomizev1.PostBuild{
+			Substitute: map[string]string{"tier": "from-spec"},
+			SubstituteFrom: []kustomizev1.SubstituteReference{
+				{Kind: "ConfigMap", Name: "vars"}, {Kind: "Secret", Name: "absent", Optional: true},
+			},
+		}
+	})
+	waitReady(t, k, a.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "settings").Object["data"]).To(Equal(map[string]any{
+		"region": "eu-1", "tier": "from-spec", "size": "small", "missing": "[]",
+	}))
+	g.Expect(object(t, "v1", "ConfigMap", ns, "raw").Object["data"]).To(HaveKeyWithValue("text", "${region}"))
+}
+
+func TestStrictSubstitutionMissingVariable(t *testing.T) {
+	startController(t, "strict", "--strict")
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: ${region}\n"})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Labels = map[string]string{shardLabel: "strict"}
+		k.Spec.TargetNamespace = ns
+		k.Spec.PostBuild = &kustomizev1.PostBuild{Substitute: map[string]string{"other": "x"}}
+	})
+	msg := waitNotReady(t, k, meta.BuildFailedReason)
+	g.Expect(msg).To(ContainSubstring("region"))
+	g.Expect(object(t, "v1", "ConfigMap", ns, "settings")).To(BeNil())
+}
+
+func TestDecryption(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	id := sopstest.NewIdentity(t)
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: s3cr3t\n"
+	enc := sopstest.Encrypt(t, "secret.yaml", []byte(secret), "^(data|stringData)$", id.Recipient)
+	g.Expect(string(enc)).NotTo(ContainSubstring("s3cr3t"))
+	g.Expect(env.Client.Create(ctxT(t), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sops-age"}, Data: map[string][]byte{"age.agekey": []byte(id.Secret)},
+	})).To(Succeed())
+	a := publish(t, ns, rev(1), map[string]string{"secret.yaml": string(enc)})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Decryption = &kustomizev1.Decryption{Provider: "sops", SecretRef: &meta.LocalObjectReference{Name: "sops-age"}}
+	})
+	waitReady(t, k, a.Revision)
+	var s corev1.Secret
+	g.Expect(env.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: "db"}, &s)).To(Succeed())
+	g.Expect(string(s.Data["password"])).To(Equal("s3cr3t"))
+	g.Expect(object(t, "v1", "Secret", ns, "db").Object).NotTo(HaveKey("sops"))
+}
+
+func TestCrossNamespaceSourceRefused(t *testing.T) {
+	startController(t, "nocross", "--no-cross-namespace-refs")
+	g := NewWithT(t)
+	srcNS := testenv.NewNamespace(t, env.Client)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, srcNS, rev(1), map[string]string{"cm.yaml": configMap("cm", "1")})
+	gitRepository(t, srcNS, "shared", &a)
+	refused := kustomization(t, ns, "refused", "shared", func(k *kustomizev1.Kustomization) {
+		k.Labels = map[string]string{shardLabel: "nocross"}
+		k.Spec.SourceRef.Namespace = srcNS
+		k.Spec.TargetNamespace = ns
+	})
+	msg := waitNotReady(t, refused, meta.AccessDeniedReason)
+	g.Expect(msg).To(ContainSubstring("cross-namespace references have been disabled"))
+	g.Expect(get(t, refused).Status.Conditions).To(ContainElement(HaveField("Type", meta.StalledCondition)))
+
+	// The suite's controller allows cross-namespace references.
+	allowed := kustomization(t, ns, "allowed", "shared", func(k *kustomizev1.Kustomization) {
+		k.Spec.SourceRef.Namespace = srcNS
+		k.Spec.TargetNamespace = ns
+	})
+	waitReady(t, allowed, a.Revision)
+}
+
+func TestRemoteKubeConfig(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	kubeconfig, err := os.ReadFile(env.Kubeconfig)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env.Client.Create(ctxT(t), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "remote"}, Data: map[string][]byte{"value.yaml": kubeconfig},
+	})).To(Succeed())
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": configMap("remote-cm", "1")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "remote"}}
+	})
+	waitReady(t, k, a.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "remote-cm")).NotTo(BeNil())
+}
+
+func TestObjectAnnotationsAndSuspend(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	annotated := func(name, key, value string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  annotations: {%q: %q}\ndata:\n  key: v1\n", name, key, value)
+	}
+	a := publish(t, ns, rev(1), map[string]string{
+		"ignored.yaml": annotated("ignored", kustomizev1.SSAAnnotation, kustomizev1.SSAIgnoreValue),
+		"kept.yaml":    annotated("kept", kustomizev1.PruneAnnotation, kustomizev1.DisabledValue),
+		"plain.yaml":   configMap("plain", "v1"),
+	})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitReady(t, k, a.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "ignored")).To(BeNil())
+
+	b := publish(t, ns, rev(2), map[string]string{"plain.yaml": configMap("plain", "v2")})
+	setArtifact(t, repo, b)
+	waitReady(t, k, b.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "kept")).NotTo(BeNil(), "prune: disabled keeps the object")
+
+	// Suspended: a new revision is not applied.
+	cur := get(t, k)
+	cur.Spec.Suspend = true
+	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
+	c := publish(t, ns, rev(3), map[string]string{"plain.yaml": configMap("plain", "v3")})
+	setArtifact(t, repo, c)
+	g.Consistently(func() any { return object(t, "v1", "ConfigMap", ns, "plain").Object["data"] }, "2s", testenv.Interval).
+		Should(HaveKeyWithValue("key", "v2"))
+	cur = get(t, k)
+	cur.Spec.Suspend = false
+	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
+	waitReady(t, k, c.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "plain").Object["data"]).To(HaveKeyWithValue("key", "v3"))
+}
