@@ -88,7 +88,7 @@ func TestPostBuildSubstitution(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vars"}, Data: map[string]string{"region": "eu-1", "tier": "from-configmap"},
 	})).To(Succeed())
 	a := publish(t, ns, rev(1), map[string]string{
-		"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: ${region}\n  tier: ${tier}\n  size: ${size:=small}\n  missing: \"[${nothing}]\"\n",
+		"cm.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: ${region}\n  tier: ${tier}\n  size: ${size:=small}\n  missing: \"[${nothing}]\"\n",
 		"raw.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  text: ${region}\n",
 	})
 	repo := gitRepository(t, ns, "repo", &a)
