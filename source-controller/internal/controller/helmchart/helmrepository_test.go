@@ -2,6 +2,8 @@ package helmchart_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -50,6 +52,13 @@ func TestPullFromRepositoryFollowsTheIndex(t *testing.T) {
 	got = waitFor(g, chart, func(o chartObj) bool { return o.Status.LastHandledReconcileAt == req })
 	g.Expect(got.Status.Artifact).To(Equal(first))
 	g.Expect(srv.Served("/demo-1.1.0.tgz")).To(Equal(int64(1)))
+
+	// A vanished artifact file is stored again (same content, same digest).
+	g.Expect(os.Remove(filepath.Join(st.Path(), first.Path))).To(Succeed())
+	req = requestReconcile(g, chart)
+	got = waitFor(g, chart, func(o chartObj) bool { return o.Status.LastHandledReconcileAt == req })
+	g.Expect(got.Status.Artifact.Digest).To(Equal(first.Digest))
+	g.Expect(st.Exists(*got.Status.Artifact)).To(BeTrue())
 
 	// A new version in the index reaches the chart through the watch on the repository.
 	publish(t, srv, demo("1.2.0"))
