@@ -19,6 +19,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
 // Defaults of Options.
@@ -96,13 +98,13 @@ func Start(opts Options) (*Server, error) {
 	if s.dir, err = os.MkdirTemp("", "ferry-s3server-"); err != nil {
 		return nil, fmt.Errorf("failed to create the S3 server directory: %w", err)
 	}
-	var p *pki
+	var ca *pki.CA
 	var tlsArgs []string
 	if opts.TLS || opts.MutualTLS {
-		p, err = newPKI()
+		ca, err = pki.NewCA()
 		if err == nil && !opts.MutualTLS {
-			tlsArgs, err = s.writeServerPair(p)
-			s.CA = p.caPEM
+			tlsArgs, err = s.writeServerPair(ca)
+			s.CA = ca.CertPEM
 		}
 		if err != nil {
 			_ = os.RemoveAll(s.dir)
@@ -120,7 +122,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.MutualTLS {
-		if err := s.startMutualTLS(p); err != nil {
+		if err := s.startMutualTLS(ca); err != nil {
 			_ = s.Stop()
 			return nil, err
 		}

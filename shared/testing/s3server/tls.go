@@ -1,120 +1,54 @@
 package s3server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
-
-// pki is a fresh certificate authority that issues the server's and clients' certificates.
-type pki struct {
-	ca    *x509.Certificate
-	caKey *ecdsa.PrivateKey
-	caPEM []byte
-}
-
-func newPKI() (*pki, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("failed to generate the CA key: %w", err)
-	}
-	tmpl := certTemplate(1, "ferry s3server test CA")
-	tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("failed to create the CA certificate: %w", err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse the CA certificate: %w", err)
-	}
-	return &pki{ca: ca, caKey: key, caPEM: pemBlock("CERTIFICATE", der)}, nil
-}
-
-// issue returns a new key and its certificate, for 127.0.0.1 when server is set and for
-// client authentication otherwise, as PEM.
-func (p *pki) issue(serial int64, server bool) (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to generate a key: %w", err)
-	}
-	tmpl := certTemplate(serial, "ferry s3server test client")
-	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	if server {
-		tmpl = certTemplate(serial, "127.0.0.1")
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to create a certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to encode a key: %w", err)
-	}
-	return pemBlock("CERTIFICATE", der), pemBlock("EC PRIVATE KEY", keyDER), nil
-}
 
 // writeServerPair writes a server certificate and key into the server directory and
 // returns the server's TLS flags.
-func (s *Server) writeServerPair(p *pki) ([]string, error) {
-	cert, key, err := p.issue(2, true)
+func (s *Server) writeServerPair(ca *pki.CA) ([]string, error) {
+	pair, err := ca.IssueServer()
 	if err != nil {
 		return nil, err
 	}
 	certFile, keyFile := filepath.Join(s.dir, "tls.crt"), filepath.Join(s.dir, "tls.key")
-	if err := os.WriteFile(certFile, cert, 0o600); err != nil {
+	if err := os.WriteFile(certFile, pair.CertPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("failed to write the server certificate: %w", err)
 	}
-	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+	if err := os.WriteFile(keyFile, pair.KeyPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("failed to write the server key: %w", err)
 	}
 	return []string{"--cert", certFile, "--key", keyFile}, nil
 }
 
-// startMutualTLS puts an HTTPS front that requires a client certificate signed by p in
+// startMutualTLS puts an HTTPS front that requires a client certificate signed by ca in
 // front of the plain-HTTP server, makes it the server's endpoint and issues
 // ClientCert/ClientKey.
-func (s *Server) startMutualTLS(p *pki) error {
-	cert, key, err := p.issue(2, true)
+func (s *Server) startMutualTLS(ca *pki.CA) error {
+	server, err := ca.IssueServer()
 	if err != nil {
 		return err
 	}
-	pair, err := tls.X509KeyPair(cert, key)
+	client, err := ca.IssueClient("ferry s3server test client")
 	if err != nil {
-		return fmt.Errorf("failed to load the server certificate: %w", err)
-	}
-	if s.ClientCert, s.ClientKey, err = p.issue(3, false); err != nil {
 		return err
 	}
+	s.ClientCert, s.ClientKey = client.CertPEM, client.KeyPEM
 	backend, err := url.Parse(s.URL)
 	if err != nil {
 		return fmt.Errorf("failed to parse the server URL: %w", err)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(p.ca)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{pair},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
-		MinVersion:   tls.VersionTLS12,
-	})
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", ca.ServerConfig(server, true))
 	if err != nil {
 		return fmt.Errorf("failed to listen for mutual TLS: %w", err)
 	}
@@ -123,22 +57,8 @@ func (s *Server) startMutualTLS(p *pki) error {
 		r.Out.Host = r.In.Host // the client signed its request for the front's host
 	}}, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.front.Serve(ln) }()
-	s.Endpoint, s.URL, s.CA = ln.Addr().String(), "https://"+ln.Addr().String(), p.caPEM
+	s.Endpoint, s.URL, s.CA = ln.Addr().String(), "https://"+ln.Addr().String(), ca.CertPEM
 	return nil
-}
-
-func certTemplate(serial int64, cn string) *x509.Certificate {
-	return &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
 
 // HTTPClient returns an HTTP client that trusts the server's CA and presents the client
