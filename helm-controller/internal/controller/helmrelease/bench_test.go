@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -94,43 +95,36 @@ func benchRound(b *testing.B, hc *sourcev1.HelmChart, n int) {
 	}
 }
 
+// waitAllReady waits until the n HelmReleases of ns are Ready.
 func waitAllReady(b *testing.B, ns string, n int) {
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		var list helmv2.HelmReleaseList
-		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			b.Fatal(err)
-		}
+	pollReleases(b, ns, fmt.Sprintf("all %d Ready", n), func(items []helmv2.HelmRelease) bool {
 		ready := 0
-		for i := range list.Items {
-			if conditions.IsReady(&list.Items[i]) {
+		for i := range items {
+			if conditions.IsReady(&items[i]) {
 				ready++
 			}
 		}
-		if ready == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d HelmReleases Ready after 10m", ready, n)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return ready == n
+	})
 }
 
+// waitGone waits until ns holds no HelmRelease.
 func waitGone(b *testing.B, ns string) {
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		var list helmv2.HelmReleaseList
-		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			b.Fatal(err)
-		}
-		if len(list.Items) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d HelmReleases still there after 10m", len(list.Items))
-		}
-		time.Sleep(200 * time.Millisecond)
+	pollReleases(b, ns, "none left", func(items []helmv2.HelmRelease) bool { return len(items) == 0 })
+}
+
+// pollReleases lists the HelmReleases of ns until done holds, for at most ten minutes.
+func pollReleases(b *testing.B, ns, what string, done func([]helmv2.HelmRelease) bool) {
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 10*time.Minute, true,
+		func(ctx context.Context) (bool, error) {
+			var list helmv2.HelmReleaseList
+			if err := k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+				return false, err
+			}
+			return done(list.Items), nil
+		})
+	if err != nil {
+		b.Fatalf("HelmReleases of %s: not %s: %v", ns, what, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package helmrelease
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -81,5 +82,27 @@ func TestServiceAccountImpersonation(t *testing.T) {
 	})).To(Succeed())
 	got := waitReady(t, hr)
 	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
+	checkInvariants(t, hr)
+}
+
+func TestKubeConfigSecret(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	kubeconfig, err := os.ReadFile(env.Kubeconfig)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	hr := newRelease(ns, "remote", "app", "")
+	hr.Spec.KubeConfig = &fluxmeta.KubeConfigReference{SecretRef: &fluxmeta.SecretKeyReference{Name: "kubeconfig"}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitCondition(t, hr, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.InitFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("failed to get kubeconfig Secret '" + ns + "/kubeconfig'"))
+	checkInvariants(t, hr)
+
+	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "kubeconfig", Namespace: ns},
+		Data: map[string][]byte{"value.yaml": kubeconfig}})).To(Succeed())
+	waitReady(t, hr)
 	checkInvariants(t, hr)
 }

@@ -102,3 +102,30 @@ func TestHelmTests(t *testing.T) {
 	g.Expect(conditions.Get(got, helmv2.TestSuccessCondition).Status).To(Equal(metav1.ConditionFalse))
 	checkInvariants(t, hr)
 }
+
+func TestInstallRemediatedByUninstall(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "never", "app", `{"nodeSelector":{"ferry.test/none":"true"}}`)
+	hr.Spec.Install = &helmv2.Install{
+		Timeout:     &metav1.Duration{Duration: 2 * time.Second},
+		Remediation: &helmv2.InstallRemediation{Retries: 1},
+	}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+
+	// The first failure is uninstalled and retried; the second one uses up the retries and,
+	// without remediateLastFailure, is left in place to be looked at.
+	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("failed to install after 2 attempt(s): "))
+	g.Expect(got.Status.InstallFailures).To(Equal(int64(2)))
+	remediated := conditions.Get(got, helmv2.RemediatedCondition)
+	g.Expect(remediated).NotTo(BeNil())
+	g.Expect(remediated.Reason).To(Equal(helmv2.UninstallSucceededReason))
+	g.Expect(got.Status.History.Latest().Status).To(Equal("failed"))
+	g.Expect(releaseSecrets(g, ns, "never")).To(HaveLen(1))
+	checkInvariants(t, hr)
+}
