@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
@@ -87,10 +86,10 @@ func (ageKeyService) Encrypt(context.Context, *keyservice.EncryptRequest,
 	return nil, errors.New("encryption is not supported")
 }
 
-// decryptTree decrypts every value of tree in place. With checkMAC it verifies the message
-// authentication code, which covers unencrypted values too and so only holds for a document
-// exactly as it was encrypted.
-func (d *Decryptor) decryptTree(tree *sops.Tree, checkMAC bool) error {
+// decryptTree decrypts every value of tree in place. As with Flux, the message authentication
+// code is not verified: it covers the unencrypted values too, which users edit by hand and
+// Kustomize transformers change (namespace, labels, name prefix).
+func (d *Decryptor) decryptTree(tree *sops.Tree) error {
 	if len(d.ids) == 0 {
 		return errors.New("failed to get the SOPS data key: no age identity in the decryption Secret (entries ending in .agekey)")
 	}
@@ -98,19 +97,9 @@ func (d *Decryptor) decryptTree(tree *sops.Tree, checkMAC bool) error {
 	if err != nil {
 		return fmt.Errorf("failed to get the SOPS data key: %s", recipientsHint(tree.Metadata))
 	}
-	cipher := aes.NewCipher()
-	mac, err := tree.Decrypt(dataKey, cipher)
-	if err != nil {
+	if _, err := tree.Decrypt(dataKey, aes.NewCipher()); err != nil {
 		// The cause can quote a value that was expected to be encrypted but is not.
 		return errors.New("failed to decrypt the SOPS values: a value that should be encrypted is not, or is corrupt")
-	}
-	if !checkMAC {
-		return nil
-	}
-	stored, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, dataKey,
-		tree.Metadata.LastModified.Format(time.RFC3339))
-	if err != nil || stored != mac {
-		return errors.New("failed to verify the SOPS message authentication code: the file was changed after it was encrypted")
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func (d *Decryptor) DecryptFile(name string, data []byte) ([]byte, bool, error) 
 	if !ok {
 		return data, false, nil
 	}
-	out, err := d.decryptDocument(data, format, true)
+	out, err := d.decryptDocument(data, format)
 	if err != nil {
 		return nil, true, err
 	}
@@ -88,7 +88,7 @@ func (d *Decryptor) DecryptFile(name string, data []byte) ([]byte, bool, error) 
 }
 
 // decryptDocument loads an encrypted document of a format, decrypts it and emits it plain.
-func (d *Decryptor) decryptDocument(data []byte, format formats.Format, checkMAC bool) (out []byte, err error) {
+func (d *Decryptor) decryptDocument(data []byte, format formats.Format) (out []byte, err error) {
 	defer func() {
 		// Malformed documents have made SOPS stores panic; the value is not reported.
 		if r := recover(); r != nil {
@@ -100,7 +100,7 @@ func (d *Decryptor) decryptDocument(data []byte, format formats.Format, checkMAC
 	if err != nil {
 		return nil, fmt.Errorf("failed to load the SOPS document: %w", err)
 	}
-	if err := d.decryptTree(&tree, checkMAC); err != nil {
+	if err := d.decryptTree(&tree); err != nil {
 		return nil, err
 	}
 	out, err = st.EmitPlainFile(tree.Branches)
@@ -133,15 +133,14 @@ func IsEncrypted(obj *unstructured.Unstructured) bool {
 // DecryptObject decrypts obj in place: a whole object with SOPS metadata (typically a Secret
 // whose data or stringData is encrypted), or the entries of a Secret's data that are
 // SOPS-encrypted documents (put there by a secretGenerator). Objects without encryption are
-// left alone. The message authentication code of a whole object is not verified: Kustomize
-// transformers (namespace, labels, name prefix) change the unencrypted values it covers.
+// left alone.
 func (d *Decryptor) DecryptObject(obj *unstructured.Unstructured) error {
 	if _, ok := obj.Object["sops"]; ok {
 		raw, err := obj.MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("failed to encode %s: %w", objectName(obj), err)
 		}
-		plain, err := d.decryptDocument(raw, formats.Json, false)
+		plain, err := d.decryptDocument(raw, formats.Json)
 		if err != nil {
 			return fmt.Errorf("failed to decrypt %s: %w", objectName(obj), err)
 		}
