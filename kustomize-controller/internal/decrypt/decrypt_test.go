@@ -220,3 +220,13 @@ func TestFormat(t *testing.T) {
 		})
 	}
 }
+
+func TestDecryptFileRefusesHugeDocuments(t *testing.T) {
+	g := NewWithT(t)
+	id := sopstest.NewIdentity(t)
+	enc := sopstest.Encrypt(t, "app.yaml", []byte("password: hunter2\n"), "", id.Recipient)
+	huge := append([]byte("# "+strings.Repeat("x", decrypt.MaxEncryptedSize)+"\n"), enc...)
+	_, ok, err := decryptorFor(g, id).DecryptFile("app.yaml", huge)
+	g.Expect(ok).To(BeTrue())
+	g.Expect(err).To(MatchError(ContainSubstring("larger than")))
+}

@@ -71,6 +71,10 @@ func Format(name string, data []byte) (formats.Format, bool) {
 	return formats.Binary, false
 }
 
+// MaxEncryptedSize bounds the size of one encrypted document, so that a hostile source cannot
+// make the decoder work on an arbitrarily large input.
+const MaxEncryptedSize = 5 << 20
+
 // DecryptFile decrypts data, the content of the file called name, when it is a
 // SOPS-encrypted document, and returns the plain document in the same format; the message
 // authentication code is verified. It returns data unchanged and false when the file is not
@@ -79,6 +83,9 @@ func (d *Decryptor) DecryptFile(name string, data []byte) ([]byte, bool, error) 
 	format, ok := Format(name, data)
 	if !ok {
 		return data, false, nil
+	}
+	if len(data) > MaxEncryptedSize {
+		return nil, true, fmt.Errorf("failed to decrypt: the encrypted document is larger than %d bytes", MaxEncryptedSize)
 	}
 	out, err := d.decryptDocument(data, format)
 	if err != nil {
