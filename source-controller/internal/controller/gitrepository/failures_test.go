@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -26,6 +28,7 @@ func TestBadInput(t *testing.T) {
 	repos.Create(t, "app", map[string]string{"a.yaml": "a\n"})
 	repos.Tag(t, "app", "v1.0.0", "master", "")
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true})
+	hanging := hangingServer(t)
 	tests := []struct {
 		name    string
 		url     string
@@ -35,6 +38,9 @@ func TestBadInput(t *testing.T) {
 		stalled bool
 	}{
 		{name: "unreachable host", url: closedURL(t), reason: sourcev1.GitOperationFailedReason, msg: "connection refused"},
+		{name: "timeout", url: hanging + "/app.git", mutate: func(o *sourcev1.GitRepository) {
+			o.Spec.Timeout = &metav1.Duration{Duration: time.Second}
+		}, reason: sourcev1.GitOperationFailedReason, msg: "timeout"},
 		{name: "missing repository", url: srv.RepoURL("nope"), reason: sourcev1.GitOperationFailedReason, msg: "repository not found"},
 		{name: "missing branch", url: srv.RepoURL("app"), mutate: withRef(sourcev1.GitRepositoryRef{Branch: "nope"}),
 			reason: sourcev1.GitOperationFailedReason, msg: "couldn't find remote ref 'refs/heads/nope'"},
@@ -130,6 +136,16 @@ func TestProxy(t *testing.T) {
 	obj := waitReady(t, key)
 	g.Expect(obj.Status.Artifact.Revision).To(Equal(revision("master", hash)))
 	g.Expect(tunnels.Load()).To(BeNumerically(">=", 1))
+}
+
+// hangingServer starts an HTTP server on 127.0.0.1 that never answers, and returns its URL.
+func hangingServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // connectProxy starts an HTTP CONNECT proxy on 127.0.0.1 that requires basic credentials,
