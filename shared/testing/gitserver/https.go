@@ -1,8 +1,11 @@
 package gitserver
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -78,14 +81,39 @@ func (s *HTTPServer) RepoURL(name string) string { return s.URL + "/" + name + "
 // Close stops the server, so that clients find the host unreachable.
 func (s *HTTPServer) Close() { s.srv.Close() }
 
-// counting counts the object requests (POST git-upload-pack) per repository.
+// counting counts the object requests per repository: POST git-upload-pack requests, less
+// the protocol v2 ones that only list references.
 func (r *Repos) counting(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/git-upload-pack") {
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/git-upload-pack") && asksForObjects(req) {
 			r.count(r.fetches, repoName(req.URL.Path))
 		}
 		next.ServeHTTP(w, req)
 	})
+}
+
+// asksForObjects reports whether an upload-pack request fetches objects: every protocol v0
+// request does; a v2 request does when its command is fetch. The body is kept for next.
+func asksForObjects(req *http.Request) bool {
+	if !strings.Contains(req.Header.Get("Git-Protocol"), "version=2") {
+		return true
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return true
+	}
+	var content io.Reader = bytes.NewReader(body)
+	if req.Header.Get("Content-Encoding") == "gzip" {
+		gz, err := gzip.NewReader(content)
+		if err != nil {
+			return true
+		}
+		content = gz
+	}
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(content, head)
+	return bytes.Contains(head[:n], []byte("command=fetch"))
 }
 
 // authorize requires the credentials of opts, when there are any.

@@ -125,7 +125,8 @@ func (r *Repos) WorkDir(name string) string { return filepath.Join(r.work, name)
 func (r *Repos) BarePath(name string) string { return filepath.Join(r.Dir, name+".git") }
 
 // Fetches returns how many times a client asked the HTTP(S) server for objects of the
-// repository (POST git-upload-pack requests). Listing references is not counted.
+// repository (POST git-upload-pack requests that fetch). Listing references, in protocol
+// v0 or v2, is not counted.
 func (r *Repos) Fetches(name string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -156,17 +157,24 @@ func (r *Repos) hasCommits(work string) bool {
 // fails tb on error and returns the trimmed output.
 func Git(tb testing.TB, dir string, args ...string) string {
 	tb.Helper()
+	out, err := gitCommand(dir, args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// gitCommand returns a git command in dir with a fixed identity and no user or system
+// configuration, that never prompts.
+func gitCommand(dir string, args ...string) *exec.Cmd {
 	full := append([]string{"-c", "user.name=Ferry Test", "-c", "user.email=test@example.com",
 		"-c", "init.defaultBranch=master", "-c", "protocol.file.allow=always",
 		"-c", "advice.detachedHead=false"}, args...)
 	cmd := exec.Command("git", full...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		tb.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+dir,
+		"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/false", "SSH_ASKPASS=/bin/false")
+	return cmd
 }
 
 // WriteFile writes content to path, creating its directories.
