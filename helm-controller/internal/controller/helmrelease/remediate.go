@@ -22,6 +22,9 @@ func (st *state) remediate(ctx context.Context, s *reconcile.Scope[*helmv2.HelmR
 		st.rollback(ctx, s, rem.MustIgnoreTestFailures(obj.GetTest().IgnoreFailures))
 		return
 	}
+	if cur, err := st.helm.LastRelease(obj.GetReleaseName()); err != nil || cur == nil {
+		return // nothing was stored, so nothing to undo
+	}
 	latest := obj.Status.History.Latest()
 	err := st.uninstall(ctx, s)
 	if err != nil {
