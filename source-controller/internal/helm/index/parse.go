@@ -228,6 +228,11 @@ func (p *yamlParser) finishItem() error {
 	if p.item.Len() == 0 {
 		return nil
 	}
+	if r, ok := quickItem(p.item.Bytes()); ok {
+		p.item.Reset()
+		p.x.add(p.chart, r)
+		return nil
+	}
 	var raw []rawVersion
 	err := yaml.Unmarshal(p.item.Bytes(), &raw)
 	p.item.Reset()
