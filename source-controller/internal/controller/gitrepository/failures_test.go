@@ -59,9 +59,6 @@ func TestBadInput(t *testing.T) {
 			reason: fluxmeta.UnsupportedSpecReason, msg: "invalid semver range 'not a range'", stalled: true},
 		{name: "unsupported provider", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) { o.Spec.Provider = sourcev1.GitProviderGitHub },
 			reason: fluxmeta.UnsupportedSpecReason, msg: "provider 'github' is not supported", stalled: true},
-		{name: "verification", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) {
-			o.Spec.Verification = &sourcev1.GitRepositoryVerification{SecretRef: fluxmeta.LocalObjectReference{Name: "keys"}}
-		}, reason: fluxmeta.UnsupportedSpecReason, msg: "signature verification (spec.verify) is not supported", stalled: true},
 		{name: "include path escapes", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) {
 			o.Spec.Include = []sourcev1.GitRepositoryInclude{{GitRepositoryRef: fluxmeta.LocalObjectReference{Name: "lib"}, ToPath: "../x"}}
 		}, reason: fluxmeta.UnsupportedSpecReason, msg: "path '../x' must be relative", stalled: true},

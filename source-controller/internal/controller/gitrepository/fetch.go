@@ -85,7 +85,7 @@ func (p *pass) unchanged(obj *sourcev1.GitRepository, resolved git.Commit) bool 
 // sameSpec reports whether the observed fields of the status match the spec.
 func sameSpec(obj *sourcev1.GitRepository) bool {
 	st, spec := &obj.Status, &obj.Spec
-	return equalPtr(st.ObservedIgnore, spec.Ignore) &&
+	return sameVerification(obj) && equalPtr(st.ObservedIgnore, spec.Ignore) &&
 		st.ObservedRecurseSubmodules == spec.RecurseSubmodules &&
 		slices.Equal(st.ObservedSparseCheckout, spec.SparseCheckout) &&
 		slices.Equal(st.ObservedInclude, spec.Include)

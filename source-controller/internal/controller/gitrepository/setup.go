@@ -72,6 +72,7 @@ func (p *pass) kind() *reconcile.Kind[*sourcev1.GitRepository] {
 			{Name: "credentials", Run: p.credentials},
 			{Name: "include", Run: p.resolveIncludes},
 			{Name: "fetch", Run: p.fetch},
+			{Name: "verify", Run: p.verify},
 			{Name: "artifact", Run: p.storeArtifact},
 		},
 		Finalize: p.finalize,

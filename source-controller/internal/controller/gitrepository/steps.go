@@ -2,7 +2,6 @@ package gitrepository
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -98,9 +97,6 @@ func validateURL(raw string) error {
 func validateSpec(obj *sourcev1.GitRepository) error {
 	if obj.GetProvider() != sourcev1.GitProviderGeneric {
 		return fmt.Errorf("provider '%s' is not supported: use 'generic' with spec.secretRef", obj.Spec.Provider)
-	}
-	if obj.Spec.Verification != nil {
-		return errors.New("signature verification (spec.verify) is not supported")
 	}
 	if ref := obj.Spec.Reference; ref != nil && ref.SemVer != "" && ref.Commit == "" && ref.Name == "" {
 		if _, err := semver.NewConstraint(ref.SemVer); err != nil {
