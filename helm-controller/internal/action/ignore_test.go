@@ -107,3 +107,21 @@ func TestIgnoreRuleErrors(t *testing.T) {
 		})
 	}
 }
+
+func FuzzIgnorePointer(f *testing.F) {
+	for _, seed := range []string{"/spec/replicas", "/spec/containers/0/image", "/a~1b/~0c", "/", "//", "/spec/containers/-1", "spec"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, pointer string) {
+		ig, err := newIgnorer([]meta.IgnoreRule{{Paths: []string{pointer}}})
+		if err != nil {
+			return
+		}
+		obj := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"spec": map[string]any{"replicas": int64(1), "containers": []any{map[string]any{"image": "x"}, "y"}},
+			"a/b":  map[string]any{"~c": true},
+		}}
+		ig.strip(obj, obj)
+	})
+}
