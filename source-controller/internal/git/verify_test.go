@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/source-controller/internal/git/gittest"
