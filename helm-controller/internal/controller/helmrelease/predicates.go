@@ -11,7 +11,8 @@ import (
 
 // sourceChanged passes the source events a release reacts to: a source created with an
 // artifact, a new artifact digest, a change of the Ready condition (so that a failing chart
-// is reported at once), and deletions.
+// is reported at once), a new observed generation (a HelmChart caught up with the template),
+// and deletions.
 func sourceChanged() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc: func(e event.CreateEvent) bool {
@@ -26,7 +27,8 @@ func sourceChanged() predicate.Predicate {
 			if !ok1 || !ok2 {
 				return false
 			}
-			return artifactDigest(o) != artifactDigest(n) || readyState(o) != readyState(n)
+			return artifactDigest(o) != artifactDigest(n) || readyState(o) != readyState(n) ||
+				o.GetObjectStatus().ObservedGeneration != n.GetObjectStatus().ObservedGeneration
 		},
 	}
 }

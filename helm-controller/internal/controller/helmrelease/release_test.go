@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -94,8 +95,8 @@ func TestInstallUpgradeAndNoOp(t *testing.T) {
 
 	deleteAndWait(t, hr)
 	g.Eventually(func() []corev1.Secret { return releaseSecrets(g, ns, "web") }, testenv.Timeout, testenv.Interval).Should(BeEmpty())
-	g.Eventually(func() bool { return client.IgnoreNotFound(k8s.Get(ctx, key(ns, "web"), &dep)) == nil && dep.Name == "" },
-		testenv.Timeout, testenv.Interval)
+	g.Eventually(func() bool { return apierrors.IsNotFound(k8s.Get(ctx, key(ns, "web"), &appsv1.Deployment{})) },
+		testenv.Timeout, testenv.Interval).Should(BeTrue())
 }
 
 func TestHelmChartTemplate(t *testing.T) {
