@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
-	"k8s.io/kubectl/pkg/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -57,10 +56,7 @@ type clients struct {
 	clientset *kubernetes.Clientset
 	client    client.Client
 	factory   cmdutil.Factory
-
-	validatorOnce sync.Once
-	validator     validation.Schema
-	validatorErr  error
+	validator *sharedValidator
 }
 
 // get returns the shared clients of cfg's identity, creating them on first use.
@@ -124,6 +120,7 @@ func newClients(in *rest.Config) (*clients, error) {
 	e := &clients{config: cfg, mapper: mapper,
 		discovery: memory.NewMemCacheClient(dc), clientset: cs, client: c}
 	e.factory = cmdutil.NewFactory(e)
+	e.validator = &sharedValidator{getter: e}
 	return e, nil
 }
 

@@ -15,8 +15,8 @@ import (
 )
 
 // factory is the kube.Factory of Helm's client: kubectl's factory over the shared clients,
-// except that the clientset is shared rather than built per call and the OpenAPI
-// validator is built (and the schema read and parsed) at most once per identity.
+// except that the clientset and the OpenAPI validator are shared rather than built per
+// call.
 type factory struct {
 	cmdutil.Factory
 	shared *clients
@@ -28,23 +28,19 @@ func (f *factory) KubernetesClientSet() (*kubernetes.Clientset, error) {
 }
 
 // Validator returns a schema that accepts everything unless the directive is Strict, in
-// which case it returns the identity's kubectl validator, built on first use. That
-// validator first asks the API server's OpenAPI v3 document whether the object's group
-// version supports server-side field validation (every supported Kubernetes version does)
-// and only validates client-side, against the OpenAPI v2 schema, when it does not. Built
-// per release, as Helm's client does, it downloads and decodes those documents again
-// for every release (about 16 MiB allocated each on a small cluster); shared, it does
-// so once per group version. Group versions that appear later (new CRDs) are looked up
-// then, so sharing it never makes it reject a valid object.
+// which case it returns the identity's shared kubectl validator. That validator first
+// asks the API server's OpenAPI v3 document whether the object's group version supports
+// server-side field validation (every supported Kubernetes version does) and validates
+// client-side, against the OpenAPI v2 schema, only when it does not. Built per release,
+// as Helm's client does, it downloads and decodes those documents again for every release
+// (about 16 MiB allocated each on a small cluster); shared, once per group version and
+// validatorTTL. Group versions that appear later (new CRDs) are looked up then, so
+// sharing it never makes it reject a valid object.
 func (f *factory) Validator(directive string) (validation.Schema, error) {
 	if directive != metav1.FieldValidationStrict {
 		return validation.NullSchema{}, nil
 	}
-	s := f.shared
-	s.validatorOnce.Do(func() {
-		s.validator, s.validatorErr = f.Factory.Validator(directive)
-	})
-	return s.validator, s.validatorErr
+	return f.shared.validator, nil
 }
 
 // waiter is Helm's kube.Interface with readiness waits done by shared/health, the kstatus
