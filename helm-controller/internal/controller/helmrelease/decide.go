@@ -20,6 +20,9 @@ const (
 	// actionUpgrade: the chart, values or post-rendering changed, the last release failed,
 	// or an upgrade was forced.
 	actionUpgrade
+	// actionReinstall: the chart name changed and spec.upgrade.chartNameChangeStrategy is
+	// Reinstall (the default): uninstall, then install.
+	actionReinstall
 	// actionTest: the current release has not been tested yet.
 	actionTest
 	// actionStalled: the failures used up the retries of the last action.
@@ -58,6 +61,9 @@ func decide(obj *helmv2.HelmRelease, cur *release.Release, d desired) decision {
 		return decision{actionUpgrade, "forced by " + helmv2.ForceRequestAnnotation}
 	case cur.Info.Status == release.StatusFailed:
 		return decision{actionUpgrade, fmt.Sprintf("release %s.v%d failed", cur.Name, cur.Version)}
+	case cur.Chart != nil && cur.Chart.Metadata != nil && cur.Chart.Metadata.Name != d.chartName &&
+		obj.GetUpgrade().ChartNameChangeStrategy != helmv2.ChartNameChangeInPlaceUpdate:
+		return decision{actionReinstall, fmt.Sprintf("chart name changed from %s to %s", cur.Chart.Metadata.Name, d.chartName)}
 	case cur.Chart == nil || cur.Chart.Metadata == nil ||
 		cur.Chart.Metadata.Name != d.chartName || cur.Chart.Metadata.Version != d.chartVersion:
 		return decision{actionUpgrade, "chart changed"}

@@ -36,7 +36,11 @@ func TestDecide(t *testing.T) {
 		{name: "uninstalled release", cur: rel(1, release.StatusUninstalled, "1.0.0", vals), want: actionInstall},
 		{name: "up to date", cur: rel(1, release.StatusDeployed, "1.0.0", vals), want: actionNone},
 		{name: "new chart version", cur: rel(1, release.StatusDeployed, "0.9.0", vals), want: actionUpgrade},
-		{name: "new chart name", cur: rel(1, release.StatusDeployed, "1.0.0", vals), d: func(d *desired) { d.chartName = "other" }, want: actionUpgrade},
+		{name: "new chart name", cur: rel(1, release.StatusDeployed, "1.0.0", vals), d: func(d *desired) { d.chartName = "other" }, want: actionReinstall},
+		{name: "new chart name in place", cur: rel(1, release.StatusDeployed, "1.0.0", vals), d: func(d *desired) { d.chartName = "other" },
+			spec: func(s *helmv2.HelmReleaseSpec) {
+				s.Upgrade = &helmv2.Upgrade{ChartNameChangeStrategy: helmv2.ChartNameChangeInPlaceUpdate}
+			}, want: actionUpgrade},
 		{name: "new values", cur: rel(1, release.StatusDeployed, "1.0.0", map[string]any{"a": 2}), want: actionUpgrade},
 		{name: "same values, other number type", cur: rel(1, release.StatusDeployed, "1.0.0", map[string]any{"a": int64(1)}), want: actionNone},
 		{name: "failed release", cur: rel(2, release.StatusFailed, "1.0.0", vals), want: actionUpgrade},

@@ -110,6 +110,8 @@ func (st *state) release(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		return st.install(ctx, s)
 	case actionUpgrade:
 		return st.upgrade(ctx, s)
+	case actionReinstall:
+		return st.reinstall(ctx, s, d.reason)
 	case actionTest:
 		return st.runTests(ctx, s, cur)
 	case actionStalled:

@@ -168,3 +168,25 @@ func TestHelmChartTemplate(t *testing.T) {
 	g.Expect(got.Status.HelmChart).To(BeEmpty())
 	checkInvariants(t, hr)
 }
+
+func TestChartNameChangeReinstalls(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	helmChart(t, ns, "small", "small", "0.1.0")
+	hr := newRelease(ns, "renamed", "app", "")
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.ChartRef.Name = "small" })
+	g.Eventually(func() string { return get(g, hr).Status.History.Latest().ChartName }, testenv.RolloutTimeout, testenv.Interval).Should(Equal("small"))
+	got := waitReady(t, hr)
+	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.InstallSucceededReason))
+	g.Eventually(func() bool { return apierrors.IsNotFound(k8s.Get(ctx, key(ns, "renamed"), &appsv1.Deployment{})) },
+		testenv.Timeout, testenv.Interval).Should(BeTrue())
+	g.Expect(k8s.Get(ctx, key(ns, "renamed"), &corev1.ConfigMap{})).To(Succeed())
+	checkInvariants(t, hr)
+}

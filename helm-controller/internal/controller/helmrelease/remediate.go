@@ -76,6 +76,17 @@ func (st *state) rollback(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	}
 }
 
+// reinstall uninstalls the release and installs the chart anew, as a new chart name asks.
+func (st *state) reinstall(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], why string) reconcile.Result {
+	latest := s.Obj.Status.History.Latest()
+	if err := st.uninstall(ctx, s); err != nil {
+		return reconcile.Transient(helmv2.UninstallFailedReason, fmt.Errorf("failed to uninstall release for reinstall: %w", err))
+	}
+	s.Event(corev1.EventTypeNormal, helmv2.UninstallSucceededReason,
+		fmt.Sprintf("Helm uninstall succeeded for release %s: %s", latest.FullReleaseName(), why))
+	return st.install(ctx, s)
+}
+
 // uninstall uninstalls the release with the spec.uninstall settings and updates the history.
 func (st *state) uninstall(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) error {
 	obj := s.Obj
