@@ -119,8 +119,9 @@ func clonePattern() *regexp.Regexp {
 	return regexp.MustCompile("^" + regexp.QuoteMeta(filepath.Join(tmp, "kustomize-")) + `[0-9]+(/|$)`)
 }
 
-// runKustomize builds dir with Kustomize's builtin plugins only.
-func runKustomize(fsys *sourceFS, dir string) (resmap.ResMap, error) {
+// runKustomize builds dir with Kustomize's builtin plugins only. A panic inside Kustomize
+// (some inputs still reach one) is returned as an error.
+func runKustomize(fsys *sourceFS, dir string) (m resmap.ResMap, err error) {
 	opts := &krusty.Options{
 		Reorder:          krusty.ReorderOptionLegacy,
 		LoadRestrictions: types.LoadRestrictionsNone,
@@ -128,6 +129,11 @@ func runKustomize(fsys *sourceFS, dir string) (resmap.ResMap, error) {
 	}
 	kustomizeMu.Lock()
 	defer kustomizeMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("kustomize failed on this input: %v", r)
+		}
+	}()
 	return krusty.MakeKustomizer(opts).Run(fsys, dir)
 }
 
