@@ -67,8 +67,7 @@ func TestBuildSeedRepo(t *testing.T) {
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				d := find(objs, "Deployment", "production", "payment-api")
 				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(5)))
-				containers := nested(g, d, "spec", "template", "spec", "containers").([]any)
-				c := containers[0].(map[string]any)
+				c := container(g, d)
 				g.Expect(c["image"]).To(Equal("myapp:v2.1.0"))
 				g.Expect(c["resources"]).To(HaveKeyWithValue("limits", HaveKeyWithValue("memory", "2Gi")))
 				g.Expect(find(objs, "Service", "production", "payment-api")).NotTo(BeNil())
@@ -85,7 +84,7 @@ func TestBuildSeedRepo(t *testing.T) {
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				d := find(objs, "Deployment", "prod-eu", "payment-api-eu")
 				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(9)))
-				c := nested(g, d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+				c := container(g, d)
 				g.Expect(c["image"]).To(Equal("myapp:v2.2.0"))
 				g.Expect(c["resources"]).To(HaveKeyWithValue("limits", HaveKeyWithValue("memory", "2Gi")))
 			},
@@ -97,7 +96,7 @@ func TestBuildSeedRepo(t *testing.T) {
 				d := find(objs, "Deployment", "", "payment-api")
 				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(6)))
 				g.Expect(d.GetLabels()).To(HaveKeyWithValue("env", "legacy"))
-				c := nested(g, d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+				c := container(g, d)
 				g.Expect(c["image"]).To(Equal("myapp:9.9"))
 				g.Expect(c["imagePullPolicy"]).To(Equal("Always"))
 				svc := find(objs, "Service", "", "payment-api")
