@@ -129,3 +129,29 @@ func TestInstallRemediatedByUninstall(t *testing.T) {
 	g.Expect(releaseSecrets(g, ns, "never")).To(HaveLen(1))
 	checkInvariants(t, hr)
 }
+
+func TestRetryOnFailure(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "retry", "app", `{"fail":true}`)
+	hr.Spec.Install = &helmv2.Install{Strategy: &helmv2.ActionStrategy{
+		Name: helmv2.ActionStrategyRetryOnFailure, RetryInterval: &metav1.Duration{Duration: time.Second}}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+
+	// Retried on its interval without limit, never stalled.
+	g.Eventually(func() int64 { return get(g, hr).Status.InstallFailures }, testenv.Timeout, testenv.Interval).Should(BeNumerically(">=", 3))
+	got := get(g, hr)
+	g.Expect(conditions.Get(got, fluxmeta.StalledCondition)).To(BeNil())
+	g.Expect(conditions.IsTrue(got, fluxmeta.ReconcilingCondition)).To(BeTrue())
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.InstallFailedReason))
+	checkInvariants(t, hr)
+
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"fail":false}`) })
+	got = waitReady(t, hr)
+	g.Expect(got.Status.InstallFailures).To(BeZero())
+	checkInvariants(t, hr)
+}
