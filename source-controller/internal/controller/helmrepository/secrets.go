@@ -16,11 +16,7 @@ import (
 // Options returns the client settings of a repository: credentials and TLS from the Secrets
 // named by spec.secretRef and spec.certSecretRef, spec.passCredentials and spec.timeout.
 func Options(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository) (repository.Options, error) {
-	auth, err := secretData(ctx, c, obj.Namespace, obj.Spec.SecretRef)
-	if err != nil {
-		return repository.Options{}, err
-	}
-	cert, err := secretData(ctx, c, obj.Namespace, obj.Spec.CertSecretRef)
+	auth, cert, err := secrets(ctx, c, obj)
 	if err != nil {
 		return repository.Options{}, err
 	}
@@ -31,6 +27,18 @@ func Options(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository)
 	opts.PassCredentials = obj.Spec.PassCredentials
 	opts.Timeout = obj.GetTimeout()
 	return opts, nil
+}
+
+// secrets returns the data of the Secrets named by spec.secretRef and spec.certSecretRef
+// (nil for a reference that is not set).
+func secrets(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository) (auth, cert map[string][]byte, err error) {
+	if auth, err = secretData(ctx, c, obj.Namespace, obj.Spec.SecretRef); err != nil {
+		return nil, nil, err
+	}
+	if cert, err = secretData(ctx, c, obj.Namespace, obj.Spec.CertSecretRef); err != nil {
+		return nil, nil, err
+	}
+	return auth, cert, nil
 }
 
 // secretData returns the data of the referenced Secret, or nil without a reference.
@@ -54,11 +62,7 @@ const dockerConfigKey = ".dockerconfigjson"
 // RegistryOptions returns the client settings of an OCI repository: basic-auth or docker
 // config credentials from spec.secretRef, TLS from spec.certSecretRef and spec.insecure.
 func RegistryOptions(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository) (registry.Options, error) {
-	auth, err := secretData(ctx, c, obj.Namespace, obj.Spec.SecretRef)
-	if err != nil {
-		return registry.Options{}, err
-	}
-	cert, err := secretData(ctx, c, obj.Namespace, obj.Spec.CertSecretRef)
+	auth, cert, err := secrets(ctx, c, obj)
 	if err != nil {
 		return registry.Options{}, err
 	}

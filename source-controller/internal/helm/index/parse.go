@@ -233,16 +233,8 @@ func (p *yamlParser) finishItem() error {
 		p.x.add(p.chart, r)
 		return nil
 	}
-	var raw []rawVersion
-	err := yaml.Unmarshal(p.item.Bytes(), &raw)
-	p.item.Reset()
-	if err != nil {
-		return fmt.Errorf("version of chart %q at line %d: %w", p.chart, p.itemLine, err)
-	}
-	for _, r := range raw {
-		p.x.add(p.chart, r)
-	}
-	return nil
+	defer p.item.Reset()
+	return p.decode(&p.item, "version")
 }
 
 // finishChart decodes what is left of the current chart.
@@ -254,11 +246,15 @@ func (p *yamlParser) finishChart() error {
 	if p.sect.Len() > maxSectionDecode {
 		return fmt.Errorf("versions of chart %q at line %d: flow style larger than %d bytes is not supported", p.chart, p.itemLine, maxSectionDecode)
 	}
+	defer p.sect.Reset()
+	return p.decode(&p.sect, "versions")
+}
+
+// decode adds the chart versions of a YAML sequence to the index.
+func (p *yamlParser) decode(buf *bytes.Buffer, what string) error {
 	var raw []rawVersion
-	err := yaml.Unmarshal(p.sect.Bytes(), &raw)
-	p.sect.Reset()
-	if err != nil {
-		return fmt.Errorf("versions of chart %q at line %d: %w", p.chart, p.itemLine, err)
+	if err := yaml.Unmarshal(buf.Bytes(), &raw); err != nil {
+		return fmt.Errorf("%s of chart %q at line %d: %w", what, p.chart, p.itemLine, err)
 	}
 	for _, r := range raw {
 		p.x.add(p.chart, r)
