@@ -34,9 +34,10 @@ import (
 )
 
 var (
-	env   *testenv.Env
-	k8s   client.Client
-	store *storage.Storage
+	env     *testenv.Env
+	k8s     client.Client
+	store   *storage.Storage
+	running *ctrltest.Manager
 )
 
 func TestMain(m *testing.M) {
@@ -71,7 +72,7 @@ func setup(e *testenv.Env) error {
 		return err
 	}
 	go func() { _ = store.ServeListener(context.Background(), ln) }()
-	_, err = ctrltest.Start(e, ctrltest.Options{
+	running, err = ctrltest.Start(e, ctrltest.Options{
 		Name:  "source-controller",
 		Kinds: []client.Object{&sourcev1.GitRepository{}},
 		// source-controller's default concurrency, as the benchmark measures it.
