@@ -190,3 +190,36 @@ func TestChartNameChangeReinstalls(t *testing.T) {
 	g.Expect(k8s.Get(ctx, key(ns, "renamed"), &corev1.ConfigMap{})).To(Succeed())
 	checkInvariants(t, hr)
 }
+
+func TestHelmChartFollowsSourceNamespace(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, sources := testenv.NewNamespace(t, k8s), testenv.NewNamespace(t, k8s)
+	hr := &helmv2.HelmRelease{
+		ObjectMeta: metav1.ObjectMeta{Name: "moving", Namespace: ns},
+		Spec: helmv2.HelmReleaseSpec{
+			Interval: metav1.Duration{Duration: time.Hour},
+			Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{
+				Chart:     "app",
+				SourceRef: helmv2.CrossNamespaceObjectReference{Kind: sourcev1.HelmRepositoryKind, Name: "repo", Namespace: sources},
+			}},
+		},
+	}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	exists := func(namespace string) func() bool {
+		return func() bool { return k8s.Get(ctx, key(namespace, ns+"-moving"), &sourcev1.HelmChart{}) == nil }
+	}
+	g.Eventually(exists(sources), testenv.Timeout, testenv.Interval).Should(BeTrue())
+
+	// The source moves: the HelmChart is created beside it and the old one deleted.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Chart.Spec.SourceRef.Namespace = "" })
+	g.Eventually(exists(ns), testenv.Timeout, testenv.Interval).Should(BeTrue())
+	g.Eventually(exists(sources), testenv.Timeout, testenv.Interval).Should(BeFalse())
+	g.Expect(get(g, hr).Status.HelmChart).To(Equal(ns + "/" + ns + "-moving"))
+	checkInvariants(t, hr)
+
+	// Deleting the release deletes its HelmChart.
+	deleteAndWait(t, hr)
+	g.Eventually(exists(ns), testenv.Timeout, testenv.Interval).Should(BeFalse())
+}
