@@ -3,7 +3,6 @@ package bucket_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -15,22 +14,17 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
-	"github.com/ferry-gitops/ferry/shared/runtime/manager"
-	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -46,88 +40,28 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	// ctrltest.Start parses the standard flag set with no arguments (through pflag) before
-	// the tests run; parse the test flags first so that -run, -v and friends still apply.
-	flag.Parse()
 	os.Exit(run(m))
 }
 
-// run starts the API server and the suite's servers and controller, runs the tests and
-// stops everything, the controller before the API server.
+// run starts the S3 server and its proxy, then the API server, the artifact storage and the
+// controller, runs the tests and stops everything.
 func run(m *testing.M) int {
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = sourcev1.AddToScheme(scheme)
 	var err error
-	env, err = testenv.Start(testenv.Options{
-		Scheme:                scheme,
-		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
-		ErrorIfCRDPathMissing: true,
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
-		}
-	}()
-	stop, err := setup()
-	defer stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "failed to set up the suite: %v\n", err)
-		return 1
-	}
-	return m.Run()
-}
-
-// setup starts the S3 server, its proxy, the artifact storage and server, and the
-// controller; the returned function stops them.
-func setup() (func(), error) {
-	var err error
-	var cleanups []func()
-	stop := func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
-		}
-	}
 	if s3, err = s3server.Start(s3server.Options{}); err != nil {
-		return stop, err
+		fmt.Fprintf(os.Stderr, "failed to start the S3 server: %v\n", err)
+		return 1
 	}
-	cleanups = append(cleanups, func() { _ = s3.Stop() })
+	defer func() { _ = s3.Stop() }()
 	if proxy, err = s3server.NewProxy(s3); err != nil {
-		return stop, err
+		fmt.Fprintf(os.Stderr, "failed to start the S3 proxy: %v\n", err)
+		return 1
 	}
-	cleanups = append(cleanups, func() { _ = proxy.Close() })
-	dir, err := os.MkdirTemp("", "bucket-storage-")
-	if err != nil {
-		return stop, err
-	}
-	cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return stop, err
-	}
-	if st, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
-		return stop, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { _ = st.ServeListener(ctx, ln) }()
-	cleanups = append(cleanups, cancel)
-	mgr, err := ctrltest.Start(env, ctrltest.Options{
-		Name:  "source-controller",
-		Kinds: []client.Object{&sourcev1.Bucket{}},
-		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return bucketctrl.Setup(mgr, rt, &sourcecontroller.Deps{Storage: st, Options: o})
-		},
+	defer func() { _ = proxy.Close() }()
+	return sourcetest.Run(m, sourcetest.Options{
+		Kinds:    []client.Object{&sourcev1.Bucket{}},
+		Register: bucketctrl.Setup,
+		Started:  func(s *sourcetest.Suite) { env, st, controller = s.Env, s.Storage, s.Manager },
 	})
-	if err != nil {
-		return stop, err
-	}
-	controller = mgr
-	cleanups = append(cleanups, mgr.Stop)
-	return stop, nil
 }
 
 // newS3Bucket creates a bucket named after the test in server and fills it.

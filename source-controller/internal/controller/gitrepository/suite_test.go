@@ -2,9 +2,6 @@ package gitrepository
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -16,20 +13,15 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
-	"github.com/ferry-gitops/ferry/shared/runtime/manager"
-	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -41,47 +33,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	// Parse the test flags now: the manager's flag set marks Go's command line as parsed
-	// when ctrltest starts it, which would leave -run, -v and -bench unread.
-	flag.Parse()
-	scheme := runtime.NewScheme()
-	if err := errors.Join(clientgoscheme.AddToScheme(scheme), sourcev1.AddToScheme(scheme)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(testenv.Run(m, testenv.Options{
-		Scheme:                scheme,
-		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
-		ErrorIfCRDPathMissing: true,
-		Setup:                 setup,
-	}))
-}
-
-// setup starts the artifact storage and server and the controller's manager for the suite.
-func setup(e *testenv.Env) error {
-	env, k8s = e, e.Client
-	dir, err := os.MkdirTemp("", "gitrepository-storage-")
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	if store, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
-		return err
-	}
-	go func() { _ = store.ServeListener(context.Background(), ln) }()
-	running, err = ctrltest.Start(e, ctrltest.Options{
-		Name:  "source-controller",
+	os.Exit(sourcetest.Run(m, sourcetest.Options{
 		Kinds: []client.Object{&sourcev1.GitRepository{}},
 		// source-controller's default concurrency, as the benchmark measures it.
-		Args: []string{"--concurrent=2"},
-		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return Setup(mgr, rt, &controller.Deps{Storage: store, Options: o})
+		Args:     []string{"--concurrent=2"},
+		Register: Setup,
+		Started: func(s *sourcetest.Suite) {
+			env, k8s, store, running = s.Env, s.Env.Client, s.Storage, s.Manager
 		},
-	})
-	return err
+	}))
 }
 
 // newRepo creates a GitRepository for url in ns, changed by mutate, and returns its key.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,22 +14,19 @@ import (
 	helmv3chart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
-	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -39,54 +35,19 @@ var (
 	st  *storage.Storage
 )
 
+// TestMain runs the HelmRepository and HelmChart reconcilers (GitRepositories and Buckets get
+// their status from the tests).
 func TestMain(m *testing.M) {
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = sourcev1.AddToScheme(scheme)
-	var mgr *ctrltest.Manager
-	code := testenv.Run(m, testenv.Options{
-		Scheme:                scheme,
-		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
-		ErrorIfCRDPathMissing: true,
-		Setup: func(e *testenv.Env) error {
-			env = e
-			var err error
-			mgr, err = start(e)
-			return err
-		},
-	})
-	if mgr != nil {
-		mgr.Stop()
-	}
-	os.Exit(code)
-}
-
-// start serves a storage in a temporary directory and runs the HelmRepository and HelmChart
-// reconcilers (GitRepositories and Buckets get their status from the tests).
-func start(e *testenv.Env) (*ctrltest.Manager, error) {
-	dir, err := os.MkdirTemp("", "helmchart-storage-")
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	if st, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
-		return nil, err
-	}
-	go func() { _ = st.ServeListener(context.Background(), ln) }()
-	return ctrltest.Start(e, ctrltest.Options{
-		Name:  "source-controller",
+	os.Exit(sourcetest.Run(m, sourcetest.Options{
 		Kinds: []client.Object{&sourcev1.HelmRepository{}, &sourcev1.HelmChart{}},
-		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			d := &controller.Deps{Storage: st, Options: o, Helm: controller.DefaultHelmLimits()}
+		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, d *controller.Deps) error {
 			if err := helmrepository.Setup(mgr, rt, d); err != nil {
 				return err
 			}
 			return helmchart.Setup(mgr, rt, d)
 		},
-	})
+		Started: func(s *sourcetest.Suite) { env, st = s.Env, s.Storage },
+	}))
 }
 
 func newServer(t testing.TB, opts helmrepo.Options, charts ...map[string]string) *helmrepo.Server {

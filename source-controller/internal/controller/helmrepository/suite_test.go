@@ -3,7 +3,6 @@ package helmrepository_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"testing"
 	"time"
@@ -11,20 +10,15 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
-	"github.com/ferry-gitops/ferry/shared/runtime/manager"
-	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -37,50 +31,14 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = sourcev1.AddToScheme(scheme)
-	var mgr *ctrltest.Manager
-	code := testenv.Run(m, testenv.Options{
-		Scheme:                scheme,
-		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
-		ErrorIfCRDPathMissing: true,
-		Setup: func(e *testenv.Env) error {
-			env = e
-			var err error
-			mgr, err = start(e)
-			return err
-		},
-	})
-	if mgr != nil {
-		mgr.Stop()
-	}
-	os.Exit(code)
-}
-
-// start serves a storage in a temporary directory and runs the reconciler.
-func start(e *testenv.Env) (*ctrltest.Manager, error) {
-	dir, err := os.MkdirTemp("", "helmrepository-storage-")
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	if st, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
-		return nil, err
-	}
-	go func() { _ = st.ServeListener(context.Background(), ln) }()
 	limits := controller.DefaultHelmLimits()
 	limits.IndexMaxSize = indexMaxSize
-	return ctrltest.Start(e, ctrltest.Options{
-		Name:  "source-controller",
-		Kinds: []client.Object{&sourcev1.HelmRepository{}},
-		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return helmrepository.Setup(mgr, rt, &controller.Deps{Storage: st, Options: o, Helm: limits})
-		},
-	})
+	os.Exit(sourcetest.Run(m, sourcetest.Options{
+		Kinds:    []client.Object{&sourcev1.HelmRepository{}},
+		Helm:     limits,
+		Register: helmrepository.Setup,
+		Started:  func(s *sourcetest.Suite) { env, st = s.Env, s.Storage },
+	}))
 }
 
 func newRepository(ns, name, url string, mutate ...func(*sourcev1.HelmRepository)) *sourcev1.HelmRepository {

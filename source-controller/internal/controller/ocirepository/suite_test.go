@@ -2,10 +2,8 @@ package ocirepository
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"testing"
@@ -14,20 +12,14 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
-	"github.com/ferry-gitops/ferry/shared/runtime/manager"
-	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -38,77 +30,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-// run starts the control plane and one controller (controller names are unique per
-// process), runs the tests and stops both.
-func run(m *testing.M) int {
-	// Parse the test flags now: the manager's flag set parses the Go command line with no
-	// arguments, after which testing would never see -test.run or -test.v.
-	flag.Parse()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = sourcev1.AddToScheme(scheme)
-	e, err := testenv.Start(testenv.Options{
-		Scheme:                scheme,
-		CRDDirectoryPaths:     []string{"../../../../deploy/crds"},
-		ErrorIfCRDPathMissing: true,
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
-		return 1
-	}
-	env = e
-	defer func() {
-		if err := e.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
-		}
-	}()
-	stop, err := startController(e)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "failed to start the controller: %v\n", err)
-		return 1
-	}
-	defer stop()
-	return m.Run()
-}
-
-// startController serves a storage in a temporary directory on 127.0.0.1 and runs the
-// OCIRepository controller against it.
-func startController(e *testenv.Env) (func(), error) {
-	dir, err := os.MkdirTemp("", "ocirepository-storage-")
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	st, err := storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()})
-	if err != nil {
-		return nil, err
-	}
-	store = st
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { _ = st.ServeListener(ctx, ln) }()
-	m, err := ctrltest.Start(e, ctrltest.Options{
-		Name:  "source-controller",
-		Kinds: []client.Object{&sourcev1.OCIRepository{}},
-		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return Setup(mgr, rt, &sourcecontroller.Deps{Storage: st, Options: o})
-		},
-	})
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	return func() {
-		m.Stop()
-		cancel()
-		_ = st.Close()
-		_ = os.RemoveAll(dir)
-	}, nil
+	os.Exit(sourcetest.Run(m, sourcetest.Options{
+		Kinds:    []client.Object{&sourcev1.OCIRepository{}},
+		Register: Setup,
+		Started:  func(s *sourcetest.Suite) { env, store = s.Env, s.Storage },
+	}))
 }
 
 // newRepo creates an OCIRepository with a 1h interval, so that only the test's own changes

@@ -1,0 +1,129 @@
+// Package sourcetest starts what every source kind's controller test suite needs: a real API
+// server with the toolkit CRDs, an artifact storage in a temporary directory served on a
+// 127.0.0.1 listener, and the source-controller's manager running the kind's reconcilers.
+// Only tests import it.
+package sourcetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+)
+
+// crdDir is the CRD directory as seen from a kind's package, internal/controller/<kind>.
+const crdDir = "../../../../deploy/crds"
+
+// Options describe the controller a suite runs.
+type Options struct {
+	// Kinds are the kinds the controller reconciles.
+	Kinds []client.Object
+	// Args are extra manager flags, e.g. "--concurrent=2".
+	Args []string
+	// Helm bounds what is read from Helm repositories; zero means controller.DefaultHelmLimits.
+	Helm controller.HelmLimits
+	// Register sets up the kind's reconcilers with the suite's dependencies.
+	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, d *controller.Deps) error
+	// Started, if set, is called once everything runs and before the tests, so that the
+	// suite can keep what it uses in its own variables.
+	Started func(*Suite)
+}
+
+// Suite is what Run started for the tests.
+type Suite struct {
+	// Env is the API server and its client.
+	Env *testenv.Env
+	// Storage is the artifact storage the controller writes and serves.
+	Storage *storage.Storage
+	// Manager is the running controller.
+	Manager *ctrltest.Manager
+
+	stops []func()
+}
+
+// Run starts the API server, the storage and the controller, runs the tests and stops them
+// all, the controller before the API server. It returns the exit code for os.Exit.
+func Run(m *testing.M, opts Options) int {
+	scheme := runtime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(scheme), sourcev1.AddToScheme(scheme)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	s := &Suite{}
+	return testenv.Run(m, testenv.Options{
+		Scheme:                scheme,
+		CRDDirectoryPaths:     []string{crdDir},
+		ErrorIfCRDPathMissing: true,
+		Setup: func(e *testenv.Env) error {
+			s.Env = e
+			if err := s.start(opts); err != nil {
+				return err
+			}
+			if opts.Started != nil {
+				opts.Started(s)
+			}
+			return nil
+		},
+		Teardown: func(*testenv.Env) { s.stop() },
+	})
+}
+
+// start serves a storage in a temporary directory on 127.0.0.1 and starts the manager.
+func (s *Suite) start(opts Options) error {
+	dir, err := os.MkdirTemp("", "source-storage-")
+	if err != nil {
+		return fmt.Errorf("failed to create the storage directory: %w", err)
+	}
+	s.stops = append(s.stops, func() { _ = os.RemoveAll(dir) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("failed to listen for the storage server: %w", err)
+	}
+	if s.Storage, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("failed to open the storage: %w", err)
+	}
+	s.stops = append(s.stops, func() { _ = s.Storage.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = s.Storage.ServeListener(ctx, ln) }()
+	s.stops = append(s.stops, cancel)
+	helm := opts.Helm
+	if helm == (controller.HelmLimits{}) {
+		helm = controller.DefaultHelmLimits()
+	}
+	s.Manager, err = ctrltest.Start(s.Env, ctrltest.Options{
+		Name:  "source-controller",
+		Kinds: opts.Kinds,
+		Args:  opts.Args,
+		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+			return opts.Register(mgr, rt, &controller.Deps{Storage: s.Storage, Options: o, Helm: helm})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.Manager.Stop)
+	return nil
+}
+
+// stop stops what start started, last first.
+func (s *Suite) stop() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+}
