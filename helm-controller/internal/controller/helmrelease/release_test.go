@@ -223,3 +223,29 @@ func TestHelmChartFollowsSourceNamespace(t *testing.T) {
 	deleteAndWait(t, hr)
 	g.Eventually(exists(ns), testenv.Timeout, testenv.Interval).Should(BeFalse())
 }
+
+func TestReleaseMoves(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, storage := testenv.NewNamespace(t, k8s), testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	hr := newRelease(ns, "mover", "app", "")
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// A new release name and storage namespace: the old release is uninstalled first.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.ReleaseName = "moved"
+		o.Spec.StorageNamespace = storage
+	})
+	g.Eventually(func() string { return get(g, hr).Status.History.Latest().Name }, testenv.RolloutTimeout, testenv.Interval).Should(Equal("moved"))
+	got := waitReady(t, hr)
+	g.Expect(got.Status.StorageNamespace).To(Equal(storage))
+	g.Expect(got.Status.History).To(HaveLen(1))
+	g.Expect(releaseSecrets(g, ns, "mover")).To(BeEmpty())
+	g.Expect(releaseSecrets(g, storage, "moved")).To(HaveLen(1))
+	g.Expect(apierrors.IsNotFound(k8s.Get(ctx, key(ns, "mover"), &appsv1.Deployment{}))).To(BeTrue())
+	g.Expect(k8s.Get(ctx, key(ns, "moved"), &appsv1.Deployment{})).To(Succeed())
+	checkInvariants(t, hr)
+}
