@@ -1,7 +1,7 @@
 package values
 
 import (
-	"crypto/sha1" //nolint:gosec // the deprecated checksum field is defined as SHA-1
+	"crypto/sha1" // the deprecated lastAttemptedValuesChecksum is a SHA-1
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -33,6 +33,6 @@ func Checksum(values map[string]any) string {
 	if len(values) > 0 {
 		b, _ = yaml.Marshal(values)
 	}
-	sum := sha1.Sum(b) //nolint:gosec // see the import
+	sum := sha1.Sum(b)
 	return hex.EncodeToString(sum[:])
 }
