@@ -47,7 +47,7 @@ func TestBadInput(t *testing.T) {
 			name:    "credentials secret missing",
 			mutate:  func(_ *testing.T, obj *sourcev1.Bucket) { obj.Spec.SecretRef.Name = "absent" },
 			reason:  sourcev1.AuthenticationFailedReason,
-			message: "invalid secret 'absent': secret not found",
+			message: "/absent': not found",
 		},
 		{
 			name: "unsupported provider",

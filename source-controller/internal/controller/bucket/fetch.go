@@ -9,12 +9,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
 // newRevisionReason is the reason of ArtifactOutdated while the bucket holds a revision
@@ -52,7 +52,7 @@ func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
 	msg := fmt.Sprintf("new upstream revision '%s'", revision)
 	conditions.MarkTrue(obj, sourcev1.ArtifactOutdatedCondition, newRevisionReason, msg)
 	if p.dir, err = os.MkdirTemp("", "bucket-"); err != nil {
-		return storageFailed(obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create temporary directory: %w", err))
+		return sourcecontroller.StorageFailed(obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create temporary directory: %w", err))
 	}
 	have := p.seed(s)
 	if p.stats, err = c.Download(ctx, obj.Spec.BucketName, p.dir, listing.Index, have, p.r.concurrency); err != nil {
@@ -110,13 +110,13 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 	}
 	unlock, err := p.r.storage.Lock(ctx, sourcev1.BucketKind, obj.Namespace, obj.Name)
 	if err != nil {
-		return storageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
 	}
 	defer unlock()
 	revision := p.index.Revision()
 	a, err := p.r.storage.Archive(ctx, sourcev1.BucketKind, obj.Namespace, obj.Name, p.dir, revision, nil, nil)
 	if err != nil {
-		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 	}
 	obj.Status.Artifact = &a
 	obj.Status.URL = a.URL
@@ -135,16 +135,5 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 // stored marks the artifact in the status as stored and up to date, and returns the Ready
 // result.
 func stored(obj *sourcev1.Bucket) reconcile.Result {
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.Delete(obj, sourcev1.ArtifactOutdatedCondition)
-	msg := fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
-	return reconcile.Done(fluxmeta.SucceededReason, msg)
-}
-
-// storageFailed marks a failure of the artifact storage: StorageOperationFailed=True,
-// retried with back-off.
-func storageFailed(obj *sourcev1.Bucket, reason string, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return reconcile.Transient(reason, err)
+	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision))
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -14,6 +12,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
 // scope is the reconcile scope of a Bucket.
@@ -37,21 +36,7 @@ type pass struct {
 // checkStorage drops an artifact whose file vanished from the storage, so that it is fetched
 // again, and refreshes the URL of one that is there.
 func (p *pass) checkStorage(_ context.Context, s *scope) reconcile.Result {
-	obj := s.Obj
-	a := obj.Status.Artifact
-	if a == nil {
-		return reconcile.Result{}
-	}
-	if !p.r.storage.Exists(*a) {
-		s.Log.Info("artifact vanished from storage, fetching it again", "path", a.Path)
-		p.vanished = true
-		obj.Status.Artifact = nil
-		obj.Status.URL = ""
-		conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
-		return reconcile.Result{}
-	}
-	a.URL = p.r.storage.URL(a.Path)
-	obj.Status.URL = a.URL
+	p.vanished = sourcecontroller.CheckStorage(p.r.storage, s.Log, s.Obj, &s.Obj.Status.Artifact, &s.Obj.Status.URL)
 	return reconcile.Result{}
 }
 
@@ -96,12 +81,13 @@ func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
 		if r.ref == nil {
 			continue
 		}
-		data, err := secretData(ctx, s, r.ref.Name)
+		data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, r.ref.Name)
 		if err == nil {
-			err = r.set(data)
+			if err = r.set(data); err != nil {
+				err = fmt.Errorf("invalid secret '%s': %w", r.ref.Name, err)
+			}
 		}
 		if err != nil {
-			err = fmt.Errorf("invalid secret '%s': %w", r.ref.Name, err)
 			conditions.MarkTrue(s.Obj, sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err.Error())
 			return reconcile.Transient(sourcev1.AuthenticationFailedReason, err)
 		}
@@ -109,30 +95,12 @@ func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
 	return reconcile.Result{}
 }
 
-// secretData returns the data of the Secret name in the object's namespace.
-func secretData(ctx context.Context, s *scope, name string) (map[string][]byte, error) {
-	var secret corev1.Secret
-	key := types.NamespacedName{Namespace: s.Obj.Namespace, Name: name}
-	if err := s.Client.Get(ctx, key, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, errors.New("secret not found")
-		}
-		return nil, fmt.Errorf("failed to get secret: %w", err)
-	}
-	return secret.Data, nil
-}
-
 // finalize removes every artifact of the object and forgets its listing.
 func (p *pass) finalize(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	unlock, err := p.r.storage.Lock(ctx, sourcev1.BucketKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return reconcile.Transient(sourcev1.AcquireLockFailedReason, err)
+	res := sourcecontroller.Finalize(ctx, p.r.storage, sourcev1.BucketKind, obj)
+	if res.IsDone() {
+		p.r.remember(types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}, "", nil)
 	}
-	defer unlock()
-	if err := p.r.storage.RemoveAll(sourcev1.BucketKind, obj.Namespace, obj.Name); err != nil {
-		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
-	}
-	p.r.remember(types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}, "", nil)
-	return reconcile.Done("", "")
+	return res
 }

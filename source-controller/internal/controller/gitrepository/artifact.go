@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/ignore"
 )
 
@@ -38,13 +39,13 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 	conditions.Delete(obj, sourcev1.BuildFailedCondition)
 	unlock, err := p.r.storage.Lock(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
 	if err != nil {
-		return storageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
 	}
 	defer unlock()
 	a, err := p.r.storage.Archive(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, p.dir,
 		p.commit.Revision, matcher.Exclude, nil)
 	if err != nil {
-		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 	}
 	previous := obj.Status.Artifact
 	obj.Status.Artifact = &a
@@ -53,8 +54,6 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
 	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
 	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.Delete(obj, sourcev1.ArtifactOutdatedCondition)
 	if previous == nil || previous.Revision != a.Revision || previous.Digest != a.Digest {
 		s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason,
 			fmt.Sprintf("stored artifact for commit '%s'", p.commit.ShortMessage()))
@@ -65,13 +64,6 @@ func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 		s.Log.V(1).Info("collected old artifacts", "paths", removed)
 	}
 	return stored(obj)
-}
-
-// stored marks the artifact in the status as stored and returns the Ready result.
-func stored(obj *sourcev1.GitRepository) reconcile.Result {
-	msg := fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
-	return reconcile.Done(fluxmeta.SucceededReason, msg)
 }
 
 // copyIncludes copies fromPath of each included artifact to toPath of the checkout,
@@ -144,16 +136,7 @@ func checkNoSymlinks(root, rel string) error {
 	return nil
 }
 
-// finalize removes every artifact of the object.
-func (p *pass) finalize(ctx context.Context, s *scope) reconcile.Result {
-	obj := s.Obj
-	unlock, err := p.r.storage.Lock(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return reconcile.Transient(sourcev1.AcquireLockFailedReason, err)
-	}
-	defer unlock()
-	if err := p.r.storage.RemoveAll(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name); err != nil {
-		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
-	}
-	return reconcile.Done("", "")
+// stored marks the artifact in the status as stored and returns the Ready result.
+func stored(obj *sourcev1.GitRepository) reconcile.Result {
+	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision))
 }

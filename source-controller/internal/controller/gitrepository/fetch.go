@@ -12,6 +12,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
@@ -41,7 +42,7 @@ func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
 	}
 	var err error
 	if p.dir, err = p.tempDir("gitrepository-"); err != nil {
-		return storageFailed(obj, sourcev1.DirCreationFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.DirCreationFailedReason, err)
 	}
 	if p.commit, err = git.Checkout(ctx, obj.Spec.URL, p.auth, ref, p.dir, opts); err != nil {
 		return p.fetchFailed(obj, err)
@@ -118,11 +119,4 @@ func (p *pass) tempDir(prefix string) (string, error) {
 	}
 	p.tmp = append(p.tmp, dir)
 	return dir, nil
-}
-
-// storageFailed marks a failure of the artifact storage: StorageOperationFailed=True,
-// retried with back-off.
-func storageFailed(obj *sourcev1.GitRepository, reason string, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return reconcile.Transient(reason, err)
 }

@@ -75,7 +75,9 @@ func (p *pass) kind() *reconcile.Kind[*sourcev1.GitRepository] {
 			{Name: "verify", Run: p.verify},
 			{Name: "artifact", Run: p.storeArtifact},
 		},
-		Finalize: p.finalize,
+		Finalize: func(ctx context.Context, s *scope) reconcile.Result {
+			return sourcecontroller.Finalize(ctx, p.r.storage, sourcev1.GitRepositoryKind, s.Obj)
+		},
 		Interval: func(obj *sourcev1.GitRepository) time.Duration { return obj.Spec.Interval.Duration },
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/Masterminds/semver/v3"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -15,6 +14,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
@@ -47,19 +47,7 @@ type pass struct {
 // checkStorage drops an artifact whose file vanished from the storage, so that it is fetched
 // again, and refreshes the URL of one that is there.
 func (p *pass) checkStorage(_ context.Context, s *scope) reconcile.Result {
-	obj := s.Obj
-	a := obj.Status.Artifact
-	if a == nil {
-		return reconcile.Result{}
-	}
-	if !p.r.storage.Exists(*a) {
-		s.Log.Info("artifact vanished from storage, fetching it again", "path", a.Path)
-		p.vanished = true
-		obj.Status.Artifact = nil
-		conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
-		return reconcile.Result{}
-	}
-	a.URL = p.r.storage.URL(a.Path)
+	p.vanished = sourcecontroller.CheckStorage(p.r.storage, s.Log, s.Obj, &s.Obj.Status.Artifact, nil)
 	return reconcile.Result{}
 }
 
@@ -126,7 +114,7 @@ func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	p.auth = &git.Auth{}
 	if ref := obj.Spec.SecretRef; ref != nil {
-		data, err := secretData(ctx, s, ref.Name)
+		data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, ref.Name)
 		if err == nil {
 			p.auth, err = git.AuthFromSecret(data)
 		}
@@ -135,7 +123,7 @@ func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
 		}
 	}
 	if ref := obj.Spec.ProxySecretRef; ref != nil {
-		data, err := secretData(ctx, s, ref.Name)
+		data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, ref.Name)
 		if err == nil {
 			err = p.auth.SetProxyFromSecret(data)
 		}
@@ -150,19 +138,6 @@ func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
 		return authFailed(obj, err)
 	}
 	return reconcile.Result{}
-}
-
-// secretData returns the data of the Secret name in the object's namespace.
-func secretData(ctx context.Context, s *scope, name string) (map[string][]byte, error) {
-	var secret corev1.Secret
-	key := types.NamespacedName{Namespace: s.Obj.Namespace, Name: name}
-	if err := s.Client.Get(ctx, key, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("failed to get secret '%s': not found", key)
-		}
-		return nil, fmt.Errorf("failed to get secret '%s': %w", key, err)
-	}
-	return secret.Data, nil
 }
 
 // authFailed marks a credentials failure: FetchFailed=True, retried with back-off.

@@ -9,6 +9,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
@@ -25,7 +26,7 @@ func (p *pass) verify(ctx context.Context, s *scope) reconcile.Result {
 	if p.upToDate {
 		return reconcile.Result{}
 	}
-	data, err := secretData(ctx, s, v.SecretRef.Name)
+	data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, v.SecretRef.Name)
 	if err != nil {
 		return verificationFailed(obj, err)
 	}

@@ -9,6 +9,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/chart"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
@@ -51,14 +52,14 @@ func (r *Reconciler) pullOCI(ctx context.Context, s *reconcile.Scope[*sourcev1.H
 	}
 	f, err := os.CreateTemp(tmp, "pulled-*.tgz")
 	if err != nil {
-		return built{}, storageFailed(obj, sourcev1.DirCreationFailedReason, err)
+		return built{}, sourcectrl.StorageFailed(obj, sourcev1.DirCreationFailedReason, err)
 	}
 	defer f.Close()
 	if _, err := c.Pull(ctx, obj.Spec.Chart, tag, f, r.deps.Helm.ChartMaxSize); err != nil {
 		return built{}, buildFailed(obj, pullReason(err), err)
 	}
 	if err := f.Close(); err != nil {
-		return built{}, storageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+		return built{}, sourcectrl.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 	}
 	return r.withValues(obj, f.Name(), tmp)
 }

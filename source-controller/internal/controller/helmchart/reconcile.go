@@ -11,6 +11,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
 // built is the outcome of resolving a chart.
@@ -34,7 +35,7 @@ func (r *Reconciler) reconcile(ctx context.Context, s *reconcile.Scope[*sourcev1
 	}
 	tmp, err := os.MkdirTemp("", "ferry-helmchart-")
 	if err != nil {
-		return storageFailed(s.Obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create temporary directory: %w", err))
+		return sourcectrl.StorageFailed(s.Obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create temporary directory: %w", err))
 	}
 	defer os.RemoveAll(tmp)
 	var b built
@@ -80,12 +81,12 @@ func (r *Reconciler) store(ctx context.Context, s *reconcile.Scope[*sourcev1.Hel
 	if b.path != "" {
 		unlock, err := r.deps.Storage.Lock(ctx, sourcev1.HelmChartKind, obj.Namespace, obj.Name)
 		if err != nil {
-			return storageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+			return sourcectrl.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
 		}
 		defer unlock()
 		a, err := r.deps.Storage.Copy(ctx, sourcev1.HelmChartKind, obj.Namespace, obj.Name, b.path, ".tgz", b.version, nil)
 		if err != nil {
-			return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+			return sourcectrl.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 		}
 		if cur := obj.Status.Artifact; cur == nil || cur.Digest != a.Digest || cur.Revision != a.Revision {
 			obj.Status.Artifact = &a
@@ -102,12 +103,6 @@ func (r *Reconciler) store(ctx context.Context, s *reconcile.Scope[*sourcev1.Hel
 	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
 	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, reason, fmt.Sprintf("stored artifact: revision '%s'", b.version))
 	return reconcile.Done(reason, msg)
-}
-
-// storageFailed reports a failed storage operation.
-func storageFailed(obj *sourcev1.HelmChart, reason string, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return reconcile.Transient(reason, err)
 }
 
 // fetchFailed reports a source or chart that cannot be fetched.

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -46,8 +45,10 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 		New:       func() *sourcev1.HelmChart { return &sourcev1.HelmChart{} },
 		Finalizer: sourcev1.SourceFinalizer,
 		Steps:     []reconcile.Step[*sourcev1.HelmChart]{{Name: "reconcile", Run: r.reconcile}},
-		Finalize:  r.finalize,
-		Interval:  func(obj *sourcev1.HelmChart) time.Duration { return obj.GetRequeueAfter() },
+		Finalize: func(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmChart]) reconcile.Result {
+			return sourcectrl.Finalize(ctx, r.deps.Storage, sourcev1.HelmChartKind, s.Obj)
+		},
+		Interval: func(obj *sourcev1.HelmChart) time.Duration { return obj.GetRequeueAfter() },
 	}
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &sourcev1.HelmChart{}, sourcev1.SourceIndexKey,
 		func(o client.Object) []string { return []string{sourceKey(o.(*sourcev1.HelmChart))} })
@@ -93,18 +94,4 @@ func (r *Reconciler) enqueueCharts(kind string) handler.EventHandler {
 		}
 		return reqs
 	})
-}
-
-// finalize removes every stored artifact of the chart.
-func (r *Reconciler) finalize(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmChart]) reconcile.Result {
-	obj := s.Obj
-	unlock, err := r.deps.Storage.Lock(ctx, sourcev1.HelmChartKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
-	}
-	defer unlock()
-	if err := r.deps.Storage.RemoveAll(sourcev1.HelmChartKind, obj.Namespace, obj.Name); err != nil {
-		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
-	}
-	return reconcile.Done("", "")
 }

@@ -8,10 +8,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
 )
@@ -26,7 +26,7 @@ func (r *Reconciler) reconcileIndex(ctx context.Context, s *reconcile.Scope[*sou
 	}
 	tmp, err := os.CreateTemp("", "ferry-helm-index-*.yaml")
 	if err != nil {
-		return storageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to create temporary file: %w", err))
+		return sourcectrl.StorageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to create temporary file: %w", err))
 	}
 	defer func() {
 		_ = tmp.Close()
@@ -42,7 +42,7 @@ func (r *Reconciler) reconcileIndex(ctx context.Context, s *reconcile.Scope[*sou
 		return r.stored(obj) // checked when it was stored
 	}
 	if _, err := tmp.Seek(0, 0); err != nil {
-		return storageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to read fetched index: %w", err))
+		return sourcectrl.StorageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to read fetched index: %w", err))
 	}
 	idx, err := index.Parse(tmp)
 	if err != nil {
@@ -90,12 +90,12 @@ func (r *Reconciler) store(ctx context.Context, s *reconcile.Scope[*sourcev1.Hel
 	obj := s.Obj
 	unlock, err := r.deps.Storage.Lock(ctx, sourcev1.HelmRepositoryKind, obj.Namespace, obj.Name)
 	if err != nil {
-		return storageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+		return sourcectrl.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
 	}
 	defer unlock()
 	a, err := r.deps.Storage.Copy(ctx, sourcev1.HelmRepositoryKind, obj.Namespace, obj.Name, path, ".yaml", digest, nil)
 	if err != nil {
-		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+		return sourcectrl.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 	}
 	obj.Status.Artifact = &a
 	obj.Status.URL = a.URL
@@ -108,25 +108,6 @@ func (r *Reconciler) store(ctx context.Context, s *reconcile.Scope[*sourcev1.Hel
 
 // stored marks the artifact as stored and ends a successful reconcile.
 func (r *Reconciler) stored(obj *sourcev1.HelmRepository) reconcile.Result {
-	msg := fmt.Sprintf("stored artifact: revision '%s'", obj.Status.Artifact.Revision)
 	obj.Status.URL = obj.Status.Artifact.URL
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
-	return reconcile.Done(fluxmeta.SucceededReason, msg)
-}
-
-// storageFailed reports a failed storage operation.
-func storageFailed(obj *sourcev1.HelmRepository, reason string, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return reconcile.Transient(reason, err)
-}
-
-// removeArtifacts removes every stored artifact of obj.
-func (r *Reconciler) removeArtifacts(ctx context.Context, obj *sourcev1.HelmRepository) error {
-	unlock, err := r.deps.Storage.Lock(ctx, sourcev1.HelmRepositoryKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return r.deps.Storage.RemoveAll(sourcev1.HelmRepositoryKind, obj.Namespace, obj.Name)
+	return sourcectrl.Stored(obj, fmt.Sprintf("stored artifact: revision '%s'", obj.Status.Artifact.Revision))
 }

@@ -9,6 +9,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
 // reconcileOCI checks the URL of an OCI repository. Such a repository has no artifact: its
@@ -24,9 +25,8 @@ func (r *Reconciler) reconcileOCI(ctx context.Context, s *reconcile.Scope[*sourc
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
 	}
 	if obj.Status.Artifact != nil {
-		if err := r.removeArtifacts(ctx, obj); err != nil {
-			conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.ArchiveOperationFailedReason, err.Error())
-			return reconcile.Transient(sourcev1.ArchiveOperationFailedReason, err)
+		if err := sourcectrl.RemoveArtifacts(ctx, r.deps.Storage, sourcev1.HelmRepositoryKind, obj); err != nil {
+			return sourcectrl.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 		}
 	}
 	obj.Status.Artifact, obj.Status.URL = nil, ""

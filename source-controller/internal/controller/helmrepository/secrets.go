@@ -2,13 +2,12 @@ package helmrepository
 
 import (
 	"context"
-	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/registry"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
 )
@@ -46,14 +45,11 @@ func secretData(ctx context.Context, c client.Reader, namespace string, ref *met
 	if ref == nil || ref.Name == "" {
 		return nil, nil
 	}
-	var secret corev1.Secret
-	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
-		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, ref.Name, err)
+	data, err := sourcectrl.SecretData(ctx, c, namespace, ref.Name)
+	if err == nil && data == nil {
+		data = map[string][]byte{}
 	}
-	if secret.Data == nil {
-		return map[string][]byte{}, nil
-	}
-	return secret.Data, nil
+	return data, err
 }
 
 // dockerConfigKey is the data key of a kubernetes.io/dockerconfigjson Secret.

@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -37,7 +36,9 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 		Steps: []reconcile.Step[*sourcev1.HelmRepository]{
 			{Name: "reconcile", Run: r.reconcile},
 		},
-		Finalize: r.finalize,
+		Finalize: func(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmRepository]) reconcile.Result {
+			return sourcectrl.Finalize(ctx, r.deps.Storage, sourcev1.HelmRepositoryKind, s.Obj)
+		},
 		Interval: func(obj *sourcev1.HelmRepository) time.Duration { return obj.GetRequeueAfter() },
 	}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -57,12 +58,4 @@ func (r *Reconciler) reconcile(ctx context.Context, s *reconcile.Scope[*sourcev1
 		return r.reconcileOCI(ctx, s)
 	}
 	return r.reconcileIndex(ctx, s)
-}
-
-// finalize removes every stored artifact of the repository.
-func (r *Reconciler) finalize(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmRepository]) reconcile.Result {
-	if err := r.removeArtifacts(ctx, s.Obj); err != nil {
-		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
-	}
-	return reconcile.Done("", "")
 }

@@ -7,10 +7,10 @@ import (
 	"net/url"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
 )
 
@@ -34,7 +34,7 @@ func (r *Reconciler) clientConfig(ctx context.Context, obj *sourcev1.OCIReposito
 		cfg.DockerConfigs = append(cfg.DockerConfigs, docs...)
 	}
 	if ref := obj.Spec.CertSecretRef; ref != nil {
-		sec, err := r.secret(ctx, obj.Namespace, ref.Name)
+		sec, err := sourcecontroller.GetSecret(ctx, r.secrets, obj.Namespace, ref.Name)
 		if err != nil {
 			return cfg, err
 		}
@@ -53,21 +53,9 @@ func (r *Reconciler) clientConfig(ctx context.Context, obj *sourcev1.OCIReposito
 	return cfg, nil
 }
 
-// secret reads a Secret straight from the API server.
-func (r *Reconciler) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
-	sec := &corev1.Secret{}
-	if err := r.secrets.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, sec); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("failed to get secret '%s/%s': not found", namespace, name)
-		}
-		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, name, err)
-	}
-	return sec, nil
-}
-
 // dockerConfig returns the .dockerconfigjson of a Secret.
 func (r *Reconciler) dockerConfig(ctx context.Context, namespace, name string) ([]byte, error) {
-	sec, err := r.secret(ctx, namespace, name)
+	sec, err := sourcecontroller.GetSecret(ctx, r.secrets, namespace, name)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +85,7 @@ func (r *Reconciler) pullSecrets(ctx context.Context, namespace, name string) ([
 
 // proxy reads a proxy URL from a Secret's address, username and password keys.
 func (r *Reconciler) proxy(ctx context.Context, namespace, name string) (*url.URL, error) {
-	sec, err := r.secret(ctx, namespace, name)
+	sec, err := sourcecontroller.GetSecret(ctx, r.secrets, namespace, name)
 	if err != nil {
 		return nil, err
 	}

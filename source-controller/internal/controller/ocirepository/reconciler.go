@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
 )
 
@@ -42,7 +42,9 @@ func (st *state) kind() *reconcile.Kind[*sourcev1.OCIRepository] {
 			{Name: "pull", Run: st.pull},
 			{Name: "store", Run: st.store},
 		},
-		Finalize: st.finalize,
+		Finalize: func(ctx context.Context, s *scope) reconcile.Result {
+			return sourcecontroller.Finalize(ctx, st.r.storage, sourcev1.OCIRepositoryKind, s.Obj)
+		},
 		Interval: func(obj *sourcev1.OCIRepository) time.Duration { return obj.GetRequeueAfter() },
 	}
 }
@@ -55,13 +57,4 @@ func (st *state) close() {
 	for _, f := range st.cleanup {
 		f()
 	}
-}
-
-// finalize removes every stored artifact of a deleted OCIRepository.
-func (st *state) finalize(_ context.Context, s *scope) reconcile.Result {
-	obj := s.Obj
-	if err := st.r.storage.RemoveAll(sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name); err != nil {
-		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
-	}
-	return reconcile.Done("", "")
 }

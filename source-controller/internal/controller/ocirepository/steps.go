@@ -14,6 +14,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/ignore"
 	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
 )
@@ -89,7 +90,7 @@ func (st *state) pull(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	tmp, err := os.MkdirTemp("", "ocirepository-")
 	if err != nil {
-		return storageFailed(obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create a temporary directory: %w", err))
+		return sourcecontroller.StorageFailed(obj, sourcev1.DirCreationFailedReason, fmt.Errorf("failed to create a temporary directory: %w", err))
 	}
 	st.cleanup = append(st.cleanup, func() { _ = os.RemoveAll(tmp) })
 	st.pulled = filepath.Join(tmp, "content")
@@ -117,12 +118,6 @@ func fetchFailed(obj *sourcev1.OCIRepository, reason string, err error) reconcil
 	return reconcile.Transient(reason, err)
 }
 
-// storageFailed marks StorageOperationFailed and returns a retried failure.
-func storageFailed(obj *sourcev1.OCIRepository, reason string, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return reconcile.Transient(reason, err)
-}
-
 // reasonFor picks the condition reason of a registry failure.
 func reasonFor(err error) string {
 	switch {
@@ -143,11 +138,7 @@ func (st *state) store(ctx context.Context, s *scope) reconcile.Result {
 			return res
 		}
 	}
-	a := obj.Status.Artifact
-	msg := fmt.Sprintf("stored artifact with revision '%s'", a.Revision)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	return reconcile.Done(fluxmeta.SucceededReason, msg)
+	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact with revision '%s'", obj.Status.Artifact.Revision))
 }
 
 // storeNew writes the pulled content as the new artifact.
@@ -155,7 +146,7 @@ func (st *state) storeNew(ctx context.Context, s *scope) reconcile.Result {
 	obj, sto := s.Obj, st.r.storage
 	unlock, err := sto.Lock(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name)
 	if err != nil {
-		return storageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
 	}
 	defer unlock()
 	rev := st.resolved.Revision
@@ -169,7 +160,7 @@ func (st *state) storeNew(ctx context.Context, s *scope) reconcile.Result {
 		}
 	}
 	if err != nil {
-		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to store the artifact of revision '%s': %w", rev, err))
+		return sourcecontroller.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to store the artifact of revision '%s': %w", rev, err))
 	}
 	obj.Status.Artifact = &a
 	obj.Status.URL = a.URL
