@@ -57,7 +57,8 @@ func newScheme() *runtime.Scheme {
 	return s
 }
 
-// setup starts the artifact server and the controller, which run until the process ends.
+// setup starts the artifact server and the controller (with the binary's defaults, so
+// --concurrent=4), which run until the process ends.
 func setup(e *testenv.Env) error {
 	env, k8s = e, e.Client
 	if os.Getenv("TEST_LOG") != "" {
@@ -70,7 +71,6 @@ func setup(e *testenv.Env) error {
 	_, err = ctrltest.Start(e, ctrltest.Options{
 		Name:     "helm-controller",
 		Kinds:    []client.Object{&helmv2.HelmRelease{}},
-		Args:     []string{"--concurrent=8"},
 		Register: Setup,
 	})
 	return err
