@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -16,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/source-controller/internal/semvertag"
 )
 
 // DefaultBranch is the branch used when a reference is empty.
@@ -142,32 +142,17 @@ func highestTag(refs map[string]string, rng string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("failed to parse semver range '%s': %w", rng, err)
 	}
-	type candidate struct {
-		tag string
-		v   *semver.Version
-	}
-	var found []candidate
+	var tags []string
 	for name := range refs {
-		tag, ok := strings.CutPrefix(name, "refs/tags/")
-		if !ok {
-			continue
+		if tag, ok := strings.CutPrefix(name, "refs/tags/"); ok {
+			tags = append(tags, tag)
 		}
-		v, err := semver.NewVersion(tag)
-		if err != nil || !c.Check(v) {
-			continue
-		}
-		found = append(found, candidate{tag, v})
 	}
-	if len(found) == 0 {
+	tag := semvertag.Highest(tags, c, nil)
+	if tag == "" {
 		return "", fmt.Errorf("no tag matches semver range '%s': %w", rng, ErrRefNotFound)
 	}
-	sort.Slice(found, func(i, j int) bool {
-		if found[i].v.Equal(found[j].v) {
-			return found[i].tag > found[j].tag
-		}
-		return found[i].v.GreaterThan(found[j].v)
-	})
-	return found[0].tag, nil
+	return tag, nil
 }
 
 // remoteError turns transport errors into messages a user understands, without secrets.

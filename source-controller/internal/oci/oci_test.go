@@ -5,10 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
-	"github.com/Masterminds/semver/v3"
 	. "github.com/onsi/gomega"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -196,33 +194,6 @@ func TestPullMissingDigest(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.Pull(context.Background(), res, "", "", t.TempDir())
 	g.Expect(errors.Is(err, ErrNotFound)).To(BeTrue(), "%v", err)
-}
-
-func TestHighestTag(t *testing.T) {
-	tags := []string{"latest", "1.0.0", "v1.2.0", "1.2.0", "1.10.0-rc.1", "2.0.0", "main-abc"}
-	for _, tc := range []struct {
-		rng, filter, want string
-	}{
-		{"*", "", "2.0.0"},
-		{"1.x", "", "v1.2.0"},
-		{">=1.10.0-0 <2", "", "1.10.0-rc.1"},
-		{"*", "^v", "v1.2.0"},
-		{">=3", "", ""},
-	} {
-		t.Run(tc.rng+" "+tc.filter, func(t *testing.T) {
-			c, err := semver.NewConstraint(tc.rng)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var re *regexp.Regexp
-			if tc.filter != "" {
-				re = regexp.MustCompile(tc.filter)
-			}
-			if got := HighestTag(tags, c, re); got != tc.want {
-				t.Fatalf("HighestTag(%s, %s) = %q, want %q", tc.rng, tc.filter, got, tc.want)
-			}
-		})
-	}
 }
 
 func TestParseDockerConfig(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/source-controller/internal/semvertag"
 )
 
 // DefaultTag is the tag resolved when spec.ref sets nothing.
@@ -150,42 +150,11 @@ func (c *Client) highestTag(ctx context.Context, repo name.Repository, rng, filt
 	if err != nil {
 		return "", registryError("list the tags of "+repo.Name(), err)
 	}
-	tag := HighestTag(tags, constraint, re)
+	tag := semvertag.Highest(tags, constraint, re)
 	if tag == "" {
 		return "", fmt.Errorf("failed to resolve semver range '%s' of %s: %w '%s' among %d tags", rng, repo.Name(), ErrNoMatchingTag, rng, len(tags))
 	}
 	return tag, nil
-}
-
-// HighestTag returns the tag with the highest semantic version within constraint among the
-// tags that match re (all when re is nil), or "" when none does. Of tags with equal versions
-// (v1.0.0 and 1.0.0) the greatest name wins, so the choice never depends on listing order.
-func HighestTag(tags []string, constraint *semver.Constraints, re *regexp.Regexp) string {
-	type candidate struct {
-		tag string
-		v   *semver.Version
-	}
-	var found []candidate
-	for _, tag := range tags {
-		if re != nil && !re.MatchString(tag) {
-			continue
-		}
-		v, err := semver.NewVersion(tag)
-		if err != nil || !constraint.Check(v) {
-			continue
-		}
-		found = append(found, candidate{tag, v})
-	}
-	if len(found) == 0 {
-		return ""
-	}
-	sort.Slice(found, func(i, j int) bool {
-		if found[i].v.Equal(found[j].v) {
-			return found[i].tag > found[j].tag
-		}
-		return found[i].v.GreaterThan(found[j].v)
-	})
-	return found[0].tag
 }
 
 // registryError turns a registry failure into a message a user understands, wrapping ErrAuth
