@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -71,20 +70,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 // kind describes the reconciliation of one pass: its steps share the pass's state.
 func (p *pass) kind() *reconcile.Kind[*sourcev1.Bucket] {
-	return &reconcile.Kind[*sourcev1.Bucket]{
-		Name:      sourcev1.BucketKind,
-		New:       func() *sourcev1.Bucket { return &sourcev1.Bucket{} },
-		Finalizer: sourcev1.SourceFinalizer,
-		Steps: []reconcile.Step[*sourcev1.Bucket]{
-			{Name: "storage", Run: p.checkStorage},
-			{Name: "validate", Run: p.validate},
-			{Name: "credentials", Run: p.credentials},
-			{Name: "fetch", Run: p.fetch},
-			{Name: "artifact", Run: p.storeArtifact},
-		},
-		Finalize: p.finalize,
-		Interval: func(obj *sourcev1.Bucket) time.Duration { return obj.Spec.Interval.Duration },
-	}
+	newObj := func() *sourcev1.Bucket { return &sourcev1.Bucket{} }
+	kind := sourcecontroller.Kind(sourcev1.BucketKind, newObj, p.r.storage, []reconcile.Step[*sourcev1.Bucket]{
+		{Name: "storage", Run: p.checkStorage},
+		{Name: "validate", Run: p.validate},
+		{Name: "credentials", Run: p.credentials},
+		{Name: "fetch", Run: p.fetch},
+		{Name: "artifact", Run: p.storeArtifact},
+	})
+	kind.Finalize = p.finalize
+	return kind
 }
 
 // cleanup removes the pass's temporary directory.

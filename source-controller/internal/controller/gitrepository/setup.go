@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -62,24 +61,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 // kind describes the reconciliation of one pass: its steps share the pass's state.
 func (p *pass) kind() *reconcile.Kind[*sourcev1.GitRepository] {
-	return &reconcile.Kind[*sourcev1.GitRepository]{
-		Name:      sourcev1.GitRepositoryKind,
-		New:       func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
-		Finalizer: sourcev1.SourceFinalizer,
-		Steps: []reconcile.Step[*sourcev1.GitRepository]{
-			{Name: "storage", Run: p.checkStorage},
-			{Name: "validate", Run: p.validate},
-			{Name: "credentials", Run: p.credentials},
-			{Name: "include", Run: p.resolveIncludes},
-			{Name: "fetch", Run: p.fetch},
-			{Name: "verify", Run: p.verify},
-			{Name: "artifact", Run: p.storeArtifact},
-		},
-		Finalize: func(ctx context.Context, s *scope) reconcile.Result {
-			return sourcecontroller.Finalize(ctx, p.r.storage, sourcev1.GitRepositoryKind, s.Obj)
-		},
-		Interval: func(obj *sourcev1.GitRepository) time.Duration { return obj.Spec.Interval.Duration },
-	}
+	newObj := func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} }
+	return sourcecontroller.Kind(sourcev1.GitRepositoryKind, newObj, p.r.storage, []reconcile.Step[*sourcev1.GitRepository]{
+		{Name: "storage", Run: p.checkStorage},
+		{Name: "validate", Run: p.validate},
+		{Name: "credentials", Run: p.credentials},
+		{Name: "include", Run: p.resolveIncludes},
+		{Name: "fetch", Run: p.fetch},
+		{Name: "verify", Run: p.verify},
+		{Name: "artifact", Run: p.storeArtifact},
+	})
 }
 
 // cleanup removes the pass's temporary directories.

@@ -40,16 +40,9 @@ type Reconciler struct {
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader(), indexes: index.NewCache(0),
 		artifacts: &http.Client{Timeout: 5 * time.Minute}}
-	r.kind = &reconcile.Kind[*sourcev1.HelmChart]{
-		Name:      sourcev1.HelmChartKind,
-		New:       func() *sourcev1.HelmChart { return &sourcev1.HelmChart{} },
-		Finalizer: sourcev1.SourceFinalizer,
-		Steps:     []reconcile.Step[*sourcev1.HelmChart]{{Name: "reconcile", Run: r.reconcile}},
-		Finalize: func(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmChart]) reconcile.Result {
-			return sourcectrl.Finalize(ctx, r.deps.Storage, sourcev1.HelmChartKind, s.Obj)
-		},
-		Interval: func(obj *sourcev1.HelmChart) time.Duration { return obj.GetRequeueAfter() },
-	}
+	newObj := func() *sourcev1.HelmChart { return &sourcev1.HelmChart{} }
+	r.kind = sourcectrl.Kind(sourcev1.HelmChartKind, newObj, d.Storage,
+		[]reconcile.Step[*sourcev1.HelmChart]{{Name: "reconcile", Run: r.reconcile}})
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &sourcev1.HelmChart{}, sourcev1.SourceIndexKey,
 		func(o client.Object) []string { return []string{sourceKey(o.(*sourcev1.HelmChart))} })
 	if err != nil {

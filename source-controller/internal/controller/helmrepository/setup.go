@@ -5,7 +5,6 @@ package helmrepository
 
 import (
 	"context"
-	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -29,18 +28,9 @@ type Reconciler struct {
 // Setup registers the HelmRepository reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader()}
-	r.kind = &reconcile.Kind[*sourcev1.HelmRepository]{
-		Name:      sourcev1.HelmRepositoryKind,
-		New:       func() *sourcev1.HelmRepository { return &sourcev1.HelmRepository{} },
-		Finalizer: sourcev1.SourceFinalizer,
-		Steps: []reconcile.Step[*sourcev1.HelmRepository]{
-			{Name: "reconcile", Run: r.reconcile},
-		},
-		Finalize: func(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmRepository]) reconcile.Result {
-			return sourcectrl.Finalize(ctx, r.deps.Storage, sourcev1.HelmRepositoryKind, s.Obj)
-		},
-		Interval: func(obj *sourcev1.HelmRepository) time.Duration { return obj.GetRequeueAfter() },
-	}
+	newObj := func() *sourcev1.HelmRepository { return &sourcev1.HelmRepository{} }
+	r.kind = sourcectrl.Kind(sourcev1.HelmRepositoryKind, newObj, d.Storage,
+		[]reconcile.Step[*sourcev1.HelmRepository]{{Name: "reconcile", Run: r.reconcile}})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.HelmRepository{}, builder.WithPredicates(controller.Default())).
 		WithOptions(d.Options.ControllerOptions()).

@@ -1,9 +1,6 @@
 package ocirepository
 
 import (
-	"context"
-	"time"
-
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
@@ -31,22 +28,14 @@ type state struct {
 
 // kind describes the steps of one reconcile, bound to st.
 func (st *state) kind() *reconcile.Kind[*sourcev1.OCIRepository] {
-	return &reconcile.Kind[*sourcev1.OCIRepository]{
-		Name:      sourcev1.OCIRepositoryKind,
-		New:       func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} },
-		Finalizer: sourcev1.SourceFinalizer,
-		Steps: []reconcile.Step[*sourcev1.OCIRepository]{
-			{Name: "validate", Run: st.validate},
-			{Name: "client", Run: st.newClient},
-			{Name: "resolve", Run: st.resolve},
-			{Name: "pull", Run: st.pull},
-			{Name: "store", Run: st.store},
-		},
-		Finalize: func(ctx context.Context, s *scope) reconcile.Result {
-			return sourcecontroller.Finalize(ctx, st.r.storage, sourcev1.OCIRepositoryKind, s.Obj)
-		},
-		Interval: func(obj *sourcev1.OCIRepository) time.Duration { return obj.GetRequeueAfter() },
-	}
+	newObj := func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} }
+	return sourcecontroller.Kind(sourcev1.OCIRepositoryKind, newObj, st.r.storage, []reconcile.Step[*sourcev1.OCIRepository]{
+		{Name: "validate", Run: st.validate},
+		{Name: "client", Run: st.newClient},
+		{Name: "resolve", Run: st.resolve},
+		{Name: "pull", Run: st.pull},
+		{Name: "store", Run: st.store},
+	})
 }
 
 // close releases the registry client and temporary files.
