@@ -31,7 +31,9 @@ func TestUnion(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	ref := func(kind, name string) apply.ObjectRef { return apply.ObjectRef{Kind: kind, Namespace: "ns", Name: name, Version: "v1"} }
+	ref := func(kind, name string) apply.ObjectRef {
+		return apply.ObjectRef{Kind: kind, Namespace: "ns", Name: name, Version: "v1"}
+	}
 	applied := &apply.ChangeSet{Entries: []apply.Change{
 		{Ref: ref("ConfigMap", "a"), Action: apply.Created},
 		{Ref: ref("ConfigMap", "b"), Action: apply.Unchanged},
