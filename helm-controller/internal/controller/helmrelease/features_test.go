@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -242,5 +243,25 @@ func TestDriftDetection(t *testing.T) {
 	got = waitCondition(t, hr, helmv2.DriftedCondition, metav1.ConditionFalse, helmv2.NoDriftDetectedReason)
 	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
 	g.Expect(releaseSecrets(g, ns, "drift")).To(HaveLen(1))
+	checkInvariants(t, hr)
+}
+
+func TestChartWithCRDs(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "crds", "crds", "0.1.0")
+	hr := newRelease(ns, "gadgets", "crds", "")
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitReady(t, hr)
+
+	gadget := &unstructured.Unstructured{}
+	gadget.SetAPIVersion("helmrelease.ferry.test/v1")
+	gadget.SetKind("Gadget")
+	g.Expect(k8s.Get(ctx, key(ns, "gadgets"), gadget)).To(Succeed())
+	size, _, _ := unstructured.NestedInt64(gadget.Object, "spec", "size")
+	g.Expect(size).To(Equal(int64(3)))
+	g.Expect(got.Status.Inventory.Entries).To(ConsistOf(HaveField("ID", ns+"_gadgets_helmrelease.ferry.test_Gadget")))
 	checkInvariants(t, hr)
 }
