@@ -13,6 +13,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 func TestBadInput(t *testing.T) {
@@ -25,7 +26,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{
 			name:    "unreachable endpoint",
-			mutate:  func(t *testing.T, obj *sourcev1.Bucket) { obj.Spec.Endpoint = closedEndpoint(t) },
+			mutate:  func(t *testing.T, obj *sourcev1.Bucket) { obj.Spec.Endpoint = sourcetest.ClosedAddr(t) },
 			reason:  sourcev1.BucketOperationFailedReason,
 			message: "connection refused",
 		},

@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
+	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // objectGets counts the downloads of the bucket's objects, leaving out the ignore file that
@@ -216,12 +217,16 @@ func TestArtifactVanishedFromDisk(t *testing.T) {
 	checkInvariants(t, obj)
 
 	// With the bucket unreachable, the failure says the artifact is gone.
-	obj.Spec.Endpoint = closedEndpoint(t)
+	obj.Spec.Endpoint = sourcetest.ClosedAddr(t)
 	g.Expect(env.Client.Update(context.Background(), obj)).To(Succeed())
 	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "connection refused"))
 	g.Expect(os.Remove(filepath.Join(st.Path(), filepath.FromSlash(obj.Status.Artifact.Path)))).To(Succeed())
 	obj = requestReconcile(t, key)
-	g.Expect(readyFalse(sourcev1.BucketOperationFailedReason, "the artifact vanished from storage")(obj)).To(BeTrue(),
+	// The reconcile that finds the file gone says so; a back-off retry may have been first,
+	// so look for it among the warnings rather than in the last status.
+	g.Eventually(func() []string { return events(t, key) }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement(ContainSubstring("the artifact vanished from storage")))
+	g.Expect(readyFalse(sourcev1.BucketOperationFailedReason, "connection refused")(obj)).To(BeTrue(),
 		"Ready: %+v", conditions.Get(obj, fluxmeta.ReadyCondition))
 	g.Expect(obj.Status.Artifact).To(BeNil())
 	checkInvariants(t, obj)

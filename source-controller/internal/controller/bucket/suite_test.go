@@ -2,9 +2,7 @@ package bucket_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,18 +235,4 @@ func events(t *testing.T, key client.ObjectKey) []string {
 		}
 	}
 	return out
-}
-
-// closedEndpoint returns a 127.0.0.1 address nothing listens on.
-func closedEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		t.Fatal(err)
-	}
-	return addr
 }

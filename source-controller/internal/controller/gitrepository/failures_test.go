@@ -19,6 +19,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // TestBadInput checks that each bad spec or unreachable remote gives Ready=False with a
@@ -37,7 +38,7 @@ func TestBadInput(t *testing.T) {
 		msg     string
 		stalled bool
 	}{
-		{name: "unreachable host", url: closedURL(t), reason: sourcev1.GitOperationFailedReason, msg: "connection refused"},
+		{name: "unreachable host", url: "https://" + sourcetest.ClosedAddr(t) + "/repo.git", reason: sourcev1.GitOperationFailedReason, msg: "connection refused"},
 		{name: "timeout", url: hanging + "/app.git", mutate: func(o *sourcev1.GitRepository) {
 			o.Spec.Timeout = &metav1.Duration{Duration: time.Second}
 		}, reason: sourcev1.GitOperationFailedReason, msg: "timeout"},

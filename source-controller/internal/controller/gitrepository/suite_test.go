@@ -2,7 +2,6 @@ package gitrepository
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -182,18 +181,6 @@ func events(g Gomega, ns, name string) []string {
 		}
 	}
 	return out
-}
-
-// closedURL returns an https URL of a port on 127.0.0.1 nobody listens on.
-func closedURL(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "https://" + addr + "/repo.git"
 }
 
 // revision returns Flux's revision string of a commit on a named reference.

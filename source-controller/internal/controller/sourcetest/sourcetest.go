@@ -127,3 +127,18 @@ func (s *Suite) stop() {
 		s.stops[i]()
 	}
 }
+
+// ClosedAddr returns a host:port on 127.0.0.1 that nothing listens on, for tests of an
+// unreachable server.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
