@@ -5,7 +5,10 @@
 package controller
 
 import (
+	"sync"
+
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
@@ -18,6 +21,17 @@ type Deps struct {
 	Options *manager.Options
 	// Helm bounds what is read from Helm repositories.
 	Helm HelmLimits
+
+	indexesOnce sync.Once
+	indexes     *index.Cache
+}
+
+// HelmIndexes returns the parsed Helm repository indexes by the digest of their artifact,
+// shared by the reconcilers given these Deps: the index a HelmRepository parses while storing
+// it is the one its HelmCharts resolve versions from, never parsed again.
+func (d *Deps) HelmIndexes() *index.Cache {
+	d.indexesOnce.Do(func() { d.indexes = index.NewCache(0) })
+	return d.indexes
 }
 
 // HelmLimits bound the sizes read from Helm repositories (--helm-*-max-size).

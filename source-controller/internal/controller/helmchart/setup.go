@@ -38,7 +38,7 @@ type Reconciler struct {
 // Setup registers the HelmChart reconciler with the manager: it watches HelmCharts and the
 // sources they use, so that a new source artifact reconciles the charts built from it.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
-	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader(), indexes: index.NewCache(0),
+	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader(), indexes: d.HelmIndexes(),
 		artifacts: &http.Client{Timeout: 5 * time.Minute}}
 	newObj := func() *sourcev1.HelmChart { return &sourcev1.HelmChart{} }
 	r.kind = sourcectrl.Kind(sourcev1.HelmChartKind, newObj, d.Storage,

@@ -2,6 +2,7 @@ package helmrepository_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 )
 
 func newServer(t *testing.T, opts helmrepo.Options, versions ...string) *helmrepo.Server {
@@ -51,6 +53,20 @@ func readyRepository(t *testing.T, g *WithT) (string, *helmrepo.Server, *sourcev
 	obj := newRepository(ns, "repo", srv.URL())
 	g.Expect(env.Client.Create(context.Background(), obj)).To(Succeed())
 	return ns, srv, obj, waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+}
+
+// TestStoredIndexIsSharedWithCharts checks that the index parsed while it was stored is in the
+// cache the HelmChart reconciler resolves versions from, so that it is not parsed again.
+func TestStoredIndexIsSharedWithCharts(t *testing.T) {
+	g := NewWithT(t)
+	_, _, _, got := readyRepository(t, g)
+	g.Expect(got.Status.Artifact).NotTo(BeNil())
+	idx, err := deps.HelmIndexes().Get(got.Status.Artifact.Digest, func() (*index.Index, error) {
+		return nil, errors.New("the stored index was not cached")
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(idx.Len()).To(Equal(1))
+	g.Expect(idx.Charts()).To(ConsistOf("demo"))
 }
 
 func TestStoresIndexAndSkipsUnchanged(t *testing.T) {

@@ -53,6 +53,7 @@ func (r *Reconciler) reconcileIndex(ctx context.Context, s *reconcile.Scope[*sou
 	if res := r.store(ctx, s, tmp.Name(), digest); !res.IsDone() {
 		return res
 	}
+	r.deps.HelmIndexes().Put(obj.Status.Artifact.Digest, idx)
 	s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason,
 		fmt.Sprintf("stored fetched index of %d charts (%d versions) from '%s'", len(idx.Charts()), idx.Len(), obj.Spec.URL))
 	return r.stored(obj)

@@ -26,8 +26,9 @@ import (
 const indexMaxSize = 64 << 10
 
 var (
-	env *testenv.Env
-	st  *storage.Storage
+	env  *testenv.Env
+	st   *storage.Storage
+	deps *controller.Deps
 )
 
 func TestMain(m *testing.M) {
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		Kinds:    []client.Object{&sourcev1.HelmRepository{}},
 		Helm:     limits,
 		Register: helmrepository.Setup,
-		Started:  func(s *sourcetest.Suite) { env, st = s.Env, s.Storage },
+		Started:  func(s *sourcetest.Suite) { env, st, deps = s.Env, s.Storage, s.Deps },
 	}))
 }
 

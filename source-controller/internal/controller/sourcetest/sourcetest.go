@@ -52,6 +52,8 @@ type Suite struct {
 	Storage *storage.Storage
 	// Manager is the running controller.
 	Manager *ctrltest.Manager
+	// Deps are what the controller's reconcilers were given.
+	Deps *controller.Deps
 
 	stops []func()
 }
@@ -111,7 +113,8 @@ func (s *Suite) start(opts Options) error {
 		Kinds: opts.Kinds,
 		Args:  opts.Args,
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return opts.Register(mgr, rt, &controller.Deps{Storage: s.Storage, Options: o, Helm: helm})
+			s.Deps = &controller.Deps{Storage: s.Storage, Options: o, Helm: helm}
+			return opts.Register(mgr, rt, s.Deps)
 		},
 	})
 	if err != nil {
