@@ -43,6 +43,12 @@ func (r ObjectRef) GroupVersionKind() schema.GroupVersionKind {
 	return schema.GroupVersionKind{Group: r.Group, Version: r.Version, Kind: r.Kind}
 }
 
+// APIVersion returns the reference's group/version, or the version alone for the core group,
+// as health.ObjectRef and manifests spell it.
+func (r ObjectRef) APIVersion() string {
+	return r.GroupVersionKind().GroupVersion().String()
+}
+
 // String returns the reference as Kind/namespace/name, or Kind/name when cluster-scoped.
 func (r ObjectRef) String() string {
 	if r.Namespace == "" {

@@ -85,3 +85,14 @@ func TestDiff(t *testing.T) {
 		})
 	}
 }
+
+func TestRefAPIVersion(t *testing.T) {
+	for ref, want := range map[ObjectRef]string{
+		{Group: "apps", Version: "v1", Kind: "Deployment"}: "apps/v1",
+		{Version: "v1", Kind: "ConfigMap"}:                 "v1",
+	} {
+		if got := ref.APIVersion(); got != want {
+			t.Errorf("%v.APIVersion() = %q, want %q", ref, got, want)
+		}
+	}
+}

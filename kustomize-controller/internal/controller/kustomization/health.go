@@ -114,11 +114,7 @@ func (st *state) healthRefs(obj *kustomizev1.Kustomization) ([]health.ObjectRef,
 
 // healthRef converts an apply reference.
 func healthRef(r apply.ObjectRef) health.ObjectRef {
-	gv := r.Version
-	if r.Group != "" {
-		gv = r.Group + "/" + r.Version
-	}
-	return health.ObjectRef{APIVersion: gv, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
+	return health.ObjectRef{APIVersion: r.APIVersion(), Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 }
 
 // versionOf finds the apiVersion of ref's kind and name among the applied objects.
