@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
 // HTTPOptions configure an HTTP(S) server. With no credentials set, reads are anonymous.
@@ -56,16 +57,7 @@ func (r *Repos) ServeHTTP(tb testing.TB, opts HTTPOptions) *HTTPServer {
 	s := &HTTPServer{}
 	s.srv = httptest.NewUnstartedServer(h)
 	if !opts.Plain {
-		pki := newPKI(tb)
-		s.CA = pki.caPEM
-		cfg := &tls.Config{Certificates: []tls.Certificate{pki.server}, MinVersion: tls.VersionTLS12}
-		if opts.ClientCerts {
-			pool := x509.NewCertPool()
-			pool.AddCert(pki.ca)
-			cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
-			s.ClientCert, s.ClientKey = pki.clientCert, pki.clientKey
-		}
-		s.srv.TLS = cfg
+		s.srv.TLS = s.newTLSConfig(tb, opts.ClientCerts)
 		s.srv.StartTLS()
 	} else {
 		s.srv.Start()
@@ -73,6 +65,30 @@ func (r *Repos) ServeHTTP(tb testing.TB, opts HTTPOptions) *HTTPServer {
 	tb.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
 	return s
+}
+
+// newTLSConfig makes a CA and a server certificate for 127.0.0.1 (and, with clientCerts, a
+// client certificate that the server requires), keeps their PEM on s and returns the
+// server's TLS config.
+func (s *HTTPServer) newTLSConfig(tb testing.TB, clientCerts bool) *tls.Config {
+	tb.Helper()
+	ca, err := pki.NewCA()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	server, err := ca.IssueServer()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.CA = ca.CertPEM
+	if clientCerts {
+		client, err := ca.IssueClient("ferry test client")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s.ClientCert, s.ClientKey = client.CertPEM, client.KeyPEM
+	}
+	return ca.ServerConfig(server, clientCerts)
 }
 
 // RepoURL returns the URL of the repository name.
