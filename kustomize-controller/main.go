@@ -4,7 +4,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -26,40 +25,35 @@ const strictGate = "StrictPostBuildSubstitutions"
 // flags are kustomize-controller's own settings.
 type flags struct {
 	noRemoteBases bool
-	featureGates  *pflag.Flag
 }
 
 func main() {
 	var f flags
-	manager.Main(manager.Program{
+	manager.Main(f.program())
+}
+
+// program describes the kustomize-controller binary.
+func (f *flags) program() manager.Program {
+	return manager.Program{
 		Name:              kustomization.ControllerName,
 		DefaultConcurrent: 10,
 		AddToScheme:       []func(*runtime.Scheme) error{kustomizev1.AddToScheme, sourcev1.AddToScheme},
 		Kinds:             []client.Object{&kustomizev1.Kustomization{}},
 		Flags:             f.bind,
+		FeatureGates:      []string{strictGate},
+		// Applying hundreds of objects a second needs more than client-go's usual budget; the
+		// API server's priority and fairness still protects it.
+		FlagDefaults: map[string]string{"kube-api-qps": "500", "kube-api-burst": "1000"},
 		IgnoredFlags: map[string]manager.FlagKind{
 			"sops-age-secret": manager.StringFlag, "http-retry": manager.StringFlag,
 		},
 		Register: f.register,
-	})
+	}
 }
 
 func (f *flags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noRemoteBases, "no-remote-bases", false,
 		"Disallow remote bases usage in Kustomize overlays. When this flag is enabled, all resources must refer to local files included in the source artifact.")
-	// Feature gates are parsed by the shared options as ignored; this controller reads one.
-	f.featureGates = fs.Lookup("feature-gates")
-	// Applying hundreds of objects a second needs more than client-go's usual budget; the
-	// API server's priority and fairness still protects it.
-	setDefault(fs, "kube-api-qps", "500")
-	setDefault(fs, "kube-api-burst", "1000")
-}
-
-// setDefault changes the default of a flag registered by the shared options.
-func setDefault(fs *pflag.FlagSet, name, value string) {
-	if fl := fs.Lookup(name); fl != nil && fl.Value.Set(value) == nil {
-		fl.DefValue = value
-	}
 }
 
 // register creates the shared artifact cache and the Kustomization reconciler.
@@ -74,21 +68,7 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 	}
 	return kustomization.Setup(mgr, rt, o, kustomization.Options{
 		NoRemoteBases:      f.noRemoteBases,
-		StrictSubstitution: f.strict(),
+		StrictSubstitution: o.FeatureGate(strictGate),
 		Cache:              cache,
 	})
-}
-
-// strict reports whether --feature-gates enables StrictPostBuildSubstitutions.
-func (f *flags) strict() bool {
-	if f.featureGates == nil {
-		return false
-	}
-	for _, gate := range strings.Split(f.featureGates.Value.String(), ",") {
-		name, value, _ := strings.Cut(strings.TrimSpace(gate), "=")
-		if name == strictGate {
-			return value == "" || strings.EqualFold(value, "true")
-		}
-	}
-	return false
 }

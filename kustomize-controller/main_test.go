@@ -20,16 +20,16 @@ func TestFlags(t *testing.T) {
 		{[]string{"--feature-gates=DisableStatusPollerCache=true, StrictPostBuildSubstitutions=true"}, true, false},
 	}
 	for _, tt := range tests {
-		var o manager.Options
 		var f flags
-		fs := pflag.NewFlagSet("kustomize-controller", pflag.ContinueOnError)
-		o.BindFlags(fs, 10)
-		f.bind(fs)
+		o, fs, err := manager.FlagSet(f.program(), pflag.ContinueOnError)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := fs.Parse(tt.args); err != nil {
 			t.Fatalf("%v: %v", tt.args, err)
 		}
-		if f.strict() != tt.strict || f.noRemoteBases != tt.noRemoteBases {
-			t.Errorf("%v: strict %v no-remote-bases %v, want %v %v", tt.args, f.strict(), f.noRemoteBases, tt.strict, tt.noRemoteBases)
+		if strict := o.FeatureGate(strictGate); strict != tt.strict || f.noRemoteBases != tt.noRemoteBases {
+			t.Errorf("%v: strict %v no-remote-bases %v, want %v %v", tt.args, strict, f.noRemoteBases, tt.strict, tt.noRemoteBases)
 		}
 		if o.KubeAPIQPS != 500 || o.KubeAPIBurst != 1000 {
 			t.Errorf("%v: qps %v burst %d, want the controller's defaults 500 and 1000", tt.args, o.KubeAPIQPS, o.KubeAPIBurst)

@@ -21,7 +21,6 @@ const (
 // Ferry: accepted so existing manifests keep working, and logged as ignored when set.
 var commonIgnoredFlags = map[string]FlagKind{
 	"interval-jitter-percentage":         StringFlag,
-	"feature-gates":                      StringFlag,
 	"enable-oom-watch":                   BoolFlag,
 	"oom-watch-memory-threshold":         StringFlag,
 	"oom-watch-max-memory-path":          StringFlag,
@@ -75,5 +74,8 @@ func (o *Options) LogIgnored(log logr.Logger) {
 	sort.Strings(set)
 	for _, name := range set {
 		log.Info("flag has no effect in Ferry and is ignored", "flag", "--"+name, "value", *o.ignored.values[name])
+	}
+	for _, gate := range o.unknownGates() {
+		log.Info("feature gate has no effect in Ferry and is ignored", "flag", "--feature-gates", "gate", gate)
 	}
 }

@@ -27,6 +27,10 @@ type Program struct {
 	Flags func(fs *pflag.FlagSet)
 	// IgnoredFlags are flags Flux's controller of the same name takes and Ferry ignores.
 	IgnoredFlags map[string]FlagKind
+	// FeatureGates are the --feature-gates this controller acts on (Options.FeatureGate).
+	FeatureGates []string
+	// FlagDefaults override the defaults of shared flags, e.g. {"kube-api-qps": "500"}.
+	FlagDefaults map[string]string
 	// Register sets up the controller's reconcilers with the manager.
 	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, o *Options) error
 }
@@ -34,18 +38,32 @@ type Program struct {
 // Main parses the command line, builds the manager, registers the reconcilers and runs until
 // SIGTERM or SIGINT. It exits the process with status 1 on failure.
 func Main(p Program) {
-	var o Options
-	fs := pflag.NewFlagSet(p.Name, pflag.ExitOnError)
-	o.BindFlags(fs, p.DefaultConcurrent)
-	o.AcceptIgnoredFlags(fs, p.IgnoredFlags)
-	if p.Flags != nil {
-		p.Flags(fs)
+	o, fs, err := FlagSet(p, pflag.ExitOnError)
+	if err == nil {
+		_ = fs.Parse(os.Args[1:])
+		err = run(o, p)
 	}
-	_ = fs.Parse(os.Args[1:])
-	if err := run(&o, p); err != nil {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", p.Name, err)
 		os.Exit(1)
 	}
+}
+
+// FlagSet registers every flag of the program (shared, ignored, its own) with the program's
+// defaults on a new flag set, ready to parse into the returned Options.
+func FlagSet(p Program, onError pflag.ErrorHandling) (*Options, *pflag.FlagSet, error) {
+	o := &Options{}
+	fs := pflag.NewFlagSet(p.Name, onError)
+	o.BindFlags(fs, p.DefaultConcurrent)
+	o.AcceptIgnoredFlags(fs, p.IgnoredFlags)
+	o.SetKnownFeatureGates(p.FeatureGates)
+	if p.Flags != nil {
+		p.Flags(fs)
+	}
+	if err := setDefaults(fs, p.FlagDefaults); err != nil {
+		return nil, nil, err
+	}
+	return o, fs, nil
 }
 
 func run(o *Options, p Program) error {

@@ -47,8 +47,11 @@ type Options struct {
 	MinRetryDelay, MaxRetryDelay time.Duration
 	// GracefulShutdownTimeout bounds how long running reconciles may finish on shutdown.
 	GracefulShutdownTimeout time.Duration
+	// FeatureGates is --feature-gates as given: comma-separated Name=true|false pairs.
+	FeatureGates string
 
 	ignored ignoredFlags
+	known   []string
 }
 
 // BindFlags registers the shared flags on fs with Flux's defaults; defaultConcurrent is the
@@ -86,6 +89,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet, defaultConcurrent int) {
 		"The maximum amount of time for which an object being reconciled will have to wait before a retry.")
 	fs.DurationVar(&o.GracefulShutdownTimeout, "graceful-shutdown-timeout", 600*time.Second,
 		"The duration given to the reconciler to finish before forcibly stopping.")
+	fs.StringVar(&o.FeatureGates, "feature-gates", "",
+		"A comma separated list of key=value pairs defining the state of features, e.g. StrictPostBuildSubstitutions=true.")
 	o.ignored.bind(fs, commonIgnoredFlags)
 	// controller-runtime registers --kubeconfig on the standard flag set.
 	fs.AddGoFlagSet(goflag.CommandLine)

@@ -39,7 +39,7 @@ func TestFluxFlagsAccepted(t *testing.T) {
 	var logged []string
 	o.LogIgnored(funcr.New(func(prefix, args string) { logged = append(logged, args) }, funcr.Options{}))
 	all := strings.Join(logged, "\n")
-	for _, f := range []string{"--no-remote-bases", "--enable-oom-watch", "--oom-watch-memory-threshold", "--feature-gates", "--sops-age-secret"} {
+	for _, f := range []string{"--no-remote-bases", "--enable-oom-watch", "--oom-watch-memory-threshold", "--sops-age-secret", "CacheSecretsAndConfigMaps"} {
 		if !strings.Contains(all, `"`+f+`"`) {
 			t.Errorf("%s not logged as ignored:\n%s", f, all)
 		}
@@ -53,5 +53,49 @@ func TestLoggerRejectsUnknownEncoding(t *testing.T) {
 	o := Options{LogLevel: "info", LogEncoding: "xml"}
 	if _, err := o.Logger(); err == nil || !strings.Contains(err.Error(), "--log-encoding") {
 		t.Fatalf("err = %v, want one naming --log-encoding", err)
+	}
+}
+
+func TestFeatureGates(t *testing.T) {
+	for _, tc := range []struct {
+		name, flag string
+		want       bool
+	}{
+		{"unset", "", false},
+		{"name alone", "StrictPostBuildSubstitutions", true},
+		{"true among others", "Other=false, StrictPostBuildSubstitutions=true", true},
+		{"false", "StrictPostBuildSubstitutions=false", false},
+		{"malformed", "StrictPostBuildSubstitutions=yes please", false},
+		{"unknown gate", "SomethingElse=true", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := Options{FeatureGates: tc.flag}
+			o.SetKnownFeatureGates([]string{"StrictPostBuildSubstitutions", "SomethingElse2"})
+			if got := o.FeatureGate("StrictPostBuildSubstitutions"); got != tc.want {
+				t.Fatalf("FeatureGate = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	o := Options{FeatureGates: "SomethingElse=true"}
+	if o.FeatureGate("SomethingElse") {
+		t.Fatal("a gate the controller does not know was reported on")
+	}
+}
+
+func TestFlagDefaults(t *testing.T) {
+	var o Options
+	fs := pflag.NewFlagSet("c", pflag.ContinueOnError)
+	o.BindFlags(fs, 4)
+	if err := setDefaults(fs, map[string]string{"kube-api-qps": "500"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse(nil); err != nil || o.KubeAPIQPS != 500 || fs.Lookup("kube-api-qps").DefValue != "500" {
+		t.Fatalf("qps %v, default %q, err %v", o.KubeAPIQPS, fs.Lookup("kube-api-qps").DefValue, err)
+	}
+	if err := fs.Parse([]string{"--kube-api-qps=20"}); err != nil || o.KubeAPIQPS != 20 {
+		t.Fatalf("the command line does not override the new default: %v %v", o.KubeAPIQPS, err)
+	}
+	if err := setDefaults(fs, map[string]string{"no-such-flag": "1"}); err == nil {
+		t.Fatal("an unknown flag's default was accepted")
 	}
 }
