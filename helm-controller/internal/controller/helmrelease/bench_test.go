@@ -23,7 +23,7 @@ import (
 )
 
 // benchReleasesEnv overrides the number of HelmReleases of the benchmark (default 100).
-const benchReleasesEnv = "FERRY_BENCH_HELMRELEASES"
+const benchReleasesEnv = "FERRY_BENCH_N"
 
 // BenchmarkHelmReleases creates N HelmReleases of a one-ConfigMap chart and measures the
 // time until all are Ready and the controller's peak resident memory (this process runs
