@@ -21,7 +21,7 @@ import (
 )
 
 // benchRepos is how many GitRepositories BenchmarkAllReady creates: -gitrepositories, or the
-// GITREPOSITORY_BENCH_N environment variable, or 100.
+// FERRY_BENCH_N environment variable, or 100.
 var benchRepos = flag.Int("gitrepositories", envInt("FERRY_BENCH_N", 100),
 	"number of GitRepositories created by BenchmarkAllReady")
 
