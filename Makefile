@@ -10,7 +10,7 @@ BIN := $(CURDIR)/bin
 GO_TEST_FLAGS ?= -count=1
 TESTBIN := shared/testing/testenv/testbin/build.sh
 
-.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt
+.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt images
 
 all: build
 
@@ -20,6 +20,12 @@ build:
 	@for c in $(CONTROLLERS); do echo "build $$c"; \
 		(cd $$c && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/$$c .) || exit 1; done
 	@echo "build ferry"; cd cli && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/ferry .
+
+## images: one OCI image per controller from its static binary, without a Docker daemon, into
+## the OCI layout bin/images; REGISTRY=127.0.0.1:5000/ferry also pushes them; TAG= sets the tag
+images: build
+	cd e2e && go run ./cmd/images -bin $(BIN) -out $(BIN)/images \
+		-tag $(or $(TAG),$(shell git describe --tags --always --dirty 2>/dev/null),dev) $(if $(REGISTRY),-push $(REGISTRY))
 
 ## generate: deepcopy functions and CRDs (deploy/crds) from the API types
 generate:

@@ -1,0 +1,109 @@
+// Command images is `make images`: it builds an OCI image of each controller from its static
+// binary (make build) without a Docker daemon or a base image — a scratch image with the
+// binary, CA certificates and a non-root user — writes them all into one OCI image layout
+// and, with -push, pushes them to a registry.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+)
+
+// controllers are the fleet's binaries that get an image.
+var controllers = []string{
+	"source-controller", "kustomize-controller", "helm-controller",
+	"image-reflector-controller", "image-automation-controller", "notification-controller",
+}
+
+// Options are the command's flags.
+type Options struct {
+	// Bin is the directory holding the controller binaries.
+	Bin string
+	// Out is the OCI image layout directory the images are written to.
+	Out string
+	// Repository prefixes the image names in the layout: <Repository>/<controller>:<Tag>.
+	Repository string
+	// Tag is the images' tag and their version label.
+	Tag string
+	// Push, when set, is a registry (with an optional path) the images are pushed to as
+	// <Push>/<controller>:<Tag>.
+	Push string
+	// CACerts is the CA bundle copied into the images.
+	CACerts string
+	// Source is the org.opencontainers.image.source label.
+	Source string
+	// Controllers are the names of the binaries to package.
+	Controllers []string
+}
+
+func main() {
+	var o Options
+	var names string
+	flag.StringVar(&o.Bin, "bin", "../bin", "directory holding the controller binaries (make build)")
+	flag.StringVar(&o.Out, "out", "../bin/images", "OCI image layout directory to write the images to")
+	flag.StringVar(&o.Repository, "repository", "ghcr.io/ferry-gitops", "repository prefix of the image names in the layout")
+	flag.StringVar(&o.Tag, "tag", "dev", "image tag and version label")
+	flag.StringVar(&o.Push, "push", "", "registry to push the images to, e.g. 127.0.0.1:5000/ferry (empty: no push)")
+	flag.StringVar(&o.CACerts, "ca-certs", "/etc/ssl/certs/ca-certificates.crt", "CA bundle to copy into the images")
+	flag.StringVar(&o.Source, "source", "https://github.com/ferry-gitops/ferry", "org.opencontainers.image.source label")
+	flag.StringVar(&names, "controllers", strings.Join(controllers, ","), "comma-separated binaries to package")
+	flag.Parse()
+	o.Controllers = strings.Split(names, ",")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := Run(ctx, o, gitRevision()); err != nil {
+		fmt.Fprintln(os.Stderr, "images:", err)
+		os.Exit(1)
+	}
+}
+
+// Run builds the image of every controller of o, writes it to the layout and pushes it when
+// o.Push is set, printing one line per image. revision is the revision label (may be empty).
+func Run(ctx context.Context, o Options, revision string) error {
+	p, err := openLayout(o.Out)
+	if err != nil {
+		return err
+	}
+	for _, c := range o.Controllers {
+		spec := Spec{Name: c, Binary: filepath.Join(o.Bin, c), CACerts: o.CACerts,
+			Source: o.Source, Revision: revision, Version: o.Tag}
+		img, err := Build(spec)
+		if err != nil {
+			return fmt.Errorf("failed to build the image of %s: %w", c, err)
+		}
+		digest, err := img.Digest()
+		if err != nil {
+			return fmt.Errorf("failed to compute the digest of %s: %w", c, err)
+		}
+		ref := fmt.Sprintf("%s/%s:%s", o.Repository, c, o.Tag)
+		if err := writeToLayout(p, img, ref); err != nil {
+			return err
+		}
+		fmt.Printf("%s@%s -> %s\n", ref, digest, o.Out)
+		if o.Push == "" {
+			continue
+		}
+		pushed := fmt.Sprintf("%s/%s:%s", strings.TrimSuffix(o.Push, "/"), c, o.Tag)
+		if err := push(ctx, img, pushed); err != nil {
+			return err
+		}
+		fmt.Printf("pushed %s@%s\n", pushed, digest)
+	}
+	return nil
+}
+
+// gitRevision is the commit checked out in the working directory, or "" outside a Git
+// repository or without git.
+func gitRevision() string {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
