@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -107,7 +108,7 @@ func TestRunWritesLayoutWithConfig(t *testing.T) {
 	g := NewWithT(t)
 	f := newFixture(t, "source-controller", "helm-controller")
 	out := filepath.Join(t.TempDir(), "images")
-	g.Expect(Run(context.Background(), f.options(out, "source-controller", "helm-controller"), "abc123")).To(Succeed())
+	g.Expect(Run(context.Background(), io.Discard, f.options(out, "source-controller", "helm-controller"), "abc123")).To(Succeed())
 
 	images := layoutImages(t, out)
 	g.Expect(images).To(HaveLen(2))
@@ -194,8 +195,8 @@ func TestSameInputSameDigest(t *testing.T) {
 	// Writing twice into the same layout replaces the image instead of adding a second one.
 	out := filepath.Join(t.TempDir(), "images")
 	o := f.options(out, "notification-controller")
-	g.Expect(Run(context.Background(), o, "abc")).To(Succeed())
-	g.Expect(Run(context.Background(), o, "abc")).To(Succeed())
+	g.Expect(Run(context.Background(), io.Discard, o, "abc")).To(Succeed())
+	g.Expect(Run(context.Background(), io.Discard, o, "abc")).To(Succeed())
 	images := layoutImages(t, out)
 	g.Expect(images).To(HaveLen(1))
 }
@@ -207,7 +208,8 @@ func TestPushToRegistry(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "images")
 	o := f.options(out, "image-reflector-controller")
 	o.Push = reg.Repo("ferry")
-	g.Expect(Run(context.Background(), o, "abc")).To(Succeed())
+	var printed strings.Builder
+	g.Expect(Run(context.Background(), &printed, o, "abc")).To(Succeed())
 
 	local := layoutImages(t, out)["ghcr.io/ferry-gitops/image-reflector-controller:v1.2.3"]
 	g.Expect(local).NotTo(BeNil())
@@ -220,6 +222,8 @@ func TestPushToRegistry(t *testing.T) {
 	got, err := pulled.Digest()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(got).To(Equal(want))
+	g.Expect(printed.String()).To(ContainSubstring("kustomize edit set image ghcr.io/ferry-gitops/image-reflector-controller=" +
+		reg.Repo("ferry/image-reflector-controller") + "@" + want.String()))
 	cf, err := pulled.ConfigFile()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cf.Config.User).To(Equal("65534:65534"))
@@ -229,13 +233,13 @@ func TestErrorsNameWhatIsMissing(t *testing.T) {
 	g := NewWithT(t)
 	f := newFixture(t)
 	out := filepath.Join(t.TempDir(), "images")
-	err := Run(context.Background(), f.options(out, "source-controller"), "")
+	err := Run(context.Background(), io.Discard, f.options(out, "source-controller"), "")
 	g.Expect(err).To(MatchError(ContainSubstring("failed to build the image of source-controller: failed to read binary")))
 
 	f2 := newFixture(t, "source-controller")
 	o := f2.options(out, "source-controller")
 	o.CACerts = filepath.Join(t.TempDir(), "missing.crt")
-	g.Expect(Run(context.Background(), o, "")).To(MatchError(ContainSubstring("failed to read CA certificates")))
+	g.Expect(Run(context.Background(), io.Discard, o, "")).To(MatchError(ContainSubstring("failed to read CA certificates")))
 }
 
 func TestBinaryArch(t *testing.T) {
@@ -244,4 +248,57 @@ func TestBinaryArch(t *testing.T) {
 	must(t, os.WriteFile(notGo, []byte("#!/bin/sh\n"), 0o755))
 	g.Expect(binaryArch(notGo)).To(Equal(runtime.GOARCH))
 	g.Expect(labels(Spec{Name: "x"})).To(Equal(map[string]string{"org.opencontainers.image.title": "x"}))
+}
+
+func TestPushScheme(t *testing.T) {
+	for _, tc := range []struct {
+		ref      string
+		insecure bool
+		want     string
+	}{
+		{"127.0.0.1:5000/ferry/source-controller:dev", false, "http"},
+		{"localhost:5000/ferry/source-controller:dev", false, "http"},
+		{"registry.example:5000/ferry/source-controller:dev", false, "https"},
+		{"registry.example:5000/ferry/source-controller:dev", true, "http"},
+	} {
+		t.Run(tc.ref, func(t *testing.T) {
+			g := NewWithT(t)
+			r, err := reference(tc.ref, tc.insecure)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(r.Context().Registry.Scheme()).To(Equal(tc.want))
+		})
+	}
+	_, err := reference("Not A Reference", false)
+	NewWithT(t).Expect(err).To(MatchError(ContainSubstring("failed to parse image reference")))
+}
+
+func TestRebuildPrunesOldBlobs(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t, "source-controller")
+	out := filepath.Join(t.TempDir(), "images")
+	o := f.options(out, "source-controller")
+	g.Expect(Run(context.Background(), io.Discard, o, "abc")).To(Succeed())
+	first := blobNames(t, out)
+	g.Expect(first).To(HaveLen(3)) // manifest, config, layer
+
+	binary := filepath.Join(f.bin, "source-controller")
+	data, err := os.ReadFile(binary)
+	g.Expect(err).NotTo(HaveOccurred())
+	must(t, os.WriteFile(binary, append(data, 0), 0o755))
+	g.Expect(Run(context.Background(), io.Discard, o, "abc")).To(Succeed())
+	second := blobNames(t, out)
+	g.Expect(second).To(HaveLen(3))
+	g.Expect(second).NotTo(Equal(first))
+	g.Expect(layoutImages(t, out)).To(HaveLen(1))
+}
+
+func blobNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "blobs", "sha256"))
+	must(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
