@@ -29,17 +29,8 @@ type fixture struct {
 
 func newFixture(t *testing.T, names ...string) fixture {
 	t.Helper()
-	src := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644))
-	must(t, os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() { println(\"hello\") }\n"), 0o644))
 	bin := t.TempDir()
-	hello := filepath.Join(bin, "hello")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", hello, ".")
-	cmd.Dir, cmd.Env = src, append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("failed to build the test binary: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(hello)
+	data, err := os.ReadFile(buildHello(t, runtime.GOARCH))
 	must(t, err)
 	for _, n := range names {
 		must(t, os.WriteFile(filepath.Join(bin, n), data, 0o755))
@@ -47,6 +38,23 @@ func newFixture(t *testing.T, names ...string) fixture {
 	caCerts := filepath.Join(t.TempDir(), "ca.crt")
 	must(t, os.WriteFile(caCerts, []byte("-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n"), 0o644))
 	return fixture{bin: bin, caCerts: caCerts}
+}
+
+// buildHello builds a tiny static Go program for linux/goarch, as make build does, and
+// returns its path.
+func buildHello(t *testing.T, goarch string) string {
+	t.Helper()
+	src := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() { println(\"hello\") }\n"), 0o644))
+	hello := filepath.Join(t.TempDir(), "hello")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", hello, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOOS=linux", "GOARCH="+goarch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("failed to build the test binary: %v\n%s", err, out)
+	}
+	return hello
 }
 
 func (f fixture) options(out string, names ...string) Options {
@@ -247,6 +255,25 @@ func TestBinaryArch(t *testing.T) {
 	notGo := filepath.Join(t.TempDir(), "script")
 	must(t, os.WriteFile(notGo, []byte("#!/bin/sh\n"), 0o755))
 	g.Expect(binaryArch(notGo)).To(Equal(runtime.GOARCH))
+
+	// The platform is the binary's, not the build machine's.
+	other := map[string]string{"amd64": "arm64"}[runtime.GOARCH]
+	if other == "" {
+		other = "amd64"
+	}
+	f := newFixture(t)
+	img, err := Build(Spec{Name: "helm-controller", Binary: buildHello(t, other), CACerts: f.caCerts})
+	g.Expect(err).NotTo(HaveOccurred())
+	out := filepath.Join(t.TempDir(), "images")
+	p, err := openLayout(out)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writeToLayout(p, img, "ghcr.io/ferry-gitops/helm-controller:dev")).To(Succeed())
+	idx, err := p.ImageIndex()
+	g.Expect(err).NotTo(HaveOccurred())
+	m, err := idx.IndexManifest()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(m.Manifests).To(HaveLen(1))
+	g.Expect(*m.Manifests[0].Platform).To(Equal(v1.Platform{OS: "linux", Architecture: other}))
 	g.Expect(labels(Spec{Name: "x"})).To(Equal(map[string]string{"org.opencontainers.image.title": "x"}))
 }
 
