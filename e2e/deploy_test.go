@@ -1,0 +1,313 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/ferry-gitops/ferry/e2e/fleet"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+const (
+	deployDir       = "../deploy"
+	partOfLabel     = "app.kubernetes.io/part-of"
+	installNS       = "flux-system"
+	shardDeployment = "kustomize-controller-shard1"
+)
+
+// build runs kustomize on dir the way `kustomize build dir` does.
+func build(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("failed to build %s: %v", dir, err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, r := range rm.Resources() {
+		data, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatalf("failed to encode %s: %v", r.CurId(), err)
+		}
+		o := &unstructured.Unstructured{}
+		if err := o.UnmarshalJSON(data); err != nil {
+			t.Fatalf("failed to decode %s: %v", r.CurId(), err)
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// buildWithSharding builds deploy/ with the sharding component, from an overlay in a
+// temporary directory (an overlay inside deploy/ could not refer to its parent).
+func buildWithSharding(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	dir := t.TempDir()
+	abs, err := filepath.Abs(deployDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := "resources:\n  - " + rel + "\ncomponents:\n  - " + filepath.Join(rel, "sharding") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return build(t, dir)
+}
+
+func deployments(t *testing.T, objs []*unstructured.Unstructured) map[string]*appsv1.Deployment {
+	t.Helper()
+	res := map[string]*appsv1.Deployment{}
+	for _, o := range objs {
+		if o.GetKind() != "Deployment" {
+			continue
+		}
+		d := &appsv1.Deployment{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, d); err != nil {
+			t.Fatalf("failed to convert Deployment %s: %v", o.GetName(), err)
+		}
+		res[d.Name] = d
+	}
+	return res
+}
+
+func names(objs []*unstructured.Unstructured, kind string) []string {
+	var res []string
+	for _, o := range objs {
+		if o.GetKind() == kind {
+			res = append(res, o.GetName())
+		}
+	}
+	slices.Sort(res)
+	return res
+}
+
+func TestDeployBaseHoldsEveryPiece(t *testing.T) {
+	g := NewWithT(t)
+	objs := build(t, deployDir)
+	for _, o := range objs {
+		g.Expect(o.GetLabels()).To(HaveKeyWithValue(partOfLabel, "ferry"), "%s/%s", o.GetKind(), o.GetName())
+		if o.GetKind() != "Namespace" && o.GetKind() != "CustomResourceDefinition" &&
+			!strings.HasPrefix(o.GetKind(), "Cluster") {
+			g.Expect(o.GetNamespace()).To(Equal(installNS), "%s/%s", o.GetKind(), o.GetName())
+		}
+	}
+	ctrls := slices.Sorted(slices.Values(controllers))
+	g.Expect(names(objs, "Deployment")).To(Equal(ctrls))
+	g.Expect(names(objs, "ServiceAccount")).To(Equal(ctrls))
+	g.Expect(names(objs, "ClusterRole")).To(Equal(ctrls))
+	g.Expect(names(objs, "Role")).To(HaveLen(len(ctrls)))
+	g.Expect(names(objs, "ClusterRoleBinding")).To(ContainElements(
+		"kustomize-controller-cluster-reconciler", "helm-controller-cluster-reconciler"))
+	g.Expect(names(objs, "ClusterRoleBinding")).To(HaveLen(len(ctrls) + 2))
+	g.Expect(names(objs, "Service")).To(Equal([]string{"notification-controller", "source-controller", "webhook-receiver"}))
+	g.Expect(names(objs, "NetworkPolicy")).To(ConsistOf("allow-egress", "allow-same-namespace", "allow-scraping", "allow-webhooks"))
+	g.Expect(names(objs, "CustomResourceDefinition")).To(HaveLen(13))
+	g.Expect(names(objs, "Namespace")).To(Equal([]string{installNS}))
+
+	deps := deployments(t, objs)
+	for _, name := range controllers {
+		t.Run(name, func(t *testing.T) { checkDeployment(t, deps[name], true) })
+	}
+	g.Expect(deps["source-controller"].Spec.Template.Spec.Containers[0].Args).To(ContainElements(
+		"--storage-path=/data", "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."))
+}
+
+// checkDeployment asserts what every controller Deployment must hold: non-root, read-only
+// root filesystem, no capabilities, probes on the healthz port, resources, Flux's flags.
+func checkDeployment(t *testing.T, d *appsv1.Deployment, leaderElection bool) {
+	g := NewWithT(t)
+	g.Expect(d).NotTo(BeNil())
+	pod := d.Spec.Template.Spec
+	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(partOfLabel, "ferry"))
+	g.Expect(d.Spec.Selector.MatchLabels).To(Equal(map[string]string{"app": d.Name}))
+	g.Expect(pod.SecurityContext.RunAsNonRoot).To(HaveValue(BeTrue()))
+	g.Expect(pod.SecurityContext.RunAsUser).To(HaveValue(BeEquivalentTo(65534)))
+	g.Expect(pod.SecurityContext.SeccompProfile.Type).To(Equal(corev1.SeccompProfileTypeRuntimeDefault))
+	g.Expect(pod.Containers).To(HaveLen(1))
+	c := pod.Containers[0]
+	g.Expect(c.Image).To(HavePrefix("ghcr.io/ferry-gitops/"))
+	sc := c.SecurityContext
+	g.Expect(sc.AllowPrivilegeEscalation).To(HaveValue(BeFalse()))
+	g.Expect(sc.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()))
+	g.Expect(sc.Capabilities.Drop).To(Equal([]corev1.Capability{"ALL"}))
+	g.Expect(sc.Capabilities.Add).To(BeEmpty())
+	g.Expect(c.LivenessProbe.HTTPGet.Path).To(Equal("/healthz"))
+	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
+	g.Expect(c.LivenessProbe.HTTPGet.Port.String()).To(Equal("healthz"))
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	g.Expect(ports).To(HaveKeyWithValue("healthz", int32(9440)))
+	g.Expect(ports).To(HaveKeyWithValue("http-prom", int32(8080)))
+	g.Expect(c.Resources.Requests.Cpu().IsZero()).To(BeFalse())
+	g.Expect(c.Resources.Requests.Memory().IsZero()).To(BeFalse())
+	g.Expect(c.Resources.Limits.Memory().IsZero()).To(BeFalse())
+	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", "/tmp")))
+	g.Expect(c.Env).To(ContainElement(HaveField("ValueFrom.FieldRef.FieldPath", "metadata.namespace")))
+	g.Expect(c.Args).To(ContainElements("--watch-all-namespaces=true", "--log-level=info", "--log-encoding=json"))
+	g.Expect(c.Args).To(ContainElement(HavePrefix("--concurrent=")))
+	if leaderElection {
+		g.Expect(c.Args).To(ContainElement("--enable-leader-election"))
+	}
+}
+
+func TestDeployShardingComponent(t *testing.T) {
+	g := NewWithT(t)
+	objs := buildWithSharding(t)
+	deps := deployments(t, objs)
+	g.Expect(deps).To(HaveLen(len(controllers) + 1))
+	checkDeployment(t, deps[shardDeployment], false)
+	g.Expect(deps[shardDeployment].Namespace).To(Equal(installNS))
+	g.Expect(deps[shardDeployment].Spec.Template.Spec.Containers[0].Args).To(
+		ContainElement("--watch-label-selector=sharding.fluxcd.io/key=shard1"))
+	g.Expect(deps["kustomize-controller"].Spec.Template.Spec.Containers[0].Args).To(
+		ContainElement("--watch-label-selector=!sharding.fluxcd.io/key"))
+}
+
+func TestDeployMonitoring(t *testing.T) {
+	g := NewWithT(t)
+	objs := build(t, filepath.Join(deployDir, "monitoring"))
+	g.Expect(names(objs, "PodMonitor")).To(Equal([]string{"ferry-controllers"}))
+	g.Expect(names(objs, "ConfigMap")).To(Equal([]string{"ferry-grafana-dashboards"}))
+	for _, o := range objs {
+		g.Expect(o.GetNamespace()).To(Equal(installNS))
+		if o.GetKind() != "ConfigMap" {
+			continue
+		}
+		g.Expect(o.GetLabels()).To(HaveKeyWithValue("grafana_dashboard", "1"))
+		data, _, _ := unstructured.NestedStringMap(o.Object, "data")
+		g.Expect(data).To(HaveLen(1))
+		for file, text := range data {
+			var dash struct {
+				Panels []struct {
+					Title   string
+					Targets []struct{ Expr string }
+				}
+			}
+			g.Expect(json.Unmarshal([]byte(text), &dash)).To(Succeed(), file)
+			var exprs []string
+			for _, p := range dash.Panels {
+				for _, tg := range p.Targets {
+					exprs = append(exprs, tg.Expr)
+				}
+			}
+			for _, metric := range []string{"gotk_reconcile_duration_seconds", "gotk_reconcile_condition", "gotk_suspend_status", "workqueue_depth"} {
+				g.Expect(exprs).To(ContainElement(ContainSubstring(metric)), metric)
+			}
+		}
+	}
+}
+
+// TestDeployServerSideDryRun applies the CRDs and the namespace for real, then every other
+// object of deploy/ (with the sharding component, and the monitoring ConfigMap) as a
+// server-side apply dry run: the API server validates them all.
+func TestDeployServerSideDryRun(t *testing.T) {
+	g := NewWithT(t)
+	env, err := testenv.Start(testenv.Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testenv.Timeout)
+	defer cancel()
+	objs := buildWithSharding(t)
+	for _, o := range build(t, filepath.Join(deployDir, "monitoring")) {
+		if o.GetKind() != "PodMonitor" { // monitoring.coreos.com is not installed
+			objs = append(objs, o)
+		}
+	}
+	apply := func(o *unstructured.Unstructured, opts ...client.PatchOption) error {
+		o = o.DeepCopy()
+		opts = append(opts, client.FieldOwner("ferry-e2e"), client.ForceOwnership)
+		return env.Client.Patch(ctx, o, client.Apply, opts...) //nolint:staticcheck // unstructured apply
+	}
+	var rest []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" || o.GetKind() == "Namespace" {
+			g.Expect(apply(o)).To(Succeed(), o.GetName())
+			continue
+		}
+		rest = append(rest, o)
+	}
+	waitCRDsEstablished(t, env.Client, names(objs, "CustomResourceDefinition"))
+	for _, o := range rest {
+		g.Expect(apply(o, client.DryRunAll)).To(Succeed(), "%s/%s", o.GetKind(), o.GetName())
+	}
+	g.Expect(len(rest)).To(BeNumerically(">", 40))
+}
+
+func waitCRDsEstablished(t *testing.T, c client.Client, crds []string) {
+	t.Helper()
+	g := NewWithT(t)
+	scheme := c.Scheme()
+	if !scheme.IsGroupRegistered(apiextensionsv1.GroupName) {
+		g.Expect(apiextensionsv1.AddToScheme(scheme)).To(Succeed())
+	}
+	for _, name := range crds {
+		g.Eventually(func(g Gomega) {
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			g.Expect(c.Get(context.Background(), client.ObjectKey{Name: name}, crd)).To(Succeed())
+			g.Expect(crd.Status.Conditions).To(ContainElement(And(
+				HaveField("Type", apiextensionsv1.Established),
+				HaveField("Status", apiextensionsv1.ConditionTrue))))
+		}, testenv.Timeout, testenv.Interval).Should(Succeed(), name)
+	}
+}
+
+// TestDeployArgsParse runs every controller binary with its Deployment's arguments and
+// --help: the binary exits 0 only when it knows every flag (an unknown flag exits 2).
+func TestDeployArgsParse(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin := t.TempDir()
+	if err := fleet.Build(ctx, "..", bin, testWriter{t}); err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range deployments(t, buildWithSharding(t)) {
+		binary := strings.TrimSuffix(name, "-shard1")
+		t.Run(name, func(t *testing.T) {
+			args := append(slices.Clone(d.Spec.Template.Spec.Containers[0].Args), "--help")
+			cmd := exec.CommandContext(ctx, filepath.Join(bin, binary), args...)
+			cmd.Env = append(os.Environ(), "RUNTIME_NAMESPACE="+installNS)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s %s: %v\n%s", binary, strings.Join(args, " "), err, firstLines(out, 3))
+			}
+		})
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func firstLines(out []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
