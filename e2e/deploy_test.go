@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -220,9 +222,10 @@ func TestDeployMonitoring(t *testing.T) {
 	}
 }
 
-// TestDeployServerSideDryRun applies the CRDs and the namespace for real, then every other
-// object of deploy/ (with the sharding component, and the monitoring ConfigMap) as a
-// server-side apply dry run: the API server validates them all.
+// TestDeployServerSideDryRun applies the CRDs, the namespace and the RBAC for real, then
+// every other object of deploy/ (with the sharding component, and the monitoring ConfigMap)
+// as a server-side apply dry run: the API server validates them all. It then asks the API
+// server what each controller's ServiceAccount may do.
 func TestDeployServerSideDryRun(t *testing.T) {
 	g := NewWithT(t)
 	env, err := testenv.Start(testenv.Options{})
@@ -247,7 +250,7 @@ func TestDeployServerSideDryRun(t *testing.T) {
 	}
 	var rest []*unstructured.Unstructured
 	for _, o := range objs {
-		if o.GetKind() == "CustomResourceDefinition" || o.GetKind() == "Namespace" {
+		if applyForReal[o.GetKind()] {
 			g.Expect(apply(o)).To(Succeed(), o.GetName())
 			continue
 		}
@@ -257,7 +260,66 @@ func TestDeployServerSideDryRun(t *testing.T) {
 	for _, o := range rest {
 		g.Expect(apply(o, client.DryRunAll)).To(Succeed(), "%s/%s", o.GetKind(), o.GetName())
 	}
-	g.Expect(len(rest)).To(BeNumerically(">", 40))
+	g.Expect(names(rest, "Deployment")).To(HaveLen(len(controllers) + 1))
+	checkAccess(t, env.Client)
+}
+
+// applyForReal are the kinds the dry run needs in place (namespace, CRDs) and the RBAC that
+// checkAccess asks about.
+var applyForReal = map[string]bool{
+	"CustomResourceDefinition": true, "Namespace": true, "ServiceAccount": true,
+	"ClusterRole": true, "ClusterRoleBinding": true, "Role": true, "RoleBinding": true,
+}
+
+// access is one question to the authorizer: may controller do verb on resource (group,
+// subresource) in namespace ("" for every namespace)?
+type access struct {
+	controller, verb, group, resource, subresource, namespace string
+	allowed                                                   bool
+}
+
+var accessCases = []access{
+	{"source-controller", "patch", "source.toolkit.fluxcd.io", "gitrepositories", "status", "", true},
+	{"source-controller", "update", "source.toolkit.fluxcd.io", "helmcharts", "finalizers", "apps", true},
+	{"source-controller", "watch", "", "secrets", "", "", true},
+	{"source-controller", "create", "", "events", "", "apps", true},
+	{"source-controller", "update", "coordination.k8s.io", "leases", "", installNS, true},
+	{"source-controller", "update", "coordination.k8s.io", "leases", "", "apps", false},
+	{"source-controller", "delete", "", "secrets", "", "apps", false},
+	{"source-controller", "create", "apps", "deployments", "", "apps", false},
+	{"kustomize-controller", "list", "source.toolkit.fluxcd.io", "ocirepositories", "", "", true},
+	{"kustomize-controller", "create", "apps", "deployments", "", "apps", true}, // cluster-reconciler
+	{"helm-controller", "create", "source.toolkit.fluxcd.io", "helmcharts", "", "apps", true},
+	{"helm-controller", "impersonate", "", "serviceaccounts", "", "apps", true},
+	{"helm-controller", "patch", "helm.toolkit.fluxcd.io", "helmreleases", "status", "apps", true},
+	{"notification-controller", "patch", "kustomize.toolkit.fluxcd.io", "kustomizations", "", "apps", true},
+	{"notification-controller", "create", "apps", "deployments", "", "apps", false},
+	{"notification-controller", "delete", "kustomize.toolkit.fluxcd.io", "kustomizations", "", "apps", false},
+	{"image-automation-controller", "get", "image.toolkit.fluxcd.io", "imagepolicies", "", "apps", true},
+	{"image-automation-controller", "patch", "image.toolkit.fluxcd.io", "imagepolicies", "status", "apps", false},
+	{"image-reflector-controller", "patch", "image.toolkit.fluxcd.io", "imagerepositories", "status", "apps", true},
+	{"image-reflector-controller", "get", "source.toolkit.fluxcd.io", "gitrepositories", "", "apps", false},
+}
+
+// checkAccess asks the API server's RBAC authorizer each of accessCases with a
+// SubjectAccessReview for the controller's ServiceAccount.
+func checkAccess(t *testing.T, c client.Client) {
+	for _, a := range accessCases {
+		name := strings.TrimSuffix(fmt.Sprintf("%s %s %s/%s", a.controller, a.verb, a.resource, a.subresource), "/")
+		name += fmt.Sprintf(" in %q", a.namespace)
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User:   "system:serviceaccount:" + installNS + ":" + a.controller,
+				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + installNS, "system:authenticated"},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{
+					Namespace: a.namespace, Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.subresource,
+				},
+			}}
+			g.Expect(c.Create(context.Background(), sar)).To(Succeed())
+			g.Expect(sar.Status.Allowed).To(Equal(a.allowed), sar.Status.Reason)
+		})
+	}
 }
 
 func waitCRDsEstablished(t *testing.T, c client.Client, crds []string) {
