@@ -57,9 +57,10 @@ func build(t *testing.T, dir string) []*unstructured.Unstructured {
 	return objs
 }
 
-// buildWithSharding builds deploy/ with the sharding component, from an overlay in a
-// temporary directory (an overlay inside deploy/ could not refer to its parent).
-func buildWithSharding(t *testing.T) []*unstructured.Unstructured {
+// buildOverlay builds an overlay of deploy/, written to a temporary directory (an overlay
+// inside deploy/ could not refer to its parent): resources deploy/, then extra, in which
+// DEPLOY stands for the path of deploy/.
+func buildOverlay(t *testing.T, extra string) []*unstructured.Unstructured {
 	t.Helper()
 	dir := t.TempDir()
 	abs, err := filepath.Abs(deployDir)
@@ -70,11 +71,17 @@ func buildWithSharding(t *testing.T) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := "resources:\n  - " + rel + "\ncomponents:\n  - " + filepath.Join(rel, "sharding") + "\n"
+	k := "resources:\n  - " + rel + "\n" + strings.ReplaceAll(extra, "DEPLOY", rel)
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return build(t, dir)
+}
+
+// buildWithSharding builds deploy/ with the sharding component.
+func buildWithSharding(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	return buildOverlay(t, "components:\n  - DEPLOY/sharding\n")
 }
 
 func deployments(t *testing.T, objs []*unstructured.Unstructured) map[string]*appsv1.Deployment {
@@ -186,6 +193,18 @@ func TestDeployShardingComponent(t *testing.T) {
 		ContainElement("--watch-label-selector=sharding.fluxcd.io/key=shard1"))
 	g.Expect(deps["kustomize-controller"].Spec.Template.Spec.Containers[0].Args).To(
 		ContainElement("--watch-label-selector=!sharding.fluxcd.io/key"))
+}
+
+// TestDeployImagesRetarget checks that `kustomize edit set image` (an images: entry) moves a
+// controller to another registry and tag.
+func TestDeployImagesRetarget(t *testing.T) {
+	g := NewWithT(t)
+	deps := deployments(t, buildOverlay(t, "images:\n"+
+		"  - name: ghcr.io/ferry-gitops/source-controller\n    newName: registry.example.com/ferry/source-controller\n    newTag: v1.2.3\n"))
+	g.Expect(deps["source-controller"].Spec.Template.Spec.Containers[0].Image).To(
+		Equal("registry.example.com/ferry/source-controller:v1.2.3"))
+	g.Expect(deps["helm-controller"].Spec.Template.Spec.Containers[0].Image).To(
+		Equal("ghcr.io/ferry-gitops/helm-controller:latest"))
 }
 
 func TestDeployMonitoring(t *testing.T) {
