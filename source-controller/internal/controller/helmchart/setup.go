@@ -56,7 +56,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 		sourcev1.GitRepositoryKind:  &sourcev1.GitRepository{},
 		sourcev1.BucketKind:         &sourcev1.Bucket{},
 	} {
-		b = b.Watches(obj, r.enqueueCharts(kind), builder.WithPredicates(sourceChanged()))
+		b = b.Watches(obj, r.enqueueCharts(kind), builder.WithPredicates(controller.SourceChanged()))
 	}
 	return b.Complete(r)
 }
