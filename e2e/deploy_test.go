@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -359,26 +362,111 @@ func waitCRDsEstablished(t *testing.T, c client.Client, crds []string) {
 	}
 }
 
-// TestDeployArgsParse runs every controller binary with its Deployment's arguments and
-// --help: the binary exits 0 only when it knows every flag (an unknown flag exits 2).
-func TestDeployArgsParse(t *testing.T) {
+// TestDeployControllersRun builds every controller binary, runs each with its Deployment's
+// arguments and --help (a binary exits 0 only when it knows every flag; an unknown one exits
+// 2), then starts each with those arguments against a real API server, on 127.0.0.1 ports,
+// and waits until it is ready.
+func TestDeployControllersRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin := t.TempDir()
 	if err := fleet.Build(ctx, "..", bin, testWriter{t}); err != nil {
 		t.Fatal(err)
 	}
-	for name, d := range deployments(t, buildWithSharding(t)) {
-		binary := strings.TrimSuffix(name, "-shard1")
-		t.Run(name, func(t *testing.T) {
+	deps := deployments(t, buildWithSharding(t))
+	for name, d := range deps {
+		t.Run("parse "+name, func(t *testing.T) {
 			args := append(slices.Clone(d.Spec.Template.Spec.Containers[0].Args), "--help")
-			cmd := exec.CommandContext(ctx, filepath.Join(bin, binary), args...)
-			cmd.Env = append(os.Environ(), "RUNTIME_NAMESPACE="+installNS)
+			cmd := exec.CommandContext(ctx, filepath.Join(bin, binaryOf(name)), args...)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("%s %s: %v\n%s", binary, strings.Join(args, " "), err, firstLines(out, 3))
+				t.Fatalf("%s %s: %v\n%s", binaryOf(name), strings.Join(args, " "), err, firstLines(out, 3))
 			}
 		})
 	}
+	env, err := testenv.Start(testenv.Options{CRDDirectoryPaths: []string{filepath.Join(deployDir, "crds")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	ns := &corev1.Namespace{}
+	ns.Name = installNS
+	NewWithT(t).Expect(env.Client.Create(ctx, ns)).To(Succeed())
+	for name, d := range deps {
+		t.Run("run "+name, func(t *testing.T) { runController(t, env, bin, name, d) })
+	}
+}
+
+func binaryOf(deployment string) string { return strings.TrimSuffix(deployment, "-shard1") }
+
+// runController starts the controller of Deployment d as a process with d's arguments (the
+// listen addresses moved to free 127.0.0.1 ports, storage to a temporary directory) and
+// stops it when the test ends.
+func runController(t *testing.T, env *testenv.Env, bin, name string, d *appsv1.Deployment) {
+	g := NewWithT(t)
+	health := freeLocalAddr(t)
+	var args []string
+	for _, a := range d.Spec.Template.Spec.Containers[0].Args {
+		a = strings.ReplaceAll(a, "$(RUNTIME_NAMESPACE)", installNS)
+		switch a {
+		case "--storage-path=/data":
+			a = "--storage-path=" + t.TempDir()
+		case "--enable-leader-election":
+			// Out of a cluster the manager cannot tell the lease's namespace: it does not
+			// take it from RUNTIME_NAMESPACE (see shared/runtime/manager).
+			continue
+		}
+		args = append(args, a)
+	}
+	args = append(args, "--health-addr="+health, "--metrics-addr="+freeLocalAddr(t))
+	if name == "source-controller" {
+		args = append(args, "--storage-addr="+freeLocalAddr(t))
+	}
+	cmd := exec.Command(filepath.Join(bin, binaryOf(name)), args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "RUNTIME_NAMESPACE="+installNS)
+	cmd.Dir = t.TempDir()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	g.Expect(cmd.Start()).To(Succeed())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(testenv.Timeout):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Errorf("%s did not stop on SIGTERM", name)
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, out.String())
+		}
+	})
+	g.Eventually(func(g Gomega) {
+		select {
+		case <-exited:
+			StopTrying(name + " exited").Now()
+		default:
+		}
+		resp, err := http.Get("http://" + health + "/readyz")
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	}, 2*testenv.Timeout, testenv.Interval).Should(Succeed())
+}
+
+// freeLocalAddr returns a 127.0.0.1 address with a port free at the time of the call.
+func freeLocalAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 type testWriter struct{ t *testing.T }
