@@ -37,8 +37,8 @@ const (
 	shardDeployment = "kustomize-controller-shard1"
 )
 
-// build runs kustomize on dir the way `kustomize build dir` does.
-func build(t *testing.T, dir string) []*unstructured.Unstructured {
+// kustomizeBuild runs kustomize on dir the way `kustomize build dir` does.
+func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
@@ -60,10 +60,10 @@ func build(t *testing.T, dir string) []*unstructured.Unstructured {
 	return objs
 }
 
-// buildOverlay builds an overlay of deploy/, written to a temporary directory (an overlay
+// buildDeployOverlay builds an overlay of deploy/, written to a temporary directory (an overlay
 // inside deploy/ could not refer to its parent): resources deploy/, then extra, in which
 // DEPLOY stands for the path of deploy/.
-func buildOverlay(t *testing.T, extra string) []*unstructured.Unstructured {
+func buildDeployOverlay(t *testing.T, extra string) []*unstructured.Unstructured {
 	t.Helper()
 	dir := t.TempDir()
 	abs, err := filepath.Abs(deployDir)
@@ -78,16 +78,16 @@ func buildOverlay(t *testing.T, extra string) []*unstructured.Unstructured {
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return build(t, dir)
+	return kustomizeBuild(t, dir)
 }
 
-// buildWithSharding builds deploy/ with the sharding component.
-func buildWithSharding(t *testing.T) []*unstructured.Unstructured {
+// buildDeployWithSharding builds deploy/ with the sharding component.
+func buildDeployWithSharding(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	return buildOverlay(t, "components:\n  - DEPLOY/sharding\n")
+	return buildDeployOverlay(t, "components:\n  - DEPLOY/sharding\n")
 }
 
-func deployments(t *testing.T, objs []*unstructured.Unstructured) map[string]*appsv1.Deployment {
+func deploymentsIn(t *testing.T, objs []*unstructured.Unstructured) map[string]*appsv1.Deployment {
 	t.Helper()
 	res := map[string]*appsv1.Deployment{}
 	for _, o := range objs {
@@ -103,7 +103,7 @@ func deployments(t *testing.T, objs []*unstructured.Unstructured) map[string]*ap
 	return res
 }
 
-func names(objs []*unstructured.Unstructured, kind string) []string {
+func kindNames(objs []*unstructured.Unstructured, kind string) []string {
 	var res []string
 	for _, o := range objs {
 		if o.GetKind() == kind {
@@ -116,7 +116,7 @@ func names(objs []*unstructured.Unstructured, kind string) []string {
 
 func TestDeployBaseHoldsEveryPiece(t *testing.T) {
 	g := NewWithT(t)
-	objs := build(t, deployDir)
+	objs := kustomizeBuild(t, deployDir)
 	for _, o := range objs {
 		g.Expect(o.GetLabels()).To(HaveKeyWithValue(partOfLabel, "ferry"), "%s/%s", o.GetKind(), o.GetName())
 		if o.GetKind() != "Namespace" && o.GetKind() != "CustomResourceDefinition" &&
@@ -125,29 +125,29 @@ func TestDeployBaseHoldsEveryPiece(t *testing.T) {
 		}
 	}
 	ctrls := slices.Sorted(slices.Values(controllers))
-	g.Expect(names(objs, "Deployment")).To(Equal(ctrls))
-	g.Expect(names(objs, "ServiceAccount")).To(Equal(ctrls))
-	g.Expect(names(objs, "ClusterRole")).To(Equal(ctrls))
-	g.Expect(names(objs, "Role")).To(HaveLen(len(ctrls)))
-	g.Expect(names(objs, "ClusterRoleBinding")).To(ContainElements(
+	g.Expect(kindNames(objs, "Deployment")).To(Equal(ctrls))
+	g.Expect(kindNames(objs, "ServiceAccount")).To(Equal(ctrls))
+	g.Expect(kindNames(objs, "ClusterRole")).To(Equal(ctrls))
+	g.Expect(kindNames(objs, "Role")).To(HaveLen(len(ctrls)))
+	g.Expect(kindNames(objs, "ClusterRoleBinding")).To(ContainElements(
 		"kustomize-controller-cluster-reconciler", "helm-controller-cluster-reconciler"))
-	g.Expect(names(objs, "ClusterRoleBinding")).To(HaveLen(len(ctrls) + 2))
-	g.Expect(names(objs, "Service")).To(Equal([]string{"notification-controller", "source-controller", "webhook-receiver"}))
-	g.Expect(names(objs, "NetworkPolicy")).To(ConsistOf("allow-egress", "allow-same-namespace", "allow-scraping", "allow-webhooks"))
-	g.Expect(names(objs, "CustomResourceDefinition")).To(HaveLen(13))
-	g.Expect(names(objs, "Namespace")).To(Equal([]string{installNS}))
+	g.Expect(kindNames(objs, "ClusterRoleBinding")).To(HaveLen(len(ctrls) + 2))
+	g.Expect(kindNames(objs, "Service")).To(Equal([]string{"notification-controller", "source-controller", "webhook-receiver"}))
+	g.Expect(kindNames(objs, "NetworkPolicy")).To(ConsistOf("allow-egress", "allow-same-namespace", "allow-scraping", "allow-webhooks"))
+	g.Expect(kindNames(objs, "CustomResourceDefinition")).To(HaveLen(13))
+	g.Expect(kindNames(objs, "Namespace")).To(Equal([]string{installNS}))
 
-	deps := deployments(t, objs)
+	deps := deploymentsIn(t, objs)
 	for _, name := range controllers {
-		t.Run(name, func(t *testing.T) { checkDeployment(t, deps[name], true) })
+		t.Run(name, func(t *testing.T) { checkControllerDeployment(t, deps[name], true) })
 	}
 	g.Expect(deps["source-controller"].Spec.Template.Spec.Containers[0].Args).To(ContainElements(
 		"--storage-path=/data", "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."))
 }
 
-// checkDeployment asserts what every controller Deployment must hold: non-root, read-only
+// checkControllerDeployment asserts what every controller Deployment must hold: non-root, read-only
 // root filesystem, no capabilities, probes on the healthz port, resources, Flux's flags.
-func checkDeployment(t *testing.T, d *appsv1.Deployment, leaderElection bool) {
+func checkControllerDeployment(t *testing.T, d *appsv1.Deployment, leaderElection bool) {
 	g := NewWithT(t)
 	g.Expect(d).NotTo(BeNil())
 	pod := d.Spec.Template.Spec
@@ -187,10 +187,10 @@ func checkDeployment(t *testing.T, d *appsv1.Deployment, leaderElection bool) {
 
 func TestDeployShardingComponent(t *testing.T) {
 	g := NewWithT(t)
-	objs := buildWithSharding(t)
-	deps := deployments(t, objs)
+	objs := buildDeployWithSharding(t)
+	deps := deploymentsIn(t, objs)
 	g.Expect(deps).To(HaveLen(len(controllers) + 1))
-	checkDeployment(t, deps[shardDeployment], false)
+	checkControllerDeployment(t, deps[shardDeployment], false)
 	g.Expect(deps[shardDeployment].Namespace).To(Equal(installNS))
 	g.Expect(deps[shardDeployment].Spec.Template.Spec.Containers[0].Args).To(
 		ContainElement("--watch-label-selector=sharding.fluxcd.io/key=shard1"))
@@ -202,7 +202,7 @@ func TestDeployShardingComponent(t *testing.T) {
 // controller to another registry and tag.
 func TestDeployImagesRetarget(t *testing.T) {
 	g := NewWithT(t)
-	deps := deployments(t, buildOverlay(t, "images:\n"+
+	deps := deploymentsIn(t, buildDeployOverlay(t, "images:\n"+
 		"  - name: ghcr.io/ferry-gitops/source-controller\n    newName: registry.example.com/ferry/source-controller\n    newTag: v1.2.3\n"))
 	g.Expect(deps["source-controller"].Spec.Template.Spec.Containers[0].Image).To(
 		Equal("registry.example.com/ferry/source-controller:v1.2.3"))
@@ -212,9 +212,9 @@ func TestDeployImagesRetarget(t *testing.T) {
 
 func TestDeployMonitoring(t *testing.T) {
 	g := NewWithT(t)
-	objs := build(t, filepath.Join(deployDir, "monitoring"))
-	g.Expect(names(objs, "PodMonitor")).To(Equal([]string{"ferry-controllers"}))
-	g.Expect(names(objs, "ConfigMap")).To(Equal([]string{"ferry-grafana-dashboards"}))
+	objs := kustomizeBuild(t, filepath.Join(deployDir, "monitoring"))
+	g.Expect(kindNames(objs, "PodMonitor")).To(Equal([]string{"ferry-controllers"}))
+	g.Expect(kindNames(objs, "ConfigMap")).To(Equal([]string{"ferry-grafana-dashboards"}))
 	for _, o := range objs {
 		g.Expect(o.GetNamespace()).To(Equal(installNS))
 		if o.GetKind() != "ConfigMap" {
@@ -259,8 +259,8 @@ func TestDeployServerSideDryRun(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*testenv.Timeout)
 	defer cancel()
-	objs := buildWithSharding(t)
-	for _, o := range build(t, filepath.Join(deployDir, "monitoring")) {
+	objs := buildDeployWithSharding(t)
+	for _, o := range kustomizeBuild(t, filepath.Join(deployDir, "monitoring")) {
 		if o.GetKind() != "PodMonitor" { // monitoring.coreos.com is not installed
 			objs = append(objs, o)
 		}
@@ -278,29 +278,29 @@ func TestDeployServerSideDryRun(t *testing.T) {
 		}
 		rest = append(rest, o)
 	}
-	waitCRDsEstablished(t, env.Client, names(objs, "CustomResourceDefinition"))
+	waitDeployCRDsEstablished(t, env.Client, kindNames(objs, "CustomResourceDefinition"))
 	for _, o := range rest {
 		g.Expect(apply(o, client.DryRunAll)).To(Succeed(), "%s/%s", o.GetKind(), o.GetName())
 	}
-	g.Expect(names(rest, "Deployment")).To(HaveLen(len(controllers) + 1))
-	checkAccess(t, env.Client)
+	g.Expect(kindNames(rest, "Deployment")).To(HaveLen(len(controllers) + 1))
+	checkControllerAccess(t, env.Client)
 }
 
 // applyForReal are the kinds the dry run needs in place (namespace, CRDs) and the RBAC that
-// checkAccess asks about.
+// checkControllerAccess asks about.
 var applyForReal = map[string]bool{
 	"CustomResourceDefinition": true, "Namespace": true, "ServiceAccount": true,
 	"ClusterRole": true, "ClusterRoleBinding": true, "Role": true, "RoleBinding": true,
 }
 
-// access is one question to the authorizer: may controller do verb on resource (group,
+// accessCase is one question to the authorizer: may controller do verb on resource (group,
 // subresource) in namespace ("" for every namespace)?
-type access struct {
+type accessCase struct {
 	controller, verb, group, resource, subresource, namespace string
 	allowed                                                   bool
 }
 
-var accessCases = []access{
+var accessCases = []accessCase{
 	{"source-controller", "patch", "source.toolkit.fluxcd.io", "gitrepositories", "status", "", true},
 	{"source-controller", "update", "source.toolkit.fluxcd.io", "helmcharts", "finalizers", "apps", true},
 	{"source-controller", "watch", "", "secrets", "", "", true},
@@ -323,9 +323,9 @@ var accessCases = []access{
 	{"image-reflector-controller", "get", "source.toolkit.fluxcd.io", "gitrepositories", "", "apps", false},
 }
 
-// checkAccess asks the API server's RBAC authorizer each of accessCases with a
+// checkControllerAccess asks the API server's RBAC authorizer each of accessCases with a
 // SubjectAccessReview for the controller's ServiceAccount.
-func checkAccess(t *testing.T, c client.Client) {
+func checkControllerAccess(t *testing.T, c client.Client) {
 	for _, a := range accessCases {
 		name := strings.TrimSuffix(fmt.Sprintf("%s %s %s/%s", a.controller, a.verb, a.resource, a.subresource), "/")
 		name += fmt.Sprintf(" in %q", a.namespace)
@@ -344,7 +344,7 @@ func checkAccess(t *testing.T, c client.Client) {
 	}
 }
 
-func waitCRDsEstablished(t *testing.T, c client.Client, crds []string) {
+func waitDeployCRDsEstablished(t *testing.T, c client.Client, crds []string) {
 	t.Helper()
 	g := NewWithT(t)
 	scheme := c.Scheme()
@@ -370,16 +370,16 @@ func TestDeployControllersRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin := t.TempDir()
-	if err := fleet.Build(ctx, "..", bin, testWriter{t}); err != nil {
+	if err := fleet.Build(ctx, "..", bin, logWriter{t}); err != nil {
 		t.Fatal(err)
 	}
-	deps := deployments(t, buildWithSharding(t))
+	deps := deploymentsIn(t, buildDeployWithSharding(t))
 	for name, d := range deps {
 		t.Run("parse "+name, func(t *testing.T) {
 			args := append(slices.Clone(d.Spec.Template.Spec.Containers[0].Args), "--help")
-			cmd := exec.CommandContext(ctx, filepath.Join(bin, binaryOf(name)), args...)
+			cmd := exec.CommandContext(ctx, filepath.Join(bin, binaryOfDeployment(name)), args...)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("%s %s: %v\n%s", binaryOf(name), strings.Join(args, " "), err, firstLines(out, 3))
+				t.Fatalf("%s %s: %v\n%s", binaryOfDeployment(name), strings.Join(args, " "), err, headLines(out, 3))
 			}
 		})
 	}
@@ -396,16 +396,16 @@ func TestDeployControllersRun(t *testing.T) {
 	ns.Name = installNS
 	NewWithT(t).Expect(env.Client.Create(ctx, ns)).To(Succeed())
 	for name, d := range deps {
-		t.Run("run "+name, func(t *testing.T) { runController(t, env, bin, name, d) })
+		t.Run("run "+name, func(t *testing.T) { runDeployedController(t, env, bin, name, d) })
 	}
 }
 
-func binaryOf(deployment string) string { return strings.TrimSuffix(deployment, "-shard1") }
+func binaryOfDeployment(deployment string) string { return strings.TrimSuffix(deployment, "-shard1") }
 
-// runController starts the controller of Deployment d as a process with d's arguments (the
+// runDeployedController starts the controller of Deployment d as a process with d's arguments (the
 // listen addresses moved to free 127.0.0.1 ports, storage to a temporary directory) and
 // stops it when the test ends.
-func runController(t *testing.T, env *testenv.Env, bin, name string, d *appsv1.Deployment) {
+func runDeployedController(t *testing.T, env *testenv.Env, bin, name string, d *appsv1.Deployment) {
 	g := NewWithT(t)
 	health := freeLocalAddr(t)
 	var args []string
@@ -425,7 +425,7 @@ func runController(t *testing.T, env *testenv.Env, bin, name string, d *appsv1.D
 	if name == "source-controller" {
 		args = append(args, "--storage-addr="+freeLocalAddr(t))
 	}
-	cmd := exec.Command(filepath.Join(bin, binaryOf(name)), args...)
+	cmd := exec.Command(filepath.Join(bin, binaryOfDeployment(name)), args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "RUNTIME_NAMESPACE="+installNS)
 	cmd.Dir = t.TempDir()
 	var out strings.Builder
@@ -469,14 +469,14 @@ func freeLocalAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-type testWriter struct{ t *testing.T }
+type logWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) {
+func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
 
-func firstLines(out []byte, n int) string {
+func headLines(out []byte, n int) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
