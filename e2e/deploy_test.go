@@ -268,7 +268,7 @@ func TestDeployServerSideDryRun(t *testing.T) {
 	apply := func(o *unstructured.Unstructured, opts ...client.PatchOption) error {
 		o = o.DeepCopy()
 		opts = append(opts, client.FieldOwner("ferry-e2e"), client.ForceOwnership)
-		return env.Client.Patch(ctx, o, client.Apply, opts...) //nolint:staticcheck // unstructured apply
+		return env.Client.Patch(ctx, o, client.Apply, opts...)
 	}
 	var rest []*unstructured.Unstructured
 	for _, o := range objs {
