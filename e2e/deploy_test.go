@@ -18,6 +18,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,6 +28,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/ferry-gitops/ferry/e2e/fleet"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -139,7 +141,7 @@ func TestDeployBaseHoldsEveryPiece(t *testing.T) {
 
 	deps := deploymentsIn(t, objs)
 	for _, name := range controllers {
-		t.Run(name, func(t *testing.T) { checkControllerDeployment(t, deps[name], true) })
+		t.Run(name, func(t *testing.T) { checkControllerDeployment(t, deps[name]) })
 	}
 	g.Expect(deps["source-controller"].Spec.Template.Spec.Containers[0].Args).To(ContainElements(
 		"--storage-path=/data", "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."))
@@ -147,7 +149,7 @@ func TestDeployBaseHoldsEveryPiece(t *testing.T) {
 
 // checkControllerDeployment asserts what every controller Deployment must hold: non-root, read-only
 // root filesystem, no capabilities, probes on the healthz port, resources, Flux's flags.
-func checkControllerDeployment(t *testing.T, d *appsv1.Deployment, leaderElection bool) {
+func checkControllerDeployment(t *testing.T, d *appsv1.Deployment) {
 	g := NewWithT(t)
 	g.Expect(d).NotTo(BeNil())
 	pod := d.Spec.Template.Spec
@@ -180,9 +182,7 @@ func checkControllerDeployment(t *testing.T, d *appsv1.Deployment, leaderElectio
 	g.Expect(c.Env).To(ContainElement(HaveField("ValueFrom.FieldRef.FieldPath", "metadata.namespace")))
 	g.Expect(c.Args).To(ContainElements("--watch-all-namespaces=true", "--log-level=info", "--log-encoding=json"))
 	g.Expect(c.Args).To(ContainElement(HavePrefix("--concurrent=")))
-	if leaderElection {
-		g.Expect(c.Args).To(ContainElement("--enable-leader-election"))
-	}
+	g.Expect(c.Args).To(ContainElement("--enable-leader-election"))
 }
 
 func TestDeployShardingComponent(t *testing.T) {
@@ -190,7 +190,7 @@ func TestDeployShardingComponent(t *testing.T) {
 	objs := buildDeployWithSharding(t)
 	deps := deploymentsIn(t, objs)
 	g.Expect(deps).To(HaveLen(len(controllers) + 1))
-	checkControllerDeployment(t, deps[shardDeployment], false)
+	checkControllerDeployment(t, deps[shardDeployment])
 	g.Expect(deps[shardDeployment].Namespace).To(Equal(installNS))
 	g.Expect(deps[shardDeployment].Spec.Template.Spec.Containers[0].Args).To(
 		ContainElement("--watch-label-selector=sharding.fluxcd.io/key=shard1"))
@@ -414,10 +414,6 @@ func runDeployedController(t *testing.T, env *testenv.Env, bin, name string, d *
 		switch a {
 		case "--storage-path=/data":
 			a = "--storage-path=" + t.TempDir()
-		case "--enable-leader-election":
-			// Out of a cluster the manager cannot tell the lease's namespace: it does not
-			// take it from RUNTIME_NAMESPACE (see shared/runtime/manager).
-			continue
 		}
 		args = append(args, a)
 	}
@@ -456,6 +452,20 @@ func runDeployedController(t *testing.T, env *testenv.Env, bin, name string, d *
 		g.Expect(err).NotTo(HaveOccurred())
 		_ = resp.Body.Close()
 		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	}, 2*testenv.Timeout, testenv.Interval).Should(Succeed())
+	// Leader election is on in every Deployment: the lease (one per shard) is taken in
+	// RUNTIME_NAMESPACE.
+	selector := ""
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--watch-label-selector="); ok {
+			selector = v
+		}
+	}
+	leaseName := manager.LeaderElectionID(binaryOfDeployment(name), selector)
+	g.Eventually(func(g Gomega) {
+		var lease coordinationv1.Lease
+		g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: installNS, Name: leaseName}, &lease)).To(Succeed())
+		g.Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
 	}, 2*testenv.Timeout, testenv.Interval).Should(Succeed())
 }
 

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -92,7 +93,8 @@ func New(o *Options, s Setup) (ctrl.Manager, *reconcile.Runtime, error) {
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.HealthAddr,
 		LeaderElection:          o.LeaderElection,
-		LeaderElectionID:        s.Name + "-leader-election",
+		LeaderElectionID:        LeaderElectionID(s.Name, o.WatchLabelSelector),
+		LeaderElectionNamespace: os.Getenv(RuntimeNamespaceEnv),
 		LeaseDuration:           &o.LeaseDuration,
 		RenewDeadline:           &o.RenewDeadline,
 		RetryPeriod:             &o.RetryPeriod,
@@ -155,4 +157,14 @@ func ctrlConfig(o *Options, skipNameValidation bool) config.Controller {
 		c.SkipNameValidation = &skipNameValidation
 	}
 	return c
+}
+
+// LeaderElectionID names the lease: one per controller and shard, so that shards selected by
+// different --watch-label-selector values each elect their own leader.
+func LeaderElectionID(name, selector string) string {
+	if selector == "" {
+		return name + "-leader-election"
+	}
+	sum := sha256.Sum256([]byte(selector))
+	return fmt.Sprintf("%s-%x-leader-election", name, sum[:4])
 }

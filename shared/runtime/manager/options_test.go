@@ -99,3 +99,15 @@ func TestFlagDefaults(t *testing.T) {
 		t.Fatal("an unknown flag's default was accepted")
 	}
 }
+
+func TestLeaderElectionIDPerShard(t *testing.T) {
+	main := LeaderElectionID("kustomize-controller", "")
+	shard1 := LeaderElectionID("kustomize-controller", "sharding.fluxcd.io/key=shard1")
+	shard2 := LeaderElectionID("kustomize-controller", "sharding.fluxcd.io/key=shard2")
+	if main != "kustomize-controller-leader-election" {
+		t.Fatalf("main lease %q", main)
+	}
+	if shard1 == main || shard1 == shard2 || shard1 != LeaderElectionID("kustomize-controller", "sharding.fluxcd.io/key=shard1") {
+		t.Fatalf("leases not one per shard: %q %q %q", main, shard1, shard2)
+	}
+}
