@@ -64,7 +64,7 @@ func Build(ctx context.Context, srcDir, destPath string, exclude ExcludeFunc) (d
 	if err := writeArchive(ctx, root, cw, exclude); err != nil {
 		return "", 0, err
 	}
-	if err := finishFile(tmp, destPath); err != nil {
+	if err := FinishFile(tmp, destPath); err != nil {
 		return "", 0, err
 	}
 	return sha256Digest(h.Sum(nil)), cw.n, nil
@@ -87,8 +87,9 @@ func checkDestOutside(srcDir, destPath string) error {
 	return nil
 }
 
-// finishFile makes tmp durable and readable and renames it to destPath.
-func finishFile(tmp *os.File, destPath string) error {
+// FinishFile makes the temporary file tmp durable and world-readable, closes it and renames it
+// to destPath, so that readers see either no file or the whole artifact.
+func FinishFile(tmp *os.File, destPath string) error {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("failed to sync artifact file: %w", err)
 	}

@@ -92,7 +92,7 @@ func (s *Storage) Store(ctx context.Context, kind, namespace, name string, r io.
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	file := path.Join(rel, sum+ext)
-	if err := finish(tmp, filepath.Join(s.dir, filepath.FromSlash(file))); err != nil {
+	if err := artifact.FinishFile(tmp, filepath.Join(s.dir, filepath.FromSlash(file))); err != nil {
 		return meta.Artifact{}, err
 	}
 	return s.newArtifact(file, revision, artifact.AlgorithmSHA256+":"+sum, size, metadata), nil
@@ -129,23 +129,6 @@ func checkExt(ext string) error {
 	}
 	if !ok {
 		return fmt.Errorf("failed to store artifact: invalid extension %q: expected a dot and lowercase letters or digits", ext)
-	}
-	return nil
-}
-
-// finish makes tmp durable and readable and renames it to dest.
-func finish(tmp *os.File, dest string) error {
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("failed to sync artifact file: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("failed to set mode of artifact file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("failed to close artifact file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return fmt.Errorf("failed to move artifact into place: %w", err)
 	}
 	return nil
 }
