@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -30,6 +31,12 @@ type Process struct {
 	Name string
 	// MetricsAddr and HealthAddr are the 127.0.0.1 addresses it serves.
 	MetricsAddr, HealthAddr string
+	// StorageAddr is the source-controller's artifact server address.
+	StorageAddr string
+	// Args are the arguments it runs with.
+	Args []string
+	// LogPath is the file holding its output.
+	LogPath string
 	cmd                     *exec.Cmd
 	exited                  chan struct{}
 	err                     error
@@ -55,12 +62,31 @@ func Build(ctx context.Context, repoRoot, binDir string, progress io.Writer) err
 	return nil
 }
 
-// Start runs every controller from binDir against the cluster of kubeconfig, with its output
-// in logDir/<name>.log and extraArgs appended, and waits until each one is ready.
-func Start(ctx context.Context, binDir, kubeconfig, logDir string, extraArgs ...string) (*Fleet, error) {
+// Options say how to run the fleet.
+type Options struct {
+	// Bin holds the controller binaries (Build).
+	Bin string
+	// Kubeconfig is the path of the kubeconfig of the cluster to reconcile.
+	Kubeconfig string
+	// Dir receives each controller's output as <name>.log and the source-controller's storage.
+	Dir string
+	// Args are each controller's arguments, as its Deployment gives them (DeployArgs); the
+	// listen addresses and the storage path are moved to 127.0.0.1 and Dir.
+	Args map[string][]string
+	// ExtraArgs are appended to every controller's arguments.
+	ExtraArgs []string
+}
+
+// Namespace is the namespace the fleet runs in (RUNTIME_NAMESPACE): its leader-election
+// leases are there.
+const Namespace = "flux-system"
+
+// Start runs every controller against the cluster of opts.Kubeconfig and waits until each
+// one is ready.
+func Start(ctx context.Context, opts Options) (*Fleet, error) {
 	f := &Fleet{}
 	for _, name := range Controllers {
-		p, err := start(binDir, name, kubeconfig, logDir, extraArgs)
+		p, err := start(name, opts)
 		if err != nil {
 			return nil, errors.Join(err, f.Stop())
 		}
@@ -74,7 +100,33 @@ func Start(ctx context.Context, binDir, kubeconfig, logDir string, extraArgs ...
 	return f, nil
 }
 
-func start(binDir, name, kubeconfig, logDir string, extraArgs []string) (*Process, error) {
+// Process returns the running controller name, or nil.
+func (f *Fleet) Process(name string) *Process {
+	for _, p := range f.Processes {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// localArgs turns a Deployment's arguments into a local process's: the namespace variable
+// is expanded, addresses and the storage path are left for start to set, and --events-addr
+// is dropped (no notification-controller listens for events on this host).
+func localArgs(args []string) []string {
+	var out []string
+	for _, a := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch name {
+		case "metrics-addr", "health-addr", "storage-path", "storage-addr", "storage-adv-addr", "events-addr":
+			continue
+		}
+		out = append(out, strings.ReplaceAll(a, "$(RUNTIME_NAMESPACE)", Namespace))
+	}
+	return out
+}
+
+func start(name string, opts Options) (*Process, error) {
 	metrics, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -83,13 +135,23 @@ func start(binDir, name, kubeconfig, logDir string, extraArgs []string) (*Proces
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.Create(filepath.Join(logDir, name+".log"))
+	p := &Process{Name: name, MetricsAddr: metrics, HealthAddr: health, LogPath: filepath.Join(opts.Dir, name+".log"), exited: make(chan struct{})}
+	p.Args = append(localArgs(opts.Args[name]), "--metrics-addr="+metrics, "--health-addr="+health)
+	if name == "source-controller" {
+		if p.StorageAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		p.Args = append(p.Args, "--storage-path="+filepath.Join(opts.Dir, "storage"),
+			"--storage-addr="+p.StorageAddr, "--storage-adv-addr="+p.StorageAddr)
+	}
+	p.Args = append(append(p.Args, "--log-encoding=console"), opts.ExtraArgs...)
+	log, err := os.Create(p.LogPath)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log of %s: %w", name, err)
 	}
-	args := append([]string{"--metrics-addr=" + metrics, "--health-addr=" + health, "--log-encoding=console"}, extraArgs...)
-	cmd := exec.Command(filepath.Join(binDir, name), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "RUNTIME_NAMESPACE=flux-system")
+	cmd := exec.Command(filepath.Join(opts.Bin, name), p.Args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+opts.Kubeconfig, "RUNTIME_NAMESPACE="+Namespace)
+	cmd.Dir = opts.Dir
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group: a Ctrl-C of make run reaches run alone, which stops the fleet
 	// in order (one signal each, so controller-runtime's second-signal exit never fires).
@@ -98,7 +160,7 @@ func start(binDir, name, kubeconfig, logDir string, extraArgs []string) (*Proces
 		_ = log.Close()
 		return nil, fmt.Errorf("failed to start %s: %w", name, err)
 	}
-	p := &Process{Name: name, MetricsAddr: metrics, HealthAddr: health, cmd: cmd, exited: make(chan struct{})}
+	p.cmd = cmd
 	go func() {
 		p.err = cmd.Wait()
 		_ = log.Close()

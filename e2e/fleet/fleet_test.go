@@ -25,8 +25,8 @@ func TestFleetStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := t.TempDir()
-	f, err := Start(context.Background(), bin, env.Kubeconfig, logs,
-		"--watch-all-namespaces=true", "--enable-oom-watch", "--feature-gates=OOMWatch=true")
+	f, err := Start(context.Background(), Options{Bin: bin, Kubeconfig: env.Kubeconfig, Dir: logs,
+		ExtraArgs: []string{"--watch-all-namespaces=true", "--enable-oom-watch", "--feature-gates=OOMWatch=true"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, allLogs(logs))
 	}

@@ -41,7 +41,7 @@ func run(bin, crds string) error {
 		}
 	}()
 	fmt.Println("starting the fleet…")
-	f, err := fleet.Start(ctx, bin, env.Kubeconfig, env.Dir)
+	f, err := fleet.Start(ctx, fleet.Options{Bin: bin, Kubeconfig: env.Kubeconfig, Dir: env.Dir})
 	if err != nil {
 		return err
 	}
