@@ -37,9 +37,9 @@ type Process struct {
 	Args []string
 	// LogPath is the file holding its output.
 	LogPath string
-	cmd                     *exec.Cmd
-	exited                  chan struct{}
-	err                     error
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	err     error
 }
 
 // Fleet is the set of running controllers.

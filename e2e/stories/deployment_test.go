@@ -82,7 +82,7 @@ func TestStoryDeploymentFollowsGit(t *testing.T) {
 
 	step(t, "delete apps/my-app/my-app.yaml (and add a ConfigMap) and push")
 	rev = repos.Commit(t, "fleet-infra", "main", "retire my-app", map[string]string{
-		"apps/my-app/my-app.yaml": "",
+		"apps/my-app/my-app.yaml":   "",
 		"apps/my-app/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: my-app-settings\n  namespace: default\ndata:\n  greeting: hello\n",
 	})
 	requestReconcile(t, source)
