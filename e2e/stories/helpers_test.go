@@ -317,3 +317,10 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	}
 	return strings.Replace(s, old, new, 1)
 }
+
+// expectReplicas checks, once, that Deployment ns/name wants replicas.
+func expectReplicas(g Gomega, ns, name string, replicas int32) {
+	d := &appsv1.Deployment{}
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d)).To(Succeed())
+	g.Expect(d.Spec.Replicas).To(HaveValue(Equal(replicas)))
+}
