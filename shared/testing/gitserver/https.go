@@ -43,15 +43,9 @@ type HTTPServer struct {
 // ServeHTTP starts a server on 127.0.0.1 for the repositories, stopped when tb ends.
 func (r *Repos) ServeHTTP(tb testing.TB, opts HTTPOptions) *HTTPServer {
 	tb.Helper()
-	git, err := gitBinary()
+	backend, err := Backend(r.Dir)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	backend := &cgi.Handler{
-		Path: git,
-		Args: []string{"http-backend"},
-		Root: "/",
-		Env:  []string{"GIT_PROJECT_ROOT=" + r.Dir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + r.Dir},
 	}
 	h := r.counting(authorize(opts, backend))
 	s := &HTTPServer{}
@@ -65,6 +59,22 @@ func (r *Repos) ServeHTTP(tb testing.TB, opts HTTPOptions) *HTTPServer {
 	tb.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
 	return s
+}
+
+// Backend returns a handler serving every bare repository under dir (as /<name>.git) with
+// git http-backend, anonymously. A client may push to a repository whose configuration sets
+// http.receivepack to true. It needs no testing.TB, for servers that outlive a test (make run).
+func Backend(dir string) (http.Handler, error) {
+	git, err := gitBinary()
+	if err != nil {
+		return nil, err
+	}
+	return &cgi.Handler{
+		Path: git,
+		Args: []string{"http-backend"},
+		Root: "/",
+		Env:  []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir},
+	}, nil
 }
 
 // newTLSConfig makes a CA and a server certificate for 127.0.0.1 (and, with clientCerts, a
