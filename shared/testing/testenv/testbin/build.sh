@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # build.sh builds the control-plane binaries that shared/testing/testenv runs
-# (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok) from
-# source through the Go module proxy, and caches them by version under
+# (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok), and
+# kubectl for users of `make run`, from source through the Go module proxy, and
+# caches them by version under
 #
 #   ${FERRY_TESTBIN_DIR:-<user cache dir>/ferry/testbin}/<name>-<version>/
 #
-# plus one assets directory of symlinks to all five (the KUBEBUILDER_ASSETS
-# directory). Progress goes to stderr; the assets directory is printed on
-# stdout as the last line. A second run is a no-op that only prints the path.
+# plus one assets directory of symlinks to all six (the KUBEBUILDER_ASSETS
+# directory; tests need only the first five). kubectl has its own
+# kubectl-<version> directory so that adding it did not rebuild the others.
+# Progress goes to stderr; the assets directory is printed on stdout as the
+# last line. A second run is a no-op that only prints the path.
 #
 # Environment:
 #   FERRY_TESTBIN_DIR  cache root (default: Go's os.UserCacheDir()/ferry/testbin)
@@ -44,6 +47,24 @@ export GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0
 vflag=()
 [[ "${FERRY_TESTBIN_VERBOSE:-}" == 1 ]] && vflag=(-v)
 
+# heartbeat <what>: logs every 30 s that <what> is still building, so a cold
+# build (minutes of a silent go build) shows progress; stopped by stop_heartbeat.
+heartbeat() {
+	local start=$SECONDS s
+	trap 'kill "$s" 2>/dev/null; exit 0' TERM
+	while :; do
+		sleep 30 &
+		s=$!
+		wait "$s"
+		log "$1: still building ($((SECONDS - start))s)"
+	done
+}
+
+stop_heartbeat() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # install_dir <name> <version> <builder>: runs "<builder> <tmpdir>" unless
 # <root>/<name>-<version> exists, then renames tmpdir into place atomically.
 install_dir() {
@@ -57,11 +78,15 @@ install_dir() {
 	tmp="$(mktemp -d "$root/.tmp-$name-$version.XXXXXX")"
 	start=$SECONDS
 	log "$name $version: building (this takes a few minutes on a cold cache)"
+	heartbeat "$name $version" &
+	local beat=$!
 	if ! "$builder" "$tmp"; then
+		stop_heartbeat "$beat"
 		rm -rf "$tmp"
 		log "$name $version: build failed"
 		return 1
 	fi
+	stop_heartbeat "$beat"
 	chmod 0755 "$tmp"
 	if ! mv -T "$tmp" "$final" 2>/dev/null; then
 		rm -rf "$tmp" # someone else won the race; theirs is as good
@@ -74,7 +99,9 @@ build_etcd() {
 		-o "$1/etcd" go.etcd.io/etcd/server/v3)
 }
 
-build_kubernetes() {
+# kube_ldflags prints the linker flags that stamp KUBE_VERSION into a binary
+# (what `kubectl version` and the API server's /version report).
+kube_ldflags() {
 	local major="${KUBE_VERSION%%.*}" rest="${KUBE_VERSION#*.}"
 	local minor="${rest%%.*}" date ldflags="-s -w" pkg
 	date="$(cd "$here/kubernetes" && go list -m -f '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' k8s.io/kubernetes 2>/dev/null || true)"
@@ -83,10 +110,19 @@ build_kubernetes() {
 		ldflags+=" -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 		[[ -n "$date" ]] && ldflags+=" -X $pkg.buildDate=$date"
 	done
-	(cd "$here/kubernetes" && go build "${vflag[@]}" -trimpath -ldflags="$ldflags" -o "$1/" \
+	printf '%s\n' "$ldflags"
+}
+
+build_kubernetes() {
+	(cd "$here/kubernetes" && go build "${vflag[@]}" -trimpath -ldflags="$(kube_ldflags)" -o "$1/" \
 		k8s.io/kubernetes/cmd/kube-apiserver \
 		k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler)
+}
+
+build_kubectl() {
+	(cd "$here/kubernetes" && go build "${vflag[@]}" -trimpath -ldflags="$(kube_ldflags)" -o "$1/" \
+		k8s.io/kubernetes/cmd/kubectl)
 }
 
 build_kwok() {
@@ -99,7 +135,7 @@ build_kwok() {
 # link_assets makes the assets directory: symlinks to every binary, so that
 # one path can be handed to envtest as BinaryAssetsDirectory.
 link_assets() {
-	local assets="$root/assets-k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
+	local assets="$root/assets-k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-kubectl"
 	if [[ ! -d "$assets" ]]; then
 		local tmp
 		tmp="$(mktemp -d "$root/.tmp-assets.XXXXXX")"
@@ -108,6 +144,7 @@ link_assets() {
 			ln -s "../kubernetes-$KUBE_VERSION/$bin" "$tmp/$bin"
 		done
 		ln -s "../kwok-$KWOK_VERSION/kwok" "$tmp/kwok"
+		ln -s "../kubectl-$KUBE_VERSION/kubectl" "$tmp/kubectl"
 		chmod 0755 "$tmp"
 		mv -T "$tmp" "$assets" 2>/dev/null || rm -rf "$tmp"
 	fi
@@ -134,6 +171,7 @@ main() {
 	install_dir etcd "$ETCD_VERSION" build_etcd
 	install_dir kubernetes "$KUBE_VERSION" build_kubernetes
 	install_dir kwok "$KWOK_VERSION" build_kwok
+	install_dir kubectl "$KUBE_VERSION" build_kubectl
 	link_assets
 }
 
