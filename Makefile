@@ -43,17 +43,17 @@ testbin:
 tools:
 	@bash hack/tools.sh $$(cd tools && GOWORK=off go list tool | sed 's|.*/||') >/dev/null
 
-## test: the whole suite (unit and integration on a real API server); the e2e stories are
-## the e2e module's tests
-test: testbin tools
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
+## test: the whole suite: unit and integration tests on a real API server, and the e2e
+## module (deploy/, the fleet, the user stories) with the binaries of bin/
+test: testbin tools build
+	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
 	failed=0; for m in $(MODULES); do echo "=== $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) ./...) || failed=1; done; exit $$failed
 
-## e2e: the user stories against the whole fleet
+## e2e: the user stories against the whole fleet, step by step (-v)
 e2e: testbin tools build
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
-	cd e2e && go test $(GO_TEST_FLAGS) -tags e2e -timeout 40m ./...
+	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
+	cd e2e && go test $(GO_TEST_FLAGS) -v -timeout 20m ./stories/
 
 ## run: a local control plane with the CRDs installed and the fleet running
 run: testbin build

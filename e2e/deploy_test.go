@@ -369,8 +369,8 @@ func waitDeployCRDsEstablished(t *testing.T, c client.Client, crds []string) {
 func TestDeployControllersRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	bin := t.TempDir()
-	if err := fleet.Build(ctx, "..", bin, logWriter{t}); err != nil {
+	bin, err := fleet.Binaries(ctx, "..", t.TempDir(), logWriter{t})
+	if err != nil {
 		t.Fatal(err)
 	}
 	deps := deploymentsIn(t, buildDeployWithSharding(t))

@@ -62,6 +62,21 @@ func Build(ctx context.Context, repoRoot, binDir string, progress io.Writer) err
 	return nil
 }
 
+// BinEnv names the environment variable that points at prebuilt controller binaries:
+// `make test` and `make e2e` build bin/ once and set it, so that the tests that run the
+// fleet don't each build it again.
+const BinEnv = "FERRY_BIN"
+
+// Binaries returns the directory of the controller binaries: $FERRY_BIN when set, or else
+// tmp after building them there from the repository at repoRoot.
+func Binaries(ctx context.Context, repoRoot, tmp string, progress io.Writer) (string, error) {
+	if dir := os.Getenv(BinEnv); dir != "" {
+		return dir, nil
+	}
+	fmt.Fprintf(progress, "building the controllers (set %s to use prebuilt ones)\n", BinEnv)
+	return tmp, Build(ctx, repoRoot, tmp, progress)
+}
+
 // Options say how to run the fleet.
 type Options struct {
 	// Bin holds the controller binaries (Build).

@@ -20,8 +20,8 @@ func TestFleetStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	bin := t.TempDir()
-	if err := Build(context.Background(), "../..", bin, io.Discard); err != nil {
+	bin, err := Binaries(context.Background(), "../..", t.TempDir(), io.Discard)
+	if err != nil {
 		t.Fatal(err)
 	}
 	logs := t.TempDir()

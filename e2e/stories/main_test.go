@@ -51,8 +51,8 @@ func TestMain(m *testing.M) {
 }
 
 // setUp creates the fleet's namespace and starts the six controllers with deploy/'s flags.
-// FERRY_BIN names a directory of prebuilt binaries (make e2e builds them into bin/);
-// without it they are built here.
+// FERRY_BIN names a directory of prebuilt binaries (make test and make e2e build them
+// into bin/); without it they are built here.
 func setUp(e *testenv.Env) error {
 	env = e
 	ctx := context.Background()
@@ -60,18 +60,14 @@ func setUp(e *testenv.Env) error {
 	if err := env.Client.Create(ctx, ns); err != nil {
 		return err
 	}
-	bin := os.Getenv("FERRY_BIN")
 	dir, err := os.MkdirTemp("", "ferry-stories-")
 	if err != nil {
 		return err
 	}
 	fleetDir = dir
-	if bin == "" {
-		bin = filepath.Join(dir, "bin")
-		fmt.Fprintln(os.Stderr, "stories: building the controllers (set FERRY_BIN to use prebuilt ones)")
-		if err := fleet.Build(ctx, repoRoot, bin, os.Stderr); err != nil {
-			return err
-		}
+	bin, err := fleet.Binaries(ctx, repoRoot, filepath.Join(dir, "bin"), os.Stderr)
+	if err != nil {
+		return err
 	}
 	args, err := fleet.DeployArgs(deployDir)
 	if err != nil {
