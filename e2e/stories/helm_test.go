@@ -1,0 +1,255 @@
+package stories
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/e2e/fleet"
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+)
+
+// ingressNginxNamespace is where seed 002's HelmRelease lives and installs its release.
+const ingressNginxNamespace = "ingress-nginx"
+
+// TestStoryHelmReleaseFollowsChartRange is seed 002: the HelmRepository ingress-nginx (its
+// URL moved to a chart repository served here) and the HelmRelease ingress-nginx with
+// version "4.8.x" and values. The release installs 4.8.0, not 4.9.0 beside it, with the
+// values applied; publishing 4.8.1 upgrades it, which the helm CLI sees as revision 2; the
+// controllers' /metrics hold the reconcile durations of the three objects.
+func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
+	dumpLogsOnFailure(t)
+	repo := chartRepository(t, "4.8.0", "4.9.0")
+
+	step(t, "apply seed 002's HelmRepository (url %s) and HelmRelease ingress-nginx (version 4.8.x)", repo.URL())
+	ensureNamespace(t, ingressNginxNamespace)
+	source := seedObject(t, "HelmRepository", "ingress-nginx", fleet.Namespace)
+	NewWithT(t).Expect(unstructured.SetNestedField(source.Object, repo.URL(), "spec", "url")).To(Succeed())
+	release := seedObject(t, "HelmRelease", "ingress-nginx", ingressNginxNamespace)
+	apply(t, source, release)
+	deleteOnCleanup(t, release, source)
+
+	hr := waitReady(t, release, releasedVersion("4.8.0", 1))
+	chartRef, _, _ := unstructured.NestedString(hr.Object, "status", "helmChart")
+	NewWithT(t).Expect(chartRef).To(Equal(fleet.Namespace+"/ingress-nginx-ingress-nginx"), "the HelmChart is named <namespace>-<name> in the source's namespace")
+	helmChart := &unstructured.Unstructured{}
+	helmChart.SetAPIVersion("source.toolkit.fluxcd.io/v1")
+	helmChart.SetKind("HelmChart")
+	helmChart.SetNamespace(fleet.Namespace)
+	helmChart.SetName("ingress-nginx-ingress-nginx")
+	waitReady(t, helmChart, hasRevision("4.8.0"))
+	waitDeployment(t, ingressNginxNamespace, "ingress-nginx-controller", 2, requests("100m", "128Mi"))
+	svc := &corev1.Service{}
+	NewWithT(t).Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ingressNginxNamespace, Name: "ingress-nginx-controller"}, svc)).To(Succeed())
+	NewWithT(t).Expect(svc.Spec.Ports).To(ContainElement(HaveField("Name", "metrics")), "values controller.metrics.enabled: true adds the metrics port")
+	step(t, "release ingress-nginx is chart 4.8.0 (not 4.9.0): 2 available replicas requesting cpu 100m, memory 128Mi; Service with a metrics port")
+
+	step(t, "publish 4.8.1 (regenerate index.yaml) and ask for a reconcile of the HelmRepository")
+	addChartVersions(t, repo, "4.8.1")
+	requestReconcile(t, source)
+	waitReady(t, helmChart, hasRevision("4.8.1"))
+	waitReady(t, release, releasedVersion("4.8.1", 2))
+	waitDeployment(t, ingressNginxNamespace, "ingress-nginx-controller", 2, requests("100m", "128Mi"), chartLabel("ingress-nginx-4.8.1"))
+	step(t, "the HelmChart picked 4.8.1 and the release was upgraded to it")
+
+	helm := helmCLI(t)
+	var ls []cliRelease
+	NewWithT(t).Expect(json.Unmarshal(helm("ls", "-n", ingressNginxNamespace, "-o", "json"), &ls)).To(Succeed())
+	NewWithT(t).Expect(ls).To(ConsistOf(cliRelease{Name: "ingress-nginx", Namespace: ingressNginxNamespace, Revision: "2", Status: "deployed", Chart: "ingress-nginx-4.8.1"}))
+	var history []cliRelease
+	NewWithT(t).Expect(json.Unmarshal(helm("history", "ingress-nginx", "-n", ingressNginxNamespace, "-o", "json"), &history)).To(Succeed())
+	NewWithT(t).Expect(history).To(HaveLen(2))
+	NewWithT(t).Expect(history[0]).To(And(HaveField("Revision", BeEquivalentTo(1)), HaveField("Status", "superseded"), HaveField("Chart", "ingress-nginx-4.8.0")))
+	NewWithT(t).Expect(history[1]).To(And(HaveField("Revision", BeEquivalentTo(2)), HaveField("Status", "deployed"), HaveField("Chart", "ingress-nginx-4.8.1")))
+	step(t, "helm ls shows ingress-nginx-4.8.1, revision 2, deployed; helm history has 2 revisions")
+
+	hasReconcileDuration(t, "helm-controller", "HelmRelease", ingressNginxNamespace, "ingress-nginx")
+	hasReconcileDuration(t, "source-controller", "HelmRepository", fleet.Namespace, "ingress-nginx")
+	hasReconcileDuration(t, "source-controller", "HelmChart", fleet.Namespace, "ingress-nginx-ingress-nginx")
+	step(t, "/metrics: gotk_reconcile_duration_seconds of the HelmRelease (helm-controller), HelmRepository and HelmChart (source-controller)")
+
+	checkInvariants(t, source, &sourcev1.HelmRepository{})
+	checkInvariants(t, helmChart, &sourcev1.HelmChart{})
+	checkInvariants(t, release, &helmv2.HelmRelease{})
+}
+
+// checkInvariants reads o into typed and checks the kstatus invariants of its conditions.
+func checkInvariants(t *testing.T, o *unstructured.Unstructured, typed fluxmeta.StatusObject) {
+	t.Helper()
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(get(NewWithT(t), o).Object, typed); err != nil {
+		t.Fatal(err)
+	}
+	if err := conditions.CheckInvariants(typed); err != nil {
+		t.Errorf("%s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+	}
+}
+
+// chartRepository serves a Helm repository holding the ingress-nginx chart of
+// testdata/charts at each of versions.
+func chartRepository(t *testing.T, versions ...string) *helmrepo.Server {
+	t.Helper()
+	repo, err := helmrepo.New(helmrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(repo.Close)
+	addChartVersions(t, repo, versions...)
+	return repo
+}
+
+// addChartVersions packages testdata/charts/ingress-nginx at each of versions into repo and
+// regenerates its index, as `helm package` and `helm repo index` do.
+func addChartVersions(t *testing.T, repo *helmrepo.Server, versions ...string) {
+	t.Helper()
+	files := chartFiles(t, filepath.Join("..", "testdata", "charts", "ingress-nginx"))
+	for _, v := range versions {
+		files["Chart.yaml"] = replaceOnce(t, files["Chart.yaml"], "\nversion: 4.8.0\n", "\nversion: "+v+"\n")
+		if _, err := repo.AddChart(files); err != nil {
+			t.Fatal(err)
+		}
+		files["Chart.yaml"] = replaceOnce(t, files["Chart.yaml"], "\nversion: "+v+"\n", "\nversion: 4.8.0\n")
+	}
+	if err := repo.WriteGeneratedIndex(""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chartFiles reads the chart in dir by slash path.
+func chartFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, name := range []string{"Chart.yaml", "values.yaml", "templates/deployment.yaml", "templates/service.yaml"} {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(data)
+	}
+	return files
+}
+
+// releasedVersion checks that a HelmRelease's latest release is chart version at Helm
+// revision, deployed, and that it was the last attempt.
+func releasedVersion(version string, revision int64) func(Gomega, *unstructured.Unstructured) {
+	return func(g Gomega, o *unstructured.Unstructured) {
+		attempted, _, _ := unstructured.NestedString(o.Object, "status", "lastAttemptedRevision")
+		g.Expect(attempted).To(Equal(version))
+		history, _, _ := unstructured.NestedSlice(o.Object, "status", "history")
+		g.Expect(history).NotTo(BeEmpty())
+		latest, _ := history[0].(map[string]any)
+		g.Expect(latest).To(HaveKeyWithValue("chartVersion", version))
+		g.Expect(latest).To(HaveKeyWithValue("status", "deployed"))
+		g.Expect(latest).To(HaveKeyWithValue("version", BeEquivalentTo(revision)))
+	}
+}
+
+// requests checks that the first container of a Deployment requests cpu and memory.
+func requests(cpu, memory string) func(Gomega, *appsv1.Deployment) {
+	return func(g Gomega, d *appsv1.Deployment) {
+		g.Expect(d.Spec.Template.Spec.Containers).NotTo(BeEmpty())
+		got := d.Spec.Template.Spec.Containers[0].Resources.Requests
+		g.Expect(got.Cpu().Equal(resource.MustParse(cpu))).To(BeTrue(), "cpu request %s", got.Cpu())
+		g.Expect(got.Memory().Equal(resource.MustParse(memory))).To(BeTrue(), "memory request %s", got.Memory())
+	}
+}
+
+// chartLabel checks that a Deployment was rendered by chart (its helm.sh/chart label).
+func chartLabel(chart string) func(Gomega, *appsv1.Deployment) {
+	return func(g Gomega, d *appsv1.Deployment) {
+		g.Expect(d.Labels).To(HaveKeyWithValue("helm.sh/chart", chart))
+	}
+}
+
+// deleteOnCleanup deletes objs when the story ends, in order, and waits until they are gone
+// (a HelmRelease is uninstalled) unless the story failed and they are left to look at.
+func deleteOnCleanup(t *testing.T, objs ...*unstructured.Unstructured) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		for _, o := range objs {
+			if err := client.IgnoreNotFound(env.Client.Delete(context.Background(), o.DeepCopy())); err != nil {
+				t.Errorf("failed to delete %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+			}
+		}
+		for _, o := range objs {
+			waitGone(t, o.DeepCopy())
+		}
+		svc := &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")}
+		waitGone(t, svc)
+	})
+}
+
+// cliRelease is a row of `helm ls -o json` or `helm history -o json`.
+type cliRelease struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Revision  any    `json:"revision"`
+	Status    string `json:"status"`
+	Chart     string `json:"chart"`
+}
+
+// helmCLI builds (or finds in the cache) the helm v3 CLI pinned in the tools module and
+// returns a function running it against the stories' cluster, with its own Helm home.
+func helmCLI(t *testing.T) func(args ...string) []byte {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	build := exec.Command(filepath.Join(repoRoot, "hack", "tools.sh"), "helm")
+	build.Stdout, build.Stderr = &out, &errOut
+	if err := build.Run(); err != nil {
+		t.Fatalf("failed to build the helm CLI: %v\n%s", err, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	bin := lines[len(lines)-1]
+	home := t.TempDir()
+	return func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig,
+			"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+			"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+			"HELM_DATA_HOME="+filepath.Join(home, "data"))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return b
+	}
+}
+
+// hasReconcileDuration checks that controller's /metrics hold at least one observation of
+// gotk_reconcile_duration_seconds for kind ns/name.
+func hasReconcileDuration(t *testing.T, controller, kind, ns, name string) {
+	t.Helper()
+	series := `gotk_reconcile_duration_seconds_count{kind="` + kind + `",name="` + name + `",namespace="` + ns + `"} `
+	for _, line := range strings.Split(scrape(t, controller), "\n") {
+		if value, ok := strings.CutPrefix(line, series); ok {
+			n, err := strconv.ParseFloat(value, 64)
+			if err != nil || n < 1 {
+				t.Fatalf("%s: %s has %q observations", controller, strings.TrimSpace(series), value)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: no series %s in /metrics", controller, strings.TrimSpace(series))
+}
