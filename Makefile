@@ -56,10 +56,13 @@ e2e: testbin tools build
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
 	cd e2e && go test $(GO_TEST_FLAGS) -v -timeout 20m ./stories/
 
-## run: a local control plane with the CRDs installed and the fleet running
-run: testbin build
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
-	cd e2e && go build -o $(BIN)/ferry-run ./cmd/run && exec $(BIN)/ferry-run -bin $(BIN) -crds $(CURDIR)/deploy/crds
+## run: a local control plane, the CRDs, the fleet and a live GitOps demo (a Git server you can
+## push to, a chart repository, a GitRepository, Kustomizations and a HelmRelease); Ctrl-C stops
+## it all. The control-plane binaries and kubectl build once (minutes, progress shown).
+run: build
+	@assets=$$(bash $(TESTBIN)) || exit 1; export KUBEBUILDER_ASSETS=$$(tail -n 1 <<<"$$assets"); \
+	echo "build ferry-run"; cd e2e && go build -o $(BIN)/ferry-run ./cmd/run && \
+	exec $(BIN)/ferry-run -bin $(BIN) -deploy $(CURDIR)/deploy -testdata $(CURDIR)/e2e/testdata
 
 ## bench: benchmarks, printed as tables
 bench: testbin tools

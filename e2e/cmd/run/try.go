@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ferry-gitops/ferry/e2e/demo"
+	"github.com/ferry-gitops/ferry/e2e/fleet"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// printTryThis prints how to reach the cluster and what to try with the demo.
+func printTryThis(o options, env *testenv.Env, f *fleet.Fleet, w *demo.World) {
+	path := []string{}
+	if assets, err := testenv.Binaries(); err == nil {
+		if _, err := os.Stat(filepath.Join(assets, "kubectl")); err == nil {
+			path = append(path, assets)
+		}
+	}
+	if bin, err := filepath.Abs(o.bin); err == nil {
+		path = append(path, bin)
+	}
+	fmt.Printf(`
+In another terminal:
+
+  export KUBECONFIG=%s
+  export PATH=%s:$PATH   # kubectl and the ferry CLI
+
+Look around:
+  kubectl get gitrepositories,kustomizations,helmreleases -A
+  kubectl get deploy -A
+  ferry get all -A
+  ferry get ks -A
+
+Change the desired state in Git: the GitRepository polls every %s and the cluster follows.
+  git clone %s && cd demo
+  sed -i.bak 's/replicas: 2/replicas: 4/' apps/my-app/my-app.yaml
+  git commit -am 'my-app: 4 replicas' && git push
+  kubectl get deploy my-app -w
+
+Change the cluster by hand: Ferry puts it back at the next interval (%s), or at once with
+  kubectl scale deploy my-app --replicas=5
+  ferry reconcile ks my-apps
+
+Helm: the HelmRelease demo/hello installs chart hello 1.x (%s) from %s
+  kubectl -n demo patch helmrelease hello --type merge -p '{"spec":{"values":{"replicaCount":3}}}'
+  kubectl -n demo get deploy hello -w
+
+The objects applied are in %s.
+`, env.Kubeconfig, strings.Join(path, ":"), demo.GitInterval, w.RepoURL, demo.ApplyInterval,
+		strings.Join(demo.ChartVersions, ", "), w.ChartsURL, w.ObjectsFile)
+	fmt.Println("\nControllers:")
+	for _, p := range f.Processes {
+		fmt.Printf("  %-28s metrics http://%s/metrics  health http://%s/readyz\n", p.Name, p.MetricsAddr, p.HealthAddr)
+	}
+	fmt.Printf("\nLogs of every component are in %s (removed on exit). Press Ctrl-C to stop.\n", env.Dir)
+}
