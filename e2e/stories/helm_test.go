@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -47,7 +46,8 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	apply(t, source, release)
 	deleteOnCleanup(t, release, source)
 
-	hr := waitReady(t, release, releasedVersion("4.8.0", 1))
+	hr := waitReady(t, release, releasedVersion("4.8.0", 1),
+		readyBecause("InstallSucceeded", "Helm install succeeded for release ingress-nginx/ingress-nginx.v1 with chart ingress-nginx@4.8.0"))
 	chartRef, _, _ := unstructured.NestedString(hr.Object, "status", "helmChart")
 	NewWithT(t).Expect(chartRef).To(Equal(fleet.Namespace+"/ingress-nginx-ingress-nginx"), "the HelmChart is named <namespace>-<name> in the source's namespace")
 	helmChart := &unstructured.Unstructured{}
@@ -55,7 +55,7 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	helmChart.SetKind("HelmChart")
 	helmChart.SetNamespace(fleet.Namespace)
 	helmChart.SetName("ingress-nginx-ingress-nginx")
-	waitReady(t, helmChart, hasRevision("4.8.0"))
+	waitReady(t, helmChart, hasRevision("4.8.0"), readyBecause("ChartPullSucceeded", "pulled 'ingress-nginx' chart with version '4.8.0'"))
 	waitDeployment(t, ingressNginxNamespace, "ingress-nginx-controller", 2, requests("100m", "128Mi"))
 	svc := &corev1.Service{}
 	NewWithT(t).Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ingressNginxNamespace, Name: "ingress-nginx-controller"}, svc)).To(Succeed())
@@ -65,8 +65,10 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	step(t, "publish 4.8.1 (regenerate index.yaml) and ask for a reconcile of the HelmRepository")
 	addChartVersions(t, repo, "4.8.1")
 	requestReconcile(t, source)
-	waitReady(t, helmChart, hasRevision("4.8.1"))
-	waitReady(t, release, releasedVersion("4.8.1", 2))
+	waitReady(t, helmChart, hasRevision("4.8.1"), readyBecause("ChartPullSucceeded", "pulled 'ingress-nginx' chart with version '4.8.1'"))
+	upgraded := "Helm upgrade succeeded for release ingress-nginx/ingress-nginx.v2 with chart ingress-nginx@4.8.1"
+	waitReady(t, release, releasedVersion("4.8.1", 2), readyBecause("UpgradeSucceeded", upgraded))
+	waitEvent(t, release, corev1.EventTypeNormal, "UpgradeSucceeded", upgraded)
 	waitDeployment(t, ingressNginxNamespace, "ingress-nginx-controller", 2, requests("100m", "128Mi"), chartLabel("ingress-nginx-4.8.1"))
 	step(t, "the HelmChart picked 4.8.1 and the release was upgraded to it")
 
@@ -81,9 +83,10 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	NewWithT(t).Expect(history[1]).To(And(HaveField("Revision", BeEquivalentTo(2)), HaveField("Status", "deployed"), HaveField("Chart", "ingress-nginx-4.8.1")))
 	step(t, "helm ls shows ingress-nginx-4.8.1, revision 2, deployed; helm history has 2 revisions")
 
-	hasReconcileDuration(t, "helm-controller", "HelmRelease", ingressNginxNamespace, "ingress-nginx")
-	hasReconcileDuration(t, "source-controller", "HelmRepository", fleet.Namespace, "ingress-nginx")
-	hasReconcileDuration(t, "source-controller", "HelmChart", fleet.Namespace, "ingress-nginx-ingress-nginx")
+	const durations = "gotk_reconcile_duration_seconds_count"
+	waitMetric(t, "helm-controller", durations, release, "[1-9]")
+	waitMetric(t, "source-controller", durations, source, "[1-9]")
+	waitMetric(t, "source-controller", durations, helmChart, "[1-9]")
 	step(t, "/metrics: gotk_reconcile_duration_seconds of the HelmRelease (helm-controller), HelmRepository and HelmChart (source-controller)")
 
 	checkInvariants(t, source, &sourcev1.HelmRepository{})
@@ -161,6 +164,28 @@ func releasedVersion(version string, revision int64) func(Gomega, *unstructured.
 	}
 }
 
+// readyBecause checks that an object's Ready condition has reason and message.
+func readyBecause(reason, message string) func(Gomega, *unstructured.Unstructured) {
+	return func(g Gomega, o *unstructured.Unstructured) {
+		_, gotReason, gotMessage := condition(o, "Ready")
+		g.Expect(gotReason).To(Equal(reason))
+		g.Expect(gotMessage).To(Equal(message))
+	}
+}
+
+// waitEvent waits until a Kubernetes Event of type, reason and message was recorded for o,
+// as `kubectl events --for` shows it.
+func waitEvent(t *testing.T, o *unstructured.Unstructured, typ, reason, message string) {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) {
+		events := &corev1.EventList{}
+		g.Expect(env.Client.List(context.Background(), events, client.InNamespace(o.GetNamespace()))).To(Succeed())
+		g.Expect(events.Items).To(ContainElement(And(
+			HaveField("InvolvedObject.Kind", o.GetKind()), HaveField("InvolvedObject.Name", o.GetName()),
+			HaveField("Type", typ), HaveField("Reason", reason), HaveField("Message", message))))
+	}, timeout, interval).Should(Succeed(), "no %s event %s for %s %s/%s", typ, reason, o.GetKind(), o.GetNamespace(), o.GetName())
+}
+
 // requests checks that the first container of a Deployment requests cpu and memory.
 func requests(cpu, memory string) func(Gomega, *appsv1.Deployment) {
 	return func(g Gomega, d *appsv1.Deployment) {
@@ -235,21 +260,4 @@ func helmCLI(t *testing.T) func(args ...string) []byte {
 		}
 		return b
 	}
-}
-
-// hasReconcileDuration checks that controller's /metrics hold at least one observation of
-// gotk_reconcile_duration_seconds for kind ns/name.
-func hasReconcileDuration(t *testing.T, controller, kind, ns, name string) {
-	t.Helper()
-	series := `gotk_reconcile_duration_seconds_count{kind="` + kind + `",name="` + name + `",namespace="` + ns + `"} `
-	for _, line := range strings.Split(scrape(t, controller), "\n") {
-		if value, ok := strings.CutPrefix(line, series); ok {
-			n, err := strconv.ParseFloat(value, 64)
-			if err != nil || n < 1 {
-				t.Fatalf("%s: %s has %q observations", controller, strings.TrimSpace(series), value)
-			}
-			return
-		}
-	}
-	t.Fatalf("%s: no series %s in /metrics", controller, strings.TrimSpace(series))
 }
