@@ -145,6 +145,11 @@ func (f *sourceFS) explain(path string, err error) error {
 	}
 	msg := strings.ReplaceAll(err.Error(), f.root+string(filepath.Separator), "")
 	msg = clarify(strings.ReplaceAll(msg, f.root, "."))
+	if strings.HasPrefix(msg, duplicateMessage) && len(f.included) > 1 {
+		msg += fmt.Sprintf(" (%s has no kustomization file, so the one generated for it includes "+
+			"every kustomization below it: %s; point spec.path at one of them)",
+			displayPath(path), strings.Join(f.included, ", "))
+	}
 	return fmt.Errorf("failed to build %q: %s", displayPath(path), msg)
 }
 
@@ -211,7 +216,7 @@ func checkDuplicates(objs []*unstructured.Unstructured) error {
 		return nil
 	}
 	sort.Strings(dups)
-	return errors.New("failed to build: the same object is in the build more than once: " + strings.Join(dups, ", "))
+	return errors.New("failed to build: " + duplicateMessage + ": " + strings.Join(dups, ", "))
 }
 
 // setCommonMetadata sets the labels and annotations of commonMetadata on every resource,

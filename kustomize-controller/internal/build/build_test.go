@@ -105,10 +105,13 @@ func TestBuildSeedRepo(t *testing.T) {
 			},
 		},
 		{
-			name:    "seed 004 path ./deploy builds base and overlays together: duplicates",
-			path:    "./deploy",
-			spec:    kustomizev1.KustomizationSpec{TargetNamespace: "production"},
-			wantErr: []string{`failed to build "./deploy"`, "more than once", "Deployment.apps production/payment-api"},
+			name: "seed 004 path ./deploy builds base and overlays together: duplicates",
+			path: "./deploy",
+			spec: kustomizev1.KustomizationSpec{TargetNamespace: "production"},
+			wantErr: []string{`failed to build "./deploy"`, "more than once", "Deployment.apps production/payment-api",
+				"./deploy has no kustomization file",
+				"./deploy/base, ./deploy/overlays/dev, ./deploy/overlays/production, ./deploy/overlays/staging;",
+				"point spec.path at one of them"},
 		},
 		{
 			name:    "the same object in two plain files is a duplicate",

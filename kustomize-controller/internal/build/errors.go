@@ -17,8 +17,13 @@ var (
 	mergingFrom = regexp.MustCompile(`merging resources from '([^']+)'`)
 )
 
-// idConflict is the marker of Kustomize's error when a transformer makes two objects equal.
-const idConflict = "ID conflict: ["
+const (
+	// idConflict is the marker of Kustomize's error when a transformer makes two objects
+	// equal.
+	idConflict = "ID conflict: ["
+	// duplicateMessage starts every message about an object that is in a build more than once.
+	duplicateMessage = "the same object is in the build more than once"
+)
 
 // clarify rewrites Kustomize's errors about duplicate objects into messages that name the
 // objects (and never quote their content, which may hold secret data). Other messages are
@@ -27,11 +32,11 @@ func clarify(msg string) string {
 	if i := strings.Index(msg, idConflict); i >= 0 {
 		prefix := strings.TrimSuffix(strings.TrimSpace(msg[:i]), "produces")
 		names := conflictingObjects(msg[i+len(idConflict):])
-		return fmt.Sprintf("the same object is in the build more than once after %s: %s",
+		return fmt.Sprintf("%s after %s: %s", duplicateMessage,
 			strings.TrimSpace(prefix), strings.Join(names, ", "))
 	}
 	if m := registeredID.FindStringSubmatch(msg); m != nil {
-		out := "the same object is in the build more than once: " + m[1]
+		out := duplicateMessage + ": " + m[1]
 		if f := mergingFrom.FindStringSubmatch(msg); f != nil {
 			out += fmt.Sprintf(" (again in %s)", f[1])
 		}

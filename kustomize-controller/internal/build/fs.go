@@ -32,6 +32,9 @@ type sourceFS struct {
 	// clones matches the directories outside root that may be read and removed: Kustomize's
 	// clones of remote bases. Nil when remote bases are refused.
 	clones *regexp.Regexp
+	// included lists, as spec.path would name them, the kustomization directories a
+	// generated kustomization file includes, for messages about duplicate objects.
+	included []string
 
 	mu       sync.Mutex
 	violated string // first path that left the root, relative to root

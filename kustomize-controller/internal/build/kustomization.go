@@ -174,6 +174,9 @@ func (f *sourceFS) scanManifests(dir string) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to relate %s to %s: %w", f.rel(r), f.rel(dir), err)
 		}
+		if f.IsDir(r) {
+			f.included = append(f.included, "./"+filepath.ToSlash(f.rel(r)))
+		}
 		out = append(out, rel)
 	}
 	return out, nil
