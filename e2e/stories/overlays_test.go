@@ -33,7 +33,8 @@ func TestStoryLegacyOverlays(t *testing.T) {
 	ks := seedObject(t, "Kustomization", "payment-service", fleet.Namespace)
 	apply(t, source, ks)
 	waitReady(t, source)
-	msg := waitNotReady(t, ks, kustomizev1.BuildFailedReason, `"./deploy"`, "more than once", "Deployment.apps production/payment-api")
+	msg := waitNotReady(t, ks, kustomizev1.BuildFailedReason, `"./deploy"`, "more than once", "Deployment.apps production/payment-api",
+		"./deploy/base, ./deploy/overlays/dev, ./deploy/overlays/production, ./deploy/overlays/staging")
 	step(t, "the Kustomization fails: %s", msg)
 	checkNothingApplied(t, ks, "payment-api")
 	checkKustomizationInvariants(t, get(NewWithT(t), ks))
