@@ -37,18 +37,21 @@ func main() {
 	flag.StringVar(&o.deploy, "deploy", "../deploy", "the deploy/ directory: CRDs in crds/, the controllers' flags in its Deployments")
 	flag.StringVar(&o.testdata, "testdata", "testdata", "e2e/testdata: the seed repository and the demo chart")
 	flag.Parse()
-	if err := run(o); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		os.Exit(1)
 	}
 }
 
-func run(o options) (err error) {
+// run starts everything, prints what to try and waits for ctx to end; an error after ctx
+// ended is the interruption of a start, not a failure.
+func run(ctx context.Context, o options) error {
 	if _, err := exec.LookPath("git"); err != nil {
 		return errors.New("make run serves the demo repository with git http-backend: install git first")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	started := time.Now()
 	fmt.Println("▶ starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, KWOK)…")
 	env, err := testenv.Start(testenv.Options{CRDDirectoryPaths: []string{o.deploy + "/crds"}, ErrorIfCRDPathMissing: true, Workloads: true})
