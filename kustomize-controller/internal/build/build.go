@@ -101,12 +101,24 @@ func (f *sourceFS) buildDir(path string) (string, error) {
 	}
 	info, err := os.Stat(dir)
 	if err != nil {
-		return "", fmt.Errorf("failed to build: path %q does not exist in the source", path)
+		return "", &PathNotFoundError{Path: path}
 	}
 	if !info.IsDir() {
 		return "", fmt.Errorf("failed to build: path %q is not a directory", path)
 	}
 	return dir, nil
+}
+
+// PathNotFoundError is the error of Build when spec.path does not exist in the source: the
+// artifact, not its content, is what is wrong.
+type PathNotFoundError struct {
+	// Path is spec.path.
+	Path string
+}
+
+// Error says which path is missing.
+func (e *PathNotFoundError) Error() string {
+	return fmt.Sprintf("failed to build: path %q does not exist in the source", e.Path)
 }
 
 // clonePattern matches the directories Kustomize clones remote bases into

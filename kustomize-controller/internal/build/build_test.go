@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -139,4 +140,16 @@ func TestBuildSeedRepo(t *testing.T) {
 			tt.check(g, objs)
 		})
 	}
+}
+
+func TestBuildPathNotFound(t *testing.T) {
+	g := NewWithT(t)
+	_, err := Build(nil, Options{Root: seedRepo, Path: "./infrastructure"})
+	var notFound *PathNotFoundError
+	g.Expect(errors.As(err, &notFound)).To(BeTrue(), "error %v", err)
+	g.Expect(notFound.Path).To(Equal("./infrastructure"))
+	g.Expect(err).To(MatchError(`failed to build: path "./infrastructure" does not exist in the source`))
+
+	_, err = Build(nil, Options{Root: seedRepo, Path: "./deploy/overlays/production"})
+	g.Expect(errors.As(err, &notFound)).To(BeFalse())
 }

@@ -39,6 +39,11 @@ func TestBadInput(t *testing.T) {
 		reason:  meta.ReconciliationFailedReason,
 		message: []string{"no matches for kind", "Widget"},
 	}, {
+		name:    "spec.path missing from the new revision is ArtifactFailed, as in Flux",
+		files:   map[string]string{"elsewhere/keep.yaml": configMap("keep", "1")},
+		reason:  meta.ArtifactFailedReason,
+		message: []string{`path "./app" does not exist in the source`},
+	}, {
 		name:    "same object twice in the build",
 		files:   map[string]string{"app/keep.yaml": configMap("keep", "1"), "app/again.yaml": configMap("keep", "2")},
 		reason:  meta.BuildFailedReason,

@@ -2,6 +2,7 @@ package kustomization
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,8 +19,9 @@ import (
 )
 
 // build runs kustomize on the artifact, decrypts SOPS-encrypted objects and substitutes the
-// post-build variables. Problems in the source are BuildFailed and retried on retryInterval
-// (a new revision wakes the Kustomization at once).
+// post-build variables. Problems in the source are BuildFailed (a spec.path missing from the
+// source is ArtifactFailed, as in Flux) and retried on retryInterval (a new revision wakes the
+// Kustomization at once).
 func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	defer st.releaseArtifact()
@@ -30,6 +32,10 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 	objects, err := build.Build(&obj.Spec, build.Options{
 		Root: st.handle.Dir, Path: obj.Spec.Path, NoRemoteBases: st.r.opts.NoRemoteBases, Decryptor: dec,
 	})
+	var notFound *build.PathNotFoundError
+	if errors.As(err, &notFound) {
+		return reconcile.Transient(meta.ArtifactFailedReason, err)
+	}
 	if err != nil {
 		return reconcile.Transient(meta.BuildFailedReason, err)
 	}
