@@ -33,13 +33,14 @@ const (
 	binKWOK              = "kwok"
 )
 
-// allBinaries lists every binary build.sh puts in the assets directory.
+// allBinaries lists every binary of the assets directory that a control plane
+// needs; build.sh also puts kubectl there, for users and for the e2e stories.
 var allBinaries = []string{binEtcd, binAPIServer, binControllerManager, binScheduler, binKWOK}
 
 // assetsDirName is the name build.sh gives the directory of symlinks to all
-// binaries, under the cache root.
+// binaries (and kubectl), under the cache root.
 func assetsDirName() string {
-	return fmt.Sprintf("assets-k8s-%s-etcd-%s-kwok-%s", KubernetesVersion, EtcdVersion, KWOKVersion)
+	return fmt.Sprintf("assets-k8s-%s-etcd-%s-kwok-%s-kubectl", KubernetesVersion, EtcdVersion, KWOKVersion)
 }
 
 // CacheDir returns the root under which build.sh caches binaries:
