@@ -1,13 +1,10 @@
 package stories
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -23,6 +20,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/helmcli"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 )
 
@@ -72,11 +70,11 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	waitDeployment(t, ingressNginxNamespace, "ingress-nginx-controller", 2, requests("100m", "128Mi"), chartLabel("ingress-nginx-4.8.1"))
 	step(t, "the HelmChart picked 4.8.1 and the release was upgraded to it")
 
-	helm := helmCLI(t)
-	var ls []cliRelease
+	helm := helmcli.New(t, repoRoot, env.Kubeconfig)
+	var ls []helmcli.Release
 	NewWithT(t).Expect(json.Unmarshal(helm("ls", "-n", ingressNginxNamespace, "-o", "json"), &ls)).To(Succeed())
-	NewWithT(t).Expect(ls).To(ConsistOf(cliRelease{Name: "ingress-nginx", Namespace: ingressNginxNamespace, Revision: "2", Status: "deployed", Chart: "ingress-nginx-4.8.1"}))
-	var history []cliRelease
+	NewWithT(t).Expect(ls).To(ConsistOf(helmcli.Release{Name: "ingress-nginx", Namespace: ingressNginxNamespace, Revision: "2", Status: "deployed", Chart: "ingress-nginx-4.8.1"}))
+	var history []helmcli.Release
 	NewWithT(t).Expect(json.Unmarshal(helm("history", "ingress-nginx", "-n", ingressNginxNamespace, "-o", "json"), &history)).To(Succeed())
 	NewWithT(t).Expect(history).To(HaveLen(2))
 	NewWithT(t).Expect(history[0]).To(And(HaveField("Revision", BeEquivalentTo(1)), HaveField("Status", "superseded"), HaveField("Chart", "ingress-nginx-4.8.0")))
@@ -221,43 +219,4 @@ func deleteOnCleanup(t *testing.T, objs ...*unstructured.Unstructured) {
 		svc := &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")}
 		waitGone(t, svc)
 	})
-}
-
-// cliRelease is a row of `helm ls -o json` or `helm history -o json`.
-type cliRelease struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	Revision  any    `json:"revision"`
-	Status    string `json:"status"`
-	Chart     string `json:"chart"`
-}
-
-// helmCLI builds (or finds in the cache) the helm v3 CLI pinned in the tools module and
-// returns a function running it against the stories' cluster, with its own Helm home.
-func helmCLI(t *testing.T) func(args ...string) []byte {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	build := exec.Command(filepath.Join(repoRoot, "hack", "tools.sh"), "helm")
-	build.Stdout, build.Stderr = &out, &errOut
-	if err := build.Run(); err != nil {
-		t.Fatalf("failed to build the helm CLI: %v\n%s", err, errOut.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	bin := lines[len(lines)-1]
-	home := t.TempDir()
-	return func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig,
-			"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
-			"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
-			"HELM_DATA_HOME="+filepath.Join(home, "data"))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return b
-	}
 }
