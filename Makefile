@@ -22,10 +22,11 @@ build:
 	@echo "build ferry"; cd cli && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/ferry .
 
 ## images: one OCI image per controller from its static binary, without a Docker daemon, into
-## the OCI layout bin/images; REGISTRY=127.0.0.1:5000/ferry also pushes them; TAG= sets the tag
+## the OCI layout bin/images; REGISTRY=127.0.0.1:5000/ferry also pushes them. The tag is
+## latest, the one deploy/ names; TAG=v1.2.3 sets another (then `kustomize edit set image`)
 images: build
 	cd e2e && go run ./cmd/images -bin $(BIN) -out $(BIN)/images \
-		-tag $(or $(TAG),$(shell git describe --tags --always --dirty 2>/dev/null),dev) $(if $(REGISTRY),-push $(REGISTRY))
+		-tag $(or $(TAG),latest) $(if $(REGISTRY),-push $(REGISTRY))
 
 ## generate: deepcopy functions and CRDs (deploy/crds) from the API types
 generate:
