@@ -56,10 +56,11 @@ data:
 // TestStoryProductionOverlay is seed 002: the cluster is bootstrapped from
 // ./clusters/production (Flux's usual layout), which holds seed 002's clusters/production/
 // apps.yaml as written (GitRepository apps and Kustomization apps, the URL changed) plus
-// dependsOn infrastructure. apps waits while infrastructure does not exist, then the
-// platform team pushes infrastructure (namespace production); both become Ready, in order,
-// and the production overlay's JSON6902 patch gives Deployment production/my-app 3 replicas
-// of the base's image.
+// dependsOn infrastructure. apps waits while infrastructure does not exist, and while it
+// fails (its Kustomization pushed before its ./infrastructure directory); once the platform
+// team pushes ./infrastructure (namespace production) both become Ready, in order, and the
+// production overlay's JSON6902 patch gives Deployment production/my-app 3 replicas of the
+// base's image.
 func TestStoryProductionOverlay(t *testing.T) {
 	dumpLogsOnFailure(t)
 	repos, url := gitRepo(t, "gitops-repo", seedRepoFiles(t))
@@ -83,13 +84,27 @@ func TestStoryProductionOverlay(t *testing.T) {
 	step(t, "apps waits for its dependency: %s", msg)
 	noDeployment(t, "production", "my-app")
 
-	step(t, "push clusters/production/infrastructure.yaml and ./infrastructure (namespace production)")
-	rev = repos.Commit(t, "gitops-repo", "main", "add the infrastructure of cluster production", infrastructureFiles)
+	step(t, "push clusters/production/infrastructure.yaml, but not yet ./infrastructure")
+	const infraKs = "clusters/production/infrastructure.yaml"
+	repos.Commit(t, "gitops-repo", "main", "add the Kustomization infrastructure", map[string]string{infraKs: infrastructureFiles[infraKs]})
 	requestReconcile(t, source)
 	infra := &unstructured.Unstructured{}
 	infra.SetGroupVersionKind(apps.GroupVersionKind())
 	infra.SetNamespace(fleet.Namespace)
 	infra.SetName("infrastructure")
+	msg = waitNotReady(t, infra, kustomizev1.ArtifactFailedReason, `path "./infrastructure" does not exist`)
+	step(t, "infrastructure fails: %s", msg)
+	// The dependency watch wakes apps when infrastructure's readiness changes, not when it is
+	// created: ask for a reconcile, as `flux reconcile kustomization apps` does, so that the
+	// message is up to date whichever came first.
+	waitHandled(t, apps, requestReconcile(t, apps))
+	msg = waitNotReady(t, apps, kustomizev1.DependencyNotReadyReason, "dependency 'flux-system/infrastructure' is not ready")
+	step(t, "apps still waits: %s", msg)
+	noDeployment(t, "production", "my-app")
+
+	step(t, "push ./infrastructure (namespace production and the platform's settings)")
+	rev = repos.Commit(t, "gitops-repo", "main", "add the infrastructure of cluster production", infrastructureFiles)
+	requestReconcile(t, source)
 	infra = waitReady(t, infra, hasRevision("main@sha1:"+rev))
 	apps = waitReady(t, apps, hasRevision("main@sha1:"+rev))
 	step(t, "infrastructure and apps are Ready at main@sha1:%s", rev[:12])
