@@ -9,13 +9,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ferry-gitops/ferry/e2e/fleet"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 )
 
 // infrastructureFiles is what the platform team adds to the repository in seed 002's
@@ -121,7 +119,7 @@ func TestStoryProductionOverlay(t *testing.T) {
 	step(t, "Deployment production/my-app has 3 available replicas (the overlay's patch) of %s", d.Spec.Template.Spec.Containers[0].Image)
 
 	for _, o := range []*unstructured.Unstructured{bootstrap, infra, apps} {
-		checkKustomizationInvariants(t, get(NewWithT(t), o))
+		checkInvariants(t, o, &kustomizev1.Kustomization{})
 	}
 }
 
@@ -181,17 +179,4 @@ func noDeployment(t *testing.T, ns, name string) {
 	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &appsv1.Deployment{})
 	NewWithT(t).Expect(client.IgnoreNotFound(err)).To(Succeed())
 	NewWithT(t).Expect(err).To(HaveOccurred(), "Deployment %s/%s exists", ns, name)
-}
-
-// checkKustomizationInvariants checks the kstatus invariants of the conditions of the
-// Kustomization o.
-func checkKustomizationInvariants(t *testing.T, o *unstructured.Unstructured) {
-	t.Helper()
-	ks := &kustomizev1.Kustomization{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, ks); err != nil {
-		t.Fatal(err)
-	}
-	if err := conditions.CheckInvariants(ks); err != nil {
-		t.Errorf("Kustomization %s/%s: %v", ks.Namespace, ks.Name, err)
-	}
 }
