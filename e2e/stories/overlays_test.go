@@ -50,7 +50,9 @@ func TestStoryLegacyOverlays(t *testing.T) {
 	NewWithT(t).Expect(unstructured.SetNestedField(dev.Object, "./deploy/overlays/dev", "spec", "path")).To(Succeed())
 	unstructured.RemoveNestedField(dev.Object, "spec", "targetNamespace")
 	apply(t, ks, dev)
-	ks, dev = waitReady(t, ks), waitReady(t, dev)
+	rev, _, _ := unstructured.NestedString(get(NewWithT(t), source).Object, "status", "artifact", "revision")
+	applied := readyBecause(kustomizev1.ReconciliationSucceededReason, "Applied revision: "+rev)
+	ks, dev = waitReady(t, ks, applied), waitReady(t, dev, applied)
 
 	d := waitDeployment(t, "production", "payment-api", 5)
 	c := d.Spec.Template.Spec.Containers

@@ -103,8 +103,9 @@ func TestStoryProductionOverlay(t *testing.T) {
 	step(t, "push ./infrastructure (namespace production and the platform's settings)")
 	rev = repos.Commit(t, "gitops-repo", "main", "add the infrastructure of cluster production", infrastructureFiles)
 	requestReconcile(t, source)
-	infra = waitReady(t, infra, hasRevision("main@sha1:"+rev))
-	apps = waitReady(t, apps, hasRevision("main@sha1:"+rev))
+	applied := readyBecause(kustomizev1.ReconciliationSucceededReason, "Applied revision: main@sha1:"+rev)
+	infra = waitReady(t, infra, hasRevision("main@sha1:"+rev), applied)
+	apps = waitReady(t, apps, hasRevision("main@sha1:"+rev), applied)
 	step(t, "infrastructure and apps are Ready at main@sha1:%s", rev[:12])
 
 	infraReady, appsReady := readySince(t, infra), readySince(t, apps)
