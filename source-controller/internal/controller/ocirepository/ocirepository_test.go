@@ -44,7 +44,7 @@ func TestTagLifecycle(t *testing.T) {
 	g.Expect(a.Path).To(MatchRegexp(`^ocirepository/` + ns + `/app/[0-9a-f]{64}\.tar\.gz$`))
 	g.Expect(a.Metadata).To(HaveKeyWithValue(registry.RevisionAnnotation, "main@sha1:4f5e"))
 	g.Expect(got.Status.URL).To(Equal(a.URL))
-	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("stored artifact with revision 'latest@" + d1 + "'"))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("stored artifact for digest 'latest@" + d1 + "'"))
 	g.Expect(conditions.IsTrue(got, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
 	g.Expect(got.Finalizers).To(ContainElement(sourcev1.SourceFinalizer))
 	dir := fetch(t, a)

@@ -138,7 +138,7 @@ func (st *state) store(ctx context.Context, s *scope) reconcile.Result {
 			return res
 		}
 	}
-	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact with revision '%s'", obj.Status.Artifact.Revision))
+	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact for digest '%s'", obj.Status.Artifact.Revision))
 }
 
 // storeNew writes the pulled content as the new artifact.
