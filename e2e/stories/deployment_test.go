@@ -59,6 +59,7 @@ func TestStoryDeploymentFollowsGit(t *testing.T) {
 	source := gitRepository(fleet.Namespace, "flux-system", url)
 	ks := seedObject(t, "Kustomization", "my-apps", fleet.Namespace)
 	apply(t, source, ks)
+	deleteOnCleanup(t, ks, source)
 	waitReady(t, ks)
 	waitDeployment(t, "default", "my-app", 2)
 	step(t, "Deployment default/my-app has 2 available replicas")

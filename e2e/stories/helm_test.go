@@ -42,6 +42,11 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	NewWithT(t).Expect(unstructured.SetNestedField(source.Object, repo.URL(), "spec", "url")).To(Succeed())
 	release := seedObject(t, "HelmRelease", "ingress-nginx", ingressNginxNamespace)
 	apply(t, source, release)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			waitGone(t, &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")})
+		}
+	})
 	deleteOnCleanup(t, release, source)
 
 	hr := waitReady(t, release, releasedVersion("4.8.0", 1),
@@ -201,22 +206,3 @@ func chartLabel(chart string) func(Gomega, *appsv1.Deployment) {
 	}
 }
 
-// deleteOnCleanup deletes objs when the story ends, in order, and waits until they are gone
-// (a HelmRelease is uninstalled) unless the story failed and they are left to look at.
-func deleteOnCleanup(t *testing.T, objs ...*unstructured.Unstructured) {
-	t.Cleanup(func() {
-		if t.Failed() {
-			return
-		}
-		for _, o := range objs {
-			if err := client.IgnoreNotFound(env.Client.Delete(context.Background(), o.DeepCopy())); err != nil {
-				t.Errorf("failed to delete %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
-			}
-		}
-		for _, o := range objs {
-			waitGone(t, o.DeepCopy())
-		}
-		svc := &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")}
-		waitGone(t, svc)
-	})
-}

@@ -324,3 +324,23 @@ func expectReplicas(g Gomega, ns, name string, replicas int32) {
 	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d)).To(Succeed())
 	g.Expect(d.Spec.Replicas).To(HaveValue(Equal(replicas)))
 }
+
+// deleteOnCleanup deletes objs when t ends, if it passed, and waits until they are gone
+// (a Kustomization with prune takes what it applied with it; a HelmRelease uninstalls), so
+// that stories stay independent and `go test -count=N` repeats them. A failed story leaves
+// them for inspection.
+func deleteOnCleanup(t *testing.T, objs ...*unstructured.Unstructured) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		for _, o := range objs {
+			if err := client.IgnoreNotFound(env.Client.Delete(context.Background(), o.DeepCopy())); err != nil {
+				t.Errorf("failed to delete %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+			}
+		}
+		for _, o := range objs {
+			waitGone(t, o.DeepCopy())
+		}
+	})
+}

@@ -115,6 +115,7 @@ spec:
     kind: GitRepository
     name: hello
 `, ns, url), "apply", "-f", "-")
+	deleteOnCleanup(t, kustomization(ns, "hello", "hello", "./deploy"), gitRepository(ns, "hello", url))
 	kubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "--timeout=2m", "gitrepository/hello", "kustomization/hello")
 	waitDeployment(t, ns, "greeter", 2)
 	table := kubectl(t, "", "get", "kustomizations", "-n", ns)

@@ -89,6 +89,7 @@ func TestStorySuspendResumeAndMetrics(t *testing.T) {
 	}
 	ks := kustomization(ns, "greeter", "greeter", "./deploy")
 	apply(t, source, ks)
+	deleteOnCleanup(t, ks, source)
 	waitReady(t, ks)
 	waitDeployment(t, ns, "greeter", 1)
 
