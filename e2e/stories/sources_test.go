@@ -70,12 +70,12 @@ spec:
 `, srv.RepoURL("app")))[0]
 	ks := appKustomization(t, ns, "GitRepository")
 	rev := "main@sha1:" + strings.TrimSpace(gitserver.Git(t, repos.WorkDir("app"), "rev-parse", "HEAD"))
-	waitFollowed(t, source, ks, ns, hasRevision(rev), 1, "ssh v1")
+	waitFollowed(t, source, ks, ns, rev, 1, "ssh v1")
 	step(t, "ssh: Kustomization app applied %s; Deployment %s/app has 1 available replica", rev, ns)
 
 	rev = "main@sha1:" + repos.Commit(t, "app", "main", "scale to 2", appFiles(ns, 2, "ssh v2"))
 	requestReconcile(t, source)
-	waitFollowed(t, source, ks, ns, hasRevision(rev), 2, "ssh v2")
+	waitFollowed(t, source, ks, ns, rev, 2, "ssh v2")
 	step(t, "ssh: a push (replicas 2) was followed: %s", rev)
 
 	checkInvariants(t, source, &sourcev1.GitRepository{})
@@ -114,18 +114,18 @@ spec:
 	source := ociRepository("tag: 1.0.0")
 	apply(t, source)
 	ks := appKustomization(t, ns, "OCIRepository")
-	waitFollowed(t, source, ks, ns, hasRevision(first), 1, "oci 1.0.0")
+	waitFollowed(t, source, ks, ns, first, 1, "oci 1.0.0")
 	step(t, "oci: Kustomization app applied %s", first)
 
 	second := push("1.1.0", 2)
 	source = ociRepository(`semver: ">=1.0.0"`)
 	apply(t, source)
-	waitFollowed(t, source, ks, ns, hasRevision(second), 2, "oci 1.1.0")
+	waitFollowed(t, source, ks, ns, second, 2, "oci 1.1.0")
 	step(t, "oci: pushed 1.1.0 and changed ref to semver >=1.0.0: Kustomization app applied %s", second)
 
 	third := push("1.2.0", 3)
 	requestReconcile(t, source)
-	waitFollowed(t, source, ks, ns, hasRevision(third), 3, "oci 1.2.0")
+	waitFollowed(t, source, ks, ns, third, 3, "oci 1.2.0")
 	step(t, "oci: pushed 1.2.0 and reconciled the source: Kustomization app applied %s", third)
 
 	checkInvariants(t, source, &sourcev1.OCIRepository{})
@@ -165,14 +165,14 @@ spec:
 `, bucketName, s3.Endpoint, s3.Region))[0]
 	ks := appKustomization(t, ns, "Bucket")
 	first := sourceRevision(t, source)
-	waitFollowed(t, source, ks, ns, hasRevision(first), 1, "bucket v1")
+	waitFollowed(t, source, ks, ns, first, 1, "bucket v1")
 	step(t, "bucket: Kustomization app applied %s", first)
 
 	_, err = s3.PutObject(ctx, bucketName, "deploy/app.yaml", []byte(appFiles(ns, 2, "bucket v2")["deploy/app.yaml"]))
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	requestReconcile(t, source)
 	second := sourceRevision(t, source, first)
-	waitFollowed(t, source, ks, ns, hasRevision(second), 2, "bucket v2")
+	waitFollowed(t, source, ks, ns, second, 2, "bucket v2")
 	step(t, "bucket: an object changed in the bucket was followed: %s", second)
 
 	checkInvariants(t, source, &sourcev1.Bucket{})
@@ -242,7 +242,6 @@ spec:
 	repository, release, ociRepository, refRelease := objs[0], objs[1], objs[2], objs[3]
 	helmChart := helmChartOf(t, release)
 	waitHelmFollowed(t, helmChart, release, ociRepository, refRelease, "1.0.0", 1)
-	waitReady(t, repository)
 	step(t, "helm: both releases installed hello 1.0.0 (HelmChart %s/%s, OCIRepository hello)", helmChart.GetNamespace(), helmChart.GetName())
 
 	pushHelmChart(t, reg, "1.1.0")
@@ -259,19 +258,34 @@ spec:
 }
 
 // waitHelmFollowed waits until both releases of storyHelmFromOCI run chart version at Helm
-// revision, from the HelmChart and from the OCIRepository, with their Deployments available.
+// revision, from the HelmChart and from the OCIRepository, with their Deployments available
+// and Flux's Ready reasons and messages.
 func waitHelmFollowed(t *testing.T, helmChart, release, ociRepository, refRelease *unstructured.Unstructured, version string, revision int64) {
 	t.Helper()
-	waitReady(t, helmChart, hasRevision(version))
-	waitReady(t, release, releasedVersion(version, revision))
-	ociRevision := sourceRevision(t, ociRepository)
-	NewWithT(t).Expect(ociRevision).To(HavePrefix(version+"@sha256:"), "the OCIRepository picks the newest tag")
+	waitReady(t, helmChart, hasRevision(version), readyBecause("ChartPullSucceeded", "pulled 'hello' chart with version '"+version+"'"))
+	waitReady(t, release, releasedVersion(version, revision), releasedBecause(release, version, revision))
+	var ociRevision string
+	waitReady(t, ociRepository, func(g Gomega, o *unstructured.Unstructured) {
+		ociRevision, _, _ = unstructured.NestedString(o.Object, "status", "artifact", "revision")
+		g.Expect(ociRevision).To(HavePrefix(version+"@sha256:"), "the OCIRepository picks the newest tag")
+	})
 	// A chart from an OCIRepository is versioned <version>+<first 12 hex of its digest>.
 	ociVersion := version + "+" + strings.TrimPrefix(ociRevision, version+"@sha256:")[:12]
-	waitReady(t, refRelease, releasedVersion(ociVersion, revision))
+	waitReady(t, refRelease, releasedVersion(ociVersion, revision), releasedBecause(refRelease, ociVersion, revision))
 	ns := release.GetNamespace()
 	waitDeployment(t, ns, "hello", 2)
 	waitDeployment(t, ns, "hello-ref", 1)
+}
+
+// releasedBecause checks Flux's Ready reason and message of a HelmRelease whose release
+// revision installed (1) or upgraded to chart hello at version.
+func releasedBecause(release *unstructured.Unstructured, version string, revision int64) func(Gomega, *unstructured.Unstructured) {
+	reason, verb := "UpgradeSucceeded", "upgrade"
+	if revision == 1 {
+		reason, verb = "InstallSucceeded", "install"
+	}
+	return readyBecause(reason, fmt.Sprintf("Helm %s succeeded for release %s/%s.v%d with chart hello@%s",
+		verb, release.GetNamespace(), release.GetName(), revision, version))
 }
 
 // pushHelmChart packages testdata/charts/hello at version and pushes it to charts/hello in
@@ -384,13 +398,17 @@ spec:
 `, kind))[0]
 }
 
-// waitFollowed waits until the source holds the revision checkRev accepts, the Kustomization
-// applied that revision, the Deployment has replicas available and the ConfigMap holds
-// message.
-func waitFollowed(t *testing.T, source, ks *unstructured.Unstructured, ns string, checkRev func(Gomega, *unstructured.Unstructured), replicas int32, message string) {
+// waitFollowed waits until the source holds revision rev, the Kustomization applied it (both
+// with Flux's Ready reason and message), the Deployment has replicas available and the
+// ConfigMap holds message.
+func waitFollowed(t *testing.T, source, ks *unstructured.Unstructured, ns, rev string, replicas int32, message string) {
 	t.Helper()
-	waitReady(t, source, checkRev)
-	waitReady(t, ks, checkRev)
+	stored := "stored artifact for revision '" + rev + "'"
+	if source.GetKind() == "OCIRepository" {
+		stored = "stored artifact for digest '" + rev + "'"
+	}
+	waitReady(t, source, hasRevision(rev), readyBecause("Succeeded", stored))
+	waitReady(t, ks, hasRevision(rev), readyBecause("ReconciliationSucceeded", "Applied revision: "+rev))
 	waitDeployment(t, ns, "app", replicas)
 	cm := &corev1.ConfigMap{}
 	NewWithT(t).Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, cm)).To(Succeed())
