@@ -82,12 +82,15 @@ spec:
 	checkInvariants(t, ks, &kustomizev1.Kustomization{})
 }
 
-// storyOCIRepository: artifacts pushed as `flux push artifact` does; the OCIRepository
-// follows tag 1.0.0, then the range >=1.0.0, which picks the newest tag pushed.
+// storyOCIRepository: artifacts pushed as `flux push artifact --source --revision` does; the
+// OCIRepository follows tag 1.0.0, then the range >=1.0.0, which picks the newest tag pushed;
+// the Kustomization records the Git revision each artifact was built from.
 func storyOCIRepository(t *testing.T, reg *registry.Registry) {
 	ns := sourcesNamespace(t, "oci")
+	const gitURL = "https://git.example/app.git"
+	origin := func(replicas int) string { return fmt.Sprintf("main@sha1:%040x", replicas) }
 	push := func(tag string, replicas int) string {
-		digest, err := reg.PushFiles("apps/app", tag, appFiles(ns, replicas, "oci "+tag), "https://git.example/app", "main@sha1:"+strings.Repeat("0", 40))
+		digest, err := reg.PushFiles("apps/app", tag, appFiles(ns, replicas, "oci "+tag), gitURL, origin(replicas))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +118,9 @@ spec:
 	apply(t, source)
 	ks := appKustomization(t, ns, "OCIRepository")
 	waitFollowed(t, source, ks, ns, first, 1, "oci 1.0.0")
-	step(t, "oci: Kustomization app applied %s", first)
+	waitReady(t, source, artifactMetadata(registry.SourceAnnotation, gitURL), artifactMetadata(registry.RevisionAnnotation, origin(1)))
+	waitReady(t, ks, originRevision(origin(1)))
+	step(t, "oci: Kustomization app applied %s, built from %s", first, origin(1))
 
 	second := push("1.1.0", 2)
 	source = ociRepository(`semver: ">=1.0.0"`)
@@ -126,6 +131,7 @@ spec:
 	third := push("1.2.0", 3)
 	requestReconcile(t, source)
 	waitFollowed(t, source, ks, ns, third, 3, "oci 1.2.0")
+	waitReady(t, ks, originRevision(origin(3)))
 	step(t, "oci: pushed 1.2.0 and reconciled the source: Kustomization app applied %s", third)
 
 	checkInvariants(t, source, &sourcev1.OCIRepository{})
@@ -426,6 +432,22 @@ func sourceRevision(t *testing.T, source *unstructured.Unstructured, previous ..
 		g.Expect(previous).NotTo(ContainElement(rev))
 	})
 	return rev
+}
+
+// artifactMetadata checks that a source's artifact metadata holds key with value.
+func artifactMetadata(key, value string) func(Gomega, *unstructured.Unstructured) {
+	return func(g Gomega, o *unstructured.Unstructured) {
+		got, _, _ := unstructured.NestedStringMap(o.Object, "status", "artifact", "metadata")
+		g.Expect(got).To(HaveKeyWithValue(key, value))
+	}
+}
+
+// originRevision checks a Kustomization's lastAppliedOriginRevision.
+func originRevision(rev string) func(Gomega, *unstructured.Unstructured) {
+	return func(g Gomega, o *unstructured.Unstructured) {
+		got, _, _ := unstructured.NestedString(o.Object, "status", "lastAppliedOriginRevision")
+		g.Expect(got).To(Equal(rev))
+	}
 }
 
 // secret returns an Opaque Secret ns/name holding data.
