@@ -15,6 +15,7 @@ import (
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
@@ -78,8 +79,7 @@ spec:
 	waitFollowed(t, source, ks, ns, rev, 2, "ssh v2")
 	step(t, "ssh: a push (replicas 2) was followed: %s", rev)
 
-	checkInvariants(t, source, &sourcev1.GitRepository{})
-	checkInvariants(t, ks, &kustomizev1.Kustomization{})
+	checkDelivery(t, source, &sourcev1.GitRepository{}, ks)
 }
 
 // storyOCIRepository: artifacts pushed as `flux push artifact --source --revision` does; the
@@ -134,8 +134,7 @@ spec:
 	waitReady(t, ks, originRevision(origin(3)))
 	step(t, "oci: pushed 1.2.0 and reconciled the source: Kustomization app applied %s", third)
 
-	checkInvariants(t, source, &sourcev1.OCIRepository{})
-	checkInvariants(t, ks, &kustomizev1.Kustomization{})
+	checkDelivery(t, source, &sourcev1.OCIRepository{}, ks)
 }
 
 // storyBucket: a Bucket of the generic provider on a real S3 server, with the keys in a
@@ -181,8 +180,7 @@ spec:
 	waitFollowed(t, source, ks, ns, second, 2, "bucket v2")
 	step(t, "bucket: an object changed in the bucket was followed: %s", second)
 
-	checkInvariants(t, source, &sourcev1.Bucket{})
-	checkInvariants(t, ks, &kustomizev1.Kustomization{})
+	checkDelivery(t, source, &sourcev1.Bucket{}, ks)
 }
 
 // storyHelmFromOCI: chart hello pushed to an OCI registry as `helm push` does, installed by
@@ -419,6 +417,14 @@ func waitFollowed(t *testing.T, source, ks *unstructured.Unstructured, ns, rev s
 	cm := &corev1.ConfigMap{}
 	NewWithT(t).Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, cm)).To(Succeed())
 	NewWithT(t).Expect(cm.Data).To(HaveKeyWithValue("message", message))
+}
+
+// checkDelivery checks the kstatus invariants of the conditions of a source (read into
+// typed) and of the Kustomization ks that applies it.
+func checkDelivery(t *testing.T, source *unstructured.Unstructured, typed fluxmeta.StatusObject, ks *unstructured.Unstructured) {
+	t.Helper()
+	checkInvariants(t, source, typed)
+	checkInvariants(t, ks, &kustomizev1.Kustomization{})
 }
 
 // sourceRevision waits until source is Ready with an artifact whose revision is none of
