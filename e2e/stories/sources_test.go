@@ -149,7 +149,9 @@ func storyBucket(t *testing.T) {
 	ctx := context.Background()
 	const bucketName = "story-sources"
 	NewWithT(t).Expect(s3.CreateBucket(ctx, bucketName)).To(Succeed())
-	NewWithT(t).Expect(s3.PutObjects(ctx, bucketName, appFiles(ns, 1, "bucket v1"))).To(Succeed())
+	objects := appFiles(ns, 1, "bucket v1")
+	objects["deploy/extra.yaml"] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-extra\n  namespace: %s\n", ns)
+	NewWithT(t).Expect(s3.PutObjects(ctx, bucketName, objects)).To(Succeed())
 
 	step(t, "bucket: apply Secret s3-credentials, Bucket app (generic, %s) and Kustomization app", s3.Endpoint)
 	apply(t, secret(ns, "s3-credentials", map[string][]byte{"accesskey": []byte(s3.AccessKey), "secretkey": []byte(s3.SecretKey)}))
@@ -171,14 +173,18 @@ spec:
 	ks := appKustomization(t, ns, "Bucket")
 	first := sourceRevision(t, source)
 	waitFollowed(t, source, ks, ns, first, 1, "bucket v1")
-	step(t, "bucket: Kustomization app applied %s", first)
+	extra := &corev1.ConfigMap{ObjectMeta: objectMeta(ns, "app-extra")}
+	NewWithT(t).Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(extra), extra)).To(Succeed())
+	step(t, "bucket: Kustomization app applied %s (ConfigMaps app and app-extra, Deployment app)", first)
 
 	_, err = s3.PutObject(ctx, bucketName, "deploy/app.yaml", []byte(appFiles(ns, 2, "bucket v2")["deploy/app.yaml"]))
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	NewWithT(t).Expect(s3.DeleteObject(ctx, bucketName, "deploy/extra.yaml")).To(Succeed())
 	requestReconcile(t, source)
 	second := sourceRevision(t, source, first)
 	waitFollowed(t, source, ks, ns, second, 2, "bucket v2")
-	step(t, "bucket: an object changed in the bucket was followed: %s", second)
+	waitGone(t, extra)
+	step(t, "bucket: deploy/app.yaml changed (replicas 2) and deploy/extra.yaml deleted in the bucket: followed at %s, app-extra pruned", second)
 
 	checkDelivery(t, source, &sourcev1.Bucket{}, ks)
 }
