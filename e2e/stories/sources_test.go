@@ -46,7 +46,8 @@ func TestStoryEverySource(t *testing.T) {
 }
 
 // storyGitOverSSH: a GitRepository with an ssh:// URL and a Secret holding identity and
-// known_hosts, as `flux create secret git --private-key-file` makes it.
+// known_hosts, as `flux create secret git --private-key-file` makes it. A Secret without
+// known_hosts first: the GitRepository says what is missing and the Kustomization waits.
 func storyGitOverSSH(t *testing.T) {
 	ns := sourcesNamespace(t, "ssh")
 	repos := gitserver.NewRepos(t)
@@ -54,8 +55,8 @@ func storyGitOverSSH(t *testing.T) {
 	repos.Branch(t, "app", "main", "master")
 	srv := repos.ServeSSH(t)
 
-	step(t, "ssh: apply Secret ssh-credentials (identity, known_hosts), GitRepository app (%s) and Kustomization app", srv.RepoURL("app"))
-	apply(t, secret(ns, "ssh-credentials", map[string][]byte{"identity": srv.Identity, "known_hosts": srv.KnownHosts}))
+	step(t, "ssh: apply Secret ssh-credentials (identity only, known_hosts forgotten), GitRepository app (%s) and Kustomization app", srv.RepoURL("app"))
+	apply(t, secret(ns, "ssh-credentials", map[string][]byte{"identity": srv.Identity}))
 	source := applyYAML(t, ns, fmt.Sprintf(`
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -70,6 +71,13 @@ spec:
     name: ssh-credentials
 `, srv.RepoURL("app")))[0]
 	ks := appKustomization(t, ns, "GitRepository")
+	msg := waitNotReady(t, source, "AuthenticationFailed", "known_hosts")
+	waitNotReady(t, ks, "ArtifactFailed", "not ready")
+	step(t, "ssh: GitRepository app is Ready=False AuthenticationFailed (%s); Kustomization app waits (ArtifactFailed)", msg)
+
+	step(t, "ssh: add known_hosts to the Secret and reconcile the source (flux reconcile source git app)")
+	apply(t, secret(ns, "ssh-credentials", map[string][]byte{"identity": srv.Identity, "known_hosts": srv.KnownHosts}))
+	requestReconcile(t, source)
 	rev := "main@sha1:" + strings.TrimSpace(gitserver.Git(t, repos.WorkDir("app"), "rev-parse", "HEAD"))
 	waitFollowed(t, source, ks, ns, rev, 1, "ssh v1")
 	step(t, "ssh: Kustomization app applied %s; Deployment %s/app has 1 available replica", rev, ns)
@@ -258,7 +266,7 @@ spec:
 	requestReconcile(t, helmChart)
 	requestReconcile(t, ociRepository)
 	waitHelmFollowed(t, helmChart, release, ociRepository, refRelease, "1.1.0", 2)
-	step(t, "helm: pushed hello 1.1.0 and reconciled the sources: both releases upgraded to 1.1.0 (revision 2)")
+	step(t, "helm: pushed hello 1.1.0 and reconciled the sources (the HelmChart, as flux reconcile hr --with-source does, and the OCIRepository): both releases upgraded to 1.1.0 (revision 2)")
 
 	checkInvariants(t, repository, &sourcev1.HelmRepository{})
 	checkInvariants(t, helmChart, &sourcev1.HelmChart{})
