@@ -40,6 +40,9 @@ spec:
 kind: Namespace
 metadata:
   name: production
+  annotations:
+    # Other teams' apps live here too: deleting the Kustomization must not delete them.
+    kustomize.toolkit.fluxcd.io/prune: disabled
 `,
 	"infrastructure/platform-settings.yaml": `apiVersion: v1
 kind: ConfigMap
@@ -90,12 +93,10 @@ func TestStoryProductionOverlay(t *testing.T) {
 	infra.SetGroupVersionKind(apps.GroupVersionKind())
 	infra.SetNamespace(fleet.Namespace)
 	infra.SetName("infrastructure")
+	deleteOnCleanup(t, bootstrap, apps, infra, source)
 	msg = waitNotReady(t, infra, kustomizev1.ArtifactFailedReason, `path "./infrastructure" does not exist`)
 	step(t, "infrastructure fails: %s", msg)
-	// The dependency watch wakes apps when infrastructure's readiness changes, not when it is
-	// created: ask for a reconcile, as `flux reconcile kustomization apps` does, so that the
-	// message is up to date whichever came first.
-	waitHandled(t, apps, requestReconcile(t, apps))
+	// The dependency watch wakes apps when infrastructure is created: no request, no poll.
 	msg = waitNotReady(t, apps, kustomizev1.DependencyNotReadyReason, "dependency 'flux-system/infrastructure' is not ready")
 	step(t, "apps still waits: %s", msg)
 	noDeployment(t, "production", "my-app")

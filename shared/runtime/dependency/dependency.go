@@ -83,11 +83,12 @@ func EnqueueDependents(c client.Client, newList func() client.ObjectList) handle
 	})
 }
 
-// ReadinessChanged passes updates that change whether a dependency is ready for its current
-// generation, and deletions.
+// ReadinessChanged passes creations (a dependent that found its dependency missing learns it
+// now exists), updates that change whether a dependency is ready for its current generation,
+// and deletions.
 func ReadinessChanged() predicate.Predicate {
 	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return false },
+		CreateFunc:  func(event.CreateEvent) bool { return true },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 		DeleteFunc:  func(event.DeleteEvent) bool { return true },
 		UpdateFunc: func(e event.UpdateEvent) bool {

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/utils/ptr"
 	"github.com/prometheus/client_golang/prometheus"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -31,6 +33,8 @@ func startWidgetController(t *testing.T) {
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:  env.Scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		// Each test starts its own manager with the same controller name.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -108,4 +112,30 @@ func TestDependentWokenWhenDependencyBecomesReady(t *testing.T) {
 	}, testenv.Timeout, 10*time.Millisecond).Should(BeTrue())
 	checkStatus(t, get(app))
 	t.Logf("dependent became Ready %v after its dependency was seen Ready (polled every 10ms)", appReady.Sub(depReady))
+}
+
+// TestDependentSeesDependencyCreated: a dependent waiting on a dependency that does not exist
+// is woken when the dependency is created, so its message moves from "not found" to "not
+// ready" without a poll, and to Ready when the dependency is.
+func TestDependentSeesDependencyCreated(t *testing.T) {
+	g := NewWithT(t)
+	startWidgetController(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	app := createWidget(t, ns, "app", WidgetSpec{DependsOn: []fluxmeta.DependencyReference{{Name: "cache"}}})
+	readyMessage := func() string {
+		got := &Widget{}
+		g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(app), got)).To(Succeed())
+		if c := conditions.Get(got, fluxmeta.ReadyCondition); c != nil {
+			return string(c.Status) + " " + c.Message
+		}
+		return ""
+	}
+	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(Equal("False dependency '" + ns + "/cache' not found"))
+	dep := createWidget(t, ns, "cache", WidgetSpec{Outcome: "wait"})
+	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(Equal("False dependency '" + ns + "/cache' is not ready"))
+	got := &Widget{}
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(dep), got)).To(Succeed())
+	got.Spec.Outcome = ""
+	g.Expect(env.Client.Update(context.Background(), got)).To(Succeed())
+	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(HavePrefix("True"))
 }
