@@ -50,6 +50,7 @@ func TestStoryLegacyOverlays(t *testing.T) {
 	NewWithT(t).Expect(unstructured.SetNestedField(dev.Object, "./deploy/overlays/dev", "spec", "path")).To(Succeed())
 	unstructured.RemoveNestedField(dev.Object, "spec", "targetNamespace")
 	apply(t, ks, dev)
+	deleteOnCleanup(t, ks, dev, source)
 	rev, _, _ := unstructured.NestedString(get(NewWithT(t), source).Object, "status", "artifact", "revision")
 	applied := readyBecause(kustomizev1.ReconciliationSucceededReason, "Applied revision: "+rev)
 	ks, dev = waitReady(t, ks, applied), waitReady(t, dev, applied)
