@@ -205,4 +205,3 @@ func chartLabel(chart string) func(Gomega, *appsv1.Deployment) {
 		g.Expect(d.Labels).To(HaveKeyWithValue("helm.sh/chart", chart))
 	}
 }
-
