@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,48 +32,10 @@ const (
 var (
 	env         *testenv.Env
 	controllers *fleet.Fleet
-	fleetDir    string
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Run(m, testenv.Options{
-		CRDDirectoryPaths:     []string{repoRoot + "/deploy/crds"},
-		ErrorIfCRDPathMissing: true,
-		Workloads:             true,
-		Setup:                 setUp,
-		Teardown: func(*testenv.Env) {
-			if controllers != nil {
-				if err := controllers.Stop(); err != nil {
-					fmt.Fprintln(os.Stderr, "demo:", err)
-				}
-			}
-			_ = os.RemoveAll(fleetDir)
-		},
-	}))
-}
-
-// setUp starts the fleet with deploy/'s flags, from FERRY_BIN when it names prebuilt
-// binaries (make e2e and make run build them into bin/), else built here.
-func setUp(e *testenv.Env) error {
-	env = e
-	ctx := context.Background()
-	if err := CreateNamespaces(ctx, env.Client, fleet.Namespace); err != nil {
-		return err
-	}
-	var err error
-	if fleetDir, err = os.MkdirTemp("", "ferry-demo-test-"); err != nil {
-		return err
-	}
-	bin, err := fleet.Binaries(ctx, repoRoot, filepath.Join(fleetDir, "bin"), os.Stderr)
-	if err != nil {
-		return err
-	}
-	args, err := fleet.DeployArgs(repoRoot + "/deploy")
-	if err != nil {
-		return err
-	}
-	controllers, err = fleet.Start(ctx, fleet.Options{Bin: bin, Kubeconfig: env.Kubeconfig, Dir: fleetDir, Args: args})
-	return err
+	os.Exit(fleet.RunSuite(m, repoRoot, func(e *testenv.Env, f *fleet.Fleet) { env, controllers = e, f }))
 }
 
 // TestDemo runs what make run shows: the demo world becomes Ready with its Deployments
