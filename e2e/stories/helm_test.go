@@ -3,7 +3,6 @@ package stories
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -125,7 +124,7 @@ func chartRepository(t *testing.T, versions ...string) *helmrepo.Server {
 // regenerates its index, as `helm package` and `helm repo index` do.
 func addChartVersions(t *testing.T, repo *helmrepo.Server, versions ...string) {
 	t.Helper()
-	files := chartFiles(t, filepath.Join("..", "testdata", "charts", "ingress-nginx"))
+	files := dirFiles(t, filepath.Join("..", "testdata", "charts", "ingress-nginx"))
 	for _, v := range versions {
 		files["Chart.yaml"] = replaceOnce(t, files["Chart.yaml"], "\nversion: 4.8.0\n", "\nversion: "+v+"\n")
 		if _, err := repo.AddChart(files); err != nil {
@@ -138,19 +137,6 @@ func addChartVersions(t *testing.T, repo *helmrepo.Server, versions ...string) {
 	}
 }
 
-// chartFiles reads the chart in dir by slash path.
-func chartFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	for _, name := range []string{"Chart.yaml", "values.yaml", "templates/deployment.yaml", "templates/service.yaml"} {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = string(data)
-	}
-	return files
-}
 
 // releasedVersion checks that a HelmRelease's latest release is chart version at Helm
 // revision, deployed, and that it was the last attempt.

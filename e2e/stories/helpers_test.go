@@ -65,7 +65,12 @@ func dumpLogsOnFailure(t *testing.T) {
 // seed documents, by slash path.
 func seedRepoFiles(t *testing.T) map[string]string {
 	t.Helper()
-	root := filepath.Join("..", "testdata", "seed-repo")
+	return dirFiles(t, filepath.Join("..", "testdata", "seed-repo"))
+}
+
+// dirFiles returns the content of every file below root, by slash path relative to root.
+func dirFiles(t *testing.T, root string) map[string]string {
+	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

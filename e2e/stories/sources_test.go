@@ -310,7 +310,7 @@ func releasedBecause(release *unstructured.Unstructured, version string, revisio
 // reg, tagged with the version.
 func pushHelmChart(t *testing.T, reg *registry.Registry, version string) {
 	t.Helper()
-	files := chartFiles(t, filepath.Join("..", "testdata", "charts", "hello"))
+	files := dirFiles(t, filepath.Join("..", "testdata", "charts", "hello"))
 	files["Chart.yaml"] = replaceOnce(t, files["Chart.yaml"], "\nversion: 1.0.0\n", "\nversion: "+version+"\n")
 	data, err := helmrepo.PackageFiles(files)
 	if err != nil {
