@@ -137,7 +137,6 @@ func addChartVersions(t *testing.T, repo *helmrepo.Server, versions ...string) {
 	}
 }
 
-
 // releasedVersion checks that a HelmRelease's latest release is chart version at Helm
 // revision, deployed, and that it was the last attempt.
 func releasedVersion(version string, revision int64) func(Gomega, *unstructured.Unstructured) {
