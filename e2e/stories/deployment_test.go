@@ -2,16 +2,12 @@ package stories
 
 import (
 	"context"
-	"strconv"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/e2e/fleet"
@@ -75,7 +71,8 @@ func TestStoryDeploymentFollowsGit(t *testing.T) {
 	step(t, "the cluster followed: 3 available replicas at main@sha1:%s", rev[:12])
 
 	step(t, "scale the Deployment by hand to 5 (kubectl scale), then let the Kustomization reconcile")
-	scale(t, "default", "my-app", 5)
+	kubectl(t, "", "scale", "deployment/my-app", "--namespace=default", "--replicas=5")
+	expectReplicas(NewWithT(t), "default", "my-app", 5)
 	at := requestReconcile(t, ks)
 	waitHandled(t, ks, at)
 	waitDeployment(t, "default", "my-app", 3)
@@ -94,19 +91,4 @@ func TestStoryDeploymentFollowsGit(t *testing.T) {
 
 	inventory, _, _ := unstructured.NestedSlice(get(NewWithT(t), ks).Object, "status", "inventory", "entries")
 	NewWithT(t).Expect(inventory).To(HaveLen(1), "the inventory holds only the ConfigMap")
-}
-
-// scale sets the replicas of Deployment ns/name through its scale subresource, as
-// `kubectl scale` does.
-func scale(t *testing.T, ns, name string, replicas int32) {
-	t.Helper()
-	cs, err := kubernetes.NewForConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patch := []byte(`{"spec":{"replicas":` + strconv.Itoa(int(replicas)) + `}}`)
-	opts := metav1.PatchOptions{FieldManager: "kubectl-scale"}
-	if _, err := cs.AppsV1().Deployments(ns).Patch(context.Background(), name, types.MergePatchType, patch, opts, "scale"); err != nil {
-		t.Fatalf("failed to scale %s/%s: %v", ns, name, err)
-	}
 }
