@@ -39,13 +39,13 @@ const (
 )
 
 // step logs what a story does next, so that `go test -v` reads as the story.
-func step(t *testing.T, format string, args ...any) {
+func step(t testing.TB, format string, args ...any) {
 	t.Helper()
 	t.Logf("▶ "+format, args...)
 }
 
 // dumpLogsOnFailure prints the last lines of every controller's log when t fails.
-func dumpLogsOnFailure(t *testing.T) {
+func dumpLogsOnFailure(t testing.TB) {
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
@@ -63,13 +63,13 @@ func dumpLogsOnFailure(t *testing.T) {
 
 // seedRepoFiles returns the files of testdata/seed-repo, the application repository of the
 // seed documents, by slash path.
-func seedRepoFiles(t *testing.T) map[string]string {
+func seedRepoFiles(t testing.TB) map[string]string {
 	t.Helper()
 	return dirFiles(t, filepath.Join("..", "testdata", "seed-repo"))
 }
 
 // dirFiles returns the content of every file below root, by slash path relative to root.
-func dirFiles(t *testing.T, root string) map[string]string {
+func dirFiles(t testing.TB, root string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -92,7 +92,7 @@ func dirFiles(t *testing.T, root string) map[string]string {
 
 // gitRepo serves a new repository name holding files over plain HTTP (git http-backend) and
 // returns the repositories and the clone URL.
-func gitRepo(t *testing.T, name string, files map[string]string) (*gitserver.Repos, string) {
+func gitRepo(t testing.TB, name string, files map[string]string) (*gitserver.Repos, string) {
 	t.Helper()
 	repos := gitserver.NewRepos(t)
 	repos.Create(t, name, files)
@@ -102,7 +102,7 @@ func gitRepo(t *testing.T, name string, files map[string]string) (*gitserver.Rep
 
 // seedObject returns the object kind/name of testdata/seed-objects.yaml (the seed documents'
 // YAML as written), in namespace ns when the seed gives none.
-func seedObject(t *testing.T, kind, name, ns string) *unstructured.Unstructured {
+func seedObject(t testing.TB, kind, name, ns string) *unstructured.Unstructured {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "seed-objects.yaml"))
 	if err != nil {
@@ -121,7 +121,7 @@ func seedObject(t *testing.T, kind, name, ns string) *unstructured.Unstructured 
 }
 
 // decodeYAML decodes a stream of YAML documents.
-func decodeYAML(t *testing.T, data string) []*unstructured.Unstructured {
+func decodeYAML(t testing.TB, data string) []*unstructured.Unstructured {
 	t.Helper()
 	dec := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(data)))
 	var objs []*unstructured.Unstructured
@@ -144,7 +144,7 @@ func decodeYAML(t *testing.T, data string) []*unstructured.Unstructured {
 }
 
 // apply server-side applies objs, as `kubectl apply --server-side` does.
-func apply(t *testing.T, objs ...*unstructured.Unstructured) {
+func apply(t testing.TB, objs ...*unstructured.Unstructured) {
 	t.Helper()
 	for _, o := range objs {
 		o = o.DeepCopy()
@@ -157,7 +157,7 @@ func apply(t *testing.T, objs ...*unstructured.Unstructured) {
 }
 
 // applyYAML applies every document of data, in namespace ns when a document gives none.
-func applyYAML(t *testing.T, ns, data string) []*unstructured.Unstructured {
+func applyYAML(t testing.TB, ns, data string) []*unstructured.Unstructured {
 	t.Helper()
 	objs := decodeYAML(t, data)
 	for _, o := range objs {
@@ -171,7 +171,7 @@ func applyYAML(t *testing.T, ns, data string) []*unstructured.Unstructured {
 
 // ensureNamespace creates namespace name unless it exists; stories share the cluster, and
 // the seeds' namespaces (production, ingress-nginx) are fixed names.
-func ensureNamespace(t *testing.T, name string) {
+func ensureNamespace(t testing.TB, name string) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if err := env.Client.Create(context.Background(), ns); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -204,7 +204,7 @@ func condition(o *unstructured.Unstructured, typ string) (status, reason, messag
 
 // waitReady waits until o is Ready=True for its current generation and returns it; check,
 // when given, must hold as well.
-func waitReady(t *testing.T, o *unstructured.Unstructured, check ...func(Gomega, *unstructured.Unstructured)) *unstructured.Unstructured {
+func waitReady(t testing.TB, o *unstructured.Unstructured, check ...func(Gomega, *unstructured.Unstructured)) *unstructured.Unstructured {
 	t.Helper()
 	var cur *unstructured.Unstructured
 	NewWithT(t).Eventually(func(g Gomega) {
@@ -222,7 +222,7 @@ func waitReady(t *testing.T, o *unstructured.Unstructured, check ...func(Gomega,
 
 // waitNotReady waits until o is Ready=False with reason and a message holding every part
 // of want, and returns the message.
-func waitNotReady(t *testing.T, o *unstructured.Unstructured, reason string, want ...string) string {
+func waitNotReady(t testing.TB, o *unstructured.Unstructured, reason string, want ...string) string {
 	t.Helper()
 	var msg string
 	NewWithT(t).Eventually(func(g Gomega) {
@@ -240,7 +240,7 @@ func waitNotReady(t *testing.T, o *unstructured.Unstructured, reason string, wan
 
 // requestReconcile sets reconcile.fluxcd.io/requestedAt on o, as `flux reconcile` (and a
 // webhook Receiver) does, and returns the value set.
-func requestReconcile(t *testing.T, o *unstructured.Unstructured) string {
+func requestReconcile(t testing.TB, o *unstructured.Unstructured) string {
 	t.Helper()
 	at := time.Now().Format(time.RFC3339Nano)
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, requestedAtAnnotation, at)
@@ -255,7 +255,7 @@ func requestReconcile(t *testing.T, o *unstructured.Unstructured) string {
 }
 
 // waitHandled waits until o's status.lastHandledReconcileAt is at.
-func waitHandled(t *testing.T, o *unstructured.Unstructured, at string) {
+func waitHandled(t testing.TB, o *unstructured.Unstructured, at string) {
 	t.Helper()
 	NewWithT(t).Eventually(func(g Gomega) {
 		got, _, _ := unstructured.NestedString(get(g, o).Object, "status", "lastHandledReconcileAt")
@@ -265,7 +265,7 @@ func waitHandled(t *testing.T, o *unstructured.Unstructured, at string) {
 
 // waitDeployment waits until Deployment ns/name wants replicas and has them all updated
 // and available (KWOK runs the pods), and returns it.
-func waitDeployment(t *testing.T, ns, name string, replicas int32, check ...func(Gomega, *appsv1.Deployment)) *appsv1.Deployment {
+func waitDeployment(t testing.TB, ns, name string, replicas int32, check ...func(Gomega, *appsv1.Deployment)) *appsv1.Deployment {
 	t.Helper()
 	d := &appsv1.Deployment{}
 	NewWithT(t).Eventually(func(g Gomega) {
@@ -282,7 +282,7 @@ func waitDeployment(t *testing.T, ns, name string, replicas int32, check ...func
 }
 
 // waitGone waits until o no longer exists.
-func waitGone(t *testing.T, o client.Object) {
+func waitGone(t testing.TB, o client.Object) {
 	t.Helper()
 	NewWithT(t).Eventually(func() bool {
 		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(o), o)
@@ -291,7 +291,7 @@ func waitGone(t *testing.T, o client.Object) {
 }
 
 // scrape returns the Prometheus metrics of controller name.
-func scrape(t *testing.T, name string) string {
+func scrape(t testing.TB, name string) string {
 	t.Helper()
 	p := controllers.Process(name)
 	if p == nil {
@@ -315,7 +315,7 @@ func objectMeta(ns, name string) metav1.ObjectMeta {
 }
 
 // replaceOnce replaces the single occurrence of old in s, failing when there is none.
-func replaceOnce(t *testing.T, s, old, new string) string {
+func replaceOnce(t testing.TB, s, old, new string) string {
 	t.Helper()
 	if strings.Count(s, old) != 1 {
 		t.Fatalf("%q is not in the text once:\n%s", old, s)
@@ -334,7 +334,7 @@ func expectReplicas(g Gomega, ns, name string, replicas int32) {
 // (a Kustomization with prune takes what it applied with it; a HelmRelease uninstalls), so
 // that stories stay independent and `go test -count=N` repeats them. A failed story leaves
 // them for inspection.
-func deleteOnCleanup(t *testing.T, objs ...*unstructured.Unstructured) {
+func deleteOnCleanup(t testing.TB, objs ...*unstructured.Unstructured) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			return

@@ -1,0 +1,45 @@
+package stories
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkPushToRollout measures the whole GitOps loop once per iteration: a commit that
+// changes a Deployment's replicas is pushed, the GitRepository is asked to reconcile (as a
+// webhook receiver does), and the time runs until the new replicas are available, through
+// the source-controller's fetch and artifact, the kustomize-controller's download, build and
+// apply, and the rollout by kube-controller-manager and KWOK. It reports the median too.
+func BenchmarkPushToRollout(b *testing.B) {
+	const ns = "bench-loop"
+	ensureNamespace(b, ns)
+	repos, url := gitRepo(b, "loop", map[string]string{"deploy/greeter.yaml": greeterManifest(ns, 1)})
+	repos.Branch(b, "loop", "main", "master")
+	source := gitRepository(ns, "loop", url)
+	ks := kustomization(ns, "loop", "loop", "./deploy")
+	apply(b, source, ks)
+	deleteOnCleanup(b, ks, source)
+	waitReady(b, ks)
+	waitDeployment(b, ns, "greeter", 1)
+	var took []time.Duration
+	replicas := 1
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		replicas = replicas%3 + 1
+		start := time.Now()
+		repos.Commit(b, "loop", "main", "scale", map[string]string{"deploy/greeter.yaml": greeterManifest(ns, replicas)})
+		requestReconcile(b, source)
+		waitDeployment(b, ns, "greeter", int32(replicas))
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	b.ReportMetric(median(took).Seconds(), "median-s")
+}
+
+// median returns the middle of ds.
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
