@@ -66,8 +66,8 @@ run: build
 	exec $(BIN)/ferry-run -bin $(BIN) -deploy $(CURDIR)/deploy -testdata $(CURDIR)/e2e/testdata
 
 ## bench: benchmarks, printed as tables
-bench: testbin tools
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1); \
+bench: testbin tools build
+	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
 	for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench . -benchmem ./...) || exit 1; done
 
 ## lint: gofmt, go vet, and the module-boundary rules of STYLE.md
