@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/e2e/fleet"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -469,14 +469,13 @@ func runDeployedController(t *testing.T, env *testenv.Env, bin, name string, d *
 	}, 2*testenv.Timeout, testenv.Interval).Should(Succeed())
 }
 
-// freeLocalAddr returns a 127.0.0.1 address with a port free at the time of the call.
+// freeLocalAddr returns a 127.0.0.1 address with a free port outside the ephemeral range.
 func freeLocalAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 type logWriter struct{ t *testing.T }

@@ -8,15 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 )
 
 // Controllers are the fleet's binaries, in start order.
@@ -107,13 +107,18 @@ func Start(ctx context.Context, opts Options) (*Fleet, error) {
 		}
 		f.Processes = append(f.Processes, p)
 	}
-	for _, p := range f.Processes {
-		if err := p.waitReady(ctx); err != nil {
+	for i, p := range f.Processes {
+		p, err := p.waitReady(ctx, opts)
+		f.Processes[i] = p
+		if err != nil {
 			return nil, errors.Join(err, f.Stop())
 		}
 	}
 	return f, nil
 }
+
+// startAttempts bounds the restarts of a controller whose port was taken before it bound it.
+const startAttempts = 3
 
 // Process returns the running controller name, or nil.
 func (f *Fleet) Process(name string) *Process {
@@ -184,17 +189,31 @@ func start(name string, opts Options) (*Process, error) {
 	return p, nil
 }
 
-// waitReady polls /readyz until it answers 200, the process exits or ctx ends.
-func (p *Process) waitReady(ctx context.Context) error {
+// waitReady polls /readyz and /metrics until both answer 200, the process exits or ctx
+// ends, and returns the ready process. A process that exits because another one took one of
+// its ports first is started again on new ports, up to startAttempts times.
+func (p *Process) waitReady(ctx context.Context, opts Options) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		err := p.pollReady(ctx)
+		if err == nil || !p.lostPort() || attempt == startAttempts {
+			return p, err
+		}
+		if p, err = start(p.Name, opts); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *Process) pollReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		resp, err := http.Get("http://" + p.HealthAddr + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+		if answers("http://"+p.HealthAddr+"/readyz") && answers("http://"+p.MetricsAddr+"/metrics") {
+			select {
+			case <-p.exited:
+			default:
 				return nil
 			}
 		}
@@ -206,6 +225,27 @@ func (p *Process) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// lostPort tells whether the process exited because one of its addresses was in use.
+func (p *Process) lostPort() bool {
+	select {
+	case <-p.exited:
+	default:
+		return false
+	}
+	data, err := os.ReadFile(p.LogPath)
+	return err == nil && strings.Contains(string(data), "address already in use")
+}
+
+// answers tells whether a GET of url answers 200.
+func answers(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Stop sends SIGTERM to every controller (by PID), waits for it to exit, and kills the ones
@@ -232,11 +272,4 @@ func (f *Fleet) Stop() error {
 	return errors.Join(errs...)
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("failed to find a free port: %w", err)
-	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
-}
+func freeAddr() (string, error) { return freeport.Addr() }

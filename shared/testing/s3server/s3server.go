@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
@@ -264,18 +266,10 @@ func (s *Server) logTail() string {
 	return "\n" + strings.TrimSpace(string(data))
 }
 
-// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+// freePort returns a TCP port free on 127.0.0.1, outside the ephemeral range.
 func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("failed to find a free port: %w", err)
-	}
-	defer ln.Close()
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	if err != nil {
-		return "", fmt.Errorf("failed to find a free port: %w", err)
-	}
-	return port, nil
+	p, err := freeport.Port()
+	return strconv.Itoa(p), err
 }
 
 // waitCtx bounds the helpers' calls when the caller's context has no deadline.

@@ -7,9 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 )
 
 // The fake node that KWOK manages in full mode.
@@ -225,18 +225,5 @@ func poll(ctx context.Context, procs []*process, what string, done func() bool) 
 	}
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("failed to find a free port: %w", err)
-	}
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if closeErr := l.Close(); closeErr != nil {
-		return 0, fmt.Errorf("failed to find a free port: %w", closeErr)
-	}
-	if !ok {
-		return 0, errors.New("failed to find a free port: not a TCP address")
-	}
-	return addr.Port, nil
-}
+// freePort returns a TCP port on 127.0.0.1 that is free and outside the ephemeral range.
+func freePort() (int, error) { return freeport.Port() }
