@@ -11,6 +11,7 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +21,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 )
 
 // Shared polling settings for Eventually and friends. Timeout allows for the
@@ -167,7 +170,16 @@ func (e *Env) attachControlPlaneLogs() error {
 	}
 	api := e.env.ControlPlane.GetAPIServer()
 	api.Out, api.Err = apiLog, apiLog
-	e.env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog}
+	// Ports from below the ephemeral range, so that no outgoing connection takes one between
+	// the choice and the bind (envtest's own choice is the kernel's port 0).
+	if api.SecurePort, err = freeport.Port(); err != nil {
+		return err
+	}
+	etcdAddr, err := freeport.Addr()
+	if err != nil {
+		return err
+	}
+	e.env.ControlPlane.Etcd = &envtest.Etcd{Out: etcdLog, Err: etcdLog, URL: &url.URL{Scheme: "http", Host: etcdAddr}}
 	return nil
 }
 
