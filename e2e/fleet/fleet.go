@@ -108,17 +108,16 @@ func Start(ctx context.Context, opts Options) (*Fleet, error) {
 		f.Processes = append(f.Processes, p)
 	}
 	for i, p := range f.Processes {
-		p, err := p.waitReady(ctx, opts)
-		f.Processes[i] = p
+		ready, err := p.waitReady(ctx, opts)
+		if ready != nil {
+			f.Processes[i] = ready
+		}
 		if err != nil {
 			return nil, errors.Join(err, f.Stop())
 		}
 	}
 	return f, nil
 }
-
-// startAttempts bounds the restarts of a controller whose port was taken before it bound it.
-const startAttempts = 3
 
 // Process returns the running controller name, or nil.
 func (f *Fleet) Process(name string) *Process {
@@ -130,10 +129,10 @@ func (f *Fleet) Process(name string) *Process {
 	return nil
 }
 
-// localArgs turns a Deployment's arguments into a local process's: the namespace variable
+// LocalArgs turns a Deployment's arguments into a local process's: the namespace variable
 // is expanded, addresses and the storage path are left for start to set, and --events-addr
 // is dropped (no notification-controller listens for events on this host).
-func localArgs(args []string) []string {
+func LocalArgs(args []string) []string {
 	var out []string
 	for _, a := range args {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
@@ -156,7 +155,7 @@ func start(name string, opts Options) (*Process, error) {
 		return nil, err
 	}
 	p := &Process{Name: name, MetricsAddr: metrics, HealthAddr: health, LogPath: filepath.Join(opts.Dir, name+".log"), exited: make(chan struct{})}
-	p.Args = append(localArgs(opts.Args[name]), "--metrics-addr="+metrics, "--health-addr="+health)
+	p.Args = append(LocalArgs(opts.Args[name]), "--metrics-addr="+metrics, "--health-addr="+health)
 	if name == "source-controller" {
 		if p.StorageAddr, err = freeAddr(); err != nil {
 			return nil, err
@@ -188,6 +187,9 @@ func start(name string, opts Options) (*Process, error) {
 	}()
 	return p, nil
 }
+
+// startAttempts bounds the restarts of a controller whose port was taken before it bound it.
+const startAttempts = 3
 
 // waitReady polls /readyz and /metrics until both answer 200, the process exits or ctx
 // ends, and returns the ready process. A process that exits because another one took one of

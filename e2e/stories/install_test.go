@@ -65,12 +65,7 @@ func TestStoryInstallFromDeploy(t *testing.T) {
 	want, err := fleet.DeployArgs(deployDir)
 	g.Expect(err).NotTo(HaveOccurred())
 	for _, p := range controllers.Processes {
-		for _, a := range want[p.Name] {
-			a = strings.ReplaceAll(a, "$(RUNTIME_NAMESPACE)", fleet.Namespace)
-			switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
-			case "metrics-addr", "health-addr", "storage-path", "storage-addr", "storage-adv-addr", "events-addr":
-				continue // moved to 127.0.0.1 and a temporary directory
-			}
+		for _, a := range fleet.LocalArgs(want[p.Name]) {
 			g.Expect(p.Args).To(ContainElement(a), "%s runs without %s", p.Name, a)
 		}
 		resp, err := http.Get("http://" + p.HealthAddr + "/readyz")
