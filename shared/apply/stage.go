@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -51,6 +52,38 @@ func (m *Manager) waitClasses(ctx context.Context, objects []*unstructured.Unstr
 		}
 		if err := m.waitFor(ctx, obj, timeout, ready); err != nil {
 			return fmt.Errorf("failed to wait for %s: %w", RefOf(obj), err)
+		}
+		if err := m.waitMapped(ctx, obj, timeout); err != nil {
+			return fmt.Errorf("failed to wait for %s: %w", RefOf(obj), err)
+		}
+	}
+	return nil
+}
+
+// waitMapped waits until the client's REST mapper knows every served version of the kind a
+// CRD defines: Established comes a moment before API discovery lists the new kind, and the
+// objects of the next stage are mapped through discovery. Other objects return at once.
+func (m *Manager) waitMapped(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration) error {
+	gvk := obj.GroupVersionKind()
+	if gvk.Group != "apiextensions.k8s.io" || gvk.Kind != "CustomResourceDefinition" {
+		return nil
+	}
+	group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
+	kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
+	versions, _, _ := unstructured.NestedSlice(obj.Object, "spec", "versions")
+	for _, v := range versions {
+		version, _ := v.(map[string]any)
+		name, _ := version["name"].(string)
+		if served, _ := version["served"].(bool); !served || name == "" {
+			continue
+		}
+		gk := schema.GroupKind{Group: group, Kind: kind}
+		err := wait.PollUntilContextTimeout(ctx, pollInterval, timeout, true, func(context.Context) (bool, error) {
+			_, err := m.client.RESTMapper().RESTMapping(gk, name)
+			return err == nil, nil
+		})
+		if err != nil {
+			return fmt.Errorf("kind %s/%s %s is not served yet: %w", group, name, kind, err)
 		}
 	}
 	return nil
