@@ -6,6 +6,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -60,17 +61,22 @@ func (m *Manager) waitClasses(ctx context.Context, objects []*unstructured.Unstr
 	return nil
 }
 
-// waitMapped waits until the client's REST mapper knows every served version of the kind a
-// CRD defines: Established comes a moment before API discovery lists the new kind, and the
-// objects of the next stage are mapped through discovery. Other objects return at once.
+// waitMapped waits until the client's REST mapper serves the kinds of obj, when obj is a CRD.
 func (m *Manager) waitMapped(ctx context.Context, obj *unstructured.Unstructured, timeout time.Duration) error {
 	gvk := obj.GroupVersionKind()
 	if gvk.Group != "apiextensions.k8s.io" || gvk.Kind != "CustomResourceDefinition" {
 		return nil
 	}
-	group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
-	kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
-	versions, _, _ := unstructured.NestedSlice(obj.Object, "spec", "versions")
+	return WaitCRDServed(ctx, m.client.RESTMapper(), obj, timeout)
+}
+
+// WaitCRDServed waits until mapper maps every served version of the kind that crd defines.
+// A CRD is Established a moment before API discovery lists its kind, and objects of that
+// kind are mapped through discovery: whoever applies a CRD and then its objects waits here.
+func WaitCRDServed(ctx context.Context, mapper meta.RESTMapper, crd *unstructured.Unstructured, timeout time.Duration) error {
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
 	for _, v := range versions {
 		version, _ := v.(map[string]any)
 		name, _ := version["name"].(string)
@@ -79,7 +85,7 @@ func (m *Manager) waitMapped(ctx context.Context, obj *unstructured.Unstructured
 		}
 		gk := schema.GroupKind{Group: group, Kind: kind}
 		err := wait.PollUntilContextTimeout(ctx, pollInterval, timeout, true, func(context.Context) (bool, error) {
-			_, err := m.client.RESTMapper().RESTMapping(gk, name)
+			_, err := mapper.RESTMapping(gk, name)
 			return err == nil, nil
 		})
 		if err != nil {

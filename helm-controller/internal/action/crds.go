@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/apply"
 )
 
 // crdWaitTimeout bounds the wait for the chart's CRDs to be Established, as Helm's.
@@ -56,6 +57,12 @@ func (c *Client) applyCRDs(ctx context.Context, chrt *chart.Chart, policy helmv2
 		return fmt.Errorf("failed to wait for the chart's CRDs: %w", err)
 	}
 	c.shared.discovery.Invalidate()
+	for _, info := range changed {
+		crd, _ := info.Object.(*unstructured.Unstructured)
+		if err := apply.WaitCRDServed(ctx, c.shared.mapper, crd, min(timeout, crdWaitTimeout)); err != nil {
+			return fmt.Errorf("failed to wait for the chart's CRDs: %w", err)
+		}
+	}
 	return nil
 }
 
