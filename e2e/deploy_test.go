@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +26,6 @@ import (
 
 	"github.com/ferry-gitops/ferry/e2e/fleet"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
-	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -403,60 +400,30 @@ func TestDeployControllersRun(t *testing.T) {
 func binaryOfDeployment(deployment string) string { return strings.TrimSuffix(deployment, "-shard1") }
 
 // runDeployedController starts the controller of Deployment d as a process with d's arguments (the
-// listen addresses moved to free 127.0.0.1 ports, storage to a temporary directory) and
-// stops it when the test ends.
+// listen addresses moved to free 127.0.0.1 ports, storage to a temporary directory, as
+// e2e/fleet runs the fleet), waits until it is ready and holds its lease, and stops it when
+// the test ends.
 func runDeployedController(t *testing.T, env *testenv.Env, bin, name string, d *appsv1.Deployment) {
 	g := NewWithT(t)
-	health := freeLocalAddr(t)
-	var args []string
-	for _, a := range d.Spec.Template.Spec.Containers[0].Args {
-		a = strings.ReplaceAll(a, "$(RUNTIME_NAMESPACE)", installNS)
-		switch a {
-		case "--storage-path=/data":
-			a = "--storage-path=" + t.TempDir()
-		}
-		args = append(args, a)
+	opts := fleet.Options{Bin: bin, Kubeconfig: env.Kubeconfig, Dir: t.TempDir()}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testenv.Timeout)
+	defer cancel()
+	p, err := fleet.StartOne(ctx, opts, name, binaryOfDeployment(name), d.Spec.Template.Spec.Containers[0].Args)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, readLog(opts.Dir, name))
 	}
-	args = append(args, "--health-addr="+health, "--metrics-addr="+freeLocalAddr(t))
-	if name == "source-controller" {
-		args = append(args, "--storage-addr="+freeLocalAddr(t))
-	}
-	cmd := exec.Command(filepath.Join(bin, binaryOfDeployment(name)), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig, "RUNTIME_NAMESPACE="+installNS)
-	cmd.Dir = t.TempDir()
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	g.Expect(cmd.Start()).To(Succeed())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(testenv.Timeout):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("%s did not stop on SIGTERM", name)
+		if err := p.Stop(); err != nil {
+			t.Error(err)
 		}
 		if t.Failed() {
-			t.Logf("%s output:\n%s", name, out.String())
+			t.Logf("%s output:\n%s", name, readLog(opts.Dir, name))
 		}
 	})
-	g.Eventually(func(g Gomega) {
-		select {
-		case <-exited:
-			StopTrying(name + " exited").Now()
-		default:
-		}
-		resp, err := http.Get("http://" + health + "/readyz")
-		g.Expect(err).NotTo(HaveOccurred())
-		_ = resp.Body.Close()
-		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-	}, 2*testenv.Timeout, testenv.Interval).Should(Succeed())
 	// Leader election is on in every Deployment: the lease (one per shard) is taken in
 	// RUNTIME_NAMESPACE.
 	selector := ""
-	for _, a := range args {
+	for _, a := range p.Args {
 		if v, ok := strings.CutPrefix(a, "--watch-label-selector="); ok {
 			selector = v
 		}
@@ -469,13 +436,10 @@ func runDeployedController(t *testing.T, env *testenv.Env, bin, name string, d *
 	}, 2*testenv.Timeout, testenv.Interval).Should(Succeed())
 }
 
-// freeLocalAddr returns a 127.0.0.1 address with a free port outside the ephemeral range.
-func freeLocalAddr(t *testing.T) string {
-	addr, err := freeport.Addr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return addr
+// readLog returns the output of the process name run in dir by e2e/fleet.
+func readLog(dir, name string) string {
+	data, _ := os.ReadFile(filepath.Join(dir, name+".log"))
+	return string(data)
 }
 
 type logWriter struct{ t *testing.T }

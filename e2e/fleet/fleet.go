@@ -37,9 +37,12 @@ type Process struct {
 	Args []string
 	// LogPath is the file holding its output.
 	LogPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	err     error
+	// binary and deployArgs are what it was started from, for a restart.
+	binary     string
+	deployArgs []string
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	err        error
 }
 
 // Fleet is the set of running controllers.
@@ -101,7 +104,7 @@ const Namespace = "flux-system"
 func Start(ctx context.Context, opts Options) (*Fleet, error) {
 	f := &Fleet{}
 	for _, name := range Controllers {
-		p, err := start(name, opts)
+		p, err := start(name, name, opts.Args[name], opts)
 		if err != nil {
 			return nil, errors.Join(err, f.Stop())
 		}
@@ -145,7 +148,26 @@ func LocalArgs(args []string) []string {
 	return out
 }
 
-func start(name string, opts Options) (*Process, error) {
+// StartOne runs one controller as the process name, from binary in opts.Bin, with args as a
+// Deployment gives them (localized as by Start), and waits until it is ready.
+func StartOne(ctx context.Context, opts Options, name, binary string, args []string) (*Process, error) {
+	p, err := start(name, binary, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	ready, err := p.waitReady(ctx, opts)
+	if err != nil {
+		if ready != nil {
+			err = errors.Join(err, ready.Stop())
+		} else {
+			err = errors.Join(err, p.Stop())
+		}
+		return nil, err
+	}
+	return ready, nil
+}
+
+func start(name, binary string, deployArgs []string, opts Options) (*Process, error) {
 	metrics, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -154,9 +176,10 @@ func start(name string, opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{Name: name, MetricsAddr: metrics, HealthAddr: health, LogPath: filepath.Join(opts.Dir, name+".log"), exited: make(chan struct{})}
-	p.Args = append(LocalArgs(opts.Args[name]), "--metrics-addr="+metrics, "--health-addr="+health)
-	if name == "source-controller" {
+	p := &Process{Name: name, MetricsAddr: metrics, HealthAddr: health, LogPath: filepath.Join(opts.Dir, name+".log"),
+		binary: binary, deployArgs: deployArgs, exited: make(chan struct{})}
+	p.Args = append(LocalArgs(deployArgs), "--metrics-addr="+metrics, "--health-addr="+health)
+	if binary == "source-controller" {
 		if p.StorageAddr, err = freeAddr(); err != nil {
 			return nil, err
 		}
@@ -168,7 +191,7 @@ func start(name string, opts Options) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log of %s: %w", name, err)
 	}
-	cmd := exec.Command(filepath.Join(opts.Bin, name), p.Args...)
+	cmd := exec.Command(filepath.Join(opts.Bin, binary), p.Args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+opts.Kubeconfig, "RUNTIME_NAMESPACE="+Namespace)
 	cmd.Dir = opts.Dir
 	cmd.Stdout, cmd.Stderr = log, log
@@ -200,7 +223,7 @@ func (p *Process) waitReady(ctx context.Context, opts Options) (*Process, error)
 		if err == nil || !p.lostPort() || attempt == startAttempts {
 			return p, err
 		}
-		if p, err = start(p.Name, opts); err != nil {
+		if p, err = start(p.Name, p.binary, p.deployArgs, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -250,28 +273,45 @@ func answers(url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// Stop sends SIGTERM to every controller (by PID), waits for it to exit, and kills the ones
-// still running after 30 s. It returns the errors of processes that did not exit cleanly.
+// stopTimeout is how long a controller gets to exit after SIGTERM before it is killed.
+const stopTimeout = 30 * time.Second
+
+// Stop sends SIGTERM to every controller (by PID) at once, waits for each to exit, and kills
+// the ones still running after stopTimeout. It returns the errors of processes that did not
+// exit cleanly.
 func (f *Fleet) Stop() error {
+	for _, p := range f.Processes {
+		p.terminate()
+	}
 	var errs []error
 	for _, p := range f.Processes {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	}
-	for _, p := range f.Processes {
-		select {
-		case <-p.exited:
-		case <-time.After(30 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-			errs = append(errs, fmt.Errorf("%s did not stop within 30s of SIGTERM", p.Name))
-			continue
-		}
-		if p.err != nil {
-			errs = append(errs, fmt.Errorf("%s exited with %w", p.Name, p.err))
-		}
+		errs = append(errs, p.wait())
 	}
 	f.Processes = nil
 	return errors.Join(errs...)
+}
+
+// Stop sends SIGTERM to the controller, waits until it exits (killing it after stopTimeout)
+// and returns an error unless it exited cleanly.
+func (p *Process) Stop() error {
+	p.terminate()
+	return p.wait()
+}
+
+func (p *Process) terminate() { _ = p.cmd.Process.Signal(syscall.SIGTERM) }
+
+func (p *Process) wait() error {
+	select {
+	case <-p.exited:
+	case <-time.After(stopTimeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("%s did not stop within %v of SIGTERM", p.Name, stopTimeout)
+	}
+	if p.err != nil {
+		return fmt.Errorf("%s exited with %w", p.Name, p.err)
+	}
+	return nil
 }
 
 func freeAddr() (string, error) { return freeport.Addr() }
