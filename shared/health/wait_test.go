@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
 	"github.com/ferry-gitops/ferry/shared/api/meta"
@@ -148,6 +149,11 @@ spec:
 	g.Expect(e.Client.Create(ctx, crd)).To(Succeed())
 	t.Cleanup(func() { _ = e.Client.Delete(context.Background(), crd) })
 	g.Expect(Wait(ctx, e.Client, []ObjectRef{RefOf(crd)}, WaitOptions{Interval: testenv.Interval})).To(Succeed())
+	// Established (Current) comes a moment before discovery serves the kind.
+	g.Eventually(func() error {
+		_, err := e.Client.RESTMapper().RESTMapping(schema.GroupKind{Group: "health.ferry.example", Kind: "Widget"}, "v1")
+		return err
+	}, testenv.Timeout, testenv.Interval).Should(Succeed())
 
 	widget := object(t, `
 apiVersion: health.ferry.example/v1
