@@ -14,6 +14,8 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/shared/health"
 )
 
 // FieldManager is the field manager of the server-side applies this package makes
@@ -34,6 +36,9 @@ type Config struct {
 	// Cache shares clients between releases of the same identity; nil uses a process-wide
 	// default cache.
 	Cache *Cache
+	// HealthChecks decide the readiness of the kinds they name while an action waits (a
+	// HelmRelease's spec.healthCheckExprs); nil leaves every kind to kstatus.
+	HealthChecks *health.Checks
 }
 
 // Client runs the actions of the releases of one storage and target namespace. A Client
@@ -67,7 +72,7 @@ func New(cfg Config) (*Client, error) {
 		log = func(string, ...any) {}
 	}
 	kc := &kube.Client{Factory: &factory{Factory: shared.factory, shared: shared}, Log: log, Namespace: cfg.Namespace}
-	w := &waiter{Client: kc, shared: shared}
+	w := &waiter{Client: kc, shared: shared, checks: cfg.HealthChecks}
 	secrets := driver.NewSecrets(shared.clientset.CoreV1().Secrets(cfg.StorageNamespace))
 	secrets.Log = log
 	hcfg := &helmaction.Configuration{

@@ -19,30 +19,23 @@ type ignorer struct {
 
 // compiledRule is one ignore rule with its selector parsed.
 type compiledRule struct {
-	paths       []string
-	target      *meta.Selector
-	name        *regexp.Regexp
-	labels      labels.Selector
-	annotations labels.Selector
+	paths []string
+	// group, version, kind, name and namespace are anchored regular expressions, nil when
+	// the target leaves the field empty (any value matches).
+	group, version, kind, name, namespace *regexp.Regexp
+	labels, annotations                   labels.Selector
 }
 
-// newIgnorer parses the rules; a bad name pattern or selector expression is an error.
+// newIgnorer parses the rules; a bad pattern or selector expression is an error. As in Flux,
+// the group, version, kind, name and namespace of a target are regular expressions that
+// must match the whole value.
 func newIgnorer(rules []meta.IgnoreRule) (*ignorer, error) {
 	out := &ignorer{}
 	for i, r := range rules {
-		cr := compiledRule{paths: r.Paths, target: r.Target}
+		cr := compiledRule{paths: r.Paths, labels: labels.Everything(), annotations: labels.Everything()}
 		if t := r.Target; t != nil {
-			var err error
-			if t.Name != "" {
-				if cr.name, err = regexp.Compile("^(?:" + t.Name + ")$"); err != nil {
-					return nil, fmt.Errorf("failed to parse ignore rule %d: target name: %w", i, err)
-				}
-			}
-			if cr.labels, err = labels.Parse(t.LabelSelector); err != nil {
-				return nil, fmt.Errorf("failed to parse ignore rule %d: target labelSelector: %w", i, err)
-			}
-			if cr.annotations, err = labels.Parse(t.AnnotationSelector); err != nil {
-				return nil, fmt.Errorf("failed to parse ignore rule %d: target annotationSelector: %w", i, err)
+			if err := cr.compileTarget(t); err != nil {
+				return nil, fmt.Errorf("failed to parse ignore rule %d: %w", i, err)
 			}
 		}
 		for _, p := range r.Paths {
@@ -53,6 +46,34 @@ func newIgnorer(rules []meta.IgnoreRule) (*ignorer, error) {
 		out.rules = append(out.rules, cr)
 	}
 	return out, nil
+}
+
+// compileTarget parses the patterns and selectors of t.
+func (r *compiledRule) compileTarget(t *meta.Selector) error {
+	for _, f := range []struct {
+		field, pattern string
+		dst            **regexp.Regexp
+	}{
+		{"group", t.Group, &r.group}, {"version", t.Version, &r.version}, {"kind", t.Kind, &r.kind},
+		{"name", t.Name, &r.name}, {"namespace", t.Namespace, &r.namespace},
+	} {
+		if f.pattern == "" {
+			continue
+		}
+		re, err := regexp.Compile("^(?:" + f.pattern + ")$")
+		if err != nil {
+			return fmt.Errorf("target %s: %w", f.field, err)
+		}
+		*f.dst = re
+	}
+	var err error
+	if r.labels, err = labels.Parse(t.LabelSelector); err != nil {
+		return fmt.Errorf("target labelSelector: %w", err)
+	}
+	if r.annotations, err = labels.Parse(t.AnnotationSelector); err != nil {
+		return fmt.Errorf("target annotationSelector: %w", err)
+	}
+	return nil
 }
 
 // strip removes from obj every field named by a rule whose target selects match (the
@@ -71,18 +92,17 @@ func (ig *ignorer) strip(obj, match *unstructured.Unstructured) {
 
 // matches reports whether the rule targets obj.
 func (r compiledRule) matches(obj *unstructured.Unstructured) bool {
-	t := r.target
-	if t == nil {
-		return true
-	}
 	gvk := obj.GroupVersionKind()
-	switch {
-	case t.Group != "" && t.Group != gvk.Group,
-		t.Version != "" && t.Version != gvk.Version,
-		t.Kind != "" && t.Kind != gvk.Kind,
-		t.Namespace != "" && t.Namespace != obj.GetNamespace(),
-		r.name != nil && !r.name.MatchString(obj.GetName()):
-		return false
+	for _, f := range []struct {
+		re    *regexp.Regexp
+		value string
+	}{
+		{r.group, gvk.Group}, {r.version, gvk.Version}, {r.kind, gvk.Kind},
+		{r.name, obj.GetName()}, {r.namespace, obj.GetNamespace()},
+	} {
+		if f.re != nil && !f.re.MatchString(f.value) {
+			return false
+		}
 	}
 	return r.labels.Matches(labels.Set(obj.GetLabels())) &&
 		r.annotations.Matches(labels.Set(obj.GetAnnotations()))

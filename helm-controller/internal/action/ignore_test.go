@@ -73,6 +73,11 @@ func TestIgnoreRuleTargets(t *testing.T) {
 		{"other namespace", &meta.Selector{Namespace: "default"}, false},
 		{"name pattern", &meta.Selector{Name: "web-[0-9]+"}, true},
 		{"name pattern is anchored", &meta.Selector{Name: "web"}, false},
+		{"kind pattern", &meta.Selector{Group: "apps|batch", Kind: "Deploy.*|StatefulSet"}, true},
+		{"kind pattern is anchored", &meta.Selector{Kind: "Deploy"}, false},
+		{"version pattern", &meta.Selector{Version: "v[0-9]+"}, true},
+		{"namespace pattern", &meta.Selector{Namespace: "ap+s"}, true},
+		{"namespace pattern mismatch", &meta.Selector{Namespace: "app"}, false},
 		{"label selector", &meta.Selector{LabelSelector: "tier in (front, back)"}, true},
 		{"label selector mismatch", &meta.Selector{LabelSelector: "tier=back"}, false},
 		{"annotation selector", &meta.Selector{AnnotationSelector: "team=a"}, true},
@@ -97,6 +102,7 @@ func TestIgnoreRuleErrors(t *testing.T) {
 		{"empty pointer", meta.IgnoreRule{Paths: []string{""}}, "the whole object cannot be ignored"},
 		{"relative pointer", meta.IgnoreRule{Paths: []string{"spec/replicas"}}, "it must start with /"},
 		{"bad name pattern", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{Name: "web-("}}, "target name"},
+		{"bad kind pattern", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{Kind: "Deploy("}}, "target kind"},
 		{"bad label selector", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{LabelSelector: "a in ("}}, "target labelSelector"},
 	}
 	for _, tt := range tests {

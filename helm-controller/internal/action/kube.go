@@ -44,11 +44,12 @@ func (f *factory) Validator(directive string) (validation.Schema, error) {
 }
 
 // waiter is Helm's kube.Interface with readiness waits done by shared/health, the kstatus
-// rules the kustomize-controller uses, instead of Helm's own checks. ctx bounds the waits
-// besides Helm's timeout; it is set for each action.
+// rules the kustomize-controller uses (and the custom CEL checks of the release), instead of
+// Helm's own checks. ctx bounds the waits besides Helm's timeout; it is set for each action.
 type waiter struct {
 	*kube.Client
 	shared *clients
+	checks *health.Checks
 	ctx    context.Context
 }
 
@@ -86,7 +87,8 @@ func (w *waiter) wait(resources kube.ResourceList, timeout time.Duration, jobs b
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	w.Log("waiting for %d resource(s) to become Current, timeout %s", len(refs), timeout)
-	if err := health.Wait(ctx, w.shared.client, refs, health.WaitOptions{Interval: waitInterval}); err != nil {
+	opts := health.WaitOptions{Interval: waitInterval, Compute: w.checks.Compute}
+	if err := health.Wait(ctx, w.shared.client, refs, opts); err != nil {
 		return fmt.Errorf("failed to wait for the release's resources: %w", err)
 	}
 	return nil

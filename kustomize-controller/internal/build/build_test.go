@@ -91,6 +91,30 @@ func TestBuildSeedRepo(t *testing.T) {
 			},
 		},
 		{
+			name: "patches selected by the namespace the manifests give",
+			path: "apps/my-app",
+			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+				Patch:  "- op: replace\n  path: /spec/replicas\n  value: 5\n",
+				Target: &meta.Selector{Namespace: "default"},
+			}, {
+				Patch:  "- op: replace\n  path: /spec/replicas\n  value: 9\n",
+				Target: &meta.Selector{Namespace: "elsewhere"},
+			}}},
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				d := find(objs, "Deployment", "default", "my-app")
+				g.Expect(nested(g, d, "spec", "replicas")).To(Equal(int64(5)))
+			},
+		},
+		{
+			name: "a spec image replaces the overlay's entry of the same name, as in Flux",
+			path: "./deploy/overlays/production",
+			spec: kustomizev1.KustomizationSpec{Images: []meta.Image{{Name: "myapp", NewName: "registry.example.com/myapp"}}},
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				d := find(objs, "Deployment", "production", "payment-api")
+				g.Expect(container(g, d)["image"]).To(Equal("registry.example.com/myapp:latest"))
+			},
+		},
+		{
 			name: "bases, commonLabels, patchesJson6902 (file and inline), inline patchesStrategicMerge, imageTags",
 			root: "testdata", path: "legacy",
 			check: func(g *WithT, objs []*unstructured.Unstructured) {

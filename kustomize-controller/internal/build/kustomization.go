@@ -78,8 +78,9 @@ func hasOverlay(spec *kustomizev1.KustomizationSpec) bool {
 }
 
 // applyOverlay sets the overlay fields of spec on a kustomization document: the namespace,
-// name prefix and suffix replace the file's, patches, images, components and build metadata
-// are added after the file's.
+// name prefix and suffix replace the file's; an image replaces the entry of the same name
+// (the file's or an earlier one of spec), as in Flux; patches, other images, components and
+// build metadata are added after the file's.
 func (f *sourceFS) applyOverlay(doc map[string]any, dir string, spec *kustomizev1.KustomizationSpec) {
 	setNonEmpty(doc, "namespace", spec.TargetNamespace, "namePrefix", spec.NamePrefix,
 		"nameSuffix", spec.NameSuffix)
@@ -89,7 +90,7 @@ func (f *sourceFS) applyOverlay(doc map[string]any, dir string, spec *kustomizev
 	for _, img := range spec.Images {
 		entry := map[string]any{"name": img.Name}
 		setNonEmpty(entry, "newName", img.NewName, "newTag", img.NewTag, "digest", img.Digest)
-		doc["images"] = appendList(doc["images"], entry)
+		doc["images"] = setImage(doc["images"], entry)
 	}
 	for _, c := range spec.Components {
 		if spec.IgnoreMissingComponents && !f.IsDir(filepath.Join(dir, c)) {
@@ -109,6 +110,19 @@ func setNonEmpty(m map[string]any, pairs ...string) {
 			m[pairs[i]] = pairs[i+1]
 		}
 	}
+}
+
+// setImage replaces the entry of list (a YAML sequence or nil) naming the same image as
+// entry, or appends entry when there is none.
+func setImage(list any, entry map[string]any) []any {
+	l, _ := list.([]any)
+	for i, e := range l {
+		if m, ok := e.(map[string]any); ok && m["name"] == entry["name"] {
+			l[i] = entry
+			return l
+		}
+	}
+	return append(l, entry)
 }
 
 // appendList appends v to list, a YAML sequence or nil.

@@ -97,6 +97,43 @@ func TestBuildOverlayFields(t *testing.T) {
 			},
 		},
 		{
+			name: "images: the last entry of a name replaces the earlier ones, as in Flux",
+			path: "overlay/app",
+			spec: kustomizev1.KustomizationSpec{Images: []meta.Image{
+				{Name: "nginx", NewTag: "2.0"}, {Name: "nginx", NewName: "ghcr.io/org/nginx"},
+			}},
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				g.Expect(container(g, find(objs, "Deployment", "original", "web"))["image"]).To(Equal("ghcr.io/org/nginx:1.0"))
+			},
+		},
+		{
+			name: "patches selected by annotations",
+			path: "overlay/app",
+			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+				Patch: "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    patched: \"yes\"\n",
+			}, {
+				Patch:  "- op: add\n  path: /metadata/labels/by-annotation\n  value: \"yes\"\n",
+				Target: &meta.Selector{AnnotationSelector: "patched=yes"},
+			}}},
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				g.Expect(find(objs, "Service", "original", "web").GetLabels()).To(HaveKeyWithValue("by-annotation", "yes"))
+				g.Expect(find(objs, "Deployment", "original", "web").GetLabels()).NotTo(HaveKey("by-annotation"))
+			},
+		},
+		{
+			name: "buildMetadata transformerAnnotations records the transformers",
+			path: "overlay/app",
+			spec: kustomizev1.KustomizationSpec{
+				NamePrefix:    "pre-",
+				BuildMetadata: []kustomizev1.BuildMetadataOption{kustomizev1.TransformerAnnotations},
+			},
+			check: func(g *WithT, objs []*unstructured.Unstructured) {
+				d := find(objs, "Deployment", "original", "pre-web")
+				g.Expect(d.GetAnnotations()).To(HaveKeyWithValue("alpha.config.kubernetes.io/transformations", ContainSubstring("PrefixTransformer")))
+				g.Expect(d.GetAnnotations()).NotTo(HaveKey("config.kubernetes.io/origin"))
+			},
+		},
+		{
 			name: "components relative to the path are added",
 			path: "overlay/app", spec: kustomizev1.KustomizationSpec{Components: []string{"../components/extra"}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {

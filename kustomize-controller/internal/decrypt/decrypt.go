@@ -29,6 +29,9 @@ const AgeKeySuffix = ".agekey"
 type Decryptor struct {
 	ids      sopsage.ParsedIdentities
 	services []keyservice.KeyServiceClient
+	// others names the Secret's entries that Flux reads as PGP keys or KMS credentials,
+	// which Ferry does not support: errors say so.
+	others []string
 }
 
 var quietSOPS sync.Once
@@ -39,12 +42,17 @@ var quietSOPS sync.Once
 func NewDecryptor(keys map[string][]byte) (*Decryptor, error) {
 	quietSOPS.Do(func() { logging.SetLevel(logrus.ErrorLevel) })
 	names := make([]string, 0, len(keys))
+	var others []string
 	for name := range keys {
-		if strings.HasSuffix(name, AgeKeySuffix) {
+		switch {
+		case strings.HasSuffix(name, AgeKeySuffix):
 			names = append(names, name)
+		case strings.HasSuffix(name, ".asc") || strings.HasPrefix(name, "sops."):
+			others = append(others, name)
 		}
 	}
 	sort.Strings(names)
+	sort.Strings(others)
 	var ids sopsage.ParsedIdentities
 	for _, name := range names {
 		// The parse error may quote the key: it is deliberately not wrapped.
@@ -52,7 +60,16 @@ func NewDecryptor(keys map[string][]byte) (*Decryptor, error) {
 			return nil, fmt.Errorf("failed to parse age identities in %q: not a valid age key", name)
 		}
 	}
-	return &Decryptor{ids: ids, services: []keyservice.KeyServiceClient{ageKeyService{ids: ids}}}, nil
+	return &Decryptor{ids: ids, services: []keyservice.KeyServiceClient{ageKeyService{ids: ids}}, others: others}, nil
+}
+
+// othersHint says which entries of the Secret Ferry did not use, or nothing.
+func (d *Decryptor) othersHint() string {
+	if len(d.others) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the Secret's entries %s (PGP keys or KMS credentials) are not supported by Ferry: only age is",
+		strings.Join(d.others, ", "))
 }
 
 // ageKeyService is an in-process SOPS key service that decrypts data keys with age
@@ -91,11 +108,11 @@ func (ageKeyService) Encrypt(context.Context, *keyservice.EncryptRequest,
 // Kustomize transformers change (namespace, labels, name prefix).
 func (d *Decryptor) decryptTree(tree *sops.Tree) error {
 	if len(d.ids) == 0 {
-		return errors.New("failed to get the SOPS data key: no age identity in the decryption Secret (entries ending in .agekey)")
+		return errors.New("failed to get the SOPS data key: no age identity in the decryption Secret (entries ending in .agekey)" + d.othersHint())
 	}
 	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(d.services, nil)
 	if err != nil {
-		return fmt.Errorf("failed to get the SOPS data key: %s", recipientsHint(tree.Metadata))
+		return fmt.Errorf("failed to get the SOPS data key: %s%s", recipientsHint(tree.Metadata), d.othersHint())
 	}
 	if _, err := tree.Decrypt(dataKey, aes.NewCipher()); err != nil {
 		// The cause can quote a value that was expected to be encrypted but is not.

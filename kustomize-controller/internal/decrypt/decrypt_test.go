@@ -69,7 +69,7 @@ func TestDecryptObject(t *testing.T) {
 			name: "no matching identity", ids: []sopstest.Identity{other},
 			wantErr: []string{"Secret/apps/db", "no age identity of the decryption Secret matches", id.Recipient},
 		},
-		{name: "no identity at all", ids: nil, wantErr: []string{"no age identity"}},
+		{name: "no identity at all", ids: nil, wantErr: []string{"no age identity", "ignored.asc", "not supported by Ferry: only age is"}},
 		{
 			name: "a value that should be encrypted is plain", ids: []sopstest.Identity{id},
 			change: func(u *unstructured.Unstructured) {

@@ -12,7 +12,6 @@ package substitute
 
 import (
 	"fmt"
-	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -102,13 +101,20 @@ func document(text []byte, vars map[string]string, strict bool) (*unstructured.U
 
 // MergeVars merges variables in order: the data of each substituteFrom source (ConfigMap data,
 // or Secret data as strings) in spec order, later sources overriding earlier ones, and then
-// spec.postBuild.substitute, which overrides them all.
+// spec.postBuild.substitute, which overrides them all. As in Flux, line breaks are removed
+// from every value, so that a value read from a file (which usually ends in one) substitutes
+// as a single line.
 func MergeVars(from []map[string]string, substitute map[string]string) map[string]string {
 	out := map[string]string{}
-	for _, m := range from {
-		maps.Copy(out, m)
+	add := func(m map[string]string) {
+		for k, v := range m {
+			out[k] = strings.ReplaceAll(v, "\n", "")
+		}
 	}
-	maps.Copy(out, substitute)
+	for _, m := range from {
+		add(m)
+	}
+	add(substitute)
 	return out
 }
 

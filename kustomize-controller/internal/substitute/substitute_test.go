@@ -167,3 +167,12 @@ func TestMergeVars(t *testing.T) {
 	}, map[string]string{"c": "inline"})
 	g.Expect(got).To(Equal(map[string]string{"a": "cm", "b": "secret", "c": "inline"}))
 }
+
+func TestMergeVarsRemovesLineBreaks(t *testing.T) {
+	g := NewWithT(t)
+	got := MergeVars([]map[string]string{
+		{"file": "from-a-file\n"},
+		SecretVars(map[string][]byte{"token": []byte("abc\ndef\n")}),
+	}, map[string]string{"inline": "one\ntwo"})
+	g.Expect(got).To(Equal(map[string]string{"file": "from-a-file", "token": "abcdef", "inline": "onetwo"}))
+}

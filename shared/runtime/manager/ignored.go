@@ -31,7 +31,6 @@ var commonIgnoredFlags = map[string]FlagKind{
 	"leader-election-release-on-cancel":  BoolFlag,
 	"default-kubeconfig-service-account": StringFlag,
 	"default-decryption-service-account": StringFlag,
-	"acl-disable-cross-namespace-refs":   BoolFlag,
 	"reconcile-timeout":                  StringFlag,
 	"watch-configs-label-selector":       StringFlag,
 }

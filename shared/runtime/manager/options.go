@@ -74,6 +74,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet, defaultConcurrent int) {
 		"Watch for resources with matching labels e.g. 'sharding.fluxcd.io/key=shard1'.")
 	fs.BoolVar(&o.NoCrossNamespaceRefs, "no-cross-namespace-refs", false,
 		"When set to true, references between resources are allowed only within the same namespace.")
+	// An older spelling of the same setting: a security setting is honoured, never ignored.
+	fs.BoolVar(&o.NoCrossNamespaceRefs, "acl-disable-cross-namespace-refs", false,
+		"Deprecated spelling of --no-cross-namespace-refs.")
+	_ = fs.MarkHidden("acl-disable-cross-namespace-refs")
 	fs.StringVar(&o.DefaultServiceAccount, "default-service-account", "",
 		"Default service account used for impersonation.")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "Log verbosity level: trace, debug, info or error.")

@@ -49,6 +49,20 @@ func TestFluxFlagsAccepted(t *testing.T) {
 	}
 }
 
+// TestOldCrossNamespaceFlagHonoured: the older spelling of --no-cross-namespace-refs is a
+// security setting and must take effect, never be accepted and ignored.
+func TestOldCrossNamespaceFlagHonoured(t *testing.T) {
+	var o Options
+	fs := pflag.NewFlagSet("helm-controller", pflag.ContinueOnError)
+	o.BindFlags(fs, 4)
+	if err := fs.Parse([]string{"--acl-disable-cross-namespace-refs"}); err != nil {
+		t.Fatal(err)
+	}
+	if !o.NoCrossNamespaceRefs {
+		t.Fatal("--acl-disable-cross-namespace-refs did not forbid cross-namespace references")
+	}
+}
+
 func TestLoggerRejectsUnknownEncoding(t *testing.T) {
 	o := Options{LogLevel: "info", LogEncoding: "xml"}
 	if _, err := o.Logger(); err == nil || !strings.Contains(err.Error(), "--log-encoding") {

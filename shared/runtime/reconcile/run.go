@@ -18,6 +18,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/metrics"
 	"github.com/ferry-gitops/ferry/shared/runtime/patch"
+	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 )
 
 // EventRecorder records events; *events.Recorder implements it.
@@ -71,7 +72,7 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 
 	patcher := patch.NewStatusPatcher(rt.Client, obj)
 	previous := snapshotReady(obj)
-	res := runSteps(ctx, kind.Steps, s)
+	res := runKind(ctx, kind, s)
 	summarize(obj, res)
 	if v, ok := fluxmeta.GetRequestedAt(obj); ok {
 		obj.GetObjectStatus().LastHandledReconcileAt = v
@@ -86,6 +87,15 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 	rt.Metrics.RecordCondition(ref, fluxmeta.ReadyCondition, readyCondition(obj))
 	rt.Metrics.RecordDuration(ref, start)
 	return schedule(rt, kind, obj, res)
+}
+
+// runKind refuses an object that sets a field the kind does not implement, and otherwise runs
+// its steps.
+func runKind[T Object](ctx context.Context, kind *Kind[T], s *Scope[T]) Result {
+	if err := unsupported.Check(s.Obj, kind.Unsupported); err != nil {
+		return Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
+	return runSteps(ctx, kind.Steps, s)
 }
 
 // runSteps runs the steps in order until one does not finish. It returns that step's result,

@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/events"
 	"github.com/ferry-gitops/ferry/shared/runtime/metrics"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -160,6 +161,31 @@ func TestRunStalledIsNotRetried(t *testing.T) {
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal("InvalidOutcome"))
 	g.Expect(conditions.Get(got, fluxmeta.ReconcilingCondition)).To(BeNil())
+}
+
+func TestRunRefusesUnsupportedFields(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	h.kind.Unsupported = []unsupported.Rule{{Path: "spec.outcome", Values: []string{"teleport"}}}
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "refused", WidgetSpec{Outcome: "teleport"})
+	res, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred(), "a refused field is not retried")
+	g.Expect(res).To(Equal(ctrl.Result{}))
+	g.Expect(writes).To(Equal(1))
+	g.Expect(h.cnt.get(h.cnt.steps, "refused")).To(Equal(0), "no step runs for an object with a refused field")
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
+	ready := conditions.Get(got, fluxmeta.ReadyCondition)
+	g.Expect(ready.Reason).To(Equal(fluxmeta.UnsupportedSpecReason))
+	g.Expect(ready.Message).To(Equal("spec.outcome teleport is not supported by Ferry"))
+
+	// Another value of the field is implemented: the object reconciles.
+	got.Spec.Outcome = ""
+	g.Expect(env.Client.Update(context.Background(), got)).To(Succeed())
+	_, err, _ = h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(conditions.IsReady(h.get(w))).To(BeTrue())
 }
 
 func TestRunTransientRetries(t *testing.T) {

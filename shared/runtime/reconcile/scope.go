@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 )
 
 // Object is a toolkit object the shared runtime reconciles.
@@ -32,6 +33,9 @@ type Kind[T Object] struct {
 	New func() T
 	// Finalizer, when set, is added to every object and removed after Finalize succeeds.
 	Finalizer string
+	// Unsupported are the fields Ferry accepts but does not implement for this kind: an
+	// object that sets one is Stalled (UnsupportedSpec, naming the field) and no step runs.
+	Unsupported []unsupported.Rule
 	// Steps run in order on every reconcile of a live, unsuspended object.
 	Steps []Step[T]
 	// Finalize cleans up when the object is deleted; nil means nothing to clean.

@@ -6,10 +6,13 @@ import (
 	"context"
 	goflag "flag"
 	"fmt"
+	"os"
+	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,4 +96,50 @@ func (m *Manager) Stop() {
 	case <-m.done:
 	case <-time.After(time.Minute):
 	}
+}
+
+// SuiteOptions describe the test suite of a controller package: a real API server with the
+// toolkit's CRDs and one running manager.
+type SuiteOptions struct {
+	// AddToScheme registers the API groups the controller uses (client-go's are always in).
+	AddToScheme []func(*runtime.Scheme) error
+	// CRDDirectoryPaths hold the CRDs to install, relative to the package.
+	CRDDirectoryPaths []string
+	// Manager describes the controller.
+	Manager Options
+	// Started, if set, receives the environment and the manager before the tests run.
+	Started func(*testenv.Env, *Manager)
+}
+
+// RunSuite starts the API server and the controller, runs the package's tests and stops
+// them, the controller first. It returns the exit code for os.Exit.
+func RunSuite(m *testing.M, opts SuiteOptions) int {
+	scheme := runtime.NewScheme()
+	for _, add := range append([]func(*runtime.Scheme) error{clientgoscheme.AddToScheme}, opts.AddToScheme...) {
+		if err := add(scheme); err != nil {
+			fmt.Fprintf(os.Stderr, "ctrltest: %v\n", err)
+			return 1
+		}
+	}
+	var mgr *Manager
+	return testenv.Run(m, testenv.Options{
+		Scheme:                scheme,
+		CRDDirectoryPaths:     opts.CRDDirectoryPaths,
+		ErrorIfCRDPathMissing: true,
+		Setup: func(e *testenv.Env) error {
+			var err error
+			if mgr, err = Start(e, opts.Manager); err != nil {
+				return err
+			}
+			if opts.Started != nil {
+				opts.Started(e, mgr)
+			}
+			return nil
+		},
+		Teardown: func(*testenv.Env) {
+			if mgr != nil {
+				mgr.Stop()
+			}
+		},
+	})
 }

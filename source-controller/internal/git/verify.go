@@ -15,14 +15,26 @@ import (
 // trusted keys.
 var ErrVerificationFailed = errors.New("signature verification failed")
 
+// sshSignatureHeader starts the armor of an SSH signature (git's gpg.format=ssh).
+const sshSignatureHeader = "-----BEGIN SSH SIGNATURE-----"
+
+// errSSHUnsupported says why SSH signatures and keys never verify.
+var errSSHUnsupported = errors.New("SSH signature verification is not supported by Ferry: sign with PGP and put the public keys under keys ending in .asc")
+
 // KeyRings returns the armored PGP key rings of a Secret's data: the values of the keys
-// ending in .asc, in key order.
+// ending in .asc, in key order. SSH public keys (.sshpub) are not used: a Secret holding only
+// those is refused with a message saying so.
 func KeyRings(data map[string][]byte) ([]string, error) {
 	var names []string
+	ssh := false
 	for k := range data {
 		if strings.HasSuffix(k, ".asc") {
 			names = append(names, k)
 		}
+		ssh = ssh || strings.HasSuffix(k, ".sshpub")
+	}
+	if len(names) == 0 && ssh {
+		return nil, fmt.Errorf("failed to read verification keys: the secret has only SSH public keys (keys ending in .sshpub): %w", errSSHUnsupported)
 	}
 	if len(names) == 0 {
 		return nil, errors.New("failed to read verification keys: the secret has no PGP public keys (keys ending in .asc)")
@@ -49,6 +61,9 @@ func VerifyCommit(dir, hash string, keyRings []string) (string, error) {
 	if c.PGPSignature == "" {
 		return "", fmt.Errorf("commit '%s' is not signed: %w", hash, ErrVerificationFailed)
 	}
+	if err := checkNotSSH(fmt.Sprintf("commit '%s'", hash), c.PGPSignature); err != nil {
+		return "", err
+	}
 	return verifyWith(keyRings, fmt.Sprintf("commit '%s'", hash), c.Verify)
 }
 
@@ -70,7 +85,18 @@ func VerifyTag(dir, ref string, keyRings []string) (string, error) {
 	if tag.PGPSignature == "" {
 		return "", fmt.Errorf("tag '%s' is not signed: %w", ref, ErrVerificationFailed)
 	}
+	if err := checkNotSSH(fmt.Sprintf("tag '%s'", ref), tag.PGPSignature); err != nil {
+		return "", err
+	}
 	return verifyWith(keyRings, fmt.Sprintf("tag '%s'", ref), tag.Verify)
+}
+
+// checkNotSSH fails for an SSH signature of what, which no PGP key can verify.
+func checkNotSSH(what, signature string) error {
+	if strings.HasPrefix(strings.TrimSpace(signature), sshSignatureHeader) {
+		return fmt.Errorf("%s has an SSH signature: %w: %w", what, errSSHUnsupported, ErrVerificationFailed)
+	}
+	return nil
 }
 
 // verifyWith tries each key ring in turn.

@@ -64,7 +64,22 @@ func TestKeyRings(t *testing.T) {
 	if err != nil || strings.Join(got, ",") != "A,B" {
 		t.Fatalf("KeyRings = %v, %v", got, err)
 	}
-	if _, err := KeyRings(map[string][]byte{"x.sshpub": []byte("S")}); err == nil || !strings.Contains(err.Error(), "no PGP public keys") {
+	if _, err := KeyRings(map[string][]byte{"x.pub": []byte("S")}); err == nil || !strings.Contains(err.Error(), "no PGP public keys") {
 		t.Fatalf("KeyRings without .asc keys: error = %v", err)
+	}
+	_, err = KeyRings(map[string][]byte{"x.sshpub": []byte("S")})
+	if err == nil || !strings.Contains(err.Error(), "SSH signature verification is not supported by Ferry") {
+		t.Fatalf("KeyRings with SSH keys only: error = %v", err)
+	}
+}
+
+func TestCheckNotSSH(t *testing.T) {
+	ssh := "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
+	err := checkNotSSH("commit 'abc'", ssh)
+	if err == nil || !errors.Is(err, ErrVerificationFailed) || !strings.Contains(err.Error(), "commit 'abc' has an SSH signature") {
+		t.Fatalf("checkNotSSH(ssh) = %v", err)
+	}
+	if err := checkNotSSH("commit 'abc'", "-----BEGIN PGP SIGNATURE-----\n"); err != nil {
+		t.Fatalf("checkNotSSH(pgp) = %v", err)
 	}
 }

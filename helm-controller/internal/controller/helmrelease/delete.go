@@ -16,7 +16,24 @@ import (
 // finalize uninstalls the release of a deleted HelmRelease and deletes its HelmChart. The
 // shared runtime skips it for a suspended HelmRelease, which leaves its release alone.
 func (st *state) finalize(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
+	if res := st.uninstallOnDelete(ctx, s); !res.IsDone() {
+		return res
+	}
+	if err := st.gcHelmChart(ctx, s, ""); err != nil {
+		return reconcile.Transient(helmv2.ArtifactFailedReason, err)
+	}
+	return reconcile.Done("", "")
+}
+
+// uninstallOnDelete uninstalls the release of a deleted HelmRelease. A HelmRelease whose
+// release lives in a cluster Ferry cannot reach (spec.kubeConfig.configMapRef, refused) is
+// left alone: the release of that name in the management cluster is not its own.
+func (st *state) uninstallOnDelete(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
 	obj := s.Obj
+	if kc := obj.Spec.KubeConfig; kc != nil && kc.ConfigMapRef != nil {
+		s.Log.Info("skipping Helm uninstall: spec.kubeConfig.configMapRef names a cluster Ferry cannot reach")
+		return reconcile.Done("", "")
+	}
 	hc, err := st.helmClient(ctx, s)
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)
@@ -35,9 +52,6 @@ func (st *state) finalize(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 		}
 		s.Event(corev1.EventTypeNormal, helmv2.UninstallSucceededReason,
 			fmt.Sprintf("Helm uninstall succeeded for release %s", describe(cur)))
-	}
-	if err := st.gcHelmChart(ctx, s, ""); err != nil {
-		return reconcile.Transient(helmv2.ArtifactFailedReason, err)
 	}
 	return reconcile.Done("", "")
 }

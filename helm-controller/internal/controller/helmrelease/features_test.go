@@ -2,12 +2,16 @@ package helmrelease
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -81,7 +85,7 @@ func TestPostRenderersAndCommonMetadata(t *testing.T) {
 		}},
 		Images: []fluxmeta.Image{{Name: "nginx", NewTag: "patched"}},
 	}}}
-	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
+	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}, Annotations: map[string]string{"owner": "ops"}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
 	got := waitReady(t, hr)
 	g.Expect(got.Status.ObservedPostRenderersDigest).To(HavePrefix("sha256:"))
@@ -94,6 +98,8 @@ func TestPostRenderersAndCommonMetadata(t *testing.T) {
 	var svc corev1.Service
 	g.Expect(k8s.Get(ctx, key(ns, "pr"), &svc)).To(Succeed())
 	g.Expect(svc.Labels["team"]).To(Equal("web"))
+	g.Expect(svc.Annotations["owner"]).To(Equal("ops"))
+	g.Expect(dep.Annotations["owner"]).To(Equal("ops"))
 
 	// Changing only the post-renderers upgrades the release.
 	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.PostRenderers[0].Kustomize.Images[0].NewTag = "again" })
@@ -264,4 +270,236 @@ func TestChartWithCRDs(t *testing.T) {
 	g.Expect(size).To(Equal(int64(3)))
 	g.Expect(got.Status.Inventory.Entries).To(ConsistOf(HaveField("ID", ns+"_gadgets_helmrelease.ferry.test_Gadget")))
 	checkInvariants(t, hr)
+}
+
+func TestPostRendererTargets(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	digest := "sha256:" + strings.Repeat("ab", 32)
+
+	hr := newRelease(ns, "targets", "app", `{"hooks":true}`)
+	hr.Spec.PostRenderStrategy = helmv2.PostRenderStrategyNoHooks
+	hr.Spec.PostRenderers = []helmv2.PostRenderer{
+		// The first renderer annotates the Deployment, which the second one selects.
+		{Kustomize: &helmv2.Kustomize{Patches: []fluxmeta.Patch{{
+			Target: &fluxmeta.Selector{Kind: "Deployment"},
+			Patch:  `[{"op":"add","path":"/metadata/annotations","value":{"tier":"web"}}]`,
+		}}}},
+		{Kustomize: &helmv2.Kustomize{
+			Patches: []fluxmeta.Patch{{
+				Target: &fluxmeta.Selector{Group: "apps", Version: "v1", Kind: "Deployment", Name: "targets", Namespace: ns,
+					LabelSelector: "app=targets", AnnotationSelector: "tier=web"},
+				Patch: `[{"op":"replace","path":"/spec/replicas","value":2}]`,
+			}, {
+				Target: &fluxmeta.Selector{Kind: "Deployment", AnnotationSelector: "tier=db"},
+				Patch:  `[{"op":"replace","path":"/spec/replicas","value":5}]`,
+			}},
+			Images: []fluxmeta.Image{{Name: "nginx", NewName: "registry.local/nginx", Digest: digest}},
+		}},
+	}
+	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "targets"), &dep)).To(Succeed())
+	g.Expect(dep.Annotations).To(HaveKeyWithValue("tier", "web"))
+	g.Expect(*dep.Spec.Replicas).To(Equal(int32(2)), "only the patch whose target selects the Deployment applies")
+	g.Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.local/nginx@" + digest))
+	g.Expect(dep.Labels).To(HaveKeyWithValue("team", "web"))
+
+	// nohooks: the hooks are not post-rendered.
+	var hook corev1.ConfigMap
+	g.Expect(k8s.Get(ctx, key(ns, "targets-post-install"), &hook)).To(Succeed())
+	g.Expect(hook.Labels).NotTo(HaveKey("team"))
+	checkInvariants(t, hr)
+}
+
+func TestValuesFromLiteral(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "small", "small", "0.1.0")
+	g.Expect(k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "text", Namespace: ns},
+		Data: map[string]string{"v": "a,b=c"}})).To(Succeed())
+
+	// Literal: the value is set as it is, not parsed as '--set a,b=c' would be.
+	hr := newRelease(ns, "literal", "small", "")
+	hr.Spec.ValuesFrom = []helmv2.ValuesReference{{Kind: "ConfigMap", Name: "text", ValuesKey: "v", TargetPath: "message", Literal: true}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+	var cm corev1.ConfigMap
+	g.Expect(k8s.Get(ctx, key(ns, "literal"), &cm)).To(Succeed())
+	g.Expect(cm.Data["message"]).To(Equal("a,b=c"))
+	checkInvariants(t, hr)
+}
+
+func TestDependsOnOtherNamespace(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, other := testenv.NewNamespace(t, k8s), testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "small", "small", "0.1.0")
+	helmChart(t, other, "small", "small", "0.1.0")
+
+	app := newRelease(ns, "app", "small", "")
+	app.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "base", Namespace: other}}
+	g.Expect(k8s.Create(ctx, app)).To(Succeed())
+	got := waitCondition(t, app, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.DependencyNotReadyReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("dependency '" + other + "/base' not found"))
+	checkInvariants(t, app)
+
+	g.Expect(k8s.Create(ctx, newRelease(other, "base", "small", ""))).To(Succeed())
+	waitReady(t, app)
+	checkInvariants(t, app)
+}
+
+func TestDriftIgnoreRules(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	// A short interval: drift is looked for on every reconcile, without any request.
+	hr := newRelease(ns, "ignored", "app", "")
+	hr.Spec.Interval = metav1.Duration{Duration: 2 * time.Second}
+	hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled, Ignore: []fluxmeta.IgnoreRule{{
+		Paths: []string{"/spec/replicas"},
+		Target: &fluxmeta.Selector{Group: "app.", Version: "v1", Kind: "Deploy.*", Name: "ignored", Namespace: ns,
+			LabelSelector: "app=ignored", AnnotationSelector: "meta.helm.sh/release-name=ignored"},
+	}, {
+		Paths:  []string{"/spec/template/spec/containers/0/image"},
+		Target: &fluxmeta.Selector{Kind: "StatefulSet"},
+	}}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// The ignored replicas stay as scaled by hand; the image, ignored only for StatefulSets,
+	// is corrected.
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "ignored"), &dep)).To(Succeed())
+	three := int32(3)
+	dep.Spec.Replicas = &three
+	dep.Spec.Template.Spec.Containers[0].Image = "nginx:drifted"
+	g.Expect(k8s.Update(ctx, &dep)).To(Succeed())
+	g.Eventually(func() string {
+		g.Expect(k8s.Get(ctx, key(ns, "ignored"), &dep)).To(Succeed())
+		return dep.Spec.Template.Spec.Containers[0].Image
+	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("nginx:1.27"))
+	g.Expect(*dep.Spec.Replicas).To(Equal(int32(3)))
+	got := get(g, hr)
+	g.Expect(conditions.Get(got, helmv2.DriftedCondition).Message).To(HavePrefix("Cluster state corrected: "))
+	g.Expect(conditions.Get(got, helmv2.DriftedCondition).Message).NotTo(ContainSubstring("/spec/replicas"))
+	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
+	checkInvariants(t, hr)
+}
+
+func TestHealthCheckExprs(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "crds", "crds", "0.1.0")
+	hr := newRelease(ns, "checked", "crds", "")
+	hr.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second}
+	hr.Spec.WaitStrategy = &helmv2.WaitStrategy{Name: helmv2.WaitStrategyPoller}
+	gadget := func(c fluxmeta.CustomHealthCheck) []fluxmeta.CustomHealthCheck {
+		c.APIVersion, c.Kind = "helmrelease.ferry.test/v1", "Gadget"
+		return []fluxmeta.CustomHealthCheck{c}
+	}
+	tests := []struct {
+		name  string
+		check fluxmeta.CustomHealthCheck
+		want  string
+	}{
+		{"current never true", fluxmeta.CustomHealthCheck{Current: "spec.size == 4"}, "no health check is true yet"},
+		{"in progress first", fluxmeta.CustomHealthCheck{InProgress: "spec.size == 3", Current: "true"},
+			`Gadget is InProgress: health check "spec.size == 3" is true`},
+		{"failed", fluxmeta.CustomHealthCheck{Failed: "spec.size == 3", Current: "true"},
+			`Gadget/` + ns + `/checked failed: Gadget is Failed: health check "spec.size == 3" is true`},
+	}
+	for i, tt := range tests {
+		// Each new spec is a new attempt: an install first, then upgrades of the failed release.
+		if i == 0 {
+			hr.Spec.HealthCheckExprs = gadget(tt.check)
+			g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+		} else {
+			update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.HealthCheckExprs = gadget(tt.check) })
+		}
+		got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(tt.want), tt.name)
+		checkInvariants(t, hr)
+	}
+
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.HealthCheckExprs = gadget(fluxmeta.CustomHealthCheck{Current: "spec.size == 3"})
+	})
+	waitReady(t, hr)
+	checkInvariants(t, hr)
+
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.HealthCheckExprs = gadget(fluxmeta.CustomHealthCheck{Current: "spec.size =="})
+	})
+	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.InitFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("invalid spec.healthCheckExprs: "))
+	checkInvariants(t, hr)
+}
+
+func TestCRDPolicies(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "widgets", "widgets", "0.1.0")
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	crdKey := key("", "widgets.helmrelease.ferry.test")
+	t.Cleanup(func() {
+		_ = k8s.Delete(context.Background(), &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: crdKey.Name}})
+	})
+
+	// Skip, as crds or as the deprecated skipCRDs: the Widget kind does not exist.
+	hr := newRelease(ns, "widgets", "widgets", "")
+	hr.Spec.Install = &helmv2.Install{CRDs: helmv2.Skip}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no matches for kind "Widget"`))
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{SkipCRDs: true} })
+	got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no matches for kind "Widget"`))
+	g.Expect(apierrors.IsNotFound(k8s.Get(ctx, crdKey, crd))).To(BeTrue())
+	checkInvariants(t, hr)
+
+	// Create installs it, then the release.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{CRDs: helmv2.Create} })
+	waitReady(t, hr)
+	g.Expect(k8s.Get(ctx, crdKey, crd)).To(Succeed())
+
+	// On upgrade, Skip (the default) and Create leave an existing CRD alone; CreateReplace
+	// replaces it with the chart's.
+	mark := func() {
+		g.Expect(k8s.Get(ctx, crdKey, crd)).To(Succeed())
+		crd.Labels = map[string]string{"edited": "by-hand"}
+		g.Expect(k8s.Update(ctx, crd)).To(Succeed())
+	}
+	upgradeTo := func(size int, policy helmv2.CRDsPolicy) map[string]string {
+		update(t, hr, func(o *helmv2.HelmRelease) {
+			o.Spec.Values = jsonValues(fmt.Sprintf(`{"size":%d}`, size))
+			o.Spec.Upgrade = &helmv2.Upgrade{CRDs: policy}
+		})
+		g.Eventually(func() int { return get(g, hr).Status.History.Latest().Version }, testenv.RolloutTimeout, testenv.Interval).Should(Equal(size))
+		waitReady(t, hr)
+		g.Expect(k8s.Get(ctx, crdKey, crd)).To(Succeed())
+		return crd.Labels
+	}
+	mark()
+	g.Expect(upgradeTo(2, "")).To(HaveKey("edited"))
+	g.Expect(upgradeTo(3, helmv2.Create)).To(HaveKey("edited"))
+	g.Expect(upgradeTo(4, helmv2.CreateReplace)).NotTo(HaveKey("edited"))
+	checkInvariants(t, hr)
+	deleteAndWait(t, hr) // while the CRD is there to uninstall the Widget
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-gitops/ferry/helm-controller/internal/action"
 	"github.com/ferry-gitops/ferry/helm-controller/internal/postrender"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/health"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
@@ -24,15 +25,17 @@ type state struct {
 	ociDigest    string
 	values       map[string]any
 	valuesDigest string
+	checks       *health.Checks
 	helm         *action.Client
 }
 
 // kind describes the reconcile of one HelmRelease with this state.
 func (st *state) kind() *reconcile.Kind[*helmv2.HelmRelease] {
 	st.spec = &reconcile.Kind[*helmv2.HelmRelease]{
-		Name:      helmv2.HelmReleaseKind,
-		New:       newHelmRelease,
-		Finalizer: helmv2.HelmReleaseFinalizer,
+		Name:        helmv2.HelmReleaseKind,
+		New:         newHelmRelease,
+		Finalizer:   helmv2.HelmReleaseFinalizer,
+		Unsupported: unsupportedFields,
 		Steps: []reconcile.Step[*helmv2.HelmRelease]{
 			{Name: "dependencies", Run: st.dependencies},
 			{Name: "chart", Run: st.getChart},
@@ -65,6 +68,7 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 		StorageNamespace: s.Obj.GetStorageNamespace(),
 		Namespace:        s.Obj.GetReleaseNamespace(),
 		Cache:            st.r.Actions,
+		HealthChecks:     st.checks,
 		Log:              func(format string, v ...any) { log.Info(fmt.Sprintf(format, v...)) },
 	})
 	if err != nil {
@@ -77,6 +81,11 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 // release decides what the release needs and does it.
 func (st *state) release(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
 	obj := s.Obj
+	checks, err := health.NewChecks(obj.Spec.HealthCheckExprs)
+	if err != nil {
+		return reconcile.Stalled(helmv2.InitFailedReason, fmt.Errorf("invalid spec.healthCheckExprs: %w", err))
+	}
+	st.checks = checks
 	hc, err := st.helmClient(ctx, s)
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)

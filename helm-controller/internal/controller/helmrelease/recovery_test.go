@@ -102,7 +102,17 @@ func TestKubeConfigSecret(t *testing.T) {
 	checkInvariants(t, hr)
 
 	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "kubeconfig", Namespace: ns},
-		Data: map[string][]byte{"value.yaml": kubeconfig}})).To(Succeed())
+		Data: map[string][]byte{"value.yaml": kubeconfig, "other": []byte("not a kubeconfig")}})).To(Succeed())
 	waitReady(t, hr)
 	checkInvariants(t, hr)
+
+	// A key names the one to read.
+	keyed := newRelease(ns, "keyed", "app", "")
+	keyed.Spec.KubeConfig = &fluxmeta.KubeConfigReference{SecretRef: &fluxmeta.SecretKeyReference{Name: "kubeconfig", Key: "other"}}
+	g.Expect(k8s.Create(ctx, keyed)).To(Succeed())
+	got = waitCondition(t, keyed, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.InitFailedReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("key 'other'"))
+	update(t, keyed, func(o *helmv2.HelmRelease) { o.Spec.KubeConfig.SecretRef.Key = "value.yaml" })
+	waitReady(t, keyed)
+	checkInvariants(t, keyed)
 }

@@ -2,6 +2,7 @@ package helmrelease
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -107,21 +108,37 @@ func TestHelmChartTemplate(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "tpl", Namespace: ns},
 		Spec: helmv2.HelmReleaseSpec{
 			Interval: metav1.Duration{Duration: time.Hour},
-			Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{
-				Chart:     "app",
-				Version:   "0.1.x",
-				SourceRef: helmv2.CrossNamespaceObjectReference{Kind: sourcev1.HelmRepositoryKind, Name: "repo"},
-			}},
+			Chart: &helmv2.HelmChartTemplate{
+				ObjectMeta: &helmv2.HelmChartTemplateObjectMeta{
+					Labels:      map[string]string{"team": "web"},
+					Annotations: map[string]string{"owner": "ops"},
+				},
+				Spec: helmv2.HelmChartTemplateSpec{
+					Chart:   "app",
+					Version: "0.1.x",
+					SourceRef: helmv2.CrossNamespaceObjectReference{APIVersion: sourcev1.GroupVersion.String(),
+						Kind: sourcev1.HelmRepositoryKind, Name: "repo"},
+					Interval:                 &metav1.Duration{Duration: 10 * time.Minute},
+					ReconcileStrategy:        helmv2.ReconcileStrategyRevision,
+					IgnoreMissingValuesFiles: true,
+				},
+			},
 		},
 	}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
 
-	// The HelmChart is created, owned, and the release waits for its artifact.
+	// The HelmChart is created from the template, owned, and the release waits for its artifact.
 	hc := &sourcev1.HelmChart{}
 	g.Eventually(func() error { return k8s.Get(ctx, key(ns, ns+"-tpl"), hc) }, testenv.Timeout, testenv.Interval).Should(Succeed())
 	g.Expect(hc.Spec.Chart).To(Equal("app"))
 	g.Expect(hc.Spec.Version).To(Equal("0.1.x"))
-	g.Expect(hc.Spec.Interval.Duration).To(Equal(time.Hour))
+	g.Expect(hc.Spec.SourceRef).To(Equal(sourcev1.LocalHelmChartSourceReference{APIVersion: sourcev1.GroupVersion.String(),
+		Kind: sourcev1.HelmRepositoryKind, Name: "repo"}))
+	g.Expect(hc.Spec.Interval.Duration).To(Equal(10 * time.Minute))
+	g.Expect(hc.Spec.ReconcileStrategy).To(Equal(sourcev1.ReconcileStrategyRevision))
+	g.Expect(hc.Spec.IgnoreMissingValuesFiles).To(BeTrue())
+	g.Expect(hc.Labels).To(HaveKeyWithValue("team", "web"))
+	g.Expect(hc.Annotations).To(HaveKeyWithValue("owner", "ops"))
 	g.Expect(hc.Labels[helmv2.NameLabel]).To(Equal("tpl"))
 	g.Expect(hc.OwnerReferences).To(HaveLen(1))
 	got := waitCondition(t, hr, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.ArtifactFailedReason)
@@ -247,5 +264,161 @@ func TestReleaseMoves(t *testing.T) {
 	g.Expect(releaseSecrets(g, storage, "moved")).To(HaveLen(1))
 	g.Expect(apierrors.IsNotFound(k8s.Get(ctx, key(ns, "mover"), &appsv1.Deployment{}))).To(BeTrue())
 	g.Expect(k8s.Get(ctx, key(ns, "moved"), &appsv1.Deployment{})).To(Succeed())
+	checkInvariants(t, hr)
+}
+
+func TestChartNameChangeInPlaceUpdate(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	helmChart(t, ns, "small", "small", "0.1.0")
+	hr := newRelease(ns, "inplace", "app", "")
+	hr.Spec.Upgrade = &helmv2.Upgrade{ChartNameChangeStrategy: helmv2.ChartNameChangeInPlaceUpdate}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// The new chart upgrades the release in place: revision 2, not a new revision 1.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.ChartRef.Name = "small" })
+	g.Eventually(func() string { return get(g, hr).Status.History.Latest().ChartName }, testenv.RolloutTimeout, testenv.Interval).Should(Equal("small"))
+	got := waitReady(t, hr)
+	g.Expect(got.Status.History.Latest().Version).To(Equal(2))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.UpgradeSucceededReason))
+	g.Expect(releaseSecrets(g, ns, "inplace")).To(HaveLen(2))
+	checkInvariants(t, hr)
+}
+
+func TestCrossNamespaceChartRef(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, sources := testenv.NewNamespace(t, k8s), testenv.NewNamespace(t, k8s)
+	helmChart(t, sources, "shared", "small", "0.1.0")
+	hr := newRelease(ns, "borrower", "shared", "")
+	hr.Spec.ChartRef.APIVersion = sourcev1.GroupVersion.String()
+	hr.Spec.ChartRef.Namespace = sources
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitReady(t, hr)
+	g.Expect(got.Status.History.Latest().ChartName).To(Equal("small"))
+	g.Expect(k8s.Get(ctx, key(ns, "borrower"), &corev1.ConfigMap{})).To(Succeed())
+
+	// A new artifact of the HelmChart in the other namespace upgrades the release.
+	hc := &sourcev1.HelmChart{}
+	g.Expect(k8s.Get(ctx, key(sources, "shared"), hc)).To(Succeed())
+	art := chartArtifact(t, "small", "0.2.0")
+	setArtifact(t, hc, &art)
+	g.Eventually(func() string { return get(g, hr).Status.History.Latest().ChartVersion }, testenv.RolloutTimeout, testenv.Interval).Should(Equal("0.2.0"))
+	checkInvariants(t, hr)
+}
+
+func TestMaxHistory(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "small", "small", "0.1.0")
+	hr := newRelease(ns, "capped", "small", `{"message":"1"}`)
+	two, persistent := 2, true
+	hr.Spec.MaxHistory = &two
+	hr.Spec.PersistentClient = &persistent
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// Each upgrade keeps at most two revisions in the storage.
+	for i, msg := range []string{"2", "3", "4"} {
+		update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"message":"` + msg + `"}`) })
+		g.Eventually(func() int { return get(g, hr).Status.History.Latest().Version }, testenv.RolloutTimeout, testenv.Interval).
+			Should(Equal(i + 2))
+	}
+	waitReady(t, hr)
+	secrets := releaseSecrets(g, ns, "capped")
+	g.Expect(secrets).To(HaveLen(2))
+	g.Expect([]string{secrets[0].Labels["version"], secrets[1].Labels["version"]}).To(ConsistOf("3", "4"))
+	checkInvariants(t, hr)
+}
+
+func TestSuspend(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "small", "small", "0.1.0")
+	hr := newRelease(ns, "paused", "small", "")
+	hr.Spec.Suspend = true
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+
+	// Suspended from the start: nothing is installed.
+	g.Consistently(func() []corev1.Secret { return releaseSecrets(g, ns, "paused") }, 2*time.Second, testenv.Interval).Should(BeEmpty())
+	g.Expect(get(g, hr).Status.Conditions).To(BeEmpty())
+
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Suspend = false })
+	waitReady(t, hr)
+	checkInvariants(t, hr)
+
+	// Suspended again: a new spec is not released, and deleting it leaves the release.
+	update(t, hr, func(o *helmv2.HelmRelease) {
+		o.Spec.Suspend = true
+		o.Spec.Values = jsonValues(`{"message":"not now"}`)
+	})
+	g.Consistently(func() []corev1.Secret { return releaseSecrets(g, ns, "paused") }, 2*time.Second, testenv.Interval).Should(HaveLen(1))
+	deleteAndWait(t, hr)
+	g.Expect(releaseSecrets(g, ns, "paused")).To(HaveLen(1))
+	var cm corev1.ConfigMap
+	g.Expect(k8s.Get(ctx, key(ns, "paused"), &cm)).To(Succeed())
+	g.Expect(cm.Data["message"]).To(Equal("hello"))
+}
+
+func TestTargetNamespaceCreated(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	target := ns + "-target"
+	t.Cleanup(func() {
+		_ = k8s.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}})
+	})
+	helmChart(t, ns, "app", "app", "0.1.0")
+	hr := newRelease(ns, "web", "app", "")
+	hr.Spec.TargetNamespace = target
+	hr.Spec.Install = &helmv2.Install{CreateNamespace: true}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+
+	// The target namespace is created; the release is named after it and stored beside the
+	// HelmRelease.
+	got := waitReady(t, hr)
+	g.Expect(k8s.Get(ctx, key("", target), &corev1.Namespace{})).To(Succeed())
+	g.Expect(k8s.Get(ctx, key(target, target+"-web"), &appsv1.Deployment{})).To(Succeed())
+	g.Expect(got.Status.History.Latest().Namespace).To(Equal(target))
+	g.Expect(releaseSecrets(g, ns, target+"-web")).To(HaveLen(1))
+	checkInvariants(t, hr)
+}
+
+func TestReplaceKeptHistory(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	helmChart(t, ns, "small", "small", "0.1.0")
+	hr := newRelease(ns, "kept", "app", "")
+	hr.Spec.Uninstall = &helmv2.Uninstall{KeepHistory: true}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// A new chart name reinstalls: the uninstall keeps the history, so the name is still in
+	// use and only install.replace lets the install reuse it.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.ChartRef.Name = "small" })
+	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("cannot re-use a name that is still in use"))
+	checkInvariants(t, hr)
+
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{Replace: true} })
+	got = waitReady(t, hr)
+	latest := got.Status.History.Latest()
+	g.Expect(latest.ChartName + " v" + fmt.Sprint(latest.Version)).To(Equal("small v2"))
+	secrets := releaseSecrets(g, ns, "kept")
+	g.Expect(secrets).To(HaveLen(2))
+	g.Expect([]string{secrets[0].Labels["status"], secrets[1].Labels["status"]}).To(ConsistOf("superseded", "deployed"), "the replaced revision is superseded")
 	checkInvariants(t, hr)
 }

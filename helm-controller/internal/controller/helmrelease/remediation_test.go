@@ -2,6 +2,7 @@ package helmrelease
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -101,6 +102,20 @@ func TestHelmTests(t *testing.T) {
 	got = waitReady(t, hr)
 	g.Expect(conditions.Get(got, helmv2.TestSuccessCondition).Status).To(Equal(metav1.ConditionFalse))
 	checkInvariants(t, hr)
+
+	// Filters: the failing test is excluded, then only the passing one is selected.
+	for i, f := range []helmv2.Filter{{Name: "tested-test-pod", Exclude: true}, {Name: "tested-test-job"}} {
+		update(t, hr, func(o *helmv2.HelmRelease) {
+			o.Spec.Values = jsonValues(fmt.Sprintf(`{"tests":{"job":true,"pod":true},"checked":%d}`, i))
+			o.Spec.Test.IgnoreFailures = false
+			o.Spec.Test.Filters = []helmv2.Filter{f}
+		})
+		got = waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionTrue, helmv2.TestSucceededReason)
+		hooks := got.Status.History.Latest().GetTestHooks()
+		g.Expect(hooks).To(HaveKey("tested-test-job"))
+		g.Expect(hooks).NotTo(HaveKey("tested-test-pod"))
+		checkInvariants(t, hr)
+	}
 }
 
 func TestInstallRemediatedByUninstall(t *testing.T) {
@@ -153,5 +168,112 @@ func TestRetryOnFailure(t *testing.T) {
 	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"fail":false}`) })
 	got = waitReady(t, hr)
 	g.Expect(got.Status.InstallFailures).To(BeZero())
+	checkInvariants(t, hr)
+}
+
+func TestUpgradeRetryOnFailure(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	hr := newRelease(ns, "retryup", "app", "")
+	hr.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Strategy: &helmv2.ActionStrategy{
+		Name: helmv2.ActionStrategyRetryOnFailure, RetryInterval: seconds(1)}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	waitReady(t, hr)
+
+	// A Job that never completes: the upgrade is retried on its interval, never remediated.
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"job":true}`) })
+	g.Eventually(func() int64 { return get(g, hr).Status.UpgradeFailures }, testenv.RolloutTimeout, testenv.Interval).Should(BeNumerically(">=", 2))
+	got := get(g, hr)
+	g.Expect(conditions.Get(got, fluxmeta.StalledCondition)).To(BeNil())
+	g.Expect(conditions.Get(got, helmv2.RemediatedCondition)).To(BeNil())
+	checkInvariants(t, hr)
+
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = nil })
+	got = waitReady(t, hr)
+	g.Expect(got.Status.UpgradeFailures).To(BeZero())
+	checkInvariants(t, hr)
+}
+
+func TestRemediationOptions(t *testing.T) {
+	t.Parallel()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	yes := true
+	uninstall := helmv2.UninstallRemediationStrategy
+	tests := []struct {
+		name        string
+		install     *helmv2.Install
+		upgrade     *helmv2.Upgrade
+		values      string // of the upgrade; no upgrade when empty
+		remediated  string // reason of Remediated
+		failures    int64  // of the last action
+		releaseKept bool   // whether the release is in the storage at the end
+	}{{
+		// The last failed install is uninstalled.
+		name:    "remediate-last-install",
+		install: &helmv2.Install{Timeout: seconds(2), Remediation: &helmv2.InstallRemediation{RemediateLastFailure: &yes}},
+		values:  "", remediated: helmv2.UninstallSucceededReason, failures: 1,
+	}, {
+		// One retry: the failure is rolled back, the upgrade tried again, and rolled back again
+		// (remediateLastFailure defaults to true with retries).
+		name:    "retries",
+		upgrade: &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{Retries: 1}},
+		values:  `{"job":true}`, remediated: helmv2.RollbackSucceededReason, failures: 2, releaseKept: true,
+	}, {
+		name: "uninstall-strategy",
+		upgrade: &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{
+			Strategy: &uninstall, RemediateLastFailure: &yes}},
+		values: `{"job":true}`, remediated: helmv2.UninstallSucceededReason, failures: 1,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := NewWithT(t)
+			values := ""
+			if tt.install != nil {
+				values = `{` + unschedulable + `}`
+			}
+			hr := newRelease(ns, tt.name, "app", values)
+			hr.Spec.Install, hr.Spec.Upgrade = tt.install, tt.upgrade
+			g.Expect(k8s.Create(context.Background(), hr)).To(Succeed())
+			if tt.values != "" {
+				waitReady(t, hr)
+				update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(tt.values) })
+			}
+			got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+			g.Expect(conditions.Get(got, helmv2.RemediatedCondition).Reason).To(Equal(tt.remediated))
+			g.Expect(got.Status.InstallFailures + got.Status.UpgradeFailures).To(Equal(tt.failures))
+			g.Expect(len(releaseSecrets(g, ns, tt.name)) > 0).To(Equal(tt.releaseKept))
+			checkInvariants(t, hr)
+		})
+	}
+}
+
+func TestIgnoreTestFailuresByRemediation(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+	yes := true
+
+	// The test never passes; the install and upgrade remediation settings ignore it.
+	hr := newRelease(ns, "flaky", "app", `{"tests":{"pod":true}}`)
+	hr.Spec.Test = &helmv2.Test{Enable: true, Timeout: seconds(2)}
+	hr.Spec.Install = &helmv2.Install{Remediation: &helmv2.InstallRemediation{IgnoreTestFailures: &yes}}
+	hr.Spec.Upgrade = &helmv2.Upgrade{Remediation: &helmv2.UpgradeRemediation{IgnoreTestFailures: &yes}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	got := waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionFalse, helmv2.TestFailedReason)
+	g.Expect(conditions.IsReady(got)).To(BeTrue())
+	g.Expect(got.Status.InstallFailures).To(BeZero())
+
+	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"tests":{"pod":true},"checked":1}`) })
+	waitVersion(t, hr, 2)
+	got = waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionFalse, helmv2.TestFailedReason)
+	g.Expect(conditions.IsReady(got)).To(BeTrue())
+	g.Expect(got.Status.UpgradeFailures).To(BeZero())
 	checkInvariants(t, hr)
 }

@@ -111,7 +111,8 @@ func (st *state) chartRef(ctx context.Context, obj *helmv2.HelmRelease, ref *hel
 	case sourcev1.HelmChartKind:
 		src = &sourcev1.HelmChart{}
 	default:
-		return nil, reconcile.Stalled(fluxmeta.UnsupportedSpecReason, fmt.Errorf("unsupported chartRef kind '%s'", ref.Kind))
+		// ExternalArtifact is refused before any step (unsupportedFields); the CRD allows no other.
+		return nil, reconcile.Stalled(helmv2.ArtifactFailedReason, fmt.Errorf("unknown chartRef kind '%s'", ref.Kind))
 	}
 	if err := st.r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
 		if apierrors.IsNotFound(err) {

@@ -49,13 +49,17 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 			}
 		}
 	}
-	if obj.Spec.PostBuild != nil {
+	if pb := obj.Spec.PostBuild; pb != nil {
 		vars, err := st.r.variables(ctx, obj)
 		if err != nil {
 			return reconcile.Transient(meta.BuildFailedReason, err)
 		}
-		if err := substitute.Apply(objects, vars, st.r.opts.StrictSubstitution); err != nil {
-			return reconcile.Transient(meta.BuildFailedReason, err)
+		// As in Flux, substitution only runs when some variable is defined, unless the
+		// strategy is Always (which applies ${var:=default} with no variable at all).
+		if len(vars) > 0 || pb.SubstituteStrategy == kustomizev1.SubstituteAlways {
+			if err := substitute.Apply(objects, vars, st.r.opts.StrictSubstitution); err != nil {
+				return reconcile.Transient(meta.BuildFailedReason, err)
+			}
 		}
 	}
 	st.objects = objects

@@ -62,7 +62,9 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	case obj.Spec.KubeConfig != nil && obj.Spec.KubeConfig.SecretRef != nil:
 		cl, err = r.remoteClient(ctx, obj, sa)
 	case obj.Spec.KubeConfig != nil:
-		err = fmt.Errorf("kubeConfig.configMapRef is not supported: use kubeConfig.secretRef")
+		// spec.kubeConfig.configMapRef is refused before any step runs; a deletion still
+		// gets here, and must not fall back to the local cluster.
+		err = fmt.Errorf("spec.kubeConfig names no kubeconfig Secret: set spec.kubeConfig.secretRef")
 	case sa == "":
 		cl = r.rt.Client
 	default:

@@ -18,7 +18,7 @@ import (
 
 // finalize deletes the inventory of a deleted Kustomization as spec.deletionPolicy says:
 // MirrorPrune follows spec.prune, Delete always deletes, WaitForTermination deletes and waits
-// until the objects are gone, Orphan keeps them.
+// until the objects are gone (up to spec.timeout), Orphan keeps them.
 func (st *state) finalize(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	if !obj.ShouldDeleteOnFinalize() || obj.Status.Inventory == nil || len(obj.Status.Inventory.Entries) == 0 {
@@ -40,8 +40,11 @@ func (st *state) finalize(ctx context.Context, s *scope) reconcile.Result {
 		return reconcile.Transient(kustomizev1.PruneFailedReason, fmt.Errorf("failed to prune: %w", err))
 	}
 	if obj.GetDeletionPolicy() == kustomizev1.DeletionPolicyWaitForTermination {
+		// As in Flux, spec.timeout bounds the wait: then the deletion goes on, with a
+		// warning, and the objects still terminating are left to the garbage collector.
 		if err := waitGone(ctx, t, cs, obj.GetTimeout()); err != nil {
-			return reconcile.Transient(kustomizev1.PruneFailedReason, err)
+			s.Log.Error(err, "objects still terminating after spec.timeout: deleting the Kustomization anyway")
+			s.Event(corev1.EventTypeWarning, kustomizev1.PruneFailedReason, err.Error())
 		}
 	}
 	return reconcile.Done("", "")

@@ -1,9 +1,11 @@
 package kustomization
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +15,7 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	"github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
@@ -41,6 +44,64 @@ func TestDependsOn(t *testing.T) {
 	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
 	waitReady(t, db, a.Revision)
 	waitReady(t, app, a.Revision)
+}
+
+// TestDependsOnSameSourceRevision: a dependency in another namespace that takes its artifact
+// from the same source must have applied the new revision before its dependent applies it,
+// even while it stays Ready at the old one; its applying the revision, Ready throughout,
+// wakes the dependent.
+func TestDependsOnSameSourceRevision(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	depNS := testenv.NewNamespace(t, env.Client)
+	// db is healthy while the gate, which the test and not the source holds, says so.
+	gate := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: depNS, Name: "gate"}, Data: map[string]string{"ready": "yes"}}
+	g.Expect(env.Client.Create(ctxT(t), gate)).To(Succeed())
+	setGate := func(v string) {
+		gate.Data["ready"] = v
+		g.Expect(env.Client.Update(ctxT(t), gate)).To(Succeed())
+	}
+	files := func(n int) map[string]string {
+		return map[string]string{"db/cm.yaml": configMap("db", fmt.Sprint(n)), "app/cm.yaml": configMap("app", fmt.Sprint(n))}
+	}
+	a := publish(t, ns, rev(1), files(1))
+	repo := gitRepository(t, ns, "repo", &a)
+	db := kustomization(t, depNS, "db", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.SourceRef.Namespace = ns
+		k.Spec.Path = "./db"
+		k.Spec.TargetNamespace = depNS
+		k.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
+		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "gate"}}
+		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'yes'"}}
+	})
+	app := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.Path = "./app"
+		k.Spec.TargetNamespace = ns
+		k.Spec.DependsOn = []meta.DependencyReference{{Name: "db", Namespace: depNS}}
+	})
+	waitReady(t, db, a.Revision)
+	waitReady(t, app, a.Revision)
+
+	// db's health check for revision 2 waits for the gate: db stays Ready at revision 1, and
+	// app waits for it.
+	setGate("no")
+	b := publish(t, ns, rev(2), files(2))
+	setArtifact(t, repo, b)
+	msg := waitNotReady(t, app, meta.DependencyNotReadyReason)
+	g.Expect(msg).To(Equal("dependency '" + depNS + "/db' revision is not up to date"))
+	g.Eventually(func() any { return object(t, "v1", "ConfigMap", depNS, "db").Object["data"] }, testenv.Timeout, testenv.Interval).
+		Should(HaveKeyWithValue("key", "2"), "db applies revision 2 and checks its health")
+	cur := get(t, db)
+	g.Expect(conditions.IsReady(cur)).To(BeTrue())
+	g.Expect(cur.Status.LastAppliedRevision).To(Equal(a.Revision))
+	g.Expect(object(t, "v1", "ConfigMap", ns, "app").Object["data"]).To(HaveKeyWithValue("key", "1"))
+
+	// The gate opens: db records revision 2, Ready all along, and app follows at once (its
+	// interval is an hour).
+	setGate("yes")
+	waitReady(t, db, b.Revision)
+	waitReady(t, app, b.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "app").Object["data"]).To(HaveKeyWithValue("key", "2"))
 }
 
 func TestDeletionPolicies(t *testing.T) {
@@ -81,14 +142,49 @@ func TestDeletionPolicies(t *testing.T) {
 	}
 }
 
+// TestWaitForTerminationGivesUp: an object that never terminates holds the deletion of a
+// WaitForTermination Kustomization for spec.timeout only, as in Flux.
+func TestWaitForTerminationGivesUp(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	const hold = "ferry.test/hold"
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [" + hold + "]\n"})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.DeletionPolicy = kustomizev1.DeletionPolicyWaitForTermination
+		k.Spec.Timeout = &metav1.Duration{Duration: 30 * time.Second}
+	})
+	waitReady(t, k, a.Revision)
+	t.Cleanup(func() {
+		if cm := object(t, "v1", "ConfigMap", ns, "held"); cm != nil {
+			cm.SetFinalizers(nil)
+			_ = env.Client.Update(context.Background(), cm)
+		}
+	})
+	start := time.Now()
+	g.Expect(env.Client.Delete(ctxT(t), get(t, k))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), &kustomizev1.Kustomization{}))
+	}, testenv.RolloutTimeout, testenv.Interval).Should(BeTrue(), "the deletion goes on after spec.timeout")
+	g.Expect(time.Since(start)).To(BeNumerically(">=", 25*time.Second), "it waited for the object first")
+	cm := object(t, "v1", "ConfigMap", ns, "held")
+	g.Expect(cm).NotTo(BeNil())
+	g.Expect(cm.GetDeletionTimestamp()).NotTo(BeNil())
+}
+
 func TestPostBuildSubstitution(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
 	g.Expect(env.Client.Create(ctxT(t), &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vars"}, Data: map[string]string{"region": "eu-1", "tier": "from-configmap"},
 	})).To(Succeed())
+	g.Expect(env.Client.Create(ctxT(t), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "secret-vars"}, Data: map[string][]byte{"token": []byte("s3cr3t\n"), "region": []byte("eu-2")},
+	})).To(Succeed())
 	a := publish(t, ns, rev(1), map[string]string{
-		"cm.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: ${region}\n  tier: ${tier}\n  size: ${size:=small}\n  missing: \"[${nothing}]\"\n",
+		"cm.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: ${region}\n  tier: ${tier}\n  size: ${size:=small}\n  missing: \"[${nothing}]\"\n  token: \"[${token}]\"\n",
 		"raw.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  text: ${region}\n",
 	})
 	repo := gitRepository(t, ns, "repo", &a)
@@ -97,15 +193,46 @@ func TestPostBuildSubstitution(t *testing.T) {
 		k.Spec.PostBuild = &kustomizev1.PostBuild{
 			Substitute: map[string]string{"tier": "from-spec"},
 			SubstituteFrom: []kustomizev1.SubstituteReference{
-				{Kind: "ConfigMap", Name: "vars"}, {Kind: "Secret", Name: "absent", Optional: true},
+				{Kind: "ConfigMap", Name: "vars"}, {Kind: "Secret", Name: "absent", Optional: true}, {Kind: "Secret", Name: "secret-vars"},
 			},
 		}
 	})
 	waitReady(t, k, a.Revision)
+	// The Secret, later in the list, overrides the ConfigMap; its value's line break is dropped.
 	g.Expect(object(t, "v1", "ConfigMap", ns, "settings").Object["data"]).To(Equal(map[string]any{
-		"region": "eu-1", "tier": "from-spec", "size": "small", "missing": "[]",
+		"region": "eu-2", "tier": "from-spec", "size": "small", "missing": "[]", "token": "[s3cr3t]",
 	}))
 	g.Expect(object(t, "v1", "ConfigMap", ns, "raw").Object["data"]).To(HaveKeyWithValue("text", "${region}"))
+}
+
+// TestPostBuildSubstituteStrategy: with no variable defined, substitution runs only with
+// substituteStrategy Always, as in Flux (WithVariables, the default, leaves ${...} as written).
+func TestPostBuildSubstituteStrategy(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, rev(1), map[string]string{
+		"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  size: ${size:=small}\n",
+	})
+	repo := gitRepository(t, ns, "repo", &a)
+	strategies := map[string]string{
+		"default": "", "withvariables": kustomizev1.SubstituteWithVariables, "always": kustomizev1.SubstituteAlways,
+	}
+	for name, strategy := range strategies {
+		k := kustomization(t, ns, name, repo.Name, func(k *kustomizev1.Kustomization) {
+			k.Spec.TargetNamespace = ns
+			k.Spec.NameSuffix = "-" + name
+			// No variable: the optional ConfigMap does not exist.
+			k.Spec.PostBuild = &kustomizev1.PostBuild{
+				SubstituteStrategy: strategy,
+				SubstituteFrom:     []kustomizev1.SubstituteReference{{Kind: "ConfigMap", Name: "absent", Optional: true}},
+			}
+		})
+		waitReady(t, k, a.Revision)
+	}
+	size := func(name string) any { return object(t, "v1", "ConfigMap", ns, "settings-"+name).Object["data"] }
+	g.Expect(size("default")).To(HaveKeyWithValue("size", "${size:=small}"))
+	g.Expect(size("withvariables")).To(HaveKeyWithValue("size", "${size:=small}"))
+	g.Expect(size("always")).To(HaveKeyWithValue("size", "small"))
 }
 
 func TestStrictSubstitutionMissingVariable(t *testing.T) {
@@ -163,9 +290,11 @@ func TestCrossNamespaceSourceRefused(t *testing.T) {
 	g.Expect(msg).To(ContainSubstring("cross-namespace references have been disabled"))
 	g.Expect(get(t, refused).Status.Conditions).To(ContainElement(HaveField("Type", meta.StalledCondition)))
 
-	// The suite's controller allows cross-namespace references.
+	// The suite's controller allows cross-namespace references. sourceRef.apiVersion is
+	// accepted and, as in Flux, the source is found by kind and name.
 	allowed := kustomization(t, ns, "allowed", "shared", func(k *kustomizev1.Kustomization) {
 		k.Spec.SourceRef.Namespace = srcNS
+		k.Spec.SourceRef.APIVersion = "source.toolkit.fluxcd.io/v1"
 		k.Spec.TargetNamespace = ns
 	})
 	waitReady(t, allowed, a.Revision)
@@ -179,6 +308,10 @@ func TestRemoteKubeConfig(t *testing.T) {
 	g.Expect(env.Client.Create(ctxT(t), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "remote"}, Data: map[string][]byte{"value.yaml": kubeconfig},
 	})).To(Succeed())
+	// A kubeconfig under another key, and a broken one under the default keys.
+	g.Expect(env.Client.Create(ctxT(t), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keyed"}, Data: map[string][]byte{"cluster.conf": kubeconfig, "value": []byte("not a kubeconfig")},
+	})).To(Succeed())
 	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": configMap("remote-cm", "1")})
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
@@ -187,6 +320,14 @@ func TestRemoteKubeConfig(t *testing.T) {
 	})
 	waitReady(t, k, a.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "remote-cm")).NotTo(BeNil())
+
+	keyed := kustomization(t, ns, "keyed", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.NameSuffix = "-keyed"
+		k.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "keyed", Key: "cluster.conf"}}
+	})
+	waitReady(t, keyed, a.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", ns, "remote-cm-keyed")).NotTo(BeNil())
 }
 
 func TestObjectAnnotationsAndSuspend(t *testing.T) {
@@ -223,4 +364,52 @@ func TestObjectAnnotationsAndSuspend(t *testing.T) {
 	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
 	waitReady(t, k, c.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "plain").Object["data"]).To(HaveKeyWithValue("key", "v3"))
+}
+
+// TestForce: an update that changes an immutable field fails, and spec.force recreates the
+// object instead.
+func TestForce(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	frozen := func(v string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\nimmutable: true\ndata:\n  key: " + v + "\n"
+	}
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": frozen("v1")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
+	waitReady(t, k, a.Revision)
+	uid := object(t, "v1", "ConfigMap", ns, "frozen").GetUID()
+
+	b := publish(t, ns, rev(2), map[string]string{"cm.yaml": frozen("v2")})
+	setArtifact(t, repo, b)
+	g.Expect(waitNotReady(t, k, meta.ReconciliationFailedReason)).To(ContainSubstring("immutable"))
+
+	cur := get(t, k)
+	cur.Spec.Force = true
+	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
+	waitReady(t, k, b.Revision)
+	cm := object(t, "v1", "ConfigMap", ns, "frozen")
+	g.Expect(cm.Object["data"]).To(HaveKeyWithValue("key", "v2"))
+	g.Expect(cm.GetUID()).NotTo(Equal(uid), "recreated")
+}
+
+// TestRetryInterval: a failed apply is retried after spec.retryInterval, not after the hour of
+// spec.interval; nothing else wakes it here (namespaces are not watched).
+func TestRetryInterval(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	later := ns + "-later"
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": configMap("cm", "1")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = later
+		k.Spec.RetryInterval = &metav1.Duration{Duration: time.Second}
+	})
+	g.Expect(waitNotReady(t, k, meta.ReconciliationFailedReason)).To(ContainSubstring(later))
+
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: later}}
+	g.Expect(env.Client.Create(ctxT(t), nsObj)).To(Succeed())
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), nsObj) })
+	waitReady(t, k, a.Revision)
+	g.Expect(object(t, "v1", "ConfigMap", later, "cm")).NotTo(BeNil())
 }

@@ -90,7 +90,7 @@ func TestHealthChecksAndExpressions(t *testing.T) {
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
-		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{Kind: "Deployment", Name: "web"}, {APIVersion: "v1", Kind: "ConfigMap", Name: "gate"}}
+		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{Kind: "Deployment", Name: "web"}, {APIVersion: "v1", Kind: "ConfigMap", Name: "gate", Namespace: ns}}
 		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{
 			APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'yes'", Failed: "data.ready == 'no'",
 		}}
@@ -106,4 +106,30 @@ func TestHealthChecksAndExpressions(t *testing.T) {
 	g.Expect(conditions.IsTrue(cur, kustomizev1.HealthyCondition)).To(BeTrue())
 	d := object(t, "apps/v1", "Deployment", ns, "web")
 	g.Expect(d.Object["status"]).To(HaveKeyWithValue("availableReplicas", BeNumerically("==", 1)), "Ready only once the Deployment is available")
+}
+
+// TestHealthCheckTimeout: an object its inProgress expression holds in progress (inProgress
+// is evaluated before failed, which is also true here) is waited for until spec.timeout.
+func TestHealthCheckTimeout(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 1), map[string]string{
+		"gate.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gate\ndata:\n  ready: pending\n",
+	})
+	repo := gitRepository(t, ns, "repo", &a)
+	start := time.Now()
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.Timeout = &metav1.Duration{Duration: 30 * time.Second}
+		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{
+			APIVersion: "v1", Kind: "ConfigMap",
+			InProgress: "data.ready == 'pending'", Failed: "data.ready != 'yes'", Current: "data.ready == 'yes'",
+		}}
+	})
+	msg := waitNotReady(t, k, meta.HealthCheckFailedReason)
+	g.Expect(msg).To(ContainSubstring("timed out"))
+	g.Expect(msg).To(ContainSubstring("ConfigMap/" + ns + "/gate"))
+	g.Expect(time.Since(start)).To(BeNumerically(">=", 29*time.Second), "waited for spec.timeout")
 }

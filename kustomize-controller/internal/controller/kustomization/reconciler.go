@@ -41,9 +41,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // kind describes the steps of one reconcile, bound to its state.
 func (r *Reconciler) kind(st *state) *reconcile.Kind[*kustomizev1.Kustomization] {
 	return &reconcile.Kind[*kustomizev1.Kustomization]{
-		Name:      kustomizev1.KustomizationKind,
-		New:       newKustomization,
-		Finalizer: kustomizev1.KustomizationFinalizer,
+		Name:        kustomizev1.KustomizationKind,
+		New:         newKustomization,
+		Finalizer:   kustomizev1.KustomizationFinalizer,
+		Unsupported: unsupportedFields,
 		Steps: []reconcile.Step[*kustomizev1.Kustomization]{
 			{Name: "dependencies", Run: st.dependencies},
 			{Name: "source", Run: st.source},

@@ -84,7 +84,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(controller.Default())).
 		Watches(&kustomizev1.Kustomization{},
 			dependency.EnqueueDependents(mgr.GetClient(), func() client.ObjectList { return &kustomizev1.KustomizationList{} }),
-			builder.WithPredicates(dependency.ReadinessChanged())).
+			builder.WithPredicates(predicate.Or(dependency.ReadinessChanged(), appliedRevisionChanged()))).
 		WithOptions(controllerOptions(shared)).
 		Named("kustomization")
 	for _, kind := range sourceKinds {
@@ -149,6 +149,21 @@ func artifactChanged() predicate.Predicate {
 		},
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// appliedRevisionChanged passes updates of a Kustomization that change its last applied
+// revision: dependents on the same source wait for it, and it may stay Ready throughout.
+func appliedRevisionChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*kustomizev1.Kustomization)
+			n, ok2 := e.ObjectNew.(*kustomizev1.Kustomization)
+			return ok1 && ok2 && o.Status.LastAppliedRevision != n.Status.LastAppliedRevision
+		},
 	}
 }
 

@@ -26,6 +26,9 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 		return reconcile.Waiting(meta.ArtifactFailedReason,
 			fmt.Errorf("Source '%s' is not ready, artifact not found", sourceName(obj)))
 	}
+	if res := st.r.dependenciesAt(ctx, s, a.Revision); !res.IsDone() {
+		return res
+	}
 	s.SetRevision(a.Revision)
 	if origin := a.Metadata["org.opencontainers.image.revision"]; origin != "" {
 		s.SetMetadata("originRevision", origin)
@@ -70,6 +73,31 @@ func (r *Reconciler) getSource(ctx context.Context, s *scope) (sourcev1.Source, 
 		return nil, reconcile.Transient(meta.ArtifactFailedReason, fmt.Errorf("failed to get source '%s': %w", sourceName(obj), err))
 	}
 	return src, reconcile.Done("", "")
+}
+
+// dependenciesAt waits, as Flux does, until every dependency that takes its artifact from the
+// same source has applied revision: the order dependsOn asks for then holds for each new
+// revision too, not only for the first. The dependencies step has already checked that they
+// are Ready.
+func (r *Reconciler) dependenciesAt(ctx context.Context, s *scope, revision string) reconcile.Result {
+	obj := s.Obj
+	for _, d := range obj.Spec.DependsOn {
+		nn := types.NamespacedName{Namespace: d.Namespace, Name: d.Name}
+		if nn.Namespace == "" {
+			nn.Namespace = obj.Namespace
+		}
+		var dep kustomizev1.Kustomization
+		if err := s.Client.Get(ctx, nn, &dep); err != nil {
+			if apierrors.IsNotFound(err) {
+				return reconcile.Waiting(meta.DependencyNotReadyReason, fmt.Errorf("dependency '%s' not found", nn))
+			}
+			return reconcile.Transient(meta.DependencyNotReadyReason, fmt.Errorf("failed to get dependency '%s': %w", nn, err))
+		}
+		if sourceKey(&dep) == sourceKey(obj) && dep.Status.LastAppliedRevision != revision {
+			return reconcile.Waiting(meta.DependencyNotReadyReason, fmt.Errorf("dependency '%s' revision is not up to date", nn))
+		}
+	}
+	return reconcile.Done("", "")
 }
 
 // sourceName is Kind/namespace/name of obj's source.

@@ -57,7 +57,7 @@ func TestBadInput(t *testing.T) {
 				obj.Spec.SecretRef = nil
 			},
 			reason:  fluxmeta.UnsupportedSpecReason,
-			message: "provider 'gcp' is not supported",
+			message: "spec.provider gcp is not supported by Ferry",
 			stalled: true,
 		},
 		{
@@ -72,8 +72,8 @@ func TestBadInput(t *testing.T) {
 			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
 				obj.Spec.STS = &sourcev1.BucketSTSSpec{Provider: sourcev1.STSProviderLDAP, Endpoint: "https://sts.example.com"}
 			},
-			reason:  sourcev1.InvalidSTSConfigurationReason,
-			message: "spec.sts (provider 'ldap') is not supported",
+			reason:  fluxmeta.UnsupportedSpecReason,
+			message: "spec.sts is not supported by Ferry",
 			stalled: true,
 		},
 	}

@@ -71,7 +71,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // kind describes the reconciliation of one pass: its steps share the pass's state.
 func (p *pass) kind() *reconcile.Kind[*sourcev1.Bucket] {
 	newObj := func() *sourcev1.Bucket { return &sourcev1.Bucket{} }
-	kind := sourcecontroller.Kind(sourcev1.BucketKind, newObj, p.r.storage, []reconcile.Step[*sourcev1.Bucket]{
+	kind := sourcecontroller.Kind(sourcev1.BucketKind, newObj, p.r.storage, unsupportedFields, []reconcile.Step[*sourcev1.Bucket]{
 		{Name: "storage", Run: p.checkStorage},
 		{Name: "validate", Run: p.validate},
 		{Name: "credentials", Run: p.credentials},

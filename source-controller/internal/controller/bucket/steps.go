@@ -40,21 +40,12 @@ func (p *pass) checkStorage(_ context.Context, s *scope) reconcile.Result {
 	return reconcile.Result{}
 }
 
-// validate stalls on a spec that cannot work until it changes: an unsupported provider or
-// option, or an endpoint that is not host[:port].
+// validate stalls on a spec that cannot work until it changes: TLS settings for a provider
+// other than generic, or an endpoint that is not host[:port]. Refused providers, spec.sts and
+// spec.serviceAccountName are stalled by the kind's unsupported rules before this runs.
 func (p *pass) validate(_ context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
-	if err := bucket.CheckProvider(spec.Provider); err != nil {
-		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
-	}
-	switch {
-	case spec.STS != nil:
-		return reconcile.Stalled(sourcev1.InvalidSTSConfigurationReason,
-			fmt.Errorf("spec.sts (provider '%s') is not supported by this controller: use static keys in spec.secretRef", spec.STS.Provider))
-	case spec.ServiceAccountName != "":
-		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason,
-			errors.New("spec.serviceAccountName (workload identity per object) is not supported by this controller: use spec.secretRef"))
-	case spec.CertSecretRef != nil && spec.Provider == bucket.ProviderAWS:
+	if spec.CertSecretRef != nil && spec.Provider == bucket.ProviderAWS {
 		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason,
 			errors.New("spec.certSecretRef is supported for the 'generic' provider only"))
 	}

@@ -22,9 +22,10 @@ const (
 	testToken    = "t0k3n-value"
 )
 
-// TestLifecycle follows one repository over HTTPS with basic auth and a custom CA: first
-// artifact and event, no clone while the remote is unchanged, a new commit, garbage
-// collection down to two artifacts, a failure that keeps the last artifact, and deletion.
+// TestLifecycle follows one repository over HTTPS with basic auth and a custom CA (provider
+// generic): first artifact and event, no clone while the remote is unchanged, a new commit,
+// garbage collection down to two artifacts, a failure that keeps the last artifact, and
+// deletion.
 func TestLifecycle(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, k8s)
@@ -33,6 +34,7 @@ func TestLifecycle(t *testing.T) {
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Username: testUser, Password: testPassword})
 	newSecret(t, ns, "creds", map[string][]byte{"username": []byte(testUser), "password": []byte(testPassword), "ca.crt": srv.CA})
 	key := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+		o.Spec.Provider = sourcev1.GitProviderGeneric
 		o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "creds"}
 	})
 

@@ -59,7 +59,7 @@ func TestBadInput(t *testing.T) {
 		{name: "bad semver range", url: srv.RepoURL("app"), mutate: withRef(sourcev1.GitRepositoryRef{SemVer: "not a range"}),
 			reason: fluxmeta.UnsupportedSpecReason, msg: "invalid semver range 'not a range'", stalled: true},
 		{name: "unsupported provider", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) { o.Spec.Provider = sourcev1.GitProviderGitHub },
-			reason: fluxmeta.UnsupportedSpecReason, msg: "provider 'github' is not supported", stalled: true},
+			reason: fluxmeta.UnsupportedSpecReason, msg: "spec.provider github is not supported by Ferry", stalled: true},
 		{name: "include path escapes", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) {
 			o.Spec.Include = []sourcev1.GitRepositoryInclude{{GitRepositoryRef: fluxmeta.LocalObjectReference{Name: "lib"}, ToPath: "../x"}}
 		}, reason: fluxmeta.UnsupportedSpecReason, msg: "path '../x' must be relative", stalled: true},

@@ -62,7 +62,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // kind describes the reconciliation of one pass: its steps share the pass's state.
 func (p *pass) kind() *reconcile.Kind[*sourcev1.GitRepository] {
 	newObj := func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} }
-	return sourcecontroller.Kind(sourcev1.GitRepositoryKind, newObj, p.r.storage, []reconcile.Step[*sourcev1.GitRepository]{
+	return sourcecontroller.Kind(sourcev1.GitRepositoryKind, newObj, p.r.storage, unsupportedFields, []reconcile.Step[*sourcev1.GitRepository]{
 		{Name: "storage", Run: p.checkStorage},
 		{Name: "validate", Run: p.validate},
 		{Name: "credentials", Run: p.credentials},

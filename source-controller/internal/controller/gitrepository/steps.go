@@ -80,12 +80,9 @@ func validateURL(raw string) error {
 	return nil
 }
 
-// validateSpec checks the fields besides the URL: provider, verification, semver range,
-// include and sparse checkout paths.
+// validateSpec checks the fields besides the URL: semver range, include and sparse checkout
+// paths. Refused providers are stalled by the kind's unsupported rules before this runs.
 func validateSpec(obj *sourcev1.GitRepository) error {
-	if obj.GetProvider() != sourcev1.GitProviderGeneric {
-		return fmt.Errorf("provider '%s' is not supported: use 'generic' with spec.secretRef", obj.Spec.Provider)
-	}
 	if ref := obj.Spec.Reference; ref != nil && ref.SemVer != "" && ref.Commit == "" && ref.Name == "" {
 		if _, err := semver.NewConstraint(ref.SemVer); err != nil {
 			return fmt.Errorf("invalid semver range '%s': %w", ref.SemVer, err)

@@ -162,3 +162,47 @@ func TestPullBadInput(t *testing.T) {
 	create(g, newRepository(ns, "nonexistent", srv.URL()))
 	waitFor(g, noSource, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
 }
+
+// TestSourceRefAPIVersion accepts any version of the source API group in sourceRef.apiVersion
+// (HelmReleases copy theirs into their HelmCharts) and stalls on another group.
+func TestSourceRefAPIVersion(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	srv := newServer(t, helmrepo.Options{}, demo("1.0.0"))
+	apiVersion := func(v string) func(*sourcev1.HelmChart) {
+		return func(o *sourcev1.HelmChart) { o.Spec.SourceRef.APIVersion = v }
+	}
+	v1 := newChart(ns, "v1", sourcev1.HelmRepositoryKind, "repo", "demo", apiVersion("source.toolkit.fluxcd.io/v1"))
+	v1beta2 := newChart(ns, "v1beta2", sourcev1.HelmRepositoryKind, "repo", "demo", apiVersion("source.toolkit.fluxcd.io/v1beta2"))
+	other := newChart(ns, "other", sourcev1.HelmRepositoryKind, "repo", "demo", apiVersion("example.com/v1"))
+	create(g, newRepository(ns, "repo", srv.URL()), v1, v1beta2, other)
+
+	for _, c := range []chartObj{v1, v1beta2} {
+		got := waitFor(g, c, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+		g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.0"))
+	}
+	got := waitFor(g, other, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
+	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("invalid sourceRef.apiVersion 'example.com/v1'"))
+	g.Expect(got.Status.Artifact).To(BeNil())
+}
+
+// TestVerifyIsRefused stalls a chart of an HTTP repository that asks for signature
+// verification, which Ferry cannot do, before the chart is downloaded: no unverified chart is
+// ever served.
+func TestVerifyIsRefused(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	srv := newServer(t, helmrepo.Options{}, demo("1.0.0"))
+	repo := newRepository(ns, "repo", srv.URL())
+	chart := newChart(ns, "verified", sourcev1.HelmRepositoryKind, "repo", "demo", func(o *sourcev1.HelmChart) {
+		o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.VerificationProviderCosign}
+	})
+	create(g, repo, chart)
+	waitFor(g, repo, readyIs[repoObj](metav1.ConditionTrue, fluxmeta.SucceededReason))
+	got := waitFor(g, chart, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
+	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
+	g.Expect(got.Status.Artifact).To(BeNil())
+	g.Expect(srv.Served("/demo-1.0.0.tgz")).To(BeZero())
+}

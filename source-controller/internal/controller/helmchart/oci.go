@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
@@ -20,10 +19,6 @@ import (
 // unless the stored artifact is that version already.
 func (r *Reconciler) pullOCI(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmChart], repo *sourcev1.HelmRepository, tmp string) (built, reconcile.Result) {
 	obj := s.Obj
-	if obj.Spec.Verify != nil {
-		return built{}, reconcile.Stalled(fluxmeta.UnsupportedSpecReason,
-			errors.New("spec.verify is not supported: signatures of OCI charts cannot be verified by this controller"))
-	}
 	opts, err := helmrepository.RegistryOptions(ctx, r.secrets, repo)
 	if err != nil {
 		return built{}, fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)

@@ -47,7 +47,7 @@ func TestPullFromOCIRepository(t *testing.T) {
 		secret("ca", corev1.SecretTypeOpaque, map[string][]byte{"ca.crt": reg.CACert}))
 	ociRepo := func(name, auth string) *sourcev1.HelmRepository {
 		r := newRepository(ns, name, reg.OCIURL("charts"))
-		r.Spec.Type = sourcev1.HelmRepositoryTypeOCI
+		r.Spec.Type, r.Spec.Provider = sourcev1.HelmRepositoryTypeOCI, sourcev1.GenericOCIProvider
 		r.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: auth}
 		r.Spec.CertSecretRef = &fluxmeta.LocalObjectReference{Name: "ca"}
 		return r
@@ -82,4 +82,6 @@ func TestPullFromOCIRepository(t *testing.T) {
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no tag matches "3.x"`))
 	got = waitFor(g, verify, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
+	g.Expect(got.Status.Artifact).To(BeNil())
 }

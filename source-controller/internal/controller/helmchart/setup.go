@@ -41,7 +41,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader(), indexes: d.HelmIndexes(),
 		artifacts: &http.Client{Timeout: 5 * time.Minute}}
 	newObj := func() *sourcev1.HelmChart { return &sourcev1.HelmChart{} }
-	r.kind = sourcectrl.Kind(sourcev1.HelmChartKind, newObj, d.Storage,
+	r.kind = sourcectrl.Kind(sourcev1.HelmChartKind, newObj, d.Storage, unsupportedFields,
 		[]reconcile.Step[*sourcev1.HelmChart]{{Name: "reconcile", Run: r.reconcile}})
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &sourcev1.HelmChart{}, sourcev1.SourceIndexKey,
 		func(o client.Object) []string { return []string{sourceKey(o.(*sourcev1.HelmChart))} })

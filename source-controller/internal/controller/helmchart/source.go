@@ -5,11 +5,13 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
 )
 
 // Reasons of HelmChart conditions, as Flux names them.
@@ -46,11 +48,15 @@ func (s source) revision() string {
 	return ""
 }
 
-// getSource reads the chart's source. A missing source, or one without an artifact, is a
-// wait: the watch on the source wakes the chart.
+// getSource reads the chart's source. A missing source, one without an artifact, or a
+// HelmRepository that sets a field Ferry refuses is a wait: the watch on the source wakes the
+// chart.
 func (r *Reconciler) getSource(ctx context.Context, obj *sourcev1.HelmChart) (source, reconcile.Result) {
 	ref := obj.Spec.SourceRef
 	var src source
+	if err := checkAPIVersion(ref.APIVersion); err != nil {
+		return src, reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
 	switch ref.Kind {
 	case sourcev1.HelmRepositoryKind:
 		src.repo = &sourcev1.HelmRepository{}
@@ -70,11 +76,29 @@ func (r *Reconciler) getSource(ctx context.Context, obj *sourcev1.HelmChart) (so
 		}
 		return src, reconcile.Transient(SourceUnavailableReason, fmt.Errorf("failed to get %s '%s': %w", ref.Kind, key, err))
 	}
-	if src.repo != nil && src.repo.IsOCI() {
-		return src, reconcile.Result{}
+	if src.repo != nil {
+		if err := helmrepository.Refused(src.repo); err != nil {
+			return src, reconcile.Waiting(SourceUnavailableReason, fmt.Errorf("HelmRepository '%s' sets a field Ferry refuses: %w", key, err))
+		}
+		if src.repo.IsOCI() {
+			return src, reconcile.Result{}
+		}
 	}
 	if src.obj.GetArtifact() == nil {
 		return src, reconcile.Waiting(NoSourceArtifactReason, fmt.Errorf("no artifact available for %s source '%s'", ref.Kind, key))
 	}
 	return src, reconcile.Result{}
+}
+
+// checkAPIVersion accepts an empty sourceRef.apiVersion or any version of the source API
+// group: every version names the same objects.
+func checkAPIVersion(apiVersion string) error {
+	if apiVersion == "" {
+		return nil
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil || gv.Group != sourcev1.GroupVersion.Group {
+		return fmt.Errorf("invalid sourceRef.apiVersion '%s': expected %s/<version>", apiVersion, sourcev1.GroupVersion.Group)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ type Reconciler struct {
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader()}
 	newObj := func() *sourcev1.HelmRepository { return &sourcev1.HelmRepository{} }
-	r.kind = sourcectrl.Kind(sourcev1.HelmRepositoryKind, newObj, d.Storage,
+	r.kind = sourcectrl.Kind(sourcev1.HelmRepositoryKind, newObj, d.Storage, unsupportedFields,
 		[]reconcile.Step[*sourcev1.HelmRepository]{{Name: "reconcile", Run: r.reconcile}})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.HelmRepository{}, builder.WithPredicates(controller.Default())).

@@ -13,6 +13,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // TestBasicAuth pulls with a dockerconfigjson Secret, and reports wrong credentials.
@@ -47,7 +48,7 @@ func TestBasicAuth(t *testing.T) {
 }
 
 // TestServiceAccountPullSecrets takes the credentials from a ServiceAccount's image pull
-// secrets.
+// secrets, with provider generic.
 func TestServiceAccountPullSecrets(t *testing.T) {
 	r := registry.New(t, registry.Options{Username: "flux", Password: "pw"})
 	pushFiles(t, r, "private", "latest", manifests)
@@ -57,7 +58,8 @@ func TestServiceAccountPullSecrets(t *testing.T) {
 	sa.Name, sa.Namespace = "puller", ns
 	sa.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "pull"}}
 	NewWithT(t).Expect(env.Client.Create(t.Context(), sa)).To(Succeed())
-	waitReady(t, newRepo(t, ns, "sa", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), ServiceAccountName: "puller"}))
+	waitReady(t, newRepo(t, ns, "sa", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), ServiceAccountName: "puller",
+		Provider: sourcev1.GenericOCIProvider}))
 }
 
 // TestTLS pulls over mutual TLS with a custom CA from certSecretRef, and fails clearly
@@ -79,11 +81,17 @@ func TestTLS(t *testing.T) {
 	g.Expect(conditions.Get(bad, fluxmeta.ReadyCondition).Message).To(ContainSubstring("certificate"))
 }
 
-// TestInsecureHTTP pulls from a plain-HTTP registry with spec.insecure.
+// TestInsecureHTTP pulls from a plain-HTTP registry only with spec.insecure. The registry is
+// reached as 127.0.0.2, which clients do not treat as plain HTTP on their own.
 func TestInsecureHTTP(t *testing.T) {
+	g := NewWithT(t)
 	r := registry.New(t, registry.Options{})
 	pushFiles(t, r, "plain", "latest", manifests)
-	waitReady(t, newRepo(t, testenv.NewNamespace(t, env.Client), "plain", sourcev1.OCIRepositorySpec{URL: r.OCIURL("plain"), Insecure: true}))
+	url := "oci://" + sourcetest.LoopbackAlias(t, r.Host) + "/plain"
+	ns := testenv.NewNamespace(t, env.Client)
+	waitReady(t, newRepo(t, ns, "insecure", sourcev1.OCIRepositorySpec{URL: url, Insecure: true}))
+	bad := waitFailed(t, newRepo(t, ns, "secure", sourcev1.OCIRepositorySpec{URL: url}), sourcev1.OCIPullFailedReason)
+	g.Expect(conditions.Get(bad, fluxmeta.ReadyCondition).Message).To(ContainSubstring("HTTP response to HTTPS client"))
 }
 
 // TestLayerSelector extracts or copies the layer of a media type, and reports a media type

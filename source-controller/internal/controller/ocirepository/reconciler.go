@@ -29,7 +29,7 @@ type state struct {
 // kind describes the steps of one reconcile, bound to st.
 func (st *state) kind() *reconcile.Kind[*sourcev1.OCIRepository] {
 	newObj := func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} }
-	return sourcecontroller.Kind(sourcev1.OCIRepositoryKind, newObj, st.r.storage, []reconcile.Step[*sourcev1.OCIRepository]{
+	return sourcecontroller.Kind(sourcev1.OCIRepositoryKind, newObj, st.r.storage, unsupportedFields, []reconcile.Step[*sourcev1.OCIRepository]{
 		{Name: "validate", Run: st.validate},
 		{Name: "client", Run: st.newClient},
 		{Name: "resolve", Run: st.resolve},

@@ -22,25 +22,19 @@ import (
 // copyExt is the extension of a layer stored as it is (operation copy).
 const copyExt = ".tgz"
 
-// validate stalls on a spec that can never work and reports verification honestly.
+// validate stalls on a spec that can never work. Refused fields (spec.verify, cloud
+// providers) are stalled by the kind's unsupported rules before this runs.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	if _, err := oci.ParseURL(obj.Spec.URL, obj.Spec.Insecure); err != nil {
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
 	}
-	if p := obj.Spec.Provider; p != "" && p != sourcev1.GenericOCIProvider {
-		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason,
-			fmt.Errorf("provider '%s' is not supported: use provider generic with spec.secretRef or spec.serviceAccountName", p))
-	}
 	if op := obj.GetLayerOperation(); op != sourcev1.OCILayerExtract && op != sourcev1.OCILayerCopy {
 		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, fmt.Errorf("layer operation '%s' is not supported: use extract or copy", op))
 	}
-	if v := obj.Spec.Verify; v != nil {
-		conditions.MarkFalse(obj, sourcev1.SourceVerifiedCondition, fluxmeta.UnsupportedSpecReason,
-			fmt.Sprintf("signature verification with %s is not supported: the artifact is not verified", v.Provider))
-	} else {
-		conditions.Delete(obj, sourcev1.SourceVerifiedCondition)
-	}
+	// spec.verify is refused, so nothing is verified: drop a SourceVerified condition left
+	// from a time the object set it.
+	conditions.Delete(obj, sourcev1.SourceVerifiedCondition)
 	return reconcile.Done("", "")
 }
 

@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -144,4 +146,81 @@ func ClosedAddr(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return addr
+}
+
+// LoopbackAlias forwards connections to 127.0.0.2 on a new port to addr and returns
+// "127.0.0.2:<port>". Registry clients treat 127.0.0.1 as a plain-HTTP host on their own, but
+// not 127.0.0.2: through the alias a test sees the effect of an insecure (plain HTTP) option.
+func LoopbackAlias(t testing.TB, addr string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatalf("failed to listen on 127.0.0.2: %v", err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go forward(in, addr)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// forward copies bytes both ways between in and a new connection to addr, and closes both
+// once either side is done.
+func forward(in net.Conn, addr string) {
+	out, err := net.Dial("tcp", addr)
+	if err != nil {
+		_ = in.Close()
+		return
+	}
+	var once sync.Once
+	closeBoth := func() {
+		once.Do(func() {
+			_ = in.Close()
+			_ = out.Close()
+		})
+	}
+	go func() {
+		defer closeBoth()
+		_, _ = io.Copy(out, in)
+	}()
+	defer closeBoth()
+	_, _ = io.Copy(in, out)
+}
+
+// HangingAddr returns a host:port on 127.0.0.1 that accepts connections and never answers,
+// for tests of spec.timeout.
+func HangingAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -1,0 +1,39 @@
+package helmrelease
+
+import "github.com/ferry-gitops/ferry/shared/runtime/unsupported"
+
+// unsupportedFields are the HelmRelease fields Ferry accepts but does not implement: an object
+// that sets one is Stalled before anything is fetched or released. Messages of rules whose
+// children have rows of their own name the kind, as those rows share them.
+var unsupportedFields = []unsupported.Rule{
+	// The kubeconfig would come from a cloud provider; without it the release would go to the
+	// management cluster instead of the remote one.
+	{Path: "spec.kubeConfig.configMapRef",
+		Message: "HelmRelease spec.kubeConfig.configMapRef is not supported by Ferry: give the remote cluster's kubeconfig in spec.kubeConfig.secretRef"},
+	// The source-controller refuses HelmChart spec.verify for every source; the HelmRelease would
+	// wait on a stalled HelmChart instead of saying why.
+	{Path: "spec.chart.spec.verify",
+		Message: "HelmRelease spec.chart.spec.verify is not supported by Ferry: chart signatures cannot be verified"},
+	// Dependencies are checked by their Ready condition only; the expression would be ignored.
+	{Path: "spec.dependsOn[].readyExpr",
+		Message: "spec.dependsOn[].readyExpr is not supported by Ferry: a dependency is ready when its Ready condition is True"},
+	// Helm clients are always shared; there is no client per action to ask for.
+	{Path: "spec.persistentClient", Values: []string{"false"},
+		Message: "spec.persistentClient false is not supported by Ferry: its Helm clients are shared and reload the API's kinds when a chart adds some, so remove the field"},
+	// Releases are waited for with kstatus (the poller strategy) only.
+	{Path: "spec.waitStrategy.name", Values: []string{"legacy"},
+		Message: "spec.waitStrategy.name legacy is not supported by Ferry: releases are waited for with kstatus (poller)"},
+	// Helm 3 post-renders the templates only, never the hooks (nohooks).
+	{Path: "spec.postRenderStrategy", Values: []string{"combined", "separate"},
+		Message: "spec.postRenderStrategy combined or separate is not supported by Ferry: hooks are never post-rendered (nohooks)"},
+	// Helm 3 applies client-side: there is no server-side apply to turn on.
+	{Path: "spec.install.serverSideApply", Values: []string{"true"},
+		Message: "spec.install.serverSideApply true is not supported by Ferry: Helm 3 applies client-side, set it to false"},
+	{Path: "spec.upgrade.serverSideApply", Values: []string{"enabled"},
+		Message: "spec.upgrade.serverSideApply enabled is not supported by Ferry: Helm 3 applies client-side, use disabled or auto"},
+	{Path: "spec.rollback.serverSideApply", Values: []string{"enabled"},
+		Message: "spec.rollback.serverSideApply enabled is not supported by Ferry: Helm 3 applies client-side, use disabled or auto"},
+	// Ferry has no ExternalArtifact kind to take a chart from.
+	{Path: "spec.chartRef.kind", Values: []string{"ExternalArtifact"},
+		Message: "spec.chartRef.kind ExternalArtifact is not supported by Ferry: use an OCIRepository or a HelmChart"},
+}

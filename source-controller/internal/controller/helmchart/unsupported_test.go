@@ -1,0 +1,13 @@
+package helmchart_test
+
+import (
+	"testing"
+
+	"github.com/ferry-gitops/ferry/shared/testing/surface"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+)
+
+// TestRefusedFields: every field the compatibility table refuses stalls the object, naming it.
+func TestRefusedFields(t *testing.T) {
+	surface.CheckRefused(t, env.Client, testenv.NewNamespace(t, env.Client), "HelmChart")
+}
