@@ -34,3 +34,21 @@ func GetRequestedAt(obj metav1.Object) (string, bool) {
 	v, ok := obj.GetAnnotations()[ReconcileRequestAnnotation]
 	return v, ok
 }
+
+// NegativePolarityObject is a toolkit object whose kind has conditions of negative polarity:
+// True means something is wrong (FetchFailed, BuildFailed, StorageOperationFailed, …). A
+// successful reconcile removes them, so Ready=True never stands beside one of them.
+// +kubebuilder:object:generate=false
+type NegativePolarityObject interface {
+	// NegativePolarityConditions returns the kind's condition types of negative polarity.
+	NegativePolarityConditions() []string
+}
+
+// NegativePolarityConditions returns obj's condition types of negative polarity, if its kind
+// declares any.
+func NegativePolarityConditions(obj any) []string {
+	if n, ok := obj.(NegativePolarityObject); ok {
+		return n.NegativePolarityConditions()
+	}
+	return nil
+}

@@ -38,6 +38,13 @@ func CheckInvariants(obj fluxmeta.StatusObject) error {
 		return fmt.Errorf("%s is True while %s or %s is present", fluxmeta.ReadyCondition,
 			fluxmeta.ReconcilingCondition, fluxmeta.StalledCondition)
 	}
+	if ready.Status == metav1.ConditionTrue {
+		for _, t := range fluxmeta.NegativePolarityConditions(obj) {
+			if IsTrue(obj, t) {
+				return fmt.Errorf("%s is True while %s, of negative polarity, is True", fluxmeta.ReadyCondition, t)
+			}
+		}
+	}
 	for _, c := range st.Conditions {
 		if c.Reason == "" {
 			return fmt.Errorf("condition %s has no reason", c.Type)

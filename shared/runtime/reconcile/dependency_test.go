@@ -133,9 +133,14 @@ func TestDependentSeesDependencyCreated(t *testing.T) {
 	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(Equal("False dependency '" + ns + "/cache' not found"))
 	dep := createWidget(t, ns, "cache", WidgetSpec{Outcome: "wait"})
 	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(Equal("False dependency '" + ns + "/cache' is not ready"))
-	got := &Widget{}
-	g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(dep), got)).To(Succeed())
-	got.Spec.Outcome = ""
-	g.Expect(env.Client.Update(context.Background(), got)).To(Succeed())
+	// The controller may be writing the dependency (finalizer) at the same time: retry a conflict.
+	g.Eventually(func() error {
+		got := &Widget{}
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(dep), got); err != nil {
+			return err
+		}
+		got.Spec.Outcome = ""
+		return env.Client.Update(context.Background(), got)
+	}, testenv.Timeout, testenv.Interval).Should(Succeed())
 	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(HavePrefix("True"))
 }

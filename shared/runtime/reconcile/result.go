@@ -47,6 +47,12 @@ func Transient(reason string, err error) Result {
 	return Result{outcome: outcomeTransient, Reason: reason, Err: err}
 }
 
+// TransientAfter is Transient retried after d instead of the back-off: for a retry delay the
+// object asks for (a remediation strategy's retryInterval, say).
+func TransientAfter(reason string, err error, d time.Duration) Result {
+	return Result{outcome: outcomeTransient, Reason: reason, Err: err, RequeueAfter: d}
+}
+
 // IsDone reports whether the step succeeded.
 func (r Result) IsDone() bool { return r.outcome == outcomeDone }
 

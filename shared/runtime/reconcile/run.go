@@ -71,6 +71,7 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 	}
 
 	patcher := patch.NewStatusPatcher(rt.Client, obj)
+	s.patcher = patcher
 	previous := snapshotReady(obj)
 	res := runKind(ctx, kind, s)
 	summarize(obj, res)
@@ -134,6 +135,9 @@ func schedule[T Object](rt *Runtime, kind *Kind[T], obj T, res Result) (ctrl.Res
 		}
 		return ctrl.Result{RequeueAfter: interval}, nil
 	case res.IsTransient():
+		if res.RequeueAfter > 0 {
+			return ctrl.Result{RequeueAfter: res.RequeueAfter}, nil
+		}
 		if kind.RetryInterval != nil {
 			return ctrl.Result{RequeueAfter: kind.RetryInterval(obj)}, nil
 		}

@@ -2,7 +2,9 @@ package reconcile_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,6 +50,8 @@ type harness struct {
 	cnt          *counter
 	statusWrites atomic.Int32
 	registry     *prometheus.Registry
+	// patched holds the Ready and Reconciling conditions of every status patch, in order.
+	patched []string
 }
 
 func newHarness(t testing.TB) *harness {
@@ -59,6 +63,9 @@ func newHarness(t testing.TB) *harness {
 	counted := interceptor.NewClient(c, interceptor.Funcs{
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, o ...client.SubResourcePatchOption) error {
 			h.statusWrites.Add(1)
+			if w, ok := obj.(*Widget); ok {
+				h.patched = append(h.patched, conditionSummary(w))
+			}
 			return c.SubResource(sub).Patch(ctx, obj, p, o...)
 		},
 		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, o ...client.SubResourceUpdateOption) error {
@@ -186,6 +193,65 @@ func TestRunRefusesUnsupportedFields(t *testing.T) {
 	_, err, _ = h.reconcile(w)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(conditions.IsReady(h.get(w))).To(BeTrue())
+}
+
+// conditionSummary is "Ready=<status>/<reason> Reconciling=<status>" of w.
+func conditionSummary(w *Widget) string {
+	out := ""
+	for _, t := range []string{fluxmeta.ReadyCondition, fluxmeta.ReconcilingCondition} {
+		if c := conditions.Get(w, t); c != nil {
+			out += fmt.Sprintf("%s=%s/%s ", t, c.Status, c.Reason)
+		}
+	}
+	return strings.TrimSpace(out)
+}
+
+// TestRunProgressingBeforeLongWork: a step about to do long work shows Reconciling=True and
+// Ready=Unknown at once, in a patch of its own; the final patch then says Ready=True.
+func TestRunProgressingBeforeLongWork(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "slow", WidgetSpec{Outcome: "slow"})
+	_, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes).To(Equal(2), "one patch before the long work, one at the end")
+	g.Expect(h.patched).To(Equal([]string{
+		"Ready=Unknown/Progressing Reconciling=True/Progressing",
+		"Ready=True/Built",
+	}))
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.IsReady(got)).To(BeTrue())
+}
+
+// TestRunRemovesNegativePolarityOnSuccess: a condition of negative polarity never stands
+// beside Ready=True; the invariant checker catches one that would.
+func TestRunRemovesNegativePolarityOnSuccess(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "broken", WidgetSpec{Outcome: "broken-but-done"})
+	_, err, _ := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.IsReady(got)).To(BeTrue())
+	g.Expect(conditions.Get(got, brokenCondition)).To(BeNil())
+
+	conditions.MarkTrue(got, brokenCondition, "Flaky", "broken")
+	g.Expect(conditions.CheckInvariants(got)).To(MatchError(ContainSubstring("Broken, of negative polarity, is True")))
+}
+
+// TestRunTransientAfter: a step asks for its own retry delay; no back-off, no error.
+func TestRunTransientAfter(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	w := createWidget(t, testenv.NewNamespace(t, env.Client), "later", WidgetSpec{Outcome: "later"})
+	res, err, _ := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.RequeueAfter).To(Equal(7 * time.Second))
+	got := h.get(w)
+	checkStatus(t, got)
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal("NotYet"))
 }
 
 func TestRunTransientRetries(t *testing.T) {

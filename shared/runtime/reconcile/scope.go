@@ -8,6 +8,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/patch"
 	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 )
 
@@ -58,6 +60,7 @@ type Scope[T Object] struct {
 
 	metadata map[string]string
 	events   []pendingEvent
+	patcher  *patch.StatusPatcher
 }
 
 type pendingEvent struct {
@@ -81,4 +84,20 @@ func (s *Scope[T]) SetMetadata(key, value string) {
 // changes only (a new artifact, objects applied); failures are recorded by the runtime.
 func (s *Scope[T]) Event(eventType, reason, message string) {
 	s.events = append(s.events, pendingEvent{eventType, reason, message})
+}
+
+// Progressing shows readers at once that long work on the object started — a health wait, a
+// Helm action — instead of its old Ready=True: Reconciling=True and Ready=Unknown, both with
+// reason Progressing and msg (which names the revision worked on), written in a status patch
+// of their own before the work. The reconcile's final patch then replaces them. Call it only
+// before work that may take more than a few seconds: other reconciles write status once.
+func (s *Scope[T]) Progressing(ctx context.Context, msg string) error {
+	conditions.MarkTrue(s.Obj, fluxmeta.ReconcilingCondition, fluxmeta.ProgressingReason, msg)
+	conditions.MarkUnknown(s.Obj, fluxmeta.ReadyCondition, fluxmeta.ProgressingReason, msg)
+	conditions.Delete(s.Obj, fluxmeta.StalledCondition)
+	if s.patcher == nil {
+		return nil
+	}
+	_, err := s.patcher.Patch(ctx, s.Obj)
+	return err
 }

@@ -11,7 +11,8 @@ import (
 
 // summarize sets Ready, Reconciling and Stalled from the outcome with kstatus rules and stamps
 // status.observedGeneration:
-//   - done:      Ready=True; Reconciling and Stalled removed.
+//   - done:      Ready=True; Reconciling, Stalled and the kind's negative-polarity
+//     conditions removed.
 //   - stalled:   Stalled=True and Ready=False with the reason; Reconciling removed.
 //   - waiting:   Ready=False with the reason; Reconciling=True (Progressing); Stalled removed.
 //   - transient: Ready=False with the reason; Reconciling=True (ProgressingWithRetry); Stalled removed.
@@ -22,6 +23,9 @@ func summarize(obj Object, res Result) {
 		conditions.MarkTrue(obj, fluxmeta.ReadyCondition, res.Reason, msg)
 		conditions.Delete(obj, fluxmeta.ReconcilingCondition)
 		conditions.Delete(obj, fluxmeta.StalledCondition)
+		for _, t := range fluxmeta.NegativePolarityConditions(obj) {
+			conditions.Delete(obj, t)
+		}
 	case res.IsStalled():
 		conditions.MarkTrue(obj, fluxmeta.StalledCondition, res.Reason, msg)
 		conditions.MarkFalse(obj, fluxmeta.ReadyCondition, res.Reason, msg)

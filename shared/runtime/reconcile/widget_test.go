@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
@@ -39,6 +40,7 @@ type WidgetStatus struct {
 
 func (w *Widget) GetObjectStatus() *fluxmeta.ObjectStatus      { return &w.Status.ObjectStatus }
 func (w *Widget) IsSuspended() bool                            { return w.Spec.Suspend }
+func (w *Widget) NegativePolarityConditions() []string         { return []string{brokenCondition} }
 func (w *Widget) GetDependsOn() []fluxmeta.DependencyReference { return w.Spec.DependsOn }
 func (w *Widget) DeepCopyObject() runtime.Object               { return deepCopy(w, &Widget{}) }
 func (l *WidgetList) DeepCopyObject() runtime.Object           { return deepCopy(l, &WidgetList{}) }
@@ -62,6 +64,9 @@ type WidgetList struct {
 }
 
 const testFinalizer = "finalizers.test.ferry.dev"
+
+// brokenCondition is the Widget's condition of negative polarity.
+const brokenCondition = "Broken"
 
 // counter counts step runs and finalizations per object.
 type counter struct {
@@ -103,6 +108,16 @@ func widgetKind(cnt *counter) *reconcile.Kind[*Widget] {
 					return reconcile.Transient("OutcomeFailed", errors.New("outcome failed for now"))
 				case "wait":
 					return reconcile.Waiting("Waiting", errors.New("waiting for something"))
+				case "later":
+					return reconcile.TransientAfter("NotYet", errors.New("try again later"), 7*time.Second)
+				case "broken-but-done":
+					// A step that records a failure and still finishes: the runtime must not
+					// leave Broken=True beside Ready=True.
+					conditions.MarkTrue(s.Obj, brokenCondition, "Flaky", "broken for a moment")
+				case "slow":
+					if err := s.Progressing(ctx, fmt.Sprintf("building gen-%d", s.Obj.Generation)); err != nil {
+						return reconcile.Transient("ProgressFailed", err)
+					}
 				}
 				return reconcile.Done("Built", "widget built")
 			}},

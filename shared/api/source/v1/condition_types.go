@@ -147,3 +147,25 @@ const (
 	// failed.
 	BucketOperationFailedReason string = "BucketOperationFailed"
 )
+
+// artifactFailures are the negative-polarity conditions every source kind has.
+var artifactFailures = []string{FetchFailedCondition, StorageOperationFailedCondition, ArtifactOutdatedCondition}
+
+// NegativePolarityConditions returns the GitRepository's conditions of negative polarity.
+func (in *GitRepository) NegativePolarityConditions() []string {
+	return append([]string{IncludeUnavailableCondition}, artifactFailures...)
+}
+
+// NegativePolarityConditions returns the OCIRepository's conditions of negative polarity.
+func (in *OCIRepository) NegativePolarityConditions() []string { return artifactFailures }
+
+// NegativePolarityConditions returns the HelmRepository's conditions of negative polarity.
+func (in *HelmRepository) NegativePolarityConditions() []string { return artifactFailures }
+
+// NegativePolarityConditions returns the HelmChart's conditions of negative polarity.
+func (in *HelmChart) NegativePolarityConditions() []string {
+	return append([]string{BuildFailedCondition}, artifactFailures...)
+}
+
+// NegativePolarityConditions returns the Bucket's conditions of negative polarity.
+func (in *Bucket) NegativePolarityConditions() []string { return artifactFailures }

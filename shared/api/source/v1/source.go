@@ -9,8 +9,9 @@ import (
 	"github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
-// SourceIndexKey is the field index that maps an object to the source it references, as
-// "<kind>/<name>" keys; consumers use it to find the objects to wake when a source changes.
+// SourceIndexKey is the field index that maps an object to the sources it references, as
+// "<kind>/<namespace>/<name>" keys (shared/runtime/sourceref writes and reads it); consumers
+// use it to find the objects to wake when a source changes.
 const SourceIndexKey string = ".metadata.source"
 
 // DefaultTimeout is the timeout of remote operations when spec.timeout is not set.

@@ -1,4 +1,4 @@
-package controller
+package sourceref
 
 import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -9,17 +9,21 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 )
 
-// SourceChanged passes the events of a watched source that its consumers (a HelmChart of a
-// HelmRepository, a HelmRelease of its chart) react to: a source created with an artifact, a
-// new artifact (digest, URL or revision), a new generation or observed generation (a source
-// switching type, or catching up with its spec), a change of its Ready condition (so that a
-// failing source is reported at once), and deletion.
-func SourceChanged() predicate.Predicate {
+// ArtifactChanged is the one rule deciding which events of a source wake its consumers. It
+// passes:
+//   - a creation: a consumer may be waiting for the source to exist;
+//   - a deletion: consumers report that their source is gone;
+//   - an update that changes the artifact (revision, digest or URL — the URL moves when
+//     source-controller's advertised address does);
+//   - an update that changes the source's Ready condition (status, reason or message), so a
+//     consumer reports a failing source at once and recovers with it;
+//   - an update of the generation or observed generation (the source's spec changed, or the
+//     source caught up with it), so a consumer never acts on an artifact of an old spec.
+//
+// Everything else (resync, status fields consumers don't read) is dropped.
+func ArtifactChanged() predicate.Predicate {
 	return predicate.Funcs{
-		CreateFunc: func(e event.CreateEvent) bool {
-			src, ok := e.Object.(sourcev1.Source)
-			return ok && src.GetArtifact() != nil
-		},
+		CreateFunc:  func(event.CreateEvent) bool { return true },
 		DeleteFunc:  func(event.DeleteEvent) bool { return true },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 		UpdateFunc: func(e event.UpdateEvent) bool {
