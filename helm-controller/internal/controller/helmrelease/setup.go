@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
 )
 
 // Reconciler reconciles HelmReleases.
@@ -83,9 +84,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, o *manager.Options) erro
 		Watches(&helmv2.HelmRelease{}, dependency.EnqueueDependents(r.Client, newList),
 			builder.WithPredicates(dependency.ReadinessChanged())).
 		Watches(&sourcev1.HelmChart{}, r.enqueueUsers(sourcev1.SourceIndexKey, sourcev1.HelmChartKind),
-			builder.WithPredicates(controller.SourceChanged())).
+			builder.WithPredicates(sourceref.ArtifactChanged())).
 		Watches(&sourcev1.OCIRepository{}, r.enqueueUsers(sourcev1.SourceIndexKey, sourcev1.OCIRepositoryKind),
-			builder.WithPredicates(controller.SourceChanged())).
+			builder.WithPredicates(sourceref.ArtifactChanged())).
 		// Only the metadata of ConfigMaps and Secrets is cached; their data is read directly.
 		Watches(&corev1.ConfigMap{}, r.enqueueUsers(valuesIndexKey, "ConfigMap"), builder.OnlyMetadata).
 		Watches(&corev1.Secret{}, r.enqueueUsers(valuesIndexKey, "Secret"), builder.OnlyMetadata).

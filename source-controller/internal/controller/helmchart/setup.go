@@ -18,6 +18,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
 	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 )
@@ -56,7 +57,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
 		sourcev1.GitRepositoryKind:  &sourcev1.GitRepository{},
 		sourcev1.BucketKind:         &sourcev1.Bucket{},
 	} {
-		b = b.Watches(obj, r.enqueueCharts(kind), builder.WithPredicates(controller.SourceChanged()))
+		b = b.Watches(obj, r.enqueueCharts(kind), builder.WithPredicates(sourceref.ArtifactChanged()))
 	}
 	return b.Complete(r)
 }
