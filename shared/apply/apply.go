@@ -12,8 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 )
 
 // DefaultWaitTimeout bounds the wait for class objects when Options.WaitTimeout is zero.
@@ -28,16 +26,50 @@ type Options struct {
 	WaitTimeout time.Duration
 }
 
+// Annotations name the per-object annotations of the caller's API group that change how an
+// object is applied and pruned (kustomize-controller passes kustomize.toolkit.fluxcd.io/ssa
+// and its siblings). Their values are Flux's: ssa takes Override, Merge, IfNotPresent or
+// Ignore; force takes enabled; prune and reconcile take disabled. An empty name is not read.
+type Annotations struct {
+	// SSA is the server-side apply policy of an object.
+	SSA string
+	// Force, when enabled, recreates an object whose update fails on an immutable field.
+	Force string
+	// Prune, when disabled, keeps an object that left the inventory.
+	Prune string
+	// Reconcile, when disabled, leaves an object alone entirely.
+	Reconcile string
+}
+
+// The values of the Annotations.
+const (
+	enabledValue         = "enabled"
+	disabledValue        = "disabled"
+	ssaMergeValue        = "Merge"
+	ssaIfNotPresentValue = "IfNotPresent"
+	ssaIgnoreValue       = "Ignore"
+)
+
+// value returns the annotation name of obj, or "" when name is empty.
+func value(obj *unstructured.Unstructured, name string) string {
+	if name == "" {
+		return ""
+	}
+	return obj.GetAnnotations()[name]
+}
+
 // Manager applies objects with server-side apply. Its client must read and write directly
 // to the API server (no cache).
 type Manager struct {
-	client client.Client
-	owner  string
+	client      client.Client
+	owner       string
+	annotations Annotations
 }
 
-// NewManager returns a Manager that writes through c as the field manager owner.
-func NewManager(c client.Client, owner string) *Manager {
-	return &Manager{client: c, owner: owner}
+// NewManager returns a Manager that writes through c as the field manager owner and honours
+// the per-object annotations named by ann.
+func NewManager(c client.Client, owner string, ann Annotations) *Manager {
+	return &Manager{client: c, owner: owner, annotations: ann}
 }
 
 // ApplyAll applies the objects in two stages: class objects (CRDs, Namespaces, ClusterRoles
@@ -136,9 +168,9 @@ func forEach(ctx context.Context, n int, fn func(context.Context, int) error) er
 // resourceVersion), so new objects cost one request before their write.
 func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts Options) (planned, error) {
 	ref := RefOf(obj)
-	p := planned{obj: obj, force: opts.Force || obj.GetAnnotations()[kustomizev1.ForceAnnotation] == kustomizev1.EnabledValue}
-	policy := obj.GetAnnotations()[kustomizev1.SSAAnnotation]
-	if policy == kustomizev1.SSAIgnoreValue || disabled(obj) {
+	p := planned{obj: obj, force: opts.Force || value(obj, m.annotations.Force) == enabledValue}
+	policy := value(obj, m.annotations.SSA)
+	if policy == ssaIgnoreValue || m.disabled(obj) {
 		p.action = Skipped
 		return p, nil
 	}
@@ -159,7 +191,7 @@ func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts
 	case err != nil:
 		return p, fmt.Errorf("failed to get %s: %w", ref, err)
 	}
-	if live != nil && (policy == kustomizev1.SSAIfNotPresentValue || disabled(live)) {
+	if live != nil && (policy == ssaIfNotPresentValue || m.disabled(live)) {
 		p.action, p.result = Skipped, live
 		return p, nil
 	}
@@ -178,8 +210,8 @@ func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts
 }
 
 // disabled reports whether obj carries reconcile: disabled.
-func disabled(obj *unstructured.Unstructured) bool {
-	return obj.GetAnnotations()[kustomizev1.ReconcileAnnotation] == kustomizev1.DisabledValue
+func (m *Manager) disabled(obj *unstructured.Unstructured) bool {
+	return value(obj, m.annotations.Reconcile) == disabledValue
 }
 
 // write applies one object, recreating it when forced and an immutable field changed, and
@@ -205,7 +237,7 @@ func (m *Manager) write(ctx context.Context, p *planned) error {
 // patchOptions returns the apply options for obj: forced ownership unless ssa: Merge.
 func (m *Manager) patchOptions(obj *unstructured.Unstructured, extra ...client.PatchOption) []client.PatchOption {
 	opts := []client.PatchOption{client.FieldOwner(m.owner)}
-	if obj.GetAnnotations()[kustomizev1.SSAAnnotation] != kustomizev1.SSAMergeValue {
+	if value(obj, m.annotations.SSA) != ssaMergeValue {
 		opts = append(opts, client.ForceOwnership)
 	}
 	return append(opts, extra...)

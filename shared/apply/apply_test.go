@@ -49,7 +49,7 @@ func resourceVersions(t *testing.T, objs []*unstructured.Unstructured) []string 
 func TestApplyAllRounds(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	objs := parse(t, configMap(ns, "a", "1"), configMap(ns, "b", "1"), deployment(ns, "web", 2))
 
 	cs, err := m.ApplyAll(ctxFor(t), objs, Options{})
@@ -77,7 +77,7 @@ func TestApplyAllInvalidObjectAppliesNothing(t *testing.T) {
 	bad := fmt.Sprintf("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad, namespace: %s}\nspec:\n  selector: {matchLabels: {app: one}}\n  template: {metadata: {labels: {app: other}}}\n", ns)
 	objs := parse(t, configMap(ns, "good", "1"), bad)
 
-	_, err := NewManager(env.Client, owner).ApplyAll(ctxFor(t), objs, Options{})
+	_, err := NewManager(env.Client, owner, annotations).ApplyAll(ctxFor(t), objs, Options{})
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("Deployment/" + ns + "/bad"))
 	g.Expect(err.Error()).To(ContainSubstring("selector"))
@@ -115,7 +115,7 @@ spec:
 		_ = env.Client.Delete(ctxFor(t), objs[1])
 	})
 
-	cs, err := NewManager(env.Client, owner).ApplyAll(ctxFor(t), objs, Options{})
+	cs, err := NewManager(env.Client, owner, annotations).ApplyAll(ctxFor(t), objs, Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cs.Count(Created)).To(Equal(4))
 	g.Expect(cs.Entries[0].Ref.Kind).To(Equal("CustomResourceDefinition"), "class objects come first")
@@ -126,7 +126,7 @@ spec:
 func TestApplyAllAnnotations(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	ssa := "kustomize.toolkit.fluxcd.io/ssa"
 	_, err := m.ApplyAll(ctxFor(t), parse(t, configMap(ns, "present", "cluster")), Options{})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -173,7 +173,7 @@ func TestApplyAllForceRecreatesJob(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			ns := testenv.NewNamespace(t, env.Client)
-			m := NewManager(env.Client, owner)
+			m := NewManager(env.Client, owner, annotations)
 			_, err := m.ApplyAll(ctxFor(t), parse(t, job(ns, "busybox:1", tt.annotation)), Options{})
 			g.Expect(err).NotTo(HaveOccurred())
 			oldUID := get(t, parse(t, job(ns, "", ""))[0]).GetUID()
@@ -196,7 +196,7 @@ func TestApplyAllForceRecreatesJob(t *testing.T) {
 func TestApplyAllRevertsDrift(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	objs := parse(t, deployment(ns, "web", 2))
 	_, err := m.ApplyAll(ctxFor(t), objs, Options{})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -227,7 +227,7 @@ func actions(cs *ChangeSet) []Change {
 func TestApplyAllReconcileDisabled(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	rec := "kustomize.toolkit.fluxcd.io/reconcile"
 	_, err := m.ApplyAll(ctxFor(t), parse(t, configMap(ns, "frozen", "cluster", rec, "disabled"), configMap(ns, "live", "1")), Options{})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -251,7 +251,7 @@ func TestApplyAllReconcileDisabled(t *testing.T) {
 func TestApplyAllReturnsObjects(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	objs := parse(t, configMap(ns, "a", "1"), deployment(ns, "web", 1))
 	cs, err := m.ApplyAll(ctxFor(t), objs, Options{})
 	g.Expect(err).NotTo(HaveOccurred())

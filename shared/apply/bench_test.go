@@ -18,7 +18,7 @@ func hundredConfigMaps(b *testing.B, ns string) []*unstructured.Unstructured {
 }
 
 func BenchmarkApplyAll100ConfigMaps(b *testing.B) {
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	b.Run("first", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()

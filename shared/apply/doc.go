@@ -3,7 +3,8 @@
 // (class objects such as CRDs and Namespaces first, waited for until ready), records the
 // inventory of what it applied in Flux's id format, and prunes objects that left it.
 //
-// Per-object annotations of the kustomize.toolkit.fluxcd.io group change the treatment:
+// Per-object annotations, whose names the caller passes (Annotations: kustomize-controller's
+// are kustomize.toolkit.fluxcd.io/ssa, …/reconcile, …/prune and …/force), change the treatment:
 // ssa: Ignore never applies the object; reconcile: disabled (on the object of the build or
 // on the live one) is never applied, and Prune never deletes it;
 // ssa: IfNotPresent creates it only when missing;

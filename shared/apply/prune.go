@@ -9,8 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 )
 
 // PruneOptions tunes PruneWith.
@@ -41,7 +39,7 @@ func (m *Manager) PruneWith(ctx context.Context, refs []ObjectRef, opts PruneOpt
 		if err != nil {
 			return cs, fmt.Errorf("failed to get %s: %w", ref, err)
 		}
-		if live.GetAnnotations()[kustomizev1.PruneAnnotation] == kustomizev1.DisabledValue || disabled(live) ||
+		if value(live, m.annotations.Prune) == disabledValue || m.disabled(live) ||
 			live.GetDeletionTimestamp() != nil || !hasLabels(live, opts.OwnerLabels) {
 			cs.add(ref, Skipped)
 			continue

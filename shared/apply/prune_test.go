@@ -11,7 +11,7 @@ import (
 func TestPrune(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	outsider := parse(t, configMap(ns, "outsider", "1"))
 	g.Expect(env.Client.Create(ctxFor(t), outsider[0])).To(Succeed())
 
@@ -49,7 +49,7 @@ func TestPrune(t *testing.T) {
 func TestPruneSkipsOtherOwners(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	m := NewManager(env.Client, owner)
+	m := NewManager(env.Client, owner, annotations)
 	objs := parse(t, configMap(ns, "mine", "1"), configMap(ns, "moved", "1"))
 	objs[0].SetLabels(map[string]string{"owner": "a"})
 	objs[1].SetLabels(map[string]string{"owner": "b"})

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -20,6 +21,12 @@ func TestMain(m *testing.M) {
 
 // owner is the field manager the tests apply with.
 const owner = "ferry-test"
+
+// annotations are the kustomize group's, as kustomize-controller passes them.
+var annotations = Annotations{
+	SSA: kustomizev1.SSAAnnotation, Force: kustomizev1.ForceAnnotation,
+	Prune: kustomizev1.PruneAnnotation, Reconcile: kustomizev1.ReconcileAnnotation,
+}
 
 // parse turns YAML documents (one object each) into objects.
 func parse(t testing.TB, docs ...string) []*unstructured.Unstructured {

@@ -223,7 +223,9 @@ func (c *Client) CorrectDrift(ctx context.Context, d *Drift) (*apply.ChangeSet, 
 	for i, o := range d.Objects {
 		objs[i] = o.Object.DeepCopy()
 	}
-	cs, err := apply.NewManager(c.shared.client, FieldManager).ApplyAll(ctx, objs, apply.Options{})
+	// Drift correction restores what the chart rendered; the kustomize group's per-object
+	// annotations are not the release's business (objects opt out with driftDetection).
+	cs, err := apply.NewManager(c.shared.client, FieldManager, apply.Annotations{}).ApplyAll(ctx, objs, apply.Options{})
 	if err != nil {
 		return cs, fmt.Errorf("failed to correct the drift of release %s: %w", d.ReleaseName, err)
 	}

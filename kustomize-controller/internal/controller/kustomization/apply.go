@@ -14,6 +14,12 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
 
+// applyAnnotations are the kustomize group's per-object annotations the apply engine honours.
+var applyAnnotations = apply.Annotations{
+	SSA: kustomizev1.SSAAnnotation, Force: kustomizev1.ForceAnnotation,
+	Prune: kustomizev1.PruneAnnotation, Reconcile: kustomizev1.ReconcileAnnotation,
+}
+
 // apply writes the build with server-side apply, in stages, after a dry run of every object.
 // When it fails, what it created joins the old inventory so that nothing escapes pruning.
 func (st *state) apply(ctx context.Context, s *scope) reconcile.Result {

@@ -75,7 +75,7 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	if err != nil {
 		return nil, err
 	}
-	return &target{client: cl, manager: apply.NewManager(cl, ControllerName)}, nil
+	return &target{client: cl, manager: apply.NewManager(cl, ControllerName, applyAnnotations)}, nil
 }
 
 // impersonate returns a copy of cfg acting as the service account ns/name.
