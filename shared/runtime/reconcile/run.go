@@ -181,6 +181,9 @@ func finalize[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], s *Scop
 			rt.Events.Event(ctx, obj, corev1.EventTypeWarning, fluxmeta.DeletionFailedReason, res.message(), s.metadata)
 			return ctrl.Result{}, res.Err
 		}
+		for _, e := range s.events {
+			rt.Events.Event(ctx, obj, e.eventType, e.reason, e.message, s.metadata)
+		}
 	}
 	res, err := patchFinalizers(ctx, rt.Client, obj, func() { controllerutil.RemoveFinalizer(obj, kind.Finalizer) })
 	if err == nil && res.RequeueAfter == 0 {

@@ -321,6 +321,8 @@ func TestRunDeletionFinalizes(t *testing.T) {
 		return client.IgnoreNotFound(env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), &Widget{})) == nil &&
 			env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), &Widget{}) != nil
 	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), "object removed once the finalizer is gone")
+	g.Eventually(func() []corev1.Event { return eventsFor(t, w.Namespace, "gone") }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement(HaveField("Reason", "CleanedUp")), "events the clean-up queued are recorded")
 }
 
 // metricValue returns the value of the gauge series name{labels}, or -1 when absent.

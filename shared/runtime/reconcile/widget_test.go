@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -124,6 +125,7 @@ func widgetKind(cnt *counter) *reconcile.Kind[*Widget] {
 		},
 		Finalize: func(ctx context.Context, s *reconcile.Scope[*Widget]) reconcile.Result {
 			cnt.inc(cnt.final, s.Obj.Name)
+			s.Event(corev1.EventTypeNormal, "CleanedUp", "widget parts removed")
 			return reconcile.Done("", "")
 		},
 	}
