@@ -32,6 +32,9 @@ type Options struct {
 	TLS bool
 	// MutualTLS (implies TLS) also requires a client certificate signed by the same CA.
 	MutualTLS bool
+	// TagsPageSize, when above zero, serves tag lists in pages of at most this many tags,
+	// each but the last with a Link header to the next, as Docker Hub and GHCR paginate.
+	TagsPageSize int
 }
 
 // Registry is a running registry.
@@ -54,6 +57,8 @@ type Registry struct {
 	ca        *pki.CA   // nil without TLS
 	client    *pki.Pair // nil without TLS
 	transport *http.Transport
+	pageSize  int
+	throttle  throttle
 }
 
 // Counts is a snapshot of the requests a registry served, by kind.
@@ -80,7 +85,7 @@ func Start(opts Options) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen: %w", err)
 	}
-	r := &Registry{Host: ln.Addr().String(), Username: opts.Username, Password: opts.Password, scheme: "http"}
+	r := &Registry{Host: ln.Addr().String(), Username: opts.Username, Password: opts.Password, scheme: "http", pageSize: opts.TagsPageSize}
 	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 	r.srv = &http.Server{Handler: r.wrap(handler), ErrorLog: log.New(io.Discard, "", 0)}
 	if opts.TLS || opts.MutualTLS {
@@ -203,7 +208,14 @@ func (r *Registry) wrap(next http.Handler) http.Handler {
 			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
 			return
 		}
+		if r.throttle.refuse(w, req) {
+			return
+		}
 		r.count(req)
+		if r.pageSize > 0 && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/tags/list") {
+			r.servePage(w, req, next)
+			return
+		}
 		next.ServeHTTP(w, req)
 	})
 }

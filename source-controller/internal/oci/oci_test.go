@@ -11,7 +11,8 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
-	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/registry"
+	testregistry "github.com/ferry-gitops/ferry/shared/testing/registry"
 )
 
 var files = map[string]string{"deploy/app.yaml": "kind: ConfigMap\n", "README.md": "hello\n"}
@@ -26,7 +27,7 @@ func newClient(t *testing.T, cfg Config) *Client {
 	return c
 }
 
-func push(t *testing.T, r *registry.Registry, repo, tag string) string {
+func push(t *testing.T, r *testregistry.Registry, repo, tag string) string {
 	t.Helper()
 	d, err := r.PushFiles(repo, tag, files, "https://github.com/example/app", "main@sha1:0123456789")
 	if err != nil {
@@ -36,7 +37,7 @@ func push(t *testing.T, r *registry.Registry, repo, tag string) string {
 }
 
 func TestResolve(t *testing.T) {
-	r := registry.New(t, registry.Options{})
+	r := testregistry.New(t, testregistry.Options{})
 	d1 := push(t, r, "app", "1.0.0")
 	d2, err := r.PushFiles("app", "1.2.0", map[string]string{"a": "2"}, "", "")
 	if err != nil {
@@ -71,18 +72,18 @@ func TestResolve(t *testing.T) {
 
 func TestResolveCostsNoLayerPull(t *testing.T) {
 	g := NewWithT(t)
-	r := registry.New(t, registry.Options{})
+	r := testregistry.New(t, testregistry.Options{})
 	push(t, r, "app", "v1")
 	r.ResetCounts()
 	_, err := newClient(t, Config{}).Resolve(context.Background(), r.OCIURL("app"), &sourcev1.OCIRepositoryRef{Tag: "v1"})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r.Counts()).To(Equal(registry.Counts{ManifestHeads: 1}))
+	g.Expect(r.Counts()).To(Equal(testregistry.Counts{ManifestHeads: 1}))
 }
 
 func TestResolveErrors(t *testing.T) {
-	r := registry.New(t, registry.Options{Username: "flux", Password: "s3cret"})
+	r := testregistry.New(t, testregistry.Options{Username: "flux", Password: "s3cret"})
 	push(t, r, "app", "1.0.0")
-	good := newClient(t, Config{DockerConfigs: [][]byte{r.DockerConfigJSON("flux", "s3cret")}})
+	good := newClient(t, Config{Config: registry.Config{DockerConfigs: [][]byte{r.DockerConfigJSON("flux", "s3cret")}}})
 	for _, tc := range []struct {
 		name   string
 		client *Client
@@ -100,7 +101,7 @@ func TestResolveErrors(t *testing.T) {
 		{"missing tag", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{Tag: "9.9.9"}, ErrNotFound, "resolve tag '9.9.9'"},
 		{"no semver match", good, r.OCIURL("app"), &sourcev1.OCIRepositoryRef{SemVer: ">=5.0.0"}, ErrNoMatchingTag, "no tag matches '>=5.0.0'"},
 		{"anonymous", newClient(t, Config{}), r.OCIURL("app"), nil, ErrAuth, "authentication failed"},
-		{"wrong password", newClient(t, Config{DockerConfigs: [][]byte{r.DockerConfigJSON("flux", "wrong")}}), r.OCIURL("app"), nil, ErrAuth, "HTTP 401"},
+		{"wrong password", newClient(t, Config{Config: registry.Config{DockerConfigs: [][]byte{r.DockerConfigJSON("flux", "wrong")}}}), r.OCIURL("app"), nil, ErrAuth, "HTTP 401"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -114,19 +115,19 @@ func TestResolveErrors(t *testing.T) {
 
 func TestResolveUnreachable(t *testing.T) {
 	g := NewWithT(t)
-	r, err := registry.Start(registry.Options{})
+	r, err := testregistry.Start(testregistry.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	url := r.OCIURL("app")
 	r.Close()
-	_, err = newClient(t, Config{Insecure: true}).Resolve(context.Background(), url, nil)
+	_, err = newClient(t, Config{Config: registry.Config{Insecure: true}}).Resolve(context.Background(), url, nil)
 	g.Expect(err).To(MatchError(ContainSubstring("connection refused")))
 }
 
 func TestTLS(t *testing.T) {
-	r := registry.New(t, registry.Options{MutualTLS: true})
+	r := testregistry.New(t, testregistry.Options{MutualTLS: true})
 	push(t, r, "app", "latest")
 	t.Run("trusted CA and client certificate", func(t *testing.T) {
-		c := newClient(t, Config{CAData: r.CACert, CertData: r.ClientCert, KeyData: r.ClientKey})
+		c := newClient(t, Config{Config: registry.Config{CAData: r.CACert, CertData: r.ClientCert, KeyData: r.ClientKey}})
 		_, err := c.Resolve(context.Background(), r.OCIURL("app"), nil)
 		NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	})
@@ -136,40 +137,40 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("bad material", func(t *testing.T) {
 		g := NewWithT(t)
-		_, err := NewClient(Config{CAData: []byte("nope")})
+		_, err := NewClient(Config{Config: registry.Config{CAData: []byte("nope")}})
 		g.Expect(err).To(MatchError(ContainSubstring("ca.crt holds no PEM certificate")))
-		_, err = NewClient(Config{CertData: r.ClientCert})
+		_, err = NewClient(Config{Config: registry.Config{CertData: r.ClientCert}})
 		g.Expect(err).To(MatchError(ContainSubstring("tls.crt and tls.key must be set together")))
-		_, err = NewClient(Config{DockerConfigs: [][]byte{[]byte("{")}})
+		_, err = NewClient(Config{Config: registry.Config{DockerConfigs: [][]byte{[]byte("{")}}})
 		g.Expect(err).To(MatchError(ContainSubstring("not valid JSON")))
 	})
 }
 
 func TestPullExtractAndCopy(t *testing.T) {
 	g := NewWithT(t)
-	r := registry.New(t, registry.Options{})
-	content, err := registry.TarGz(files)
+	r := testregistry.New(t, testregistry.Options{})
+	content, err := testregistry.TarGz(files)
 	g.Expect(err).NotTo(HaveOccurred())
-	digest, err := r.Push("multi", "v1", registry.Artifact{
-		Layers: []registry.Layer{
+	digest, err := r.Push("multi", "v1", testregistry.Artifact{
+		Layers: []testregistry.Layer{
 			{MediaType: "text/plain", Data: []byte("not a tarball")},
-			{MediaType: registry.FluxContentMediaType, Data: content},
+			{MediaType: testregistry.FluxContentMediaType, Data: content},
 		},
-		Annotations: map[string]string{registry.RevisionAnnotation: "v1"},
+		Annotations: map[string]string{testregistry.RevisionAnnotation: "v1"},
 	})
 	g.Expect(err).NotTo(HaveOccurred())
-	c := newClient(t, Config{Insecure: true})
+	c := newClient(t, Config{Config: registry.Config{Insecure: true}})
 	res, err := c.Resolve(context.Background(), r.OCIURL("multi"), &sourcev1.OCIRepositoryRef{Tag: "v1"})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Digest).To(Equal(digest))
 
 	dir := t.TempDir()
-	p, err := c.Pull(context.Background(), res, registry.FluxContentMediaType, sourcev1.OCILayerExtract, filepath.Join(dir, "x"))
+	p, err := c.Pull(context.Background(), res, testregistry.FluxContentMediaType, sourcev1.OCILayerExtract, filepath.Join(dir, "x"))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(p.Metadata).To(HaveKeyWithValue(registry.RevisionAnnotation, "v1"))
+	g.Expect(p.Metadata).To(HaveKeyWithValue(testregistry.RevisionAnnotation, "v1"))
 	g.Expect(os.ReadFile(filepath.Join(dir, "x", "deploy", "app.yaml"))).To(BeEquivalentTo("kind: ConfigMap\n"))
 
-	_, err = c.Pull(context.Background(), res, registry.FluxContentMediaType, sourcev1.OCILayerCopy, filepath.Join(dir, "layer.tgz"))
+	_, err = c.Pull(context.Background(), res, testregistry.FluxContentMediaType, sourcev1.OCILayerCopy, filepath.Join(dir, "layer.tgz"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(os.ReadFile(filepath.Join(dir, "layer.tgz"))).To(Equal(content))
 
@@ -177,16 +178,16 @@ func TestPullExtractAndCopy(t *testing.T) {
 	g.Expect(err).To(MatchError(ErrLayer), "the first layer is not a tarball")
 	_, err = c.Pull(context.Background(), res, "application/x-missing", sourcev1.OCILayerExtract, filepath.Join(dir, "y"))
 	g.Expect(err).To(MatchError(ErrLayer))
-	g.Expect(err.Error()).To(ContainSubstring("no layer has media type 'application/x-missing' (the layers have text/plain, " + registry.FluxContentMediaType + ")"))
+	g.Expect(err.Error()).To(ContainSubstring("no layer has media type 'application/x-missing' (the layers have text/plain, " + testregistry.FluxContentMediaType + ")"))
 
 	small := newClient(t, Config{Limits: artifact.Limits{MaxDownloadSize: 10}})
-	_, err = small.Pull(context.Background(), res, registry.FluxContentMediaType, sourcev1.OCILayerCopy, filepath.Join(dir, "big.tgz"))
+	_, err = small.Pull(context.Background(), res, testregistry.FluxContentMediaType, sourcev1.OCILayerCopy, filepath.Join(dir, "big.tgz"))
 	g.Expect(err).To(MatchError(ContainSubstring("exceeds the limit of 10 bytes")))
 }
 
 func TestPullMissingDigest(t *testing.T) {
 	g := NewWithT(t)
-	r := registry.New(t, registry.Options{})
+	r := testregistry.New(t, testregistry.Options{})
 	push(t, r, "app", "v1")
 	c := newClient(t, Config{})
 	missing := "sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -194,29 +195,4 @@ func TestPullMissingDigest(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.Pull(context.Background(), res, "", "", t.TempDir())
 	g.Expect(errors.Is(err, ErrNotFound)).To(BeTrue(), "%v", err)
-}
-
-func TestParseDockerConfig(t *testing.T) {
-	for _, tc := range []struct {
-		name, doc, host, user string
-		err                   string
-	}{
-		{"user and password", `{"auths":{"r.example:5000":{"username":"u","password":"p"}}}`, "r.example:5000", "u", ""},
-		{"auth field", `{"auths":{"https://r.example/v1/":{"auth":"dTpw"}}}`, "r.example", "u", ""},
-		{"docker hub", `{"auths":{"https://index.docker.io/v1/":{"username":"d","password":"p"}}}`, "index.docker.io", "d", ""},
-		{"bad auth", `{"auths":{"r":{"auth":"!!"}}}`, "", "", "auth is not base64"},
-		{"no colon", `{"auths":{"r":{"auth":"dXNlcg=="}}}`, "", "", "not user:password"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			g := NewWithT(t)
-			k, err := parseDockerConfig([]byte(tc.doc))
-			if tc.err != "" {
-				g.Expect(err).To(MatchError(ContainSubstring(tc.err)))
-				return
-			}
-			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(k).To(HaveKey(tc.host))
-			g.Expect(k[tc.host].Username).To(Equal(tc.user))
-		})
-	}
 }

@@ -11,14 +11,15 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/registry"
+	testregistry "github.com/ferry-gitops/ferry/shared/testing/registry"
 )
 
 // TestProxy sends every registry request through the configured proxy, with its
 // credentials.
 func TestProxy(t *testing.T) {
 	g := NewWithT(t)
-	r := registry.New(t, registry.Options{})
+	r := testregistry.New(t, testregistry.Options{})
 	push(t, r, "app", "latest")
 	var proxied atomic.Int64
 	var auth atomic.Value
@@ -40,7 +41,7 @@ func TestProxy(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	u.User = url.UserPassword("proxy-user", "proxy-pass")
 
-	c := newClient(t, Config{Proxy: u, Insecure: true})
+	c := newClient(t, Config{Config: registry.Config{Proxy: u, Insecure: true}})
 	res, err := c.Resolve(context.Background(), r.OCIURL("app"), nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.Pull(context.Background(), res, "", "", t.TempDir()+"/out")
@@ -52,7 +53,7 @@ func TestProxy(t *testing.T) {
 // TestResolveWithoutHEAD falls back to a manifest GET where the registry refuses HEAD.
 func TestResolveWithoutHEAD(t *testing.T) {
 	g := NewWithT(t)
-	r := registry.New(t, registry.Options{})
+	r := testregistry.New(t, testregistry.Options{})
 	d := push(t, r, "app", "latest")
 	target, err := url.Parse(r.URL())
 	g.Expect(err).NotTo(HaveOccurred())
@@ -66,8 +67,8 @@ func TestResolveWithoutHEAD(t *testing.T) {
 	}))
 	t.Cleanup(noHead.Close)
 	r.ResetCounts()
-	res, err := newClient(t, Config{Insecure: true}).Resolve(context.Background(), "oci://"+noHead.Listener.Addr().String()+"/app", nil)
+	res, err := newClient(t, Config{Config: registry.Config{Insecure: true}}).Resolve(context.Background(), "oci://"+noHead.Listener.Addr().String()+"/app", nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Digest).To(Equal(d))
-	g.Expect(r.Counts()).To(Equal(registry.Counts{ManifestGets: 1}))
+	g.Expect(r.Counts()).To(Equal(testregistry.Counts{ManifestGets: 1}))
 }

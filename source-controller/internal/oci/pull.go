@@ -13,6 +13,7 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
+	"github.com/ferry-gitops/ferry/shared/registry"
 )
 
 // Pulled describes what Pull fetched.
@@ -30,21 +31,21 @@ type Pulled struct {
 // the directory dest with the client's limits; with copy the layer blob is written as it is
 // to the file dest. A multi-platform index resolves to its linux/amd64 image.
 func (c *Client) Pull(ctx context.Context, r Resolved, mediaType, operation, dest string) (Pulled, error) {
-	ref, err := name.NewDigest(r.Repository+"@"+r.Digest, nameOptions(c.insecure)...)
+	ref, err := name.NewDigest(r.Repository+"@"+r.Digest, c.reg.NameOptions()...)
 	if err != nil {
 		return Pulled{}, fmt.Errorf("failed to parse reference %s@%s: %w: %v", r.Repository, r.Digest, ErrInvalid, err)
 	}
-	desc, err := c.puller.Get(ctx, ref)
+	desc, err := c.reg.Puller().Get(ctx, ref)
 	if err != nil {
-		return Pulled{}, registryError("pull the manifest of "+r.Revision, err)
+		return Pulled{}, registry.Explain("pull the manifest of "+r.Revision, err)
 	}
 	img, err := desc.Image()
 	if err != nil {
-		return Pulled{}, registryError("read the image of "+r.Revision, err)
+		return Pulled{}, registry.Explain("read the image of "+r.Revision, err)
 	}
 	manifest, err := img.Manifest()
 	if err != nil {
-		return Pulled{}, registryError("read the manifest of "+r.Revision, err)
+		return Pulled{}, registry.Explain("read the manifest of "+r.Revision, err)
 	}
 	ld, err := selectLayer(manifest, mediaType)
 	if err != nil {
@@ -56,11 +57,11 @@ func (c *Client) Pull(ctx context.Context, r Resolved, mediaType, operation, des
 	}
 	layer, err := img.LayerByDigest(ld.Digest)
 	if err != nil {
-		return Pulled{}, registryError("find layer "+ld.Digest.String()+" of "+r.Revision, err)
+		return Pulled{}, registry.Explain("find layer "+ld.Digest.String()+" of "+r.Revision, err)
 	}
 	rc, err := layer.Compressed()
 	if err != nil {
-		return Pulled{}, registryError("pull layer "+ld.Digest.String()+" of "+r.Revision, err)
+		return Pulled{}, registry.Explain("pull layer "+ld.Digest.String()+" of "+r.Revision, err)
 	}
 	defer rc.Close()
 	body := &limitedReader{r: rc, left: c.limits.MaxDownloadSize}

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/registry"
 	"github.com/ferry-gitops/ferry/source-controller/internal/semvertag"
 )
 
@@ -25,9 +24,9 @@ var (
 	// spec must change.
 	ErrInvalid = errors.New("invalid spec")
 	// ErrAuth marks credentials the registry refused, or none where some are needed.
-	ErrAuth = errors.New("authentication failed")
+	ErrAuth = registry.ErrAuth
 	// ErrNotFound marks a repository, tag or digest the registry does not have.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = registry.ErrNotFound
 	// ErrNoMatchingTag marks a semver range that no tag of the repository satisfies.
 	ErrNoMatchingTag = errors.New("no tag matches")
 	// ErrLayer marks a layer that is missing, too large, or cannot be extracted or copied.
@@ -53,19 +52,11 @@ func ParseURL(rawURL string, insecure bool) (name.Repository, error) {
 	if !strings.HasPrefix(rawURL, sourcev1.OCIRepositoryPrefix) {
 		return name.Repository{}, fmt.Errorf("failed to parse URL %q: %w: the URL must start with %s", rawURL, ErrInvalid, sourcev1.OCIRepositoryPrefix)
 	}
-	repo, err := name.NewRepository(strings.TrimPrefix(rawURL, sourcev1.OCIRepositoryPrefix), nameOptions(insecure)...)
+	repo, err := name.NewRepository(strings.TrimPrefix(rawURL, sourcev1.OCIRepositoryPrefix), registry.NameOptions(insecure)...)
 	if err != nil {
 		return name.Repository{}, fmt.Errorf("failed to parse URL %q: %w: %v", rawURL, ErrInvalid, err)
 	}
 	return repo, nil
-}
-
-func nameOptions(insecure bool) []name.Option {
-	opts := []name.Option{name.StrictValidation}
-	if insecure {
-		opts = append(opts, name.Insecure)
-	}
-	return opts
 }
 
 // Resolve finds the manifest that ref names in the repository at rawURL: a digest as it is
@@ -81,7 +72,7 @@ func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRe
 		ref = &sourcev1.OCIRepositoryRef{}
 	}
 	if ref.Digest != "" {
-		d, err := name.NewDigest(repo.Name()+"@"+ref.Digest, nameOptions(c.insecure)...)
+		d, err := name.NewDigest(repo.Name()+"@"+ref.Digest, c.reg.NameOptions()...)
 		if err != nil {
 			return Resolved{}, fmt.Errorf("failed to parse digest %q: %w: %v", ref.Digest, ErrInvalid, err)
 		}
@@ -97,40 +88,22 @@ func (c *Client) Resolve(ctx context.Context, rawURL string, ref *sourcev1.OCIRe
 		tag = DefaultTag
 	}
 	tag, pinned, _ := strings.Cut(tag, "@")
-	t, err := name.NewTag(repo.Name()+":"+tag, nameOptions(c.insecure)...)
+	t, err := name.NewTag(repo.Name()+":"+tag, c.reg.NameOptions()...)
 	if err != nil {
 		return Resolved{}, fmt.Errorf("failed to parse tag %q: %w: %v", tag, ErrInvalid, err)
 	}
 	if pinned != "" { // "<tag>@sha256:<hex>" pins the digest: no request
-		d, err := name.NewDigest(repo.Name()+"@"+pinned, nameOptions(c.insecure)...)
+		d, err := name.NewDigest(repo.Name()+"@"+pinned, c.reg.NameOptions()...)
 		if err != nil {
 			return Resolved{}, fmt.Errorf("failed to parse the digest of tag %q: %w: %v", ref.Tag, ErrInvalid, err)
 		}
 		return Resolved{Repository: repo.Name(), Tag: tag, Digest: d.DigestStr(), Revision: tag + "@" + d.DigestStr()}, nil
 	}
-	digest, err := c.digest(ctx, t)
+	digest, err := c.reg.Digest(ctx, t)
 	if err != nil {
-		return Resolved{}, registryError(fmt.Sprintf("resolve tag '%s' of %s", tag, repo.Name()), err)
+		return Resolved{}, err
 	}
 	return Resolved{Repository: repo.Name(), Tag: tag, Digest: digest, Revision: tag + "@" + digest}, nil
-}
-
-// digest asks for the manifest digest of a tag with a HEAD request, or with a GET of the
-// manifest (never of its layers) where the registry does not answer HEAD.
-func (c *Client) digest(ctx context.Context, t name.Tag) (string, error) {
-	desc, err := c.puller.Head(ctx, t)
-	if err == nil {
-		return desc.Digest.String(), nil
-	}
-	var te *transport.Error
-	if !errors.As(err, &te) || te.StatusCode != http.StatusMethodNotAllowed {
-		return "", err
-	}
-	full, err := c.puller.Get(ctx, t)
-	if err != nil {
-		return "", err
-	}
-	return full.Digest.String(), nil
 }
 
 // highestTag lists the repository's tags and returns the highest one within the semver
@@ -146,9 +119,9 @@ func (c *Client) highestTag(ctx context.Context, repo name.Repository, rng, filt
 			return "", fmt.Errorf("failed to parse semverFilter %q: %w: %v", filter, ErrInvalid, err)
 		}
 	}
-	tags, err := c.puller.List(ctx, repo)
+	tags, err := c.reg.ListTags(ctx, repo)
 	if err != nil {
-		return "", registryError("list the tags of "+repo.Name(), err)
+		return "", err
 	}
 	tag := semvertag.Highest(tags, constraint, re)
 	if tag == "" {
@@ -157,31 +130,3 @@ func (c *Client) highestTag(ctx context.Context, repo name.Repository, rng, filt
 	return tag, nil
 }
 
-// registryError turns a registry failure into a message a user understands, wrapping ErrAuth
-// or ErrNotFound where the registry said so.
-func registryError(what string, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		switch {
-		case te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("failed to %s: %w (HTTP %d)", what, ErrAuth, te.StatusCode)
-		case te.StatusCode == http.StatusNotFound || hasCode(te, transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode):
-			return fmt.Errorf("failed to %s: %w", what, ErrNotFound)
-		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("failed to %s: timeout: %w", what, err)
-	}
-	return fmt.Errorf("failed to %s: %w", what, err)
-}
-
-func hasCode(te *transport.Error, codes ...transport.ErrorCode) bool {
-	for _, d := range te.Errors {
-		for _, c := range codes {
-			if d.Code == c {
-				return true
-			}
-		}
-	}
-	return false
-}
