@@ -2,37 +2,56 @@
 package main
 
 import (
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller/imagepolicy"
+	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller/imagerepository"
+	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/tagstore"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
-	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
 
 const controllerName = "image-reflector-controller"
 
+// flags are image-reflector-controller's own settings.
+type flags struct {
+	storagePath string
+}
+
 func main() {
+	f := &flags{}
 	manager.Main(manager.Program{
 		Name:              controllerName,
 		DefaultConcurrent: 4,
 		AddToScheme:       []func(*runtime.Scheme) error{imagev1.AddToScheme},
 		Kinds:             []client.Object{&imagev1.ImageRepository{}, &imagev1.ImagePolicy{}},
+		Flags:             f.bind,
 		IgnoredFlags: map[string]manager.FlagKind{
-			"storage-path": manager.StringFlag, "storage-value-log-file-size": manager.StringFlag, "gc-interval": manager.StringFlag,
+			"storage-value-log-file-size": manager.StringFlag, "gc-interval": manager.StringFlag,
 			"aws-autologin-for-ecr": manager.BoolFlag, "gcp-autologin-for-gcr": manager.BoolFlag, "azure-autologin-for-acr": manager.BoolFlag,
 		},
-		Register: register,
+		Register: f.register,
 	})
 }
 
-// register refuses both kinds until their reconcilers land: each object says so in its status.
-func register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-	err := controller.RefuseKind(mgr, rt, o, imagev1.ImageRepositoryKind, func() *imagev1.ImageRepository { return &imagev1.ImageRepository{} })
+func (f *flags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.storagePath, "storage-path", "/data", "The directory holding the tags of every ImageRepository.")
+}
+
+// register opens the tag store and sets up both kinds.
+func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+	store, err := tagstore.Open(f.storagePath)
 	if err != nil {
 		return err
 	}
-	return controller.RefuseKind(mgr, rt, o, imagev1.ImagePolicyKind, func() *imagev1.ImagePolicy { return &imagev1.ImagePolicy{} })
+	deps := &controller.Deps{Store: store, Options: o, Reader: mgr.GetAPIReader()}
+	if err := imagerepository.Setup(mgr, rt, deps); err != nil {
+		return err
+	}
+	return imagepolicy.Setup(mgr, rt, deps)
 }

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/registry"
 )
 
@@ -34,6 +35,22 @@ type Refs struct {
 	CertSecret string
 	// ProxySecret is a Secret with an address key (a URL), and optional username and password.
 	ProxySecret string
+}
+
+// NewRefs are the refs of an object in namespace whose spec names these (each may be nil
+// or empty), as OCIRepository's and ImageRepository's specs do.
+func NewRefs(namespace, serviceAccount string, secret, cert, proxy *fluxmeta.LocalObjectReference) Refs {
+	refs := Refs{Namespace: namespace, ServiceAccount: serviceAccount}
+	if secret != nil {
+		refs.Secret = secret.Name
+	}
+	if cert != nil {
+		refs.CertSecret = cert.Name
+	}
+	if proxy != nil {
+		refs.ProxySecret = proxy.Name
+	}
+	return refs
 }
 
 // Config reads the credentials, TLS material and proxy refs names with c (which should read

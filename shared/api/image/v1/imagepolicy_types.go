@@ -159,6 +159,18 @@ type ImagePolicyStatus struct {
 	// ObservedPreviousRef is the value latestRef had before its last change.
 	// +optional
 	ObservedPreviousRef *ImageRef `json:"observedPreviousRef,omitempty"`
+
+	// LatestImage is latestRef as `name:tag`, the field ImagePolicies of
+	// image.toolkit.fluxcd.io/v1beta1 and v1beta2 show. Flux's v1 no longer has it; Ferry keeps
+	// it in the storage version so that the older versions, served with conversion None, show
+	// it as Flux did.
+	// +optional
+	LatestImage string `json:"latestImage,omitempty"`
+
+	// ObservedPreviousImage is observedPreviousRef as `name:tag`, as v1beta2 shows it (kept
+	// for the older versions, like latestImage).
+	// +optional
+	ObservedPreviousImage string `json:"observedPreviousImage,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -13,17 +13,9 @@ import (
 // (spec.proxySecretRef) of obj, as shared/registry/secrets reads them for every kind that
 // reaches a registry.
 func (r *Reconciler) clientConfig(ctx context.Context, obj *sourcev1.OCIRepository) (oci.Config, error) {
-	refs := secrets.Refs{Namespace: obj.Namespace, ServiceAccount: obj.Spec.ServiceAccountName}
-	if ref := obj.Spec.SecretRef; ref != nil {
-		refs.Secret = ref.Name
-	}
-	if ref := obj.Spec.CertSecretRef; ref != nil {
-		refs.CertSecret = ref.Name
-	}
-	if ref := obj.Spec.ProxySecretRef; ref != nil {
-		refs.ProxySecret = ref.Name
-	}
-	reg, err := secrets.Config(ctx, r.secrets, refs)
-	reg.Insecure, reg.UserAgent = obj.Spec.Insecure, r.userAgent
+	spec := obj.Spec
+	reg, err := secrets.Config(ctx, r.secrets,
+		secrets.NewRefs(obj.Namespace, spec.ServiceAccountName, spec.SecretRef, spec.CertSecretRef, spec.ProxySecretRef))
+	reg.Insecure, reg.UserAgent = spec.Insecure, r.userAgent
 	return oci.Config{Config: reg}, err
 }

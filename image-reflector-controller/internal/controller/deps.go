@@ -1,0 +1,61 @@
+// Package controller holds what the reconcilers of ImageRepository and ImagePolicy share: the
+// tag store, the controller's settings, and how an ImageRepository reaches its registry (the
+// policy looks digests up with the repository's credentials). Each kind lives in its own
+// sub-package (imagerepository, imagepolicy) exporting Setup(mgr, rt, deps).
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/tagstore"
+	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
+	"github.com/ferry-gitops/ferry/shared/registry"
+	"github.com/ferry-gitops/ferry/shared/registry/secrets"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
+)
+
+// UserAgent is sent to registries.
+const UserAgent = "ferry-image-reflector-controller"
+
+// Deps is what both kinds' reconcilers need besides the manager and the runtime.
+type Deps struct {
+	// Store holds the tags of every ImageRepository.
+	Store *tagstore.Store
+	// Options are the controller's shared start-up settings (concurrency, cross-namespace
+	// references, retry delays).
+	Options *manager.Options
+	// Reader reads Secrets, ServiceAccounts and Namespaces straight from the API server, so
+	// that none of them is cached.
+	Reader client.Reader
+}
+
+// ParseImage parses spec.image, with or without a registry host (`nginx` is Docker Hub's
+// `index.docker.io/library/nginx`), into its repository; a tag or digest is refused.
+func ParseImage(image string, insecure bool) (name.Repository, error) {
+	opts := []name.Option{name.WeakValidation}
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	repo, err := name.NewRepository(image, opts...)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("invalid spec.image '%s': %w", image, err)
+	}
+	return repo, nil
+}
+
+// RegistryClient builds the registry client of repo from what its spec names: secretRef,
+// serviceAccountName, certSecretRef, proxySecretRef and insecure.
+func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository) (*registry.Client, error) {
+	spec := repo.Spec
+	cfg, err := secrets.Config(ctx, d.Reader,
+		secrets.NewRefs(repo.Namespace, spec.ServiceAccountName, spec.SecretRef, spec.CertSecretRef, spec.ProxySecretRef))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Insecure, cfg.UserAgent = repo.Spec.Insecure, UserAgent
+	return registry.New(cfg)
+}
