@@ -75,7 +75,7 @@ func TestScanWithServiceAccount(t *testing.T) {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller", Namespace: ns},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "pull"}}}
 	NewWithT(t).Expect(suite.Env.Client.Create(context.Background(), sa)).To(Succeed())
-	obj := newRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: r.Repo("app"), ServiceAccountName: "puller"})
+	obj := newRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: r.Repo("app"), ServiceAccountName: "puller", Provider: imagev1.GenericProvider})
 	got := statuscheck.Ready(t, suite.Env.Client, obj)
 	NewWithT(t).Expect(got.Status.LastScanResult.TagCount).To(Equal(1))
 }
