@@ -142,6 +142,9 @@ func TestDeployBaseHoldsEveryPiece(t *testing.T) {
 	}
 	g.Expect(deps["source-controller"].Spec.Template.Spec.Containers[0].Args).To(ContainElements(
 		"--storage-path=/data", "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."))
+	image := deps["image-reflector-controller"].Spec.Template.Spec
+	g.Expect(image.Containers[0].Args).To(ContainElement("--storage-path=/data"), "the tag store")
+	g.Expect(image.Containers[0].VolumeMounts).To(ContainElement(HaveField("MountPath", "/data")))
 }
 
 // checkControllerDeployment asserts what every controller Deployment must hold: non-root, read-only
@@ -318,6 +321,10 @@ var accessCases = []accessCase{
 	{"image-automation-controller", "patch", "image.toolkit.fluxcd.io", "imagepolicies", "status", "apps", false},
 	{"image-reflector-controller", "patch", "image.toolkit.fluxcd.io", "imagerepositories", "status", "apps", true},
 	{"image-reflector-controller", "get", "source.toolkit.fluxcd.io", "gitrepositories", "", "apps", false},
+	{"image-reflector-controller", "get", "", "secrets", "", "apps", true},
+	{"image-reflector-controller", "list", "", "secrets", "", "apps", false},
+	{"image-reflector-controller", "get", "", "serviceaccounts", "", "apps", true},
+	{"image-reflector-controller", "get", "", "namespaces", "", "", true},
 }
 
 // checkControllerAccess asks the API server's RBAC authorizer each of accessCases with a

@@ -186,6 +186,9 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 		p.Args = append(p.Args, "--storage-path="+filepath.Join(opts.Dir, "storage"),
 			"--storage-addr="+p.StorageAddr, "--storage-adv-addr="+p.StorageAddr)
 	}
+	if binary == "image-reflector-controller" {
+		p.Args = append(p.Args, "--storage-path="+filepath.Join(opts.Dir, "image-storage"))
+	}
 	p.Args = append(append(p.Args, "--log-encoding=console"), opts.ExtraArgs...)
 	log, err := os.Create(p.LogPath)
 	if err != nil {
