@@ -99,7 +99,7 @@ func TestExplainedFailures(t *testing.T) {
 		{"wrong password", wrong, r.Repo("app"), ErrAuth, "authentication failed (HTTP 401)"},
 		{"unknown repository", good, r.Repo("nope"), ErrNotFound, "failed to list the tags of " + r.Repo("nope") + ": not found"},
 		{"unknown CA", Config{DockerConfigs: good.DockerConfigs}, r.Repo("app"), ErrTLS, "certificate signed by unknown authority"},
-		{"unknown host", good, "no-such-host.invalid/app", ErrDNS, "the registry host no-such-host.invalid does not resolve"},
+		{"unknown host", good, "no-such-host.invalid/app", ErrDNS, "the registry host does not resolve: no-such-host.invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -23,7 +23,7 @@ var (
 	// TLS server.
 	ErrTLS = errors.New("TLS handshake failed")
 	// ErrDNS marks a registry host name that does not resolve.
-	ErrDNS = errors.New("host not found")
+	ErrDNS = errors.New("the registry host does not resolve")
 	// ErrRateLimited marks a registry that asked to be retried later (*RetryAfterError
 	// carries how much later).
 	ErrRateLimited = errors.New("retry later")
@@ -43,7 +43,7 @@ func Explain(what string, err error) error {
 	case errors.As(err, &ra):
 		return fmt.Errorf("failed to %s: %w", what, ra)
 	case errors.As(err, &dns):
-		return fmt.Errorf("failed to %s: %w: the registry host %s does not resolve", what, ErrDNS, dns.Name)
+		return fmt.Errorf("failed to %s: %w: %s", what, ErrDNS, dns.Name)
 	case tlsErr != nil:
 		return fmt.Errorf("failed to %s: %w: %v", what, ErrTLS, tlsErr)
 	case errors.As(err, &te):

@@ -53,7 +53,7 @@ func TestBadInput(t *testing.T) {
 		{"bad CA", imagev1.ImageRepositorySpec{Image: r.Repo("app"), SecretRef: ref("good"), CertSecretRef: ref("badca")}, false, imagev1.AuthenticationFailedReason, "ca.crt holds no PEM certificate"},
 		{"missing proxy secret", imagev1.ImageRepositorySpec{Image: r.Repo("app"), ProxySecretRef: ref("missing")}, false, imagev1.AuthenticationFailedReason, "failed to get secret '" + ns + "/missing'"},
 		{"proxy secret without address", imagev1.ImageRepositorySpec{Image: r.Repo("app"), ProxySecretRef: ref("opaque")}, false, imagev1.AuthenticationFailedReason, "it has no address key"},
-		{"unknown host", imagev1.ImageRepositorySpec{Image: "no-such-host.invalid/app"}, false, imagev1.ReadOperationFailedReason, "the registry host no-such-host.invalid does not resolve"},
+		{"unknown host", imagev1.ImageRepositorySpec{Image: "no-such-host.invalid/app"}, false, imagev1.ReadOperationFailedReason, "the registry host does not resolve: no-such-host.invalid"},
 		{"nothing listens", imagev1.ImageRepositorySpec{Image: closedAddr + "/app", Insecure: true}, false, imagev1.ReadOperationFailedReason, "connection refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
