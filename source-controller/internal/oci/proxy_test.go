@@ -6,12 +6,12 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/ferry-gitops/ferry/shared/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/httpproxy"
 	testregistry "github.com/ferry-gitops/ferry/shared/testing/registry"
 )
 
@@ -21,33 +21,14 @@ func TestProxy(t *testing.T) {
 	g := NewWithT(t)
 	r := testregistry.New(t, testregistry.Options{})
 	push(t, r, "app", "latest")
-	var proxied atomic.Int64
-	var auth atomic.Value
-	fwd := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.Out.URL = pr.In.URL // a forward proxy receives absolute URLs
-		pr.Out.Header.Del("Proxy-Authorization")
-	}}
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodConnect { // the https attempt of an insecure registry
-			http.Error(w, "no tunnels", http.StatusMethodNotAllowed)
-			return
-		}
-		proxied.Add(1)
-		auth.Store(req.Header.Get("Proxy-Authorization"))
-		fwd.ServeHTTP(w, req)
-	}))
-	t.Cleanup(proxy.Close)
-	u, err := url.Parse(proxy.URL)
-	g.Expect(err).NotTo(HaveOccurred())
-	u.User = url.UserPassword("proxy-user", "proxy-pass")
-
-	c := newClient(t, Config{Config: registry.Config{Proxy: u, Insecure: true}})
+	proxy := httpproxy.New(t)
+	c := newClient(t, Config{Config: registry.Config{Proxy: proxy.URLWithUser("proxy-user", "proxy-pass"), Insecure: true}})
 	res, err := c.Resolve(context.Background(), r.OCIURL("app"), nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.Pull(context.Background(), res, "", "", t.TempDir()+"/out")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(proxied.Load()).To(BeNumerically(">=", 3), "ping, manifest and blob go through the proxy")
-	g.Expect(auth.Load()).To(HavePrefix("Basic "))
+	g.Expect(proxy.Forwarded()).To(BeNumerically(">=", 3), "ping, manifest and blob go through the proxy")
+	g.Expect(proxy.LastAuthorization()).To(HavePrefix("Basic "))
 }
 
 // TestResolveWithoutHEAD falls back to a manifest GET where the registry refuses HEAD.

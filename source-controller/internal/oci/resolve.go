@@ -129,4 +129,3 @@ func (c *Client) highestTag(ctx context.Context, repo name.Repository, rng, filt
 	}
 	return tag, nil
 }
-

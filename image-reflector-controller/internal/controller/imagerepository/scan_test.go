@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/tagstore"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/testing/httpproxy"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 )
@@ -142,28 +141,13 @@ func TestProxy(t *testing.T) {
 	g := NewWithT(t)
 	r := registry.New(t, registry.Options{})
 	push(t, r, "app", "1.0.0")
-	var proxied atomic.Int64
-	var auth atomic.Value
-	fwd := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.Out.URL = pr.In.URL // a forward proxy receives absolute URLs
-		pr.Out.Header.Del("Proxy-Authorization")
-	}}
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodConnect {
-			http.Error(w, "no tunnels", http.StatusMethodNotAllowed)
-			return
-		}
-		proxied.Add(1)
-		auth.Store(req.Header.Get("Proxy-Authorization"))
-		fwd.ServeHTTP(w, req)
-	}))
-	t.Cleanup(proxy.Close)
+	proxy := httpproxy.New(t)
 	ns := namespace(t)
-	newSecret(t, ns, "proxy", corev1.SecretTypeOpaque, map[string][]byte{"address": []byte(proxy.URL), "username": []byte("u"), "password": []byte("p")})
+	newSecret(t, ns, "proxy", corev1.SecretTypeOpaque, map[string][]byte{"address": []byte(proxy.URL()), "username": []byte("u"), "password": []byte("p")})
 	obj := newRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: r.Repo("app"), Insecure: true, ProxySecretRef: &fluxmeta.LocalObjectReference{Name: "proxy"}})
 	statuscheck.Ready(t, suite.Env.Client, obj)
-	g.Expect(proxied.Load()).To(BeNumerically(">=", 2), "ping and tag list go through the proxy")
-	g.Expect(auth.Load()).To(HavePrefix("Basic "))
+	g.Expect(proxy.Forwarded()).To(BeNumerically(">=", 2), "ping and tag list go through the proxy")
+	g.Expect(proxy.LastAuthorization()).To(HavePrefix("Basic "))
 }
 
 // TestSuspend: a suspended repository is not scanned, even when asked; resumed, it is.
