@@ -57,7 +57,9 @@ func TestDigestReflection(t *testing.T) {
 		g.Expect(cur.Status.LatestRef.Digest).To(Equal(d2))
 	})
 	g.Expect(got.Status.ObservedPreviousRef.Digest).To(Equal(d1))
-	g.Expect(statuscheck.Events(t, suite.Env.Client, obj, imagev1.ImagePolicyKind, fluxmeta.SucceededReason)).To(ContainElement(
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, suite.Env.Client, obj, imagev1.ImagePolicyKind, fluxmeta.SucceededReason)
+	}, statuscheck.Timeout).Should(ContainElement(
 		"Normal Succeeded: Latest image tag for '" + r.Repo("app") + "' updated from 1.1.0@" + d1 + " to 1.1.0@" + d2))
 }
 

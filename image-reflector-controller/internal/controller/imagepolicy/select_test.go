@@ -34,7 +34,9 @@ func TestSelectLatest(t *testing.T) {
 	got = waitTag(t, obj, "1.2.0")
 	g.Expect(*got.Status.ObservedPreviousRef).To(Equal(imagev1.ImageRef{Name: r.Repo("app"), Tag: "1.1.0"}))
 	g.Expect(got.Status.ObservedPreviousImage).To(Equal(r.Repo("app") + ":1.1.0"))
-	g.Expect(statuscheck.Events(t, suite.Env.Client, obj, imagev1.ImagePolicyKind, fluxmeta.SucceededReason)).To(Equal([]string{
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, suite.Env.Client, obj, imagev1.ImagePolicyKind, fluxmeta.SucceededReason)
+	}, statuscheck.Timeout).Should(Equal([]string{
 		"Normal Succeeded: Latest image tag for '" + r.Repo("app") + "' resolved to 1.1.0",
 		"Normal Succeeded: Latest image tag for '" + r.Repo("app") + "' updated from 1.1.0 to 1.2.0",
 	}))

@@ -61,7 +61,9 @@ func TestScanWithAuthAndTLS(t *testing.T) {
 	push(t, r, "org/app", "1.2.0")
 	got = statuscheck.RequestReconcile(t, suite.Env.Client, obj)
 	g.Expect(got.Status.LastScanResult.TagCount).To(Equal(4))
-	g.Expect(statuscheck.Events(t, suite.Env.Client, obj, imagev1.ImageRepositoryKind, fluxmeta.SucceededReason)).To(Equal([]string{
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, suite.Env.Client, obj, imagev1.ImageRepositoryKind, fluxmeta.SucceededReason)
+	}, statuscheck.Timeout).Should(Equal([]string{
 		"Normal Succeeded: successful scan: found 3 tags", "Normal Succeeded: successful scan: found 4 tags"}))
 }
 
