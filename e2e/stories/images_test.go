@@ -64,6 +64,11 @@ func TestStoryImagePolicyFollowsTags(t *testing.T) {
 	waitHandled(t, repo, at)
 	waitLatest(t, policy, reg.Repo("myorg/my-app"), "1.2.0")
 	step(t, "one scan later the ImagePolicy elected 1.2.0")
+
+	out := kubectl(t, "", "get", "imagepolicies.v1beta2.image.toolkit.fluxcd.io", "my-app", "--namespace="+ns)
+	g.Expect(out).To(MatchRegexp(`LATESTIMAGE\s+READY`))
+	g.Expect(out).To(ContainSubstring(reg.Repo("myorg/my-app") + ":1.2.0"))
+	step(t, "kubectl get of the v1beta2 ImagePolicy shows its LatestImage column as Flux's did:\n%s", out)
 }
 
 // waitNotReadyAny waits until o is Ready=False, whatever the reason, and returns the

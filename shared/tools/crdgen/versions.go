@@ -26,6 +26,18 @@ var legacyVersions = []legacyVersion{
 	{"image.toolkit.fluxcd.io", "v1beta2"},
 }
 
+// legacyColumns are the printer columns the older versions of a kind ("<group>/<Kind>") showed
+// where they differ from the storage version's: `kubectl get` of a v1beta2 ImagePolicy shows
+// its latestImage as Flux's did.
+var legacyColumns = map[string][]apiextensionsv1.CustomResourceColumnDefinition{
+	"image.toolkit.fluxcd.io/ImagePolicy": {
+		{Name: "LatestImage", Type: "string", JSONPath: ".status.latestImage"},
+		{Name: "Ready", Type: "string", JSONPath: `.status.conditions[?(@.type=="Ready")].status`},
+		{Name: "Status", Type: "string", JSONPath: `.status.conditions[?(@.type=="Ready")].message`},
+		{Name: "Age", Type: "date", JSONPath: ".metadata.creationTimestamp"},
+	},
+}
+
 // legacy holds, per group and version, a YAML map from kind to a schema fragment with the
 // fields that version had and the storage version does not: legacy/<group>_<version>.yaml.
 //
@@ -57,6 +69,9 @@ func addLegacyVersions(crd *apiextensionsv1.CustomResourceDefinition) error {
 		}
 		if extra != nil {
 			mergeSchema(v.Schema.OpenAPIV3Schema, extra)
+		}
+		if cols, ok := legacyColumns[lv.group+"/"+crd.Spec.Names.Kind]; ok {
+			v.AdditionalPrinterColumns = cols
 		}
 		added = append(added, v)
 	}
