@@ -1,6 +1,12 @@
 // Package events records Kubernetes Events for toolkit objects, with metadata annotations the
 // notification-controller reads, and optionally forwards each event in Flux's JSON event
 // format to an HTTP endpoint (--events-addr).
+//
+// Both carry the metadata keys prefixed with the object's API group
+// ("kustomize.toolkit.fluxcd.io/revision"), as Flux's controllers write them: Flux's
+// notification-controller keeps only the keys of the involved object's group, and Ferry's
+// strips the prefix (MetadataOf) so that an event read from the API and the same event
+// POSTed compare equal.
 package events
 
 import (
@@ -10,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -36,6 +43,9 @@ const (
 type Event struct {
 	// InvolvedObject is the object the event is about.
 	InvolvedObject corev1.ObjectReference `json:"involvedObject"`
+	// RelatedObject is a secondary object of the action, such as the source of a
+	// Kustomization; Flux's newer controllers send it, Ferry's do not.
+	RelatedObject *corev1.ObjectReference `json:"relatedObject,omitempty"`
 	// Severity is info or error.
 	Severity string `json:"severity"`
 	// Timestamp is when the event happened.
@@ -44,7 +54,8 @@ type Event struct {
 	Message string `json:"message"`
 	// Reason is the machine-readable reason, the condition reason.
 	Reason string `json:"reason"`
-	// Metadata holds extra information such as the revision.
+	// Metadata holds extra information such as the revision, keyed as Flux's controllers
+	// send it: "<API group of the involved object>/<key>".
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// ReportingController is the name of the controller that emitted the event.
 	ReportingController string `json:"reportingController"`
@@ -91,13 +102,7 @@ func (r *Recorder) Event(ctx context.Context, obj client.Object, eventType, reas
 		ctrl.LoggerFrom(ctx).Error(err, "unable to record event", "reason", reason)
 		return
 	}
-	annotations := make(map[string]string, len(metadata))
-	for k, v := range metadata {
-		if gvk.Group != "" {
-			k = gvk.Group + "/" + k
-		}
-		annotations[k] = v
-	}
+	annotations := Prefixed(gvk.Group, metadata)
 	r.recorder.AnnotatedEventf(obj, annotations, eventType, reason, "%s", message)
 	if r.eventsAddr == "" {
 		return
@@ -111,11 +116,43 @@ func (r *Recorder) Event(ctx context.Context, obj client.Object, eventType, reas
 		Timestamp:           time.Now().UTC(),
 		Message:             message,
 		Reason:              reason,
-		Metadata:            metadata,
+		Metadata:            annotations,
 		ReportingController: r.controller,
 		ReportingInstance:   r.instance,
 	}
 	go r.post(ctrl.LoggerFrom(ctx), ev)
+}
+
+// Prefixed returns metadata with every key prefixed by group and a slash, as Flux writes the
+// metadata of an event about an object of that API group (the core group "" adds nothing).
+func Prefixed(group string, metadata map[string]string) map[string]string {
+	out := make(map[string]string, len(metadata))
+	for k, v := range metadata {
+		if group != "" {
+			k = group + "/" + k
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// MetadataOf returns the metadata of an event about an object of API group from its
+// annotations (a Kubernetes Event) or its metadata (a POSTed event): the keys prefixed with
+// the group, without the prefix. Keys of other groups are left out, as Flux's
+// notification-controller leaves them out; keys without any prefix (sent by tools that do
+// not prefix) are kept as they are.
+func MetadataOf(group string, annotations map[string]string) map[string]string {
+	out := make(map[string]string, len(annotations))
+	prefix := group + "/"
+	for k, v := range annotations {
+		switch {
+		case group != "" && strings.HasPrefix(k, prefix):
+			out[strings.TrimPrefix(k, prefix)] = v
+		case !strings.Contains(k, "/"):
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func severity(eventType string) string {

@@ -78,3 +78,39 @@ func TestEventRecordedAndForwarded(t *testing.T) {
 		time.Sleep(testenv.Interval)
 	}
 }
+
+// TestMetadataKeys: metadata goes out with the group prefix Flux's controllers write, and
+// comes back without it; keys of another group are left out, keys without a prefix kept.
+func TestMetadataKeys(t *testing.T) {
+	const group = "kustomize.toolkit.fluxcd.io"
+	out := Prefixed(group, map[string]string{"revision": "main@sha1:abc"})
+	if len(out) != 1 || out[group+"/revision"] != "main@sha1:abc" {
+		t.Fatalf("Prefixed = %v", out)
+	}
+	if core := Prefixed("", map[string]string{"revision": "r"}); core["revision"] != "r" {
+		t.Fatalf("Prefixed for the core group = %v", core)
+	}
+	tests := []struct {
+		name string
+		in   map[string]string
+		want map[string]string
+	}{
+		{name: "own group", in: map[string]string{group + "/revision": "r"}, want: map[string]string{"revision": "r"}},
+		{name: "other group", in: map[string]string{"helm.toolkit.fluxcd.io/revision": "r"}, want: map[string]string{}},
+		{name: "no prefix", in: map[string]string{"summary": "s"}, want: map[string]string{"summary": "s"}},
+		{name: "empty", in: nil, want: map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := MetadataOf(group, tt.in)
+			if len(got) != len(tt.want) {
+				t.Fatalf("MetadataOf = %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Fatalf("MetadataOf = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -31,6 +31,9 @@ type Program struct {
 	FeatureGates []string
 	// FlagDefaults override the defaults of shared flags, e.g. {"kube-api-qps": "500"}.
 	FlagDefaults map[string]string
+	// ServesEvents makes --events-addr the address this controller listens on for events
+	// (notification-controller) instead of the one it POSTs its own events to.
+	ServesEvents bool
 	// Register sets up the controller's reconcilers with the manager.
 	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, o *Options) error
 }
@@ -78,7 +81,7 @@ func run(o *Options, p Program) error {
 			return fmt.Errorf("failed to build scheme: %w", err)
 		}
 	}
-	mgr, rt, err := New(o, Setup{Name: p.Name, Scheme: scheme, Kinds: p.Kinds})
+	mgr, rt, err := New(o, Setup{Name: p.Name, Scheme: scheme, Kinds: p.Kinds, ServesEvents: p.ServesEvents})
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,9 @@ type Setup struct {
 	// SkipNameValidation lets several managers register controllers of the same name in one
 	// process, as tests that restart a controller do.
 	SkipNameValidation bool
+	// ServesEvents means --events-addr is where this controller listens for events, so its
+	// own events are recorded in the API only.
+	ServesEvents bool
 }
 
 // Logger builds the logger the flags ask for and installs it for controller-runtime and klog.
@@ -108,7 +111,11 @@ func New(o *Options, s Setup) (ctrl.Manager, *reconcile.Runtime, error) {
 	if err := errors.Join(mgr.AddHealthzCheck("healthz", healthz.Ping), mgr.AddReadyzCheck("readyz", healthz.Ping)); err != nil {
 		return nil, nil, fmt.Errorf("failed to add health checks: %w", err)
 	}
-	rec, err := events.NewRecorder(cfg, s.Scheme, s.Name, o.EventsAddr)
+	forward := o.EventsAddr
+	if s.ServesEvents {
+		forward = ""
+	}
+	rec, err := events.NewRecorder(cfg, s.Scheme, s.Name, forward)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,6 +32,8 @@ type Options struct {
 	Args []string
 	// Register sets up the reconcilers, as manager.Program.Register does.
 	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error
+	// ServesEvents is manager.Program.ServesEvents: --events-addr is a listen address.
+	ServesEvents bool
 }
 
 // Manager is a running controller manager.
@@ -68,7 +70,8 @@ func Start(env *testenv.Env, opts Options) (*Manager, error) {
 	if scheme == nil {
 		scheme = runtime.NewScheme()
 	}
-	mgr, rt, err := manager.New(o, manager.Setup{Name: opts.Name, Scheme: scheme, Kinds: opts.Kinds, Config: env.Config, SkipNameValidation: true})
+	mgr, rt, err := manager.New(o, manager.Setup{Name: opts.Name, Scheme: scheme, Kinds: opts.Kinds, Config: env.Config,
+		SkipNameValidation: true, ServesEvents: opts.ServesEvents})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ var legacyVersions = []legacyVersion{
 	{"helm.toolkit.fluxcd.io", "v2beta2"},
 	{"image.toolkit.fluxcd.io", "v1beta1"},
 	{"image.toolkit.fluxcd.io", "v1beta2"},
+	{"notification.toolkit.fluxcd.io", "v1beta2"},
 }
 
 // legacyColumns are the printer columns the older versions of a kind ("<group>/<Kind>") showed
