@@ -36,13 +36,18 @@ func signedSeeds(f *testing.F, payload string) {
 	}
 }
 
+// keyFor is the key a fuzz input signs with: the Receiver's token, or another one.
+func keyFor(forged bool) string {
+	if forged {
+		return "other"
+	}
+	return token
+}
+
 func FuzzGenericHMAC(f *testing.F) {
 	signedSeeds(f, `{"a":1}`)
 	f.Fuzz(func(t *testing.T, body []byte, _ string, forged bool) {
-		key := token
-		if forged {
-			key = "other"
-		}
+		key := keyFor(forged)
 		fuzzValidate(t, "generic-hmac", req(string(body), "X-Signature", "sha256="+mac(sha256.New, key, string(body))), forged)
 	})
 }
@@ -50,10 +55,7 @@ func FuzzGenericHMAC(f *testing.F) {
 func FuzzGitHub(f *testing.F) {
 	signedSeeds(f, githubPush)
 	f.Fuzz(func(t *testing.T, body []byte, event string, forged bool) {
-		key := token
-		if forged {
-			key = "other"
-		}
+		key := keyFor(forged)
 		ct := "application/json"
 		if len(body) > 0 && body[0] == 'p' {
 			ct = "application/x-www-form-urlencoded"
@@ -66,10 +68,7 @@ func FuzzGitHub(f *testing.F) {
 func FuzzGitLab(f *testing.F) {
 	signedSeeds(f, gitlabPush)
 	f.Fuzz(func(t *testing.T, body []byte, event string, forged bool) {
-		key := token
-		if forged {
-			key = "other"
-		}
+		key := keyFor(forged)
 		fuzzValidate(t, "gitlab", req(string(body), "X-Gitlab-Event", event, "X-Gitlab-Token", key), forged)
 	})
 }
@@ -77,10 +76,7 @@ func FuzzGitLab(f *testing.F) {
 func FuzzBitbucket(f *testing.F) {
 	signedSeeds(f, bitbucketPush)
 	f.Fuzz(func(t *testing.T, body []byte, event string, forged bool) {
-		key := token
-		if forged {
-			key = "other"
-		}
+		key := keyFor(forged)
 		fuzzValidate(t, "bitbucket", req(string(body), "X-Event-Key", event,
 			"X-Hub-Signature", "sha256="+mac(sha256.New, key, string(body))), forged)
 	})
@@ -89,10 +85,7 @@ func FuzzBitbucket(f *testing.F) {
 func FuzzHarbor(f *testing.F) {
 	signedSeeds(f, harborPush)
 	f.Fuzz(func(t *testing.T, body []byte, _ string, forged bool) {
-		key := token
-		if forged {
-			key = "other"
-		}
+		key := keyFor(forged)
 		fuzzValidate(t, "harbor", req(string(body), "Authorization", key), forged)
 	})
 }
@@ -100,10 +93,7 @@ func FuzzHarbor(f *testing.F) {
 func FuzzNexus(f *testing.F) {
 	signedSeeds(f, nexusPush)
 	f.Fuzz(func(t *testing.T, body []byte, _ string, forged bool) {
-		key := token
-		if forged {
-			key = "other"
-		}
+		key := keyFor(forged)
 		fuzzValidate(t, "nexus", req(string(body), "X-Nexus-Webhook-Signature", mac(sha1.New, key, string(body))), forged)
 	})
 }
