@@ -3,39 +3,134 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"time"
 
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/ferry-gitops/ferry/notification-controller/internal/controller/alert"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/controller/provider"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/controller/receiver"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/dispatch"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/hook"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/ingest"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/sender"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/webhook"
 	notificationv1 "github.com/ferry-gitops/ferry/shared/api/notification/v1"
 	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
-	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
 
 const controllerName = "notification-controller"
 
+// flags are notification-controller's own settings.
+type flags struct {
+	receiverAddr string
+	rateLimit    time.Duration
+	queueSize    int
+	// namespace holds the delivery checkpoint; RUNTIME_NAMESPACE when empty.
+	namespace string
+	// googleKeys replaces Google's published keys (tests).
+	googleKeys *webhook.KeySet
+	// drain bounds the sending of queued notifications at shutdown; 10s when zero.
+	drain time.Duration
+}
+
 func main() {
-	manager.Main(manager.Program{
+	var f flags
+	manager.Main(f.program())
+}
+
+// program describes the notification-controller binary. --events-addr is where it listens
+// for events (Flux's default :9090), as in Flux's notification-controller.
+func (f *flags) program() manager.Program {
+	return manager.Program{
 		Name:              controllerName,
 		DefaultConcurrent: 4,
 		AddToScheme:       []func(*runtime.Scheme) error{notificationv1.AddToScheme, notificationv1beta3.AddToScheme},
 		Kinds:             []client.Object{&notificationv1.Receiver{}, &notificationv1beta3.Provider{}, &notificationv1beta3.Alert{}},
-		IgnoredFlags: map[string]manager.FlagKind{
-			"receiverAddr": manager.StringFlag, "rate-limit-interval": manager.StringFlag, "export-http-path": manager.StringFlag,
-		},
-		Register: register,
-	})
+		Flags:             f.bind,
+		FlagDefaults:      map[string]string{"events-addr": ":9090"},
+		ServesEvents:      true,
+		IgnoredFlags:      map[string]manager.FlagKind{"export-http-path": manager.StringFlag},
+		Register:          f.register,
+	}
 }
 
-// register refuses the three kinds until their reconcilers land: a Receiver says so in its
-// status; Providers and Alerts, which have none, get a Warning event.
-func register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+func (f *flags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.receiverAddr, "receiverAddr", ":9292", "The address the webhook receiver binds to.")
+	fs.StringVar(&f.receiverAddr, "receiver-addr", ":9292", "The address the webhook receiver binds to (same as --receiverAddr).")
+	fs.DurationVar(&f.rateLimit, "rate-limit-interval", 5*time.Minute,
+		"Interval in which an event repeating one sent to the same Alert is not sent again (a Provider's spec.interval overrides it).")
+	fs.IntVar(&f.queueSize, "provider-queue-size", 1000,
+		"The number of notifications a Provider's queue holds; a notification arriving when it is full is dropped.")
+}
+
+// register sets up the three kinds, the webhook receiver (every replica) and the events
+// pipeline (the leader only).
+func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
+	metrics, err := dispatch.NewMetrics(ctrlmetrics.Registry)
+	if err != nil {
+		return err
+	}
+	senders := sender.NewRegistry(mgr.GetAPIReader())
+	keys := f.googleKeys
+	if keys == nil {
+		keys = webhook.NewKeySet(webhook.GoogleCertsURL, nil)
+	}
+	hooks, err := hook.New(mgr, ctrlmetrics.Registry, hook.Options{Addr: f.receiverAddr, NoCrossNamespaceRefs: o.NoCrossNamespaceRefs, GoogleKeys: keys},
+		ctrl.Log.WithName("receiver"))
+	if err != nil {
+		return err
+	}
+	pipeline, err := f.pipeline(mgr, o, senders, metrics)
+	if err != nil {
+		return err
+	}
 	return errors.Join(
-		controller.RefuseKind(mgr, rt, o, notificationv1.ReceiverKind, func() *notificationv1.Receiver { return &notificationv1.Receiver{} }),
-		controller.RefuseStatuslessKind(mgr, rt, o, notificationv1beta3.ProviderKind, func() client.Object { return &notificationv1beta3.Provider{} }),
-		controller.RefuseStatuslessKind(mgr, rt, o, notificationv1beta3.AlertKind, func() client.Object { return &notificationv1beta3.Alert{} }),
+		provider.Setup(mgr, rt, o, senders),
+		alert.Setup(mgr, rt, o),
+		receiver.Setup(mgr, rt, o),
+		mgr.Add(hooks),
+		mgr.Add(pipeline),
 	)
+}
+
+// pipeline builds the events pipeline: the Events of every namespace (or the watched one),
+// the checkpoint in the controller's namespace.
+func (f *flags) pipeline(mgr ctrl.Manager, o *manager.Options, senders *sender.Registry, metrics *dispatch.Metrics) (*ingest.Pipeline, error) {
+	ns := f.namespace
+	if ns == "" {
+		ns = os.Getenv(manager.RuntimeNamespaceEnv)
+	}
+	if ns == "" {
+		return nil, fmt.Errorf("the %s environment variable must name the controller's namespace (it holds the delivery checkpoint)", manager.RuntimeNamespaceEnv)
+	}
+	cs, err := kubernetes.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the events client: %w", err)
+	}
+	watched := ""
+	if !o.WatchAllNamespaces {
+		watched = ns
+	}
+	drain := f.drain
+	if drain == 0 {
+		drain = 10 * time.Second
+	}
+	opts := dispatch.DefaultOptions()
+	opts.RateLimit, opts.NoCrossNamespaceRefs, opts.QueueSize = f.rateLimit, o.NoCrossNamespaceRefs, f.queueSize
+	return &ingest.Pipeline{
+		Events: cs.CoreV1().Events(watched), Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
+		Senders: senders, Metrics: metrics, Log: ctrl.Log.WithName("events"),
+		Opts: ingest.PipelineOptions{EventsAddr: o.EventsAddr, Namespace: ns, Dispatch: opts,
+			FlushInterval: 200 * time.Millisecond, Drain: drain},
+	}, nil
 }

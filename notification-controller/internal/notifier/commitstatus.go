@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -35,7 +36,7 @@ var shaRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
 // statusOf returns the commit status of ev, or ok=false when ev names no revision (the event
 // is not about a commit, so there is no status to write).
-func statusOf(c *Config, ev Event) (st commitStatus, ok bool, err error) {
+func statusOf(ctx context.Context, c *Config, ev Event) (st commitStatus, ok bool, err error) {
 	rev, found := ev.Metadata[RevisionKey]
 	if !found || rev == "" {
 		return st, false, nil
@@ -44,7 +45,7 @@ func statusOf(c *Config, ev Event) (st commitStatus, ok bool, err error) {
 	if err != nil {
 		return st, false, err
 	}
-	id, err := statusID(c, ev)
+	id, err := statusID(ctx, c, ev)
 	if err != nil {
 		return st, false, err
 	}
@@ -80,9 +81,9 @@ func CommitSHA(revision string) (string, error) {
 // statusID returns the identifier (context, key or name) of the commit status of ev: the
 // Provider's commitStatusExpr, or "<kind>/<name>/<first part of the Provider's UID>" in
 // lower case, as Flux computes it.
-func statusID(c *Config, ev Event) (string, error) {
+func statusID(ctx context.Context, c *Config, ev Event) (string, error) {
 	if c.StatusID != nil {
-		id, err := c.StatusID(ev)
+		id, err := c.StatusID(ctx, ev)
 		if err != nil {
 			return "", fmt.Errorf("failed to evaluate spec.commitStatusExpr: %w", err)
 		}

@@ -28,7 +28,7 @@ func newGitLab(c *Config, h *http.Client) (Notifier, error) {
 
 // Post implements Notifier.
 func (n *gitlab) Post(ctx context.Context, ev Event) error {
-	st, ok, err := statusOf(n.c, ev)
+	st, ok, err := statusOf(ctx, n.c, ev)
 	if err != nil || !ok {
 		return err
 	}
@@ -63,7 +63,7 @@ func newGitea(c *Config, h *http.Client) (Notifier, error) {
 
 // Post implements Notifier.
 func (n *gitea) Post(ctx context.Context, ev Event) error {
-	st, ok, err := statusOf(n.c, ev)
+	st, ok, err := statusOf(ctx, n.c, ev)
 	if err != nil || !ok {
 		return err
 	}
@@ -101,7 +101,7 @@ func newBitbucket(c *Config, h *http.Client) (Notifier, error) {
 
 // Post implements Notifier.
 func (n *bitbucket) Post(ctx context.Context, ev Event) error {
-	st, ok, err := statusOf(n.c, ev)
+	st, ok, err := statusOf(ctx, n.c, ev)
 	if err != nil || !ok {
 		return err
 	}
@@ -154,7 +154,7 @@ func newBitbucketServer(c *Config, h *http.Client) (Notifier, error) {
 
 // Post implements Notifier.
 func (n *bitbucketServer) Post(ctx context.Context, ev Event) error {
-	st, ok, err := statusOf(n.c, ev)
+	st, ok, err := statusOf(ctx, n.c, ev)
 	if err != nil || !ok {
 		return err
 	}
@@ -196,7 +196,7 @@ func newAzureDevOps(c *Config, h *http.Client) (Notifier, error) {
 
 // Post implements Notifier.
 func (n *azureDevOps) Post(ctx context.Context, ev Event) error {
-	st, ok, err := statusOf(n.c, ev)
+	st, ok, err := statusOf(ctx, n.c, ev)
 	if err != nil || !ok {
 		return err
 	}

@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"testing"
@@ -184,8 +185,8 @@ func TestCommitStatusWithoutRevision(t *testing.T) {
 
 // TestCommitStatusExpr: a custom identifier replaces the default one.
 func TestCommitStatusExpr(t *testing.T) {
-	cfg := &Config{StatusID: func(ev Event) (string, error) { return "prod/" + ev.InvolvedObject.Name, nil }}
-	st, ok, err := statusOf(cfg, sampleEvent("info"))
+	cfg := &Config{StatusID: func(_ context.Context, ev Event) (string, error) { return "prod/" + ev.InvolvedObject.Name, nil }}
+	st, ok, err := statusOf(t.Context(), cfg, sampleEvent("info"))
 	if err != nil || !ok || st.id != "prod/apps" || st.state != stateSuccess {
 		t.Fatalf("statusOf = %+v, %v, %v", st, ok, err)
 	}

@@ -52,7 +52,7 @@ type githubStatus struct {
 
 // Post implements Notifier.
 func (n *github) Post(ctx context.Context, ev Event) error {
-	st, ok, err := statusOf(n.c, ev)
+	st, ok, err := statusOf(ctx, n.c, ev)
 	if err != nil || !ok {
 		return err
 	}

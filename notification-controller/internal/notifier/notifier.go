@@ -53,8 +53,9 @@ type Config struct {
 	// ProviderUID is the Provider's UID, the suffix of default commit status identifiers.
 	ProviderUID string
 	// StatusID, when set, computes the commit status identifier of an event
-	// (spec.commitStatusExpr); otherwise "<kind>/<name>/<first part of the UID>".
-	StatusID func(ev Event) (string, error)
+	// (spec.commitStatusExpr); otherwise "<kind>/<name>/<first part of the UID>". ctx is
+	// the one Post was called with.
+	StatusID func(ctx context.Context, ev Event) (string, error)
 }
 
 // Unsupported are the types of Flux's enum that Ferry refuses, with the reason.

@@ -1,0 +1,25 @@
+package provider
+
+import (
+	"sort"
+
+	"github.com/ferry-gitops/ferry/notification-controller/internal/notifier"
+	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
+)
+
+// unsupportedFields are the Provider fields Ferry accepts and does not implement
+// (docs/api-compatibility.md lists them): the types of Flux's enum without a notifier, and
+// cloud workload identity.
+var unsupportedFields = []unsupported.Rule{
+	{Path: "spec.type", Values: refusedTypes()},
+	{Path: "spec.serviceAccountName", Message: "spec.serviceAccountName is not supported by Ferry: cloud workload identity is not implemented"},
+}
+
+func refusedTypes() []string {
+	out := make([]string, 0, len(notifier.Unsupported))
+	for t := range notifier.Unsupported {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
