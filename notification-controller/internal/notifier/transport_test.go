@@ -1,14 +1,13 @@
 package notifier
 
 import (
-	"encoding/base64"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/ferry-gitops/ferry/notification-controller/internal/proxytest"
 	"github.com/ferry-gitops/ferry/shared/secrets"
 	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
@@ -56,39 +55,14 @@ func TestCertSecretRef(t *testing.T) {
 // TestProxy: requests go through the Provider's proxy, with the proxy's credentials.
 func TestProxy(t *testing.T) {
 	target := newService(t, func(r *http.Request, _ []byte) (int, string, error) { return http.StatusOK, "", nil })
-	var proxied atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("px:pw"))
-		if r.Header.Get("Proxy-Authorization") != want || !r.URL.IsAbs() {
-			http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
-			return
-		}
-		proxied.Add(1)
-		out, err := http.NewRequest(r.Method, r.URL.String(), r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		out.Header = r.Header.Clone()
-		out.Header.Del("Proxy-Authorization")
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(proxy.Close)
-
+	proxy := proxytest.New(t, "px", "pw")
 	u, err := secrets.ProxyURL(map[string][]byte{"address": []byte(proxy.URL), "username": []byte("px"), "password": []byte("pw")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	post(t, target, Config{Type: "generic", Address: target.URL + "/hook", Proxy: u}, sampleEvent("info"), 1)
-	if proxied.Load() != 1 {
-		t.Fatalf("%d requests went through the proxy, want 1", proxied.Load())
+	if proxy.Used() != 1 {
+		t.Fatalf("%d requests went through the proxy, want 1", proxy.Used())
 	}
 	wrong, _ := url.Parse(proxy.URL)
 	n, err := New(Config{Type: "generic", Address: target.URL + "/hook", Proxy: wrong})
@@ -97,5 +71,25 @@ func TestProxy(t *testing.T) {
 	}
 	if err := n.Post(t.Context(), sampleEvent("info")); err == nil {
 		t.Fatal("the proxy let a request without credentials through")
+	}
+}
+
+// TestTimeout: a service slower than the Provider's timeout fails the request, in a way
+// worth a retry.
+func TestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	n, err := New(Config{Type: "generic", Address: slow.URL, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Post(t.Context(), sampleEvent("info")); err == nil || !Retryable(err) {
+		t.Fatalf("Post = %v, want a timeout worth a retry", err)
 	}
 }

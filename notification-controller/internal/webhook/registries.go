@@ -108,8 +108,19 @@ func cdevents(r Request, _ Secret, events []string, _ Options) (Verdict, error) 
 			return Verdict{}, err
 		}
 		ceType = envelope.Type
-	} else if r.Header.Get("Ce-Specversion") == "" || r.Header.Get("Ce-Id") == "" || r.Header.Get("Ce-Source") == "" {
-		return Verdict{}, fmt.Errorf("a binary CloudEvent needs ce-specversion, ce-id and ce-source: %w", ErrBadRequest)
+	} else {
+		if r.Header.Get("Ce-Specversion") == "" || r.Header.Get("Ce-Id") == "" || r.Header.Get("Ce-Source") == "" {
+			return Verdict{}, fmt.Errorf("a binary CloudEvent needs ce-specversion, ce-id and ce-source: %w", ErrBadRequest)
+		}
+		var ev struct {
+			Context struct {
+				Type string `json:"type"`
+			} `json:"context"`
+			Subject map[string]any `json:"subject"`
+		}
+		if _, err := fieldsPresent(body, &ev, func() bool { return ev.Context.Type == ceType && ev.Subject != nil }, "CDEvent"); err != nil {
+			return Verdict{}, err
+		}
 	}
 	if !strings.HasPrefix(ceType, cdeventsPrefix) {
 		return Verdict{}, fmt.Errorf("the event type is not a CDEvent type: %w", ErrBadRequest)

@@ -9,5 +9,5 @@ import (
 // (docs/api-compatibility.md lists them): OIDC-authenticated generic receivers.
 var unsupportedFields = []unsupported.Rule{
 	{Path: "spec.type", Values: []string{notificationv1.GenericOIDCReceiver}},
-	{Path: "spec.oidcProviders", Message: "spec.oidcProviders is not supported by Ferry: generic-oidc receivers are not implemented"},
+	{Path: "spec.oidcProviders", Message: "spec.oidcProviders is not supported by Ferry: generic-oidc Receivers are not implemented"},
 }
