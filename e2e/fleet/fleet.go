@@ -33,6 +33,9 @@ type Process struct {
 	MetricsAddr, HealthAddr string
 	// StorageAddr is the source-controller's artifact server address.
 	StorageAddr string
+	// EventsAddr and ReceiverAddr are the notification-controller's event endpoint and
+	// webhook receiver addresses.
+	EventsAddr, ReceiverAddr string
 	// Args are the arguments it runs with.
 	Args []string
 	// LogPath is the file holding its output.
@@ -93,6 +96,10 @@ type Options struct {
 	Args map[string][]string
 	// ExtraArgs are appended to every controller's arguments.
 	ExtraArgs []string
+	// EventsAddr is the 127.0.0.1 address of the notification-controller's event endpoint:
+	// it listens there and the other controllers POST their events there. Start picks one;
+	// when empty, StartOne runs the other controllers without --events-addr.
+	EventsAddr string
 }
 
 // Namespace is the namespace the fleet runs in (RUNTIME_NAMESPACE): its leader-election
@@ -103,6 +110,12 @@ const Namespace = "flux-system"
 // one is ready.
 func Start(ctx context.Context, opts Options) (*Fleet, error) {
 	f := &Fleet{}
+	if opts.EventsAddr == "" {
+		var err error
+		if opts.EventsAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
 	for _, name := range Controllers {
 		p, err := start(name, name, opts.Args[name], opts)
 		if err != nil {
@@ -133,14 +146,15 @@ func (f *Fleet) Process(name string) *Process {
 }
 
 // LocalArgs turns a Deployment's arguments into a local process's: the namespace variable
-// is expanded, addresses and the storage path are left for start to set, and --events-addr
-// is dropped (no notification-controller listens for events on this host).
+// is expanded, and addresses (metrics, health, storage, events, webhook receiver) and the
+// storage path are left for start to set.
 func LocalArgs(args []string) []string {
 	var out []string
 	for _, a := range args {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		switch name {
-		case "metrics-addr", "health-addr", "storage-path", "storage-addr", "storage-adv-addr", "events-addr":
+		case "metrics-addr", "health-addr", "storage-path", "storage-addr", "storage-adv-addr", "events-addr",
+			"receiverAddr", "receiver-addr":
 			continue
 		}
 		out = append(out, strings.ReplaceAll(a, "$(RUNTIME_NAMESPACE)", Namespace))
@@ -189,6 +203,9 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 	if binary == "image-reflector-controller" {
 		p.Args = append(p.Args, "--storage-path="+filepath.Join(opts.Dir, "image-storage"))
 	}
+	if err := p.eventArgs(opts); err != nil {
+		return nil, err
+	}
 	p.Args = append(append(p.Args, "--log-encoding=console"), opts.ExtraArgs...)
 	log, err := os.Create(p.LogPath)
 	if err != nil {
@@ -212,6 +229,28 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 		close(p.exited)
 	}()
 	return p, nil
+}
+
+// eventArgs gives the notification-controller its event endpoint and webhook receiver
+// addresses, and the others the endpoint to POST their events to.
+func (p *Process) eventArgs(opts Options) error {
+	if p.binary != "notification-controller" {
+		if opts.EventsAddr != "" {
+			p.Args = append(p.Args, "--events-addr=http://"+opts.EventsAddr+"/")
+		}
+		return nil
+	}
+	var err error
+	if p.EventsAddr = opts.EventsAddr; p.EventsAddr == "" {
+		if p.EventsAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	if p.ReceiverAddr, err = freeAddr(); err != nil {
+		return err
+	}
+	p.Args = append(p.Args, "--events-addr="+p.EventsAddr, "--receiverAddr="+p.ReceiverAddr)
+	return nil
 }
 
 // startAttempts bounds the restarts of a controller whose port was taken before it bound it.

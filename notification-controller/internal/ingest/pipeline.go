@@ -61,23 +61,18 @@ func (p *Pipeline) NeedLeaderElection() bool { return true }
 // Start implements the manager's Runnable.
 func (p *Pipeline) Start(ctx context.Context) error {
 	store := checkpoint.NewStore(p.Reader, p.Writer, p.Opts.Namespace, CheckpointName)
-	saved, found, err := store.Load(ctx)
-	if err != nil {
+	saved, found, err := p.load(ctx, store)
+	if err != nil || ctx.Err() != nil {
 		return err
-	}
-	if !found {
-		// A first start delivers nothing from before it: the Events already in the API were
-		// reported (or not) by whatever ran before.
-		if saved.Events.Watermark, err = CurrentVersion(ctx, p.Events); err != nil {
-			return err
-		}
 	}
 	tracker := checkpoint.NewTracker(saved.Events)
 	twins := event.NewTwins(event.TwinWindow)
 	twins.Import(saved.Twins)
+	unsaved := false
 	if !found {
 		if err := store.Save(ctx, saved); err != nil {
-			return err
+			p.Log.Error(err, "unable to write the delivery checkpoint; retrying")
+			unsaved = true
 		}
 	}
 	d := dispatch.New(p.Cache, p.Senders, dispatch.NewAPILabels(p.Reader), tracker, twins, p.Metrics, p.Opts.Dispatch, p.Log)
@@ -104,7 +99,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	flushed := make(chan struct{})
 	go func() {
 		defer close(flushed)
-		p.flushLoop(intake, store, tracker, twins)
+		p.flushLoop(intake, store, tracker, twins, unsaved)
 	}()
 
 	select {
@@ -120,8 +115,9 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	return errors.Join(err, p.flush(fctx, store, tracker, twins, true))
 }
 
-// flushLoop writes the checkpoint whenever it changed, every FlushInterval.
-func (p *Pipeline) flushLoop(ctx context.Context, store *checkpoint.Store, tracker *checkpoint.Tracker, twins *event.Twins) {
+// flushLoop writes the checkpoint whenever it changed (or the last write failed), every
+// FlushInterval.
+func (p *Pipeline) flushLoop(ctx context.Context, store *checkpoint.Store, tracker *checkpoint.Tracker, twins *event.Twins, failed bool) {
 	t := time.NewTicker(p.Opts.FlushInterval)
 	defer t.Stop()
 	for {
@@ -129,10 +125,27 @@ func (p *Pipeline) flushLoop(ctx context.Context, store *checkpoint.Store, track
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := p.flush(ctx, store, tracker, twins, false); err != nil && ctx.Err() == nil {
+			err := p.flush(ctx, store, tracker, twins, failed)
+			if failed = err != nil; failed && ctx.Err() == nil {
 				p.Log.Error(err, "unable to write the delivery checkpoint")
 			}
 		}
+	}
+}
+
+// load reads the checkpoint, trying again until it can (nothing is delivered before), and
+// starts a new one at the API server's current version when there is none.
+func (p *Pipeline) load(ctx context.Context, store *checkpoint.Store) (checkpoint.Saved, bool, error) {
+	for {
+		saved, found, err := store.Load(ctx)
+		if err == nil && !found {
+			saved.Events.Watermark, err = CurrentVersion(ctx, p.Events)
+		}
+		if err == nil || ctx.Err() != nil {
+			return saved, found, nil
+		}
+		p.Log.Error(err, "unable to read the delivery checkpoint; retrying")
+		sleep(ctx, 2*time.Second)
 	}
 }
 
