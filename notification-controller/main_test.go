@@ -27,6 +27,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	notificationv1 "github.com/ferry-gitops/ferry/shared/api/notification/v1"
 	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/events"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/freeport"
@@ -42,7 +43,7 @@ var env *testenv.Env
 func TestMain(m *testing.M) {
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, notificationv1.AddToScheme,
-		notificationv1beta3.AddToScheme, kustomizev1.AddToScheme} {
+		notificationv1beta3.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -226,7 +227,7 @@ func alertFor(t *testing.T, ns, name, provider string, mutate ...func(*notificat
 }
 
 // eventReasons returns "<type>/<reason>" of the events recorded for an object.
-func eventReasons(t *testing.T, ns, kind, name string) []string {
+func eventReasons(t testing.TB, ns, kind, name string) []string {
 	var list corev1.EventList
 	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -247,7 +248,7 @@ func objectMeta(ns, name string) metav1.ObjectMeta {
 
 func durationPtr(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 
-func create(t *testing.T, obj client.Object) {
+func create(t testing.TB, obj client.Object) {
 	t.Helper()
 	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatalf("failed to create %T %s: %v", obj, obj.GetName(), err)
