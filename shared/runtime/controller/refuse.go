@@ -5,14 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
@@ -38,30 +34,6 @@ func RefuseKind[T reconcile.Object](mgr ctrl.Manager, rt *reconcile.Runtime, o *
 		WithOptions(o.ControllerOptions()).
 		Complete(ctrlreconcile.Func(func(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 			return reconcile.Run(ctx, rt, k, req)
-		}))
-	if err != nil {
-		return fmt.Errorf("failed to set up the %s controller: %w", kind, err)
-	}
-	return nil
-}
-
-// RefuseStatuslessKind is RefuseKind for a kind without a status (notification's v1beta3
-// Provider and Alert): every new generation of an object gets a Warning event
-// (UnsupportedSpec, NotReconciledMessage) instead of a Stalled condition.
-func RefuseStatuslessKind(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options, kind string, newObj func() client.Object) error {
-	err := ctrl.NewControllerManagedBy(mgr).
-		For(newObj(), builder.WithPredicates(Default())).
-		WithOptions(o.ControllerOptions()).
-		Complete(ctrlreconcile.Func(func(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-			obj := newObj()
-			if err := rt.Client.Get(ctx, req.NamespacedName, obj); err != nil {
-				if apierrors.IsNotFound(err) {
-					return ctrl.Result{}, nil
-				}
-				return ctrl.Result{}, fmt.Errorf("failed to get %s: %w", kind, err)
-			}
-			rt.Events.Event(ctx, obj, corev1.EventTypeWarning, fluxmeta.UnsupportedSpecReason, NotReconciledMessage(kind), nil)
-			return ctrl.Result{}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("failed to set up the %s controller: %w", kind, err)
