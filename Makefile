@@ -14,12 +14,13 @@ TESTBIN := shared/testing/testenv/testbin/build.sh
 
 all: build
 
-## build: one static binary per controller, and the ferry CLI, into bin/
+## build: one static binary per controller, and the ferry CLI (with deploy/ copied into it by
+## go generate, since a Go package embeds only files of its own module), into bin/
 build:
 	@mkdir -p $(BIN)
 	@for c in $(CONTROLLERS); do echo "build $$c"; \
 		(cd $$c && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/$$c .) || exit 1; done
-	@echo "build ferry"; cd cli && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/ferry .
+	@echo "build ferry"; cd cli && go generate ./internal/manifests && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/ferry .
 
 ## images: one OCI image per controller from its static binary, without a Docker daemon, into
 ## the OCI layout bin/images; REGISTRY=127.0.0.1:5000/ferry also pushes them. The tag is

@@ -7,18 +7,21 @@ import (
 	"fmt"
 	"sort"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/cli/internal/kinds"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
-// client connects to the cluster that --kubeconfig and --context select.
-func (a *app) client() (client.Client, error) {
+// restConfig loads the configuration of the cluster that --kubeconfig and --context select.
+func (a *app) restConfig() (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = a.flags.kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: a.flags.context}
@@ -28,8 +31,18 @@ func (a *app) client() (client.Client, error) {
 	}
 	// The CLI makes few requests, but waits poll: lift client-go's default of 5 per second.
 	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, nil
+}
+
+// client connects to the cluster that --kubeconfig and --context select.
+func (a *app) client() (client.Client, error) {
+	cfg, err := a.restConfig()
+	if err != nil {
+		return nil, err
+	}
 	scheme := runtime.NewScheme()
-	if err := kinds.AddToScheme(scheme); err != nil {
+	if err := errors.Join(kinds.AddToScheme(scheme), clientgoscheme.AddToScheme(scheme),
+		apiextensionsv1.AddToScheme(scheme)); err != nil {
 		return nil, fmt.Errorf("failed to build the scheme: %w", err)
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
@@ -95,7 +108,7 @@ func mergePatch(ctx context.Context, c client.Client, obj kinds.Object, patch ma
 // requestPatch is the merge patch that sets the reconcile request annotation to token.
 func requestPatch(token string) map[string]any {
 	return map[string]any{"metadata": map[string]any{"annotations": map[string]any{
-		meta.ReconcileRequestAnnotation: token,
+		fluxmeta.ReconcileRequestAnnotation: token,
 	}}}
 }
 

@@ -9,7 +9,7 @@ import (
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	notificationv1 "github.com/ferry-gitops/ferry/shared/api/notification/v1"
 	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -20,7 +20,7 @@ import (
 // storeArtifact sets the status a source-controller writes after fetching revision.
 func storeArtifact(revision string) func(*sourcev1.GitRepository) {
 	return func(obj *sourcev1.GitRepository) {
-		obj.Status.Artifact = &meta.Artifact{
+		obj.Status.Artifact = &fluxmeta.Artifact{
 			Path:           "gitrepository/" + obj.Namespace + "/" + obj.Name + "/artifact.tar.gz",
 			URL:            "http://source-controller/gitrepository/" + obj.Name + ".tar.gz",
 			Revision:       revision,
@@ -28,7 +28,7 @@ func storeArtifact(revision string) func(*sourcev1.GitRepository) {
 			LastUpdateTime: metav1.Now(),
 		}
 		obj.Status.ObservedGeneration = obj.Generation
-		conditions.MarkTrue(obj, meta.ReadyCondition, meta.SucceededReason, "stored artifact for revision '"+revision+"'")
+		conditions.MarkTrue(obj, fluxmeta.ReadyCondition, fluxmeta.SucceededReason, "stored artifact for revision '"+revision+"'")
 	}
 }
 
@@ -41,7 +41,7 @@ func TestGetSourcesGit(t *testing.T) {
 	}
 	setStatus(t, podinfo, storeArtifact("main@sha1:1a2b3c"))
 	setStatus(t, broken, func(obj *sourcev1.GitRepository) {
-		conditions.MarkFalse(obj, meta.ReadyCondition, meta.FailedReason, "failed to clone:\nauthentication required")
+		conditions.MarkFalse(obj, fluxmeta.ReadyCondition, fluxmeta.FailedReason, "failed to clone:\nauthentication required")
 	})
 
 	want := strings.Join([]string{
@@ -85,7 +85,7 @@ func TestGetAllNamespaces(t *testing.T) {
 				ChartVersion: "6.5.4", ConfigDigest: "sha256:abcd",
 				FirstDeployed: metav1.Now(), LastDeployed: metav1.Now(),
 			}}
-			conditions.MarkTrue(obj, meta.ReadyCondition, "InstallSucceeded", "Helm install succeeded")
+			conditions.MarkTrue(obj, fluxmeta.ReadyCondition, "InstallSucceeded", "Helm install succeeded")
 		})
 
 	res := ferry(t, "get", "hr", name, "-A")
@@ -119,10 +119,10 @@ func TestGetAll(t *testing.T) {
 	create(t, ks)
 	setStatus(t, ks, func(obj *kustomizev1.Kustomization) {
 		obj.Status.LastAppliedRevision = "main@sha1:ffff"
-		conditions.MarkTrue(obj, meta.ReadyCondition, meta.ReconciliationSucceededReason, "Applied revision: main@sha1:ffff")
+		conditions.MarkTrue(obj, fluxmeta.ReadyCondition, fluxmeta.ReconciliationSucceededReason, "Applied revision: main@sha1:ffff")
 	})
 	alert := &notificationv1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "on-call"}}
-	alert.Spec.ProviderRef = meta.LocalObjectReference{Name: "slack"}
+	alert.Spec.ProviderRef = fluxmeta.LocalObjectReference{Name: "slack"}
 	alert.Spec.EventSources = []notificationv1.CrossNamespaceObjectReference{{Kind: "Kustomization", Name: "*"}}
 	create(t, alert)
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -14,11 +14,11 @@ import (
 
 // requestHandled checks that obj carries a reconcile request in flux's time format and
 // that status.lastHandledReconcileAt answers it; it returns the request time.
-func requestHandled(t *testing.T, obj meta.StatusObject) time.Time {
+func requestHandled(t *testing.T, obj fluxmeta.StatusObject) time.Time {
 	t.Helper()
-	token, ok := meta.GetRequestedAt(obj)
+	token, ok := fluxmeta.GetRequestedAt(obj)
 	if !ok {
-		t.Fatalf("%s has no %s annotation", obj.GetName(), meta.ReconcileRequestAnnotation)
+		t.Fatalf("%s has no %s annotation", obj.GetName(), fluxmeta.ReconcileRequestAnnotation)
 	}
 	at, err := time.Parse(time.RFC3339Nano, token)
 	if err != nil {
@@ -34,7 +34,7 @@ func TestReconcileWaitsForReady(t *testing.T) {
 	ns := testenv.NewNamespace(t, env.Client)
 	repo := gitRepository(ns, "podinfo")
 	create(t, repo)
-	simulate(t, kindOf(t, sourcev1.GitRepositoryKind), ns, func(obj meta.StatusObject) {
+	simulate(t, kindOf(t, sourcev1.GitRepositoryKind), ns, func(obj fluxmeta.StatusObject) {
 		storeArtifact("main@sha1:cafe")(obj.(*sourcev1.GitRepository))
 	})
 
@@ -116,7 +116,7 @@ func TestReconcileRefusesSuspended(t *testing.T) {
 		t.Fatalf("error = %v, want one saying the object is suspended", res.runErr)
 	}
 	fetch(t, repo)
-	if _, ok := meta.GetRequestedAt(repo); ok {
+	if _, ok := fluxmeta.GetRequestedAt(repo); ok {
 		t.Error("a suspended object was annotated")
 	}
 }

@@ -26,6 +26,8 @@ const DefaultPollInterval = time.Second
 type Options struct {
 	// Version is the client version printed by `ferry version`.
 	Version string
+	// In is where questions are answered; os.Stdin when nil.
+	In io.Reader
 	// Out receives the command's results (tables); os.Stdout when nil.
 	Out io.Writer
 	// Err receives progress messages and errors; os.Stderr when nil.
@@ -52,6 +54,9 @@ type app struct {
 func NewRootCommand(opts Options) *cobra.Command {
 	if opts.Out == nil {
 		opts.Out = os.Stdout
+	}
+	if opts.In == nil {
+		opts.In = os.Stdin
 	}
 	if opts.Err == nil {
 		opts.Err = os.Stderr
@@ -81,6 +86,9 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newReconcileCommand(a),
 		newSuspendCommand(a),
 		newResumeCommand(a),
+		newInstallCommand(a),
+		newUninstallCommand(a),
+		newCheckCommand(a),
 	)
 	return root
 }

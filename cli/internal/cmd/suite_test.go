@@ -1,7 +1,6 @@
 package cmd_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -16,10 +15,10 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferry-gitops/ferry/cli/internal/cmd"
+	"github.com/ferry-gitops/ferry/cli/internal/clitest"
 	"github.com/ferry-gitops/ferry/cli/internal/kinds"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -50,16 +49,8 @@ type result struct {
 // ferry runs the CLI in-process against the test API server.
 func ferry(t *testing.T, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	root := cmd.NewRootCommand(cmd.Options{
-		Version: "test", Out: &out, Err: &errOut, PollInterval: 20 * time.Millisecond,
-	})
-	root.SetArgs(append([]string{"--kubeconfig", env.Kubeconfig}, args...))
-	ctx, cancel := context.WithTimeout(context.Background(), testenv.Timeout)
-	defer cancel()
-	runErr := root.ExecuteContext(ctx)
-	t.Logf("ferry %v\nstdout:\n%sstderr:\n%serror: %v", args, out.String(), errOut.String(), runErr)
-	return result{out: out.String(), err: errOut.String(), runErr: runErr}
+	r := clitest.Run(t, clitest.Options{Kubeconfig: env.Kubeconfig, Timeout: testenv.Timeout, PollInterval: 20 * time.Millisecond}, args...)
+	return result{out: r.Out, err: r.Err, runErr: r.RunErr}
 }
 
 // create creates obj, failing the test on error.
@@ -98,19 +89,19 @@ func fetch(t *testing.T, obj client.Object) {
 
 // answer is how a simulated controller concludes a reconciliation: it sets the
 // conditions (and any other status) of the object.
-type answer func(obj meta.StatusObject)
+type answer func(obj fluxmeta.StatusObject)
 
 // readyTrue answers Ready=True with message.
 func readyTrue(message string) answer {
-	return func(obj meta.StatusObject) {
-		conditions.MarkTrue(obj, meta.ReadyCondition, meta.SucceededReason, message)
+	return func(obj fluxmeta.StatusObject) {
+		conditions.MarkTrue(obj, fluxmeta.ReadyCondition, fluxmeta.SucceededReason, message)
 	}
 }
 
 // readyFalse answers Ready=False with message.
 func readyFalse(message string) answer {
-	return func(obj meta.StatusObject) {
-		conditions.MarkFalse(obj, meta.ReadyCondition, meta.ReconciliationFailedReason, message)
+	return func(obj fluxmeta.StatusObject) {
+		conditions.MarkFalse(obj, fluxmeta.ReadyCondition, fluxmeta.ReconciliationFailedReason, message)
 	}
 }
 
@@ -153,8 +144,8 @@ func handleRequests(ctx context.Context, k *kinds.Kind, namespace string, answer
 		return err
 	}
 	for _, obj := range objs {
-		so := obj.(meta.StatusObject)
-		token, ok := meta.GetRequestedAt(obj)
+		so := obj.(fluxmeta.StatusObject)
+		token, ok := fluxmeta.GetRequestedAt(obj)
 		if !ok || obj.IsSuspended() || so.GetObjectStatus().LastHandledReconcileAt == token {
 			continue
 		}

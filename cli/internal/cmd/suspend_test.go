@@ -10,7 +10,7 @@ import (
 	"github.com/ferry-gitops/ferry/cli/internal/kinds"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
@@ -119,7 +119,7 @@ func TestSuspendAndResumeStaticKind(t *testing.T) {
 			t.Errorf("spec.suspend after %s = %v, want %v", step.verb, provider.Spec.Suspend, step.want)
 		}
 	}
-	if _, ok := meta.GetRequestedAt(provider); !ok {
+	if _, ok := fluxmeta.GetRequestedAt(provider); !ok {
 		t.Error("resume did not request a reconciliation")
 	}
 	if k, _ := kinds.ByKind(notificationv1beta3.ProviderKind); k.HasStatus() {

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/cli/internal/kinds"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 )
 
@@ -28,7 +28,7 @@ type progress struct {
 // reconcile request token for generation gen (or a later one), and with what outcome.
 // Ready=True ends the wait with success; Ready=False or Stalled=True ends it with failure;
 // Ready=Unknown (still reconciling) keeps it going.
-func reconcileProgress(obj meta.StatusObject, token string, gen int64) progress {
+func reconcileProgress(obj fluxmeta.StatusObject, token string, gen int64) progress {
 	st := obj.GetObjectStatus()
 	if st.LastHandledReconcileAt != token {
 		return progress{message: "the controller has not handled the request yet"}
@@ -36,10 +36,10 @@ func reconcileProgress(obj meta.StatusObject, token string, gen int64) progress 
 	if st.ObservedGeneration < gen {
 		return progress{message: fmt.Sprintf("the controller has not observed generation %d yet", gen)}
 	}
-	if c := conditions.Get(obj, meta.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
+	if c := conditions.Get(obj, fluxmeta.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
 		return progress{done: true, failed: true, message: c.Message}
 	}
-	c := conditions.Get(obj, meta.ReadyCondition)
+	c := conditions.Get(obj, fluxmeta.ReadyCondition)
 	switch {
 	case c == nil:
 		return progress{message: "the controller has not reported Ready yet"}
@@ -55,7 +55,7 @@ func reconcileProgress(obj meta.StatusObject, token string, gen int64) progress 
 // request token and reported Ready. It fails with the Ready (or Stalled) message when the
 // object is not Ready, and with the last known state when ctx ends first.
 func (a *app) waitForReconcile(ctx context.Context, c client.Client, k *kinds.Kind, obj kinds.Object, token string) error {
-	so, ok := obj.(meta.StatusObject)
+	so, ok := obj.(fluxmeta.StatusObject)
 	if !ok {
 		return nil // the kind has no status to wait on
 	}

@@ -5,7 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 )
 
@@ -22,10 +22,10 @@ func TestReconcileProgress(t *testing.T) {
 		obj.Status.Conditions = conds
 		return obj
 	}
-	readyTrue := condition(meta.ReadyCondition, metav1.ConditionTrue, "stored")
-	readyFalse := condition(meta.ReadyCondition, metav1.ConditionFalse, "auth failed")
-	readyUnknown := condition(meta.ReadyCondition, metav1.ConditionUnknown, "fetching")
-	stalled := condition(meta.StalledCondition, metav1.ConditionTrue, "invalid URL")
+	readyTrue := condition(fluxmeta.ReadyCondition, metav1.ConditionTrue, "stored")
+	readyFalse := condition(fluxmeta.ReadyCondition, metav1.ConditionFalse, "auth failed")
+	readyUnknown := condition(fluxmeta.ReadyCondition, metav1.ConditionUnknown, "fetching")
+	stalled := condition(fluxmeta.StalledCondition, metav1.ConditionTrue, "invalid URL")
 
 	tests := []struct {
 		name string

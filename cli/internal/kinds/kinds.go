@@ -12,12 +12,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // Object is a toolkit object the CLI lists, annotates, suspends and resumes. Every kind has
 // spec.suspend; the kinds with a status (all but Alert and Provider) also implement
-// meta.StatusObject.
+// fluxmeta.StatusObject.
 type Object interface {
 	client.Object
 	// IsSuspended reports whether spec.suspend is set.
@@ -132,7 +132,7 @@ func (k *Kind) NewList() client.ObjectList { return k.newList() }
 // HasStatus reports whether the kind keeps a status with conditions and
 // lastHandledReconcileAt; Alert and Provider do not.
 func (k *Kind) HasStatus() bool {
-	_, ok := k.New().(meta.StatusObject)
+	_, ok := k.New().(fluxmeta.StatusObject)
 	return ok
 }
 
@@ -169,12 +169,12 @@ func (k *Kind) Row(obj Object) []string {
 // shows them: "False" and "waiting to be reconciled" before the controller has reported,
 // and "True" for the kinds without a status, which are ready as soon as they exist.
 func (k *Kind) ReadyStatus(obj Object) (status, message string) {
-	so, ok := obj.(meta.StatusObject)
+	so, ok := obj.(fluxmeta.StatusObject)
 	if !ok {
 		return string(metav1.ConditionTrue), k.Kind + " is Ready"
 	}
 	for _, c := range so.GetObjectStatus().Conditions {
-		if c.Type == meta.ReadyCondition {
+		if c.Type == fluxmeta.ReadyCondition {
 			return string(c.Status), c.Message
 		}
 	}

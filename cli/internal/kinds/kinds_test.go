@@ -12,7 +12,7 @@ import (
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 )
@@ -178,12 +178,12 @@ func mustKind(t *testing.T, kind string) *Kind {
 }
 
 func TestRow(t *testing.T) {
-	ready := metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Message: "stored artifact"}
-	failed := metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Message: "clone failed"}
+	ready := metav1.Condition{Type: fluxmeta.ReadyCondition, Status: metav1.ConditionTrue, Message: "stored artifact"}
+	failed := metav1.Condition{Type: fluxmeta.ReadyCondition, Status: metav1.ConditionFalse, Message: "clone failed"}
 	scan := metav1.NewTime(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 
 	git := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "podinfo"}}
-	git.Status.Artifact = &meta.Artifact{Revision: "main@sha1:abc"}
+	git.Status.Artifact = &fluxmeta.Artifact{Revision: "main@sha1:abc"}
 	git.Status.Conditions = []metav1.Condition{ready}
 
 	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: "apps"}}
