@@ -89,6 +89,7 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newInstallCommand(a),
 		newUninstallCommand(a),
 		newCheckCommand(a),
+		newCreateCommand(a),
 	)
 	return root
 }
