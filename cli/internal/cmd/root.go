@@ -90,6 +90,7 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newUninstallCommand(a),
 		newCheckCommand(a),
 		newCreateCommand(a),
+		newBootstrapCommand(a),
 	)
 	return root
 }
