@@ -52,14 +52,23 @@ type Process struct {
 type Fleet struct {
 	// Processes are the running controllers, by start order.
 	Processes []*Process
+	// Bin holds the binaries the fleet runs, and the ferry CLI (CLI).
+	Bin string
 }
 
-// Build compiles every controller into binDir and returns binDir.
+// CLI is the name of the ferry command's binary, which Build puts beside the controllers.
+const CLI = "ferry"
+
+// Build compiles every controller, and the ferry CLI (from cli/), into binDir.
 func Build(ctx context.Context, repoRoot, binDir string, progress io.Writer) error {
-	for _, c := range Controllers {
+	for _, c := range append(append([]string(nil), Controllers...), CLI) {
 		fmt.Fprintf(progress, "building %s\n", c)
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(binDir, c), ".")
-		cmd.Dir = filepath.Join(repoRoot, c)
+		dir, out := c, c
+		if c == CLI {
+			dir = "cli"
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(binDir, out), ".")
+		cmd.Dir = filepath.Join(repoRoot, dir)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("failed to build %s: %w\n%s", c, err, out)
@@ -109,7 +118,7 @@ const Namespace = "flux-system"
 // Start runs every controller against the cluster of opts.Kubeconfig and waits until each
 // one is ready.
 func Start(ctx context.Context, opts Options) (*Fleet, error) {
-	f := &Fleet{}
+	f := &Fleet{Bin: opts.Bin}
 	if opts.EventsAddr == "" {
 		var err error
 		if opts.EventsAddr, err = freeAddr(); err != nil {
