@@ -16,8 +16,11 @@ import (
 
 // getFlags are the flags of `ferry get`.
 type getFlags struct {
-	allNamespaces bool
-	noHeader      bool
+	allNamespaces  bool
+	noHeader       bool
+	watch          bool
+	output         string
+	statusSelector string
 }
 
 // newGetCommand returns `ferry get <kind> [name]`.
@@ -53,6 +56,9 @@ func newGetCommand(a *app) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "list the requested object(s) across all namespaces")
 	c.Flags().BoolVar(&f.noHeader, "no-header", false, "skip the header when printing the results")
+	c.Flags().BoolVarP(&f.watch, "watch", "w", false, "after listing the requested objects, watch for changes")
+	c.Flags().StringVarP(&f.output, "output", "o", "", "output format, one of: yaml, json (the objects with their status, as a List); a table when empty")
+	c.Flags().StringVar(&f.statusSelector, "status-selector", "", "specify the status condition name and the desired state to filter the get result, e.g. ready=false")
 	return c
 }
 
@@ -68,6 +74,13 @@ func (a *app) get(ctx context.Context, ks []*kinds.Kind, name string, f getFlags
 	if f.allNamespaces {
 		namespace = ""
 	}
+	sel, err := parseStatusSelector(f.statusSelector)
+	if err != nil {
+		return err
+	}
+	if f.output != "" {
+		return a.printObjects(ctx, c, ks, namespace, name, sel, f.output)
+	}
 	several := len(ks) > 1
 	printed := false
 	for _, k := range ks {
@@ -78,6 +91,7 @@ func (a *app) get(ctx context.Context, ks []*kinds.Kind, name string, f getFlags
 		if err != nil {
 			return err
 		}
+		objs = sel.filter(objs)
 		if len(objs) == 0 {
 			if !several {
 				a.reportNone(k, name, namespace)
@@ -93,6 +107,9 @@ func (a *app) get(ctx context.Context, ks []*kinds.Kind, name string, f getFlags
 			return err
 		}
 		printed = true
+	}
+	if f.watch {
+		return a.watch(ctx, ks, namespace, name, sel, tableOptions{namespaces: f.allNamespaces, kindPrefix: several, noHeader: true})
 	}
 	return nil
 }

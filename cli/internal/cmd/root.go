@@ -91,6 +91,8 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newCheckCommand(a),
 		newCreateCommand(a),
 		newBootstrapCommand(a),
+		newExportCommand(a),
+		newDeleteCommand(a),
 	)
 	return root
 }
