@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/spf13/cobra"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -50,6 +51,17 @@ func (a *app) client() (client.Client, error) {
 		return nil, fmt.Errorf("failed to create the Kubernetes client: %w", err)
 	}
 	return c, nil
+}
+
+// connect bounds the command's context by --timeout and connects to the cluster; cancel
+// releases the context.
+func (a *app) connect(cmd *cobra.Command) (context.Context, context.CancelFunc, client.Client, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := a.withTimeout(cmd.Context())
+	return ctx, cancel, c, nil
 }
 
 // get reads the object of kind k named by key.

@@ -34,12 +34,11 @@ func newExportCommand(a *app) *cobra.Command {
 			if all == (len(rest) == 1) || len(rest) > 1 {
 				return errors.New("either a name or --all is required")
 			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			c, err := a.client()
+			ctx, cancel, c, err := a.connect(cmd)
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			var docs []map[string]any
 			for _, k := range ks {
 				var objs []kinds.Object
@@ -100,12 +99,11 @@ func newDeleteCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			c, err := a.client()
+			ctx, cancel, c, err := a.connect(cmd)
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			obj, err := get(ctx, c, k, key)
 			if err != nil {
 				return err

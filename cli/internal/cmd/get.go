@@ -151,6 +151,11 @@ func printTable(w io.Writer, k *kinds.Kind, objs []kinds.Object, o tableOptions)
 		}
 		rows = append(rows, withNamespace(o.namespaces, obj.GetNamespace(), row))
 	}
+	return writeRows(w, rows)
+}
+
+// writeRows writes rows as an aligned table, each cell on one line.
+func writeRows(w io.Writer, rows [][]string) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 8, 3, ' ', 0)
 	for _, row := range rows {

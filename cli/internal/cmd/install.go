@@ -82,12 +82,11 @@ func newInstallCommand(a *app) *cobra.Command {
 			if export {
 				return writeManifests(a.opts.Out, objs)
 			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			c, err := a.client()
+			ctx, cancel, c, err := a.connect(cmd)
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			a.logf("✚", "generating manifests")
 			a.successf("manifests build completed")
 			return a.install(ctx, c, objs)

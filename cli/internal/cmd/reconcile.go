@@ -32,12 +32,11 @@ func newReconcileCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			c, err := a.client()
+			ctx, cancel, c, err := a.connect(cmd)
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			if (force || reset) && k.Kind != helmv2.HelmReleaseKind {
 				return fmt.Errorf("--force and --reset apply to HelmReleases only")
 			}

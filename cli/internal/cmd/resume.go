@@ -30,12 +30,11 @@ func newResumeCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			c, err := a.client()
+			ctx, cancel, c, err := a.connect(cmd)
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			names, err := targets(ctx, c, k, a.flags.namespace, rest, all)
 			if err != nil {
 				return err

@@ -93,6 +93,10 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newBootstrapCommand(a),
 		newExportCommand(a),
 		newDeleteCommand(a),
+		newEventsCommand(a),
+		newTreeCommand(a),
+		newTraceCommand(a),
+		newStatsCommand(a),
 	)
 	return root
 }

@@ -30,12 +30,11 @@ func newUninstallCommand(a *app) *cobra.Command {
 			if !silent && !dryRun && !a.confirm("Are you sure you want to delete Ferry and its custom resource definitions") {
 				return fmt.Errorf("uninstall cancelled")
 			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			c, err := a.client()
+			ctx, cancel, c, err := a.connect(cmd)
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			var gvks []schema.GroupVersionKind
 			for _, k := range kinds.All() {
 				gvks = append(gvks, k.GroupVersionKind())

@@ -51,6 +51,12 @@ func TestInstallCheckUninstall(t *testing.T) {
 	g.Expect(res.Err).To(ContainSubstring("✔ kustomizations.kustomize.toolkit.fluxcd.io/v1"))
 	g.Expect(res.Err).To(HaveSuffix("✔ all checks passed\n"))
 
+	res = ferry(t, "version", "-n", ns)
+	g.Expect(res.RunErr).NotTo(HaveOccurred())
+	g.Expect(res.Out).To(HavePrefix("ferry: test\n"))
+	g.Expect(res.Out).To(ContainSubstring("\nsource-controller: latest\n"))
+	g.Expect(res.Out).To(ContainSubstring("\nimage-automation-controller: latest\n"))
+
 	res = ferry(t, "install", "-n", ns, "--components-extra=image-reflector-controller,image-automation-controller")
 	g.Expect(res.RunErr).NotTo(HaveOccurred())
 	g.Expect(res.Err).NotTo(ContainSubstring(" created"), "a second install creates nothing")
