@@ -97,6 +97,7 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newTreeCommand(a),
 		newTraceCommand(a),
 		newStatsCommand(a),
+		newLogsCommand(a),
 	)
 	return root
 }

@@ -57,6 +57,13 @@ func TestInstallCheckUninstall(t *testing.T) {
 	g.Expect(res.Out).To(ContainSubstring("\nsource-controller: latest\n"))
 	g.Expect(res.Out).To(ContainSubstring("\nimage-automation-controller: latest\n"))
 
+	// KWOK plays the kubelet without serving logs: the command finds the controllers' pods
+	// and names each one whose log it cannot read.
+	res = ferry(t, "logs", "--flux-namespace", ns, "--timeout", "20s")
+	g.Expect(res.RunErr).To(MatchError(ContainSubstring("failed to get the logs of pod " + ns + "/source-controller-")))
+	res = ferry(t, "logs", "--flux-namespace", "default")
+	g.Expect(res.RunErr).To(MatchError("no controller pods found in default namespace"))
+
 	res = ferry(t, "install", "-n", ns, "--components-extra=image-reflector-controller,image-automation-controller")
 	g.Expect(res.RunErr).NotTo(HaveOccurred())
 	g.Expect(res.Err).NotTo(ContainSubstring(" created"), "a second install creates nothing")
