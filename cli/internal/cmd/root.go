@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,6 +99,8 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newTraceCommand(a),
 		newStatsCommand(a),
 		newLogsCommand(a),
+		newBuildCommand(a),
+		newDiffCommand(a),
 	)
 	return root
 }
@@ -108,7 +111,9 @@ func Execute(version string) int {
 	defer stop()
 	root := NewRootCommand(Options{Version: version})
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(root.ErrOrStderr(), "✗ %v\n", err)
+		if !errors.Is(err, ErrDiffers) {
+			fmt.Fprintf(root.ErrOrStderr(), "✗ %v\n", err)
+		}
 		return 1
 	}
 	return 0

@@ -1,0 +1,178 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ferry-gitops/ferry/cli/internal/build"
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+)
+
+// buildFlags are the flags of `build kustomization` and `diff kustomization`.
+type buildFlags struct {
+	path, kustomizationFile string
+	dryRun                  bool
+}
+
+func (f *buildFlags) add(c *cobra.Command, dryRun bool) {
+	c.Flags().StringVar(&f.path, "path", "", "path to the manifests location")
+	c.Flags().StringVar(&f.kustomizationFile, "kustomization-file", "", "path to the Flux Kustomization YAML file")
+	if dryRun {
+		c.Flags().BoolVar(&f.dryRun, "dry-run", false, "dry run mode: the Kustomization comes from --kustomization-file and no Secret or ConfigMap is read")
+	}
+}
+
+// newBuildCommand returns `ferry build kustomization`.
+func newBuildCommand(a *app) *cobra.Command {
+	c := &cobra.Command{Use: "build", Short: "Build a Kustomization locally"}
+	var f buildFlags
+	ks := &cobra.Command{
+		Use:     "kustomization <name>",
+		Aliases: []string{"ks"},
+		Short:   "Build a Kustomization's local manifests as the controller would",
+		Long: "The build command builds the local directory --path with the spec of the Kustomization (from\n" +
+			"the cluster, or --kustomization-file): overlay fields, commonMetadata and post-build variable\n" +
+			"substitution, and prints the objects.",
+		Example: `  # Build the local manifests as they would be built on the cluster
+  ferry build kustomization my-app --path ./path/to/local/manifests
+
+  # Without a cluster
+  ferry build kustomization my-app --path ./manifests --kustomization-file ./my-app.yaml --dry-run`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			objs, err := a.buildLocal(cmd.Context(), args[0], f)
+			if err != nil {
+				return err
+			}
+			return writeManifests(a.opts.Out, objs)
+		},
+	}
+	f.add(ks, true)
+	c.AddCommand(ks)
+	return c
+}
+
+// buildLocal builds --path with the Kustomization name.
+func (a *app) buildLocal(ctx context.Context, name string, f buildFlags) ([]*unstructured.Unstructured, error) {
+	if f.path == "" {
+		return nil, errors.New("--path is required")
+	}
+	if fi, err := os.Stat(f.path); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("invalid --path %q: not a directory", f.path)
+	}
+	if f.dryRun && f.kustomizationFile == "" {
+		return nil, errors.New("--dry-run needs --kustomization-file")
+	}
+	ctx, cancel := a.withTimeout(ctx)
+	defer cancel()
+	var c client.Client
+	if !f.dryRun {
+		var err error
+		if c, err = a.client(); err != nil {
+			return nil, err
+		}
+	}
+	ks, err := a.loadKustomization(ctx, c, name, f.kustomizationFile)
+	if err != nil {
+		return nil, err
+	}
+	vars, err := a.postBuildVars(ctx, c, ks)
+	if err != nil {
+		return nil, err
+	}
+	return build.Build(build.Options{Dir: f.path, Kustomization: ks, Vars: vars})
+}
+
+// loadKustomization reads the Kustomization name from file, or from the cluster.
+func (a *app) loadKustomization(ctx context.Context, c client.Client, name, file string) (*kustomizev1.Kustomization, error) {
+	ks := &kustomizev1.Kustomization{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the Kustomization file: %w", err)
+		}
+		if err := yaml.Unmarshal(data, ks); err != nil {
+			return nil, fmt.Errorf("failed to decode the Kustomization file: %w", err)
+		}
+		if ks.Kind != kustomizev1.KustomizationKind || ks.Name != name {
+			return nil, fmt.Errorf("%s holds %s %q, not Kustomization %q", file, ks.Kind, ks.Name, name)
+		}
+		if ks.Namespace == "" {
+			ks.Namespace = a.flags.namespace
+		}
+		return ks, nil
+	}
+	key := types.NamespacedName{Namespace: a.flags.namespace, Name: name}
+	if err := c.Get(ctx, key, ks); err != nil {
+		return nil, fmt.Errorf("failed to get Kustomization %s: %w", key, err)
+	}
+	return ks, nil
+}
+
+// postBuildVars resolves spec.postBuild: the data of substituteFrom (read from the cluster
+// unless c is nil, as in dry-run mode), overridden by substitute. It returns nil when the
+// Kustomization has no postBuild.
+func (a *app) postBuildVars(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization) (map[string]string, error) {
+	pb := ks.Spec.PostBuild
+	if pb == nil {
+		return nil, nil
+	}
+	vars := map[string]string{}
+	for _, ref := range pb.SubstituteFrom {
+		if c == nil {
+			break
+		}
+		data, err := referencedData(ctx, c, ks.Namespace, ref)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range data {
+			vars[k] = v
+		}
+	}
+	for k, v := range pb.Substitute {
+		vars[k] = v
+	}
+	return vars, nil
+}
+
+// referencedData reads the data of the ConfigMap or Secret ref; an optional missing one is
+// empty.
+func referencedData(ctx context.Context, c client.Client, namespace string, ref kustomizev1.SubstituteReference) (map[string]string, error) {
+	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
+	out := map[string]string{}
+	var err error
+	switch ref.Kind {
+	case "ConfigMap":
+		var cm corev1.ConfigMap
+		if err = c.Get(ctx, key, &cm); err == nil {
+			out = cm.Data
+		}
+	case "Secret":
+		var s corev1.Secret
+		if err = c.Get(ctx, key, &s); err == nil {
+			for k, v := range s.Data {
+				out[k] = string(v)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unsupported substituteFrom kind %q", ref.Kind)
+	}
+	if apierrors.IsNotFound(err) && ref.Optional {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the substitution variables of %s %s: %w", ref.Kind, key, err)
+	}
+	return out, nil
+}
