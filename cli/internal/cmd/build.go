@@ -150,29 +150,41 @@ func (a *app) postBuildVars(ctx context.Context, c client.Client, ks *kustomizev
 // empty.
 func referencedData(ctx context.Context, c client.Client, namespace string, ref kustomizev1.SubstituteReference) (map[string]string, error) {
 	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
-	out := map[string]string{}
+	data, found, err := configData(ctx, c, key, ref.Kind)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("failed to read the substitution variables: %w", err)
+	case !found && !ref.Optional:
+		return nil, fmt.Errorf("failed to read the substitution variables: %s %s not found", ref.Kind, key)
+	}
+	return data, nil
+}
+
+// configData reads the data of the ConfigMap or Secret key, and whether it exists.
+func configData(ctx context.Context, c client.Client, key types.NamespacedName, kind string) (map[string]string, bool, error) {
 	var err error
-	switch ref.Kind {
+	data := map[string]string{}
+	switch kind {
 	case "ConfigMap":
 		var cm corev1.ConfigMap
 		if err = c.Get(ctx, key, &cm); err == nil {
-			out = cm.Data
+			data = cm.Data
 		}
 	case "Secret":
 		var s corev1.Secret
 		if err = c.Get(ctx, key, &s); err == nil {
 			for k, v := range s.Data {
-				out[k] = string(v)
+				data[k] = string(v)
 			}
 		}
 	default:
-		return nil, fmt.Errorf("unsupported substituteFrom kind %q", ref.Kind)
+		return nil, false, fmt.Errorf("unsupported kind %q, expected ConfigMap or Secret", kind)
 	}
-	if apierrors.IsNotFound(err) && ref.Optional {
-		return map[string]string{}, nil
+	if apierrors.IsNotFound(err) {
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("failed to read the substitution variables of %s %s: %w", ref.Kind, key, err)
+		return nil, false, fmt.Errorf("failed to read %s %s: %w", kind, key, err)
 	}
-	return out, nil
+	return data, true, nil
 }

@@ -68,23 +68,32 @@ func newCheckCommand(a *app) *cobra.Command {
 	return c
 }
 
-// checkKubernetes compares the server's version with MinKubernetesVersion.
-func (a *app) checkKubernetes() error {
+// serverVersion returns the cluster's Kubernetes version, as v1.34.4.
+func (a *app) serverVersion() (string, error) {
 	cfg, err := a.restConfig()
 	if err != nil {
-		return err
+		return "", err
 	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("failed to create the discovery client: %w", err)
+		return "", fmt.Errorf("failed to create the discovery client: %w", err)
 	}
 	info, err := dc.ServerVersion()
 	if err != nil {
-		return fmt.Errorf("failed to get the Kubernetes version: %w", err)
+		return "", fmt.Errorf("failed to get the Kubernetes version: %w", err)
 	}
-	v, err := semver.NewVersion(info.GitVersion)
+	return info.GitVersion, nil
+}
+
+// checkKubernetes compares the server's version with MinKubernetesVersion.
+func (a *app) checkKubernetes() error {
+	version, err := a.serverVersion()
 	if err != nil {
-		return fmt.Errorf("failed to parse the Kubernetes version %q: %w", info.GitVersion, err)
+		return err
+	}
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return fmt.Errorf("failed to parse the Kubernetes version %q: %w", version, err)
 	}
 	constraint, _ := semver.NewConstraint(MinKubernetesVersion)
 	if !constraint.Check(v) {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ferry-gitops/ferry/cli/internal/helmrender"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -258,25 +259,11 @@ func mergeValues(files []string) (*apiextensionsv1.JSON, error) {
 		if err := yaml.Unmarshal(data, &m); err != nil {
 			return nil, fmt.Errorf("failed to decode values file %s: %w", file, err)
 		}
-		merged = mergeMaps(merged, m)
+		merged = helmrender.MergeValues(merged, m)
 	}
 	raw, err := json.Marshal(merged)
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode the values: %w", err)
 	}
 	return &apiextensionsv1.JSON{Raw: raw}, nil
-}
-
-// mergeMaps merges b into a, recursively for maps.
-func mergeMaps(a, b map[string]any) map[string]any {
-	for k, v := range b {
-		if bm, ok := v.(map[string]any); ok {
-			if am, ok := a[k].(map[string]any); ok {
-				a[k] = mergeMaps(am, bm)
-				continue
-			}
-		}
-		a[k] = v
-	}
-	return a
 }

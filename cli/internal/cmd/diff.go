@@ -17,9 +17,12 @@ import (
 // process exits with 1, as flux diff does, without a further message.
 var ErrDiffers = errors.New("differences found")
 
-// diffManager is the field manager of the dry-run applies, the kustomize-controller's, so
-// that fields it owns compare as it would apply them.
-const diffManager = "kustomize-controller"
+// The field managers of the dry-run applies: the controller's that would apply the objects,
+// so that the fields it owns compare as it would apply them.
+const (
+	kustomizeManager = "kustomize-controller"
+	helmManager      = "helm-controller"
+)
 
 // newDiffCommand returns `ferry diff kustomization`.
 func newDiffCommand(a *app) *cobra.Command {
@@ -44,16 +47,16 @@ func newDiffCommand(a *app) *cobra.Command {
 				return err
 			}
 			defer cancel()
-			return a.diffObjects(ctx, c, objs)
+			return a.diffObjects(ctx, c, objs, kustomizeManager)
 		},
 	}
 	f.add(ks, false)
-	c.AddCommand(ks)
+	c.AddCommand(ks, newDiffHelmReleaseCommand(a))
 	return c
 }
 
 // diffObjects dry-run applies each object and prints the differences with the cluster.
-func (a *app) diffObjects(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) error {
+func (a *app) diffObjects(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, manager string) error {
 	differs := false
 	for _, obj := range objs {
 		ref := obj.GetKind() + "/" + obj.GetName()
@@ -72,7 +75,7 @@ func (a *app) diffObjects(ctx context.Context, c client.Client, objs []*unstruct
 			return fmt.Errorf("failed to get %s: %w", ref, err)
 		}
 		dry := obj.DeepCopy()
-		if err := c.Patch(ctx, dry, client.Apply, client.DryRunAll, client.FieldOwner(diffManager), client.ForceOwnership); err != nil {
+		if err := c.Patch(ctx, dry, client.Apply, client.DryRunAll, client.FieldOwner(manager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("failed to dry-run apply %s: %w", ref, err)
 		}
 		changes := diff.Objects(live, dry)
