@@ -80,6 +80,16 @@ func TestBootstrapGitHTTPS(t *testing.T) {
 	count, _ := gitOutput(bare, "rev-list", "--count", "main")
 	g.Expect(strings.TrimSpace(count)).To(Equal("1"), "the second bootstrap made no commit")
 
+	// A CLI with other components (as a newer CLI has newer manifests) commits and installs them.
+	res = ferry(t, append(args, "--components-extra", "image-reflector-controller")...)
+	g.Expect(res.RunErr).NotTo(HaveOccurred())
+	g.Expect(res.Err).To(ContainSubstring(`✔ committed component manifests to "main"`))
+	g.Expect(res.Err).To(ContainSubstring("✔ image-reflector-controller: deployment ready"))
+	count, _ = gitOutput(bare, "rev-list", "--count", "main")
+	g.Expect(strings.TrimSpace(count)).To(Equal("2"))
+	components, _ = gitOutput(bare, "show", "main:clusters/my-cluster/flux-system/gotk-components.yaml")
+	g.Expect(components).To(ContainSubstring("# Components: source-controller,kustomize-controller,helm-controller,notification-controller,image-reflector-controller\n"))
+
 	res = ferry(t, "bootstrap", "git", "--url", srv.RepoURL("fleet"), "--username", "git", "--password", "wrong",
 		"--ca-file", caFile, "--path", "clusters/my-cluster", "--silent")
 	g.Expect(res.RunErr).To(MatchError(ContainSubstring("failed to clone")))
