@@ -23,6 +23,8 @@ type gitSourceFlags struct {
 	url, branch, tag, semver, commit, refName, secretRef, provider, ignorePaths string
 	recurseSubmodules                                                           bool
 	sparseCheckout                                                              []string
+	// credentials, when given without --export, go into a Secret named after the source.
+	credentials gitSecretFlags
 }
 
 func newCreateSourceGitCommand(a *app, cf *createFlags) *cobra.Command {
@@ -43,7 +45,14 @@ func newCreateSourceGitCommand(a *app, cf *createFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "GitRepository source", objs: []client.Object{obj}})
+			objs := []client.Object{obj}
+			if secret, err := a.sourceSecret(cf, &f, name); err != nil {
+				return err
+			} else if secret != nil {
+				obj.Spec.SecretRef = localRef(name)
+				objs = append([]client.Object{secret}, objs...)
+			}
+			return a.finishCreate(cmd.Context(), cf, created{what: "GitRepository source", objs: objs})
 		},
 	}
 	fs := c.Flags()
@@ -58,7 +67,34 @@ func newCreateSourceGitCommand(a *app, cf *createFlags) *cobra.Command {
 	fs.StringVar(&f.ignorePaths, "ignore-paths", "", "set paths to ignore in the repository (can specify multiple paths with commas)")
 	fs.BoolVar(&f.recurseSubmodules, "recurse-submodules", false, "when enabled, configures the GitRepository source to initialize and include Git submodules")
 	fs.StringSliceVar(&f.sparseCheckout, "sparse-checkout-paths", nil, "set paths to sparse checkout in the repository")
+	addGitSecretFlags(c, &f.credentials)
 	return c
+}
+
+// sourceSecret returns the credentials Secret of `create source git` when credentials are
+// given and the source is applied (as flux, --export prints the source alone), or nil.
+func (a *app) sourceSecret(cf *createFlags, f *gitSourceFlags, name string) (client.Object, error) {
+	cr := f.credentials
+	if cf.export || f.secretRef != "" {
+		return nil, nil
+	}
+	ssh := strings.HasPrefix(f.url, "ssh://")
+	if !ssh && cr.password == "" && cr.bearerToken == "" && cr.caFile == "" {
+		return nil, nil
+	}
+	cr.url = f.url
+	data, err := gitSecretData(&cr)
+	if err != nil {
+		return nil, err
+	}
+	if pub, ok := data["identity.pub"]; ok {
+		a.actionf("deploy key: %s", strings.TrimSpace(pub))
+	}
+	res, err := a.secret(cf, name, "", data)
+	if err != nil {
+		return nil, err
+	}
+	return res.objs[0], nil
 }
 
 // gitRepository builds the GitRepository of f.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -121,5 +122,33 @@ func TestCreateImageAutomationAlias(t *testing.T) {
 		auto.Spec.Update == nil || auto.Spec.Update.Path != "./deploy" || auto.Spec.Update.Strategy != imagev1.UpdateStrategySetters ||
 		auto.Spec.Interval.Duration != 5*time.Minute {
 		t.Errorf("automation spec = %+v", auto.Spec)
+	}
+}
+
+// TestCreateSourceGitCredentials stores -u/-p in a Secret named after the source, which
+// the source refers to; --export prints the source alone, as flux does.
+func TestCreateSourceGitCredentials(t *testing.T) {
+	ns := testenv.NewNamespace(t, env.Client)
+	observe(t, kindOf(t, sourcev1.GitRepositoryKind), ns, readyTrue("stored artifact for revision 'main@sha1:1'"))
+	args := []string{"create", "source", "git", "private", "-n", ns, "--url=https://git.example.com/private", "--branch=main",
+		"--username=git", "--password=t0ken"}
+	res := ferry(t, append(args, "--export")...)
+	if docs := documents(t, res.out); len(docs) != 1 || docs[0]["spec"].(map[string]any)["secretRef"] != nil {
+		t.Errorf("--export printed\n%s", res.out)
+	}
+	if res := ferry(t, args...); res.runErr != nil {
+		t.Fatal(res.runErr)
+	}
+	var secret corev1.Secret
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "private"}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	if string(secret.Data["username"]) != "git" || string(secret.Data["password"]) != "t0ken" {
+		t.Errorf("secret data = %v", secret.Data)
+	}
+	repo := gitRepository(ns, "private")
+	fetch(t, repo)
+	if repo.Spec.SecretRef == nil || repo.Spec.SecretRef.Name != "private" {
+		t.Errorf("secretRef = %v", repo.Spec.SecretRef)
 	}
 }
