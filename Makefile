@@ -8,6 +8,8 @@ CONTROLLERS := source-controller kustomize-controller helm-controller \
 	image-reflector-controller image-automation-controller notification-controller
 BIN := $(CURDIR)/bin
 GO_TEST_FLAGS ?= -count=1
+# VERSION is the ferry CLI's version (ferry version, the header of bootstrap's manifests).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 TESTBIN := shared/testing/testenv/testbin/build.sh
 
 .PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt images
@@ -20,7 +22,8 @@ build:
 	@mkdir -p $(BIN)
 	@for c in $(CONTROLLERS); do echo "build $$c"; \
 		(cd $$c && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/$$c .) || exit 1; done
-	@echo "build ferry"; cd cli && go generate ./internal/manifests && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/ferry .
+	@echo "build ferry $(VERSION)"; cd cli && go generate ./internal/manifests && \
+		CGO_ENABLED=0 go build -trimpath -ldflags='-s -w -X main.version=$(VERSION)' -o $(BIN)/ferry .
 
 ## images: one OCI image per controller from its static binary, without a Docker daemon, into
 ## the OCI layout bin/images; REGISTRY=127.0.0.1:5000/ferry also pushes them. The tag is

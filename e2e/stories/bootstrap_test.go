@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -101,9 +102,23 @@ spec:
   wait: true
 `
 
-// cleanupBootstrap removes what the story made the cluster manage, leaving what the
-// bootstrap installed (the CRDs and the flux-system namespace other stories use): the
-// Kustomization flux-system is suspended and orphans its objects, my-apps prunes the app.
+// componentKinds are the kinds of the controllers' objects bootstrap installs beside the
+// CRDs and the namespace.
+var componentKinds = []schema.GroupVersionKind{
+	{Group: "apps", Version: "v1", Kind: "Deployment"},
+	{Version: "v1", Kind: "Service"},
+	{Version: "v1", Kind: "ServiceAccount"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
+	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"},
+	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"},
+	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"},
+	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"},
+}
+
+// cleanupBootstrap removes what the story made the cluster manage, and the controllers'
+// objects bootstrap installed, leaving the CRDs and the flux-system namespace other stories
+// use: the Kustomization flux-system is suspended and orphans its objects, my-apps prunes the
+// app.
 func cleanupBootstrap(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -125,6 +140,19 @@ func cleanupBootstrap(t *testing.T) {
 				t.Errorf("failed to delete %s %s: %v", o.GetKind(), o.GetName(), err)
 			}
 			waitGone(t, o.DeepCopy())
+		}
+		for _, gvk := range componentKinds {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			if err := env.Client.List(ctx, l, client.MatchingLabels{"app.kubernetes.io/part-of": "ferry"}); err != nil {
+				t.Errorf("failed to list %s objects: %v", gvk.Kind, err)
+				continue
+			}
+			for i := range l.Items {
+				if err := client.IgnoreNotFound(env.Client.Delete(ctx, &l.Items[i])); err != nil {
+					t.Errorf("failed to delete %s %s: %v", gvk.Kind, l.Items[i].GetName(), err)
+				}
+			}
 		}
 	})
 }
