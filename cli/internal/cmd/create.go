@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,8 +11,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/ferry-gitops/ferry/cli/internal/export"
 	"github.com/ferry-gitops/ferry/cli/internal/install"
@@ -80,6 +84,28 @@ func parseLabels(pairs []string) (map[string]string, error) {
 	return labels, nil
 }
 
+// createRunE returns the RunE of a create sub-command: it reads the name argument (what
+// names the object in the error when it is missing), makes the metadata, builds the objects
+// and exports or applies them as every create does (description names them in progress
+// lines).
+func (a *app) createRunE(cf *createFlags, what, description string, build func(metav1.ObjectMeta) ([]client.Object, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		name, err := nameArg(args, what)
+		if err != nil {
+			return err
+		}
+		meta, err := a.objectMeta(cf, name)
+		if err != nil {
+			return err
+		}
+		objs, err := build(meta)
+		if err != nil {
+			return err
+		}
+		return a.finishCreate(cmd.Context(), cf, created{what: description, objs: objs})
+	}
+}
+
 // created is what a create sub-command made: a description for the progress lines (such
 // as "GitRepository source") and the objects, the last one the one to wait for.
 type created struct {
@@ -90,6 +116,9 @@ type created struct {
 // finishCreate prints the objects with --export, or applies them and waits until the last
 // one is Ready.
 func (a *app) finishCreate(ctx context.Context, cf *createFlags, res created) error {
+	if err := setKinds(res.objs); err != nil {
+		return err
+	}
 	if cf.export {
 		var docs []map[string]any
 		for _, obj := range res.objs {
@@ -222,4 +251,24 @@ func nameArg(args []string, what string) (string, error) {
 		return "", fmt.Errorf("%s name is required", what)
 	}
 	return args[0], nil
+}
+
+// setKinds sets the group, version and kind of typed objects that lack them, from the
+// scheme of the CLI's kinds and client-go's.
+func setKinds(objs []client.Object) error {
+	scheme := runtime.NewScheme()
+	if err := errors.Join(kinds.AddToScheme(scheme), clientgoscheme.AddToScheme(scheme)); err != nil {
+		return fmt.Errorf("failed to build the scheme: %w", err)
+	}
+	for _, obj := range objs {
+		if !obj.GetObjectKind().GroupVersionKind().Empty() {
+			continue
+		}
+		gvk, err := apiutil.GVKForObject(obj, scheme)
+		if err != nil {
+			return fmt.Errorf("failed to find the kind of %T: %w", obj, err)
+		}
+		obj.GetObjectKind().SetGroupVersionKind(gvk)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
@@ -29,24 +30,15 @@ func newCreateImageRepositoryCommand(a *app, cf *createFlags) *cobra.Command {
   ferry create image repository my-app \
     --image=myregistry/my-app \
     --interval=1m`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "ImageRepository")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "ImageRepository", "ImageRepository", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if image == "" {
-				return errors.New("an image repository (--image) is required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("an image repository (--image) is required")
 			}
 			obj := &imagev1.ImageRepository{ObjectMeta: meta}
-			obj.SetGroupVersionKind(imagev1.GroupVersion.WithKind(imagev1.ImageRepositoryKind))
 			obj.Spec.Image, obj.Spec.Interval.Duration, obj.Spec.Provider = image, cf.interval, provider
 			obj.Spec.SecretRef, obj.Spec.CertSecretRef = localRef(secretRef), localRef(certSecretRef)
-			return a.finishCreate(cmd.Context(), cf, created{what: "ImageRepository", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	c.Flags().StringVar(&image, "image", "", "the image repository to scan; e.g., library/alpine")
 	c.Flags().StringVar(&secretRef, "secret-ref", "", "the name of a docker-registry secret to use for credentials")
@@ -64,20 +56,11 @@ func newCreateImagePolicyCommand(a *app, cf *createFlags) *cobra.Command {
   ferry create image policy podinfo \
     --image-ref=podinfo \
     --select-semver=">=1.0.0"`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "ImagePolicy")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "ImagePolicy", "ImagePolicy", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if imageRef == "" {
-				return errors.New("the name of an ImageRepository in the namespace is required (--image-ref)")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("the name of an ImageRepository in the namespace is required (--image-ref)")
 			}
 			obj := &imagev1.ImagePolicy{ObjectMeta: meta}
-			obj.SetGroupVersionKind(imagev1.GroupVersion.WithKind(imagev1.ImagePolicyKind))
 			obj.Spec.ImageRepositoryRef = fluxmeta.NamespacedObjectReference{Name: imageRef}
 			switch {
 			case semver != "":
@@ -87,15 +70,15 @@ func newCreateImagePolicyCommand(a *app, cf *createFlags) *cobra.Command {
 			case numeric != "":
 				obj.Spec.Policy.Numerical = &imagev1.NumericalPolicy{Order: numeric}
 			default:
-				return errors.New("a policy must be provided with either --select-semver, --select-alpha or --select-numeric")
+				return nil, errors.New("a policy must be provided with either --select-semver, --select-alpha or --select-numeric")
 			}
 			if filterRegex != "" {
 				obj.Spec.FilterTags = &imagev1.TagFilter{Pattern: filterRegex, Extract: filterExtract}
 			} else if filterExtract != "" {
-				return errors.New("cannot specify --filter-extract without specifying --filter-regex")
+				return nil, errors.New("cannot specify --filter-extract without specifying --filter-regex")
 			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "ImagePolicy", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&imageRef, "image-ref", "", "the name of an image repository object")
@@ -126,19 +109,14 @@ func (f *imageUpdateFlags) add(c *cobra.Command, defRepo, defName, defEmail stri
 }
 
 // automation builds the ImageUpdateAutomation of f.
-func (a *app) automation(cf *createFlags, f *imageUpdateFlags, name string) (*imagev1.ImageUpdateAutomation, error) {
+func automation(cf *createFlags, f *imageUpdateFlags, meta metav1.ObjectMeta) (*imagev1.ImageUpdateAutomation, error) {
 	if f.gitRepoRef == "" {
 		return nil, errors.New("a reference to a GitRepository is required (--git-repo-ref)")
 	}
 	if f.authorEmail == "" {
 		return nil, errors.New("the author email is required (--author-email)")
 	}
-	meta, err := a.objectMeta(cf, name)
-	if err != nil {
-		return nil, err
-	}
 	obj := &imagev1.ImageUpdateAutomation{ObjectMeta: meta}
-	obj.SetGroupVersionKind(imagev1.GroupVersion.WithKind(imagev1.ImageUpdateAutomationKind))
 	obj.Spec.Interval.Duration = cf.interval
 	obj.Spec.SourceRef = imagev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: f.gitRepoRef, Namespace: f.gitRepoNamespace}
 	obj.Spec.Update = &imagev1.UpdateStrategy{Strategy: imagev1.UpdateStrategySetters, Path: f.gitRepoPath}
@@ -166,17 +144,13 @@ func newCreateImageUpdateCommand(a *app, cf *createFlags) *cobra.Command {
     --checkout-branch=main \
     --author-name=flux \
     --author-email=flux@example.com`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "ImageUpdateAutomation")
+		RunE: a.createRunE(cf, "ImageUpdateAutomation", "ImageUpdateAutomation", func(meta metav1.ObjectMeta) ([]client.Object, error) {
+			obj, err := automation(cf, &f, meta)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			obj, err := a.automation(cf, &f, name)
-			if err != nil {
-				return err
-			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "ImageUpdateAutomation", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	f.add(c, "", "", "")
 	c.Flags().StringVar(&f.gitRepoPath, "git-repo-path", "", "path to the directory containing the manifests to be updated, defaults to the repository root")
@@ -219,7 +193,11 @@ func newCreateImageAutomationCommand(a *app, cf *createFlags) *cobra.Command {
 			if err != nil || kind != imagev1.ImageRepositoryKind {
 				return fmt.Errorf("--image-ref must name an ImageRepository as ImageRepository/<name>, got %q", imageRef)
 			}
-			obj, err := a.automation(cf, &f, name)
+			meta, err := a.objectMeta(cf, name)
+			if err != nil {
+				return err
+			}
+			obj, err := automation(cf, &f, meta)
 			if err != nil {
 				return err
 			}

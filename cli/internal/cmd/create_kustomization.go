@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -42,17 +43,13 @@ func newCreateKustomizationCommand(a *app, cf *createFlags) *cobra.Command {
     --interval=60m \
     --wait=true \
     --health-check-timeout=3m`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "Kustomization")
+		RunE: a.createRunE(cf, "Kustomization", "Kustomization", func(meta metav1.ObjectMeta) ([]client.Object, error) {
+			obj, err := kustomization(cf, &f, meta)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			obj, err := a.kustomization(cf, &f, name)
-			if err != nil {
-				return err
-			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "Kustomization", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.source, "source", "", "source that contains the Kubernetes manifests in the format '[<kind>/]<name>.<namespace>', where kind must be one of: (GitRepository, OCIRepository, Bucket), if kind is not specified it defaults to GitRepository")
@@ -72,7 +69,7 @@ func newCreateKustomizationCommand(a *app, cf *createFlags) *cobra.Command {
 }
 
 // kustomization builds the Kustomization of f.
-func (a *app) kustomization(cf *createFlags, f *kustomizationFlags, name string) (*kustomizev1.Kustomization, error) {
+func kustomization(cf *createFlags, f *kustomizationFlags, meta metav1.ObjectMeta) (*kustomizev1.Kustomization, error) {
 	if f.source == "" {
 		return nil, errors.New("source is required")
 	}
@@ -83,12 +80,7 @@ func (a *app) kustomization(cf *createFlags, f *kustomizationFlags, name string)
 	if err != nil {
 		return nil, err
 	}
-	meta, err := a.objectMeta(cf, name)
-	if err != nil {
-		return nil, err
-	}
 	obj := &kustomizev1.Kustomization{ObjectMeta: meta}
-	obj.SetGroupVersionKind(kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind))
 	obj.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: kind, Name: srcName, Namespace: srcNS}
 	obj.Spec.Path, obj.Spec.Prune, obj.Spec.Wait = f.path, f.prune, f.wait
 	obj.Spec.Interval.Duration = cf.interval
@@ -145,17 +137,13 @@ func newCreateHelmReleaseCommand(a *app, cf *createFlags) *cobra.Command {
     --source=HelmRepository/podinfo \
     --chart=podinfo \
     --chart-version=">4.0.0"`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "HelmRelease")
+		RunE: a.createRunE(cf, "HelmRelease", "HelmRelease", func(meta metav1.ObjectMeta) ([]client.Object, error) {
+			obj, err := helmRelease(cf, &f, meta)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			obj, err := a.helmRelease(cf, &f, name)
-			if err != nil {
-				return err
-			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "HelmRelease", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.source, "source", "", "source that contains the chart in the format '<kind>/<name>.<namespace>', where kind must be one of: (HelmRepository, GitRepository, Bucket)")
@@ -179,16 +167,11 @@ func newCreateHelmReleaseCommand(a *app, cf *createFlags) *cobra.Command {
 }
 
 // helmRelease builds the HelmRelease of f.
-func (a *app) helmRelease(cf *createFlags, f *helmReleaseFlags, name string) (*helmv2.HelmRelease, error) {
+func helmRelease(cf *createFlags, f *helmReleaseFlags, meta metav1.ObjectMeta) (*helmv2.HelmRelease, error) {
 	if (f.chart == "") == (f.chartRef == "") {
 		return nil, errors.New("either --chart (with --source) or --chart-ref is required")
 	}
-	meta, err := a.objectMeta(cf, name)
-	if err != nil {
-		return nil, err
-	}
 	obj := &helmv2.HelmRelease{ObjectMeta: meta}
-	obj.SetGroupVersionKind(helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind))
 	obj.Spec.Interval.Duration = cf.interval
 	if err := setChart(obj, f); err != nil {
 		return nil, err

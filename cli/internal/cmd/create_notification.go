@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -23,31 +24,22 @@ func newCreateAlertCommand(a *app, cf *createFlags) *cobra.Command {
     --event-source Kustomization/flux-system \
     --provider-ref slack \
     flux-system`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "Alert")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "Alert", "Alert", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if providerRef == "" || len(sources) == 0 {
-				return errors.New("--provider-ref and at least one --event-source are required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("--provider-ref and at least one --event-source are required")
 			}
 			obj := &notificationv1beta3.Alert{ObjectMeta: meta}
-			obj.SetGroupVersionKind(notificationv1beta3.GroupVersion.WithKind(notificationv1beta3.AlertKind))
 			obj.Spec.ProviderRef = fluxmeta.LocalObjectReference{Name: providerRef}
 			obj.Spec.EventSeverity = severity
 			for _, s := range sources {
 				kind, srcName, ns, err := parseRef(s, "")
 				if err != nil {
-					return err
+					return nil, err
 				}
 				obj.Spec.EventSources = append(obj.Spec.EventSources, notificationv1.CrossNamespaceObjectReference{Kind: kind, Name: srcName, Namespace: ns})
 			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "Alert", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	c.Flags().StringVar(&providerRef, "provider-ref", "", "reference to provider")
 	c.Flags().StringVar(&severity, "event-severity", "", "severity of events to send alerts for")
@@ -66,24 +58,15 @@ func newCreateAlertProviderCommand(a *app, cf *createFlags) *cobra.Command {
     --channel general \
     --address https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX \
     --secret-ref webhook-url`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "Provider")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "Provider", "Provider", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if typ == "" {
-				return errors.New("provider type is required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("provider type is required")
 			}
 			obj := &notificationv1beta3.Provider{ObjectMeta: meta}
-			obj.SetGroupVersionKind(notificationv1beta3.GroupVersion.WithKind(notificationv1beta3.ProviderKind))
 			obj.Spec.Type, obj.Spec.Channel, obj.Spec.Username, obj.Spec.Address = typ, channel, username, address
 			obj.Spec.SecretRef = localRef(secretRef)
-			return a.finishCreate(cmd.Context(), cf, created{what: "Provider", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	c.Flags().StringVar(&typ, "type", "", "type of provider")
 	c.Flags().StringVar(&channel, "channel", "", "channel to send messages to in the case of a chat provider")
@@ -107,31 +90,22 @@ func newCreateReceiverCommand(a *app, cf *createFlags) *cobra.Command {
     --secret-ref webhook-token \
     --resource GitRepository/webapp \
     --resource HelmRepository/webapp`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "Receiver")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "Receiver", "Receiver", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if typ == "" || secretRef == "" || len(resources) == 0 {
-				return errors.New("--type, --secret-ref and at least one --resource are required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("--type, --secret-ref and at least one --resource are required")
 			}
 			obj := &notificationv1.Receiver{ObjectMeta: meta}
-			obj.SetGroupVersionKind(notificationv1.GroupVersion.WithKind(notificationv1.ReceiverKind))
 			obj.Spec.Type, obj.Spec.Events, obj.Spec.SecretRef = typ, events, localRef(secretRef)
 			for _, r := range resources {
 				kind, rName, ns, err := parseRef(r, "")
 				if err != nil {
-					return err
+					return nil, err
 				}
 				obj.Spec.Resources = append(obj.Spec.Resources, notificationv1.ReceiverResource{
 					CrossNamespaceObjectReference: notificationv1.CrossNamespaceObjectReference{Kind: kind, Name: rName, Namespace: ns}})
 			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "Receiver", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	c.Flags().StringVar(&typ, "type", "", "type of receiver")
 	c.Flags().StringVar(&secretRef, "secret-ref", "", "name of secret containing the webhook token")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/cli/internal/sshkey"
@@ -25,24 +26,9 @@ func newCreateSecretCommand(a *app, cf *createFlags) *cobra.Command {
 	return c
 }
 
-// secret returns a Secret name of type typ with data, ready for finishCreate.
-func (a *app) secret(cf *createFlags, name string, typ corev1.SecretType, data map[string]string) (created, error) {
-	meta, err := a.objectMeta(cf, name)
-	if err != nil {
-		return created{}, err
-	}
-	s := &corev1.Secret{ObjectMeta: meta, Type: typ, StringData: data}
-	s.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	return created{what: "secret", objs: []client.Object{s}}, nil
-}
-
-// finishSecret exports or applies the Secret of a secret sub-command.
-func (a *app) finishSecret(cmd *cobra.Command, cf *createFlags, name string, typ corev1.SecretType, data map[string]string) error {
-	res, err := a.secret(cf, name, typ, data)
-	if err != nil {
-		return err
-	}
-	return a.finishCreate(cmd.Context(), cf, res)
+// secretObjects returns a Secret of type typ with data, for createRunE.
+func secretObjects(meta metav1.ObjectMeta, typ corev1.SecretType, data map[string]string) []client.Object {
+	return []client.Object{&corev1.Secret{ObjectMeta: meta, Type: typ, StringData: data}}
 }
 
 // readFiles adds the content of each flag's file to data under its key.
@@ -125,27 +111,19 @@ func newCreateSecretGitCommand(a *app, cf *createFlags) *cobra.Command {
     --username=username \
     --password=password \
     --export`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "secret")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "secret", "secret", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if f.url == "" {
-				return errors.New("url is required")
+				return nil, errors.New("url is required")
 			}
 			data, err := gitSecretData(&f)
 			if err != nil {
-				return err
-			}
-			res, err := a.secret(cf, name, "", data)
-			if err != nil {
-				return err
+				return nil, err
 			}
 			if pub, ok := data["identity.pub"]; ok && !cf.export {
 				a.actionf("deploy key: %s", pub)
 			}
-			return a.finishCreate(cmd.Context(), cf, res)
-		},
+			return secretObjects(meta, "", data), nil
+		}),
 	}
 	addGitSecretFlags(c, &f)
 	c.Flags().StringVar(&f.url, "url", "", "git address, e.g. ssh://git@host/org/repository")
@@ -189,20 +167,16 @@ func newCreateSecretHelmCommand(a *app, cf *createFlags) *cobra.Command {
     --username=username \
     --password=password \
     --export`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "secret")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "secret", "secret", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			data := map[string]string{}
 			if username != "" && password != "" {
 				data["username"], data["password"] = username, password
 			}
 			if err := tls.read(data); err != nil {
-				return err
+				return nil, err
 			}
-			return a.finishSecret(cmd, cf, name, "", data)
-		},
+			return secretObjects(meta, "", data), nil
+		}),
 	}
 	c.Flags().StringVarP(&username, "username", "u", "", "basic authentication username")
 	c.Flags().StringVarP(&password, "password", "p", "", "basic authentication password")
@@ -221,13 +195,9 @@ func newCreateSecretOCICommand(a *app, cf *createFlags) *cobra.Command {
     --username=username \
     --password=password \
     --export`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "secret")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "secret", "secret", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if server == "" || username == "" || password == "" {
-				return errors.New("--url, --username and --password are required")
+				return nil, errors.New("--url, --username and --password are required")
 			}
 			type auth struct {
 				Username string `json:"username"`
@@ -239,10 +209,10 @@ func newCreateSecretOCICommand(a *app, cf *createFlags) *cobra.Command {
 				Auth: base64.StdEncoding.EncodeToString([]byte(username + ":" + password)),
 			}}})
 			if err != nil {
-				return fmt.Errorf("failed to encode the docker config: %w", err)
+				return nil, fmt.Errorf("failed to encode the docker config: %w", err)
 			}
-			return a.finishSecret(cmd, cf, name, corev1.SecretTypeDockerConfigJson, map[string]string{corev1.DockerConfigJsonKey: string(cfg)})
-		},
+			return secretObjects(meta, corev1.SecretTypeDockerConfigJson, map[string]string{corev1.DockerConfigJsonKey: string(cfg)}), nil
+		}),
 	}
 	c.Flags().StringVar(&server, "url", "", "oci repository address e.g ghcr.io/stefanprodan/charts")
 	c.Flags().StringVarP(&username, "username", "u", "", "basic authentication username")
@@ -261,21 +231,17 @@ func newCreateSecretTLSCommand(a *app, cf *createFlags) *cobra.Command {
     --tls-key-file=./client.key \
     --ca-crt-file=./ca.crt \
     --export > certs.yaml`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "secret")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "secret", "secret", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			data := map[string]string{}
 			if err := tls.read(data); err != nil {
-				return err
+				return nil, err
 			}
 			typ := corev1.SecretTypeOpaque
 			if tls.certFile != "" && tls.keyFile != "" {
 				typ = corev1.SecretTypeTLS
 			}
-			return a.finishSecret(cmd, cf, name, typ, data)
-		},
+			return secretObjects(meta, typ, data), nil
+		}),
 	}
 	tls.add(c)
 	return c
@@ -292,13 +258,9 @@ func newCreateSecretNotationCommand(a *app, cf *createFlags) *cobra.Command {
     --ca-cert-file=./ca.crt \
     --trust-policy-file=./trust-policy.json \
     --export > certs.yaml`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "secret")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "secret", "secret", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if len(caFiles) == 0 || policyFile == "" {
-				return errors.New("--ca-cert-file and --trust-policy-file are required")
+				return nil, errors.New("--ca-cert-file and --trust-policy-file are required")
 			}
 			files := map[string]string{"trustpolicy.json": policyFile}
 			for _, f := range caFiles {
@@ -306,13 +268,13 @@ func newCreateSecretNotationCommand(a *app, cf *createFlags) *cobra.Command {
 			}
 			data := map[string]string{}
 			if err := readFiles(data, files); err != nil {
-				return err
+				return nil, err
 			}
 			if !json.Valid([]byte(data["trustpolicy.json"])) {
-				return fmt.Errorf("the trust policy %s is not valid JSON", policyFile)
+				return nil, fmt.Errorf("the trust policy %s is not valid JSON", policyFile)
 			}
-			return a.finishSecret(cmd, cf, name, "", data)
-		},
+			return secretObjects(meta, "", data), nil
+		}),
 	}
 	c.Flags().StringSliceVar(&caFiles, "ca-cert-file", nil, "path to the root certificate file")
 	c.Flags().StringVar(&policyFile, "trust-policy-file", "", "notation trust policy file path")
@@ -330,23 +292,19 @@ func newCreateSecretGitHubAppCommand(a *app, cf *createFlags) *cobra.Command {
     --app-installation-id=2 \
     --app-private-key=./private-key-file.pem \
     --export`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "secret")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "secret", "secret", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if appID == "" || installationID == "" || keyFile == "" {
-				return errors.New("--app-id, --app-installation-id and --app-private-key are required")
+				return nil, errors.New("--app-id, --app-installation-id and --app-private-key are required")
 			}
 			data := map[string]string{"githubAppID": appID, "githubAppInstallationID": installationID}
 			if baseURL != "" {
 				data["githubAppBaseURL"] = baseURL
 			}
 			if err := readFiles(data, map[string]string{"githubAppPrivateKey": keyFile}); err != nil {
-				return err
+				return nil, err
 			}
-			return a.finishSecret(cmd, cf, name, "", data)
-		},
+			return secretObjects(meta, "", data), nil
+		}),
 	}
 	c.Flags().StringVar(&appID, "app-id", "", "github app ID")
 	c.Flags().StringVar(&installationID, "app-installation-id", "", "github app installation ID")

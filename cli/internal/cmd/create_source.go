@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -36,24 +37,20 @@ func newCreateSourceGitCommand(a *app, cf *createFlags) *cobra.Command {
   ferry create source git podinfo \
     --url=https://github.com/stefanprodan/podinfo \
     --branch=master`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "GitRepository source")
+		RunE: a.createRunE(cf, "GitRepository source", "GitRepository source", func(meta metav1.ObjectMeta) ([]client.Object, error) {
+			obj, err := gitRepository(cf, &f, meta)
 			if err != nil {
-				return err
-			}
-			obj, err := a.gitRepository(cf, &f, name)
-			if err != nil {
-				return err
+				return nil, err
 			}
 			objs := []client.Object{obj}
-			if secret, err := a.sourceSecret(cf, &f, name); err != nil {
-				return err
+			if secret, err := a.sourceSecret(cf, &f, meta); err != nil {
+				return nil, err
 			} else if secret != nil {
-				obj.Spec.SecretRef = localRef(name)
+				obj.Spec.SecretRef = localRef(meta.Name)
 				objs = append([]client.Object{secret}, objs...)
 			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "GitRepository source", objs: objs})
-		},
+			return objs, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.url, "url", "", "git address, e.g. ssh://git@host/org/repository")
@@ -73,7 +70,7 @@ func newCreateSourceGitCommand(a *app, cf *createFlags) *cobra.Command {
 
 // sourceSecret returns the credentials Secret of `create source git` when credentials are
 // given and the source is applied (as flux, --export prints the source alone), or nil.
-func (a *app) sourceSecret(cf *createFlags, f *gitSourceFlags, name string) (client.Object, error) {
+func (a *app) sourceSecret(cf *createFlags, f *gitSourceFlags, meta metav1.ObjectMeta) (client.Object, error) {
 	cr := f.credentials
 	if cf.export || f.secretRef != "" {
 		return nil, nil
@@ -90,27 +87,18 @@ func (a *app) sourceSecret(cf *createFlags, f *gitSourceFlags, name string) (cli
 	if pub, ok := data["identity.pub"]; ok {
 		a.actionf("deploy key: %s", strings.TrimSpace(pub))
 	}
-	res, err := a.secret(cf, name, "", data)
-	if err != nil {
-		return nil, err
-	}
-	return res.objs[0], nil
+	return secretObjects(meta, "", data)[0], nil
 }
 
 // gitRepository builds the GitRepository of f.
-func (a *app) gitRepository(cf *createFlags, f *gitSourceFlags, name string) (*sourcev1.GitRepository, error) {
+func gitRepository(cf *createFlags, f *gitSourceFlags, meta metav1.ObjectMeta) (*sourcev1.GitRepository, error) {
 	if f.url == "" {
 		return nil, errors.New("url is required")
 	}
 	if f.branch == "" && f.tag == "" && f.semver == "" && f.commit == "" && f.refName == "" {
 		return nil, errors.New("a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver")
 	}
-	meta, err := a.objectMeta(cf, name)
-	if err != nil {
-		return nil, err
-	}
 	obj := &sourcev1.GitRepository{ObjectMeta: meta}
-	obj.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.GitRepositoryKind))
 	obj.Spec.URL = f.url
 	obj.Spec.Interval.Duration = cf.interval
 	obj.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: f.branch, Tag: f.tag, SemVer: f.semver, Commit: f.commit, Name: f.refName}
@@ -137,28 +125,19 @@ func newCreateSourceHelmCommand(a *app, cf *createFlags) *cobra.Command {
   ferry create source helm podinfo \
     --url=https://stefanprodan.github.io/podinfo \
     --interval=10m`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "HelmRepository source")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "HelmRepository source", "HelmRepository source", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if f.url == "" {
-				return errors.New("url is required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("url is required")
 			}
 			obj := &sourcev1.HelmRepository{ObjectMeta: meta}
-			obj.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.HelmRepositoryKind))
 			obj.Spec.URL, obj.Spec.Interval.Duration = f.url, cf.interval
 			obj.Spec.SecretRef, obj.Spec.CertSecretRef = localRef(f.secretRef), localRef(f.certSecretRef)
 			obj.Spec.PassCredentials = f.passCredentials
 			if strings.HasPrefix(f.url, "oci://") {
 				obj.Spec.Type, obj.Spec.Provider = "oci", f.ociProvider
 			}
-			return a.finishCreate(cmd.Context(), cf, created{what: "HelmRepository source", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.url, "url", "", "Helm repository address")
@@ -185,30 +164,21 @@ func newCreateSourceOCICommand(a *app, cf *createFlags) *cobra.Command {
     --url=oci://ghcr.io/stefanprodan/manifests/podinfo \
     --tag=6.6.2 \
     --interval=10m`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "OCIRepository source")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "OCIRepository source", "OCIRepository source", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if f.url == "" {
-				return errors.New("url is required")
+				return nil, errors.New("url is required")
 			}
 			if f.tag == "" && f.semver == "" && f.digest == "" {
-				return errors.New("--tag, --tag-semver or --digest is required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("--tag, --tag-semver or --digest is required")
 			}
 			obj := &sourcev1.OCIRepository{ObjectMeta: meta}
-			obj.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.OCIRepositoryKind))
 			obj.Spec.URL, obj.Spec.Interval.Duration, obj.Spec.Provider = f.url, cf.interval, f.provider
 			obj.Spec.Reference = &sourcev1.OCIRepositoryRef{Tag: f.tag, SemVer: f.semver, Digest: f.digest}
 			obj.Spec.SecretRef, obj.Spec.CertSecretRef = localRef(f.secretRef), localRef(f.certRef)
 			obj.Spec.ServiceAccountName, obj.Spec.Insecure = f.serviceAccount, f.insecure
 			obj.Spec.Ignore = ignorePaths(f.ignorePaths)
-			return a.finishCreate(cmd.Context(), cf, created{what: "OCIRepository source", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.url, "url", "", "the OCI repository URL")
@@ -242,26 +212,17 @@ func newCreateSourceBucketCommand(a *app, cf *createFlags) *cobra.Command {
     --region=us-east-1 \
     --provider=aws \
     --interval=10m`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "Bucket source")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "Bucket source", "Bucket source", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if f.bucketName == "" || f.endpoint == "" {
-				return errors.New("--bucket-name and --endpoint are required")
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, errors.New("--bucket-name and --endpoint are required")
 			}
 			obj := &sourcev1.Bucket{ObjectMeta: meta}
-			obj.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.BucketKind))
 			obj.Spec.BucketName, obj.Spec.Endpoint, obj.Spec.Provider = f.bucketName, f.endpoint, f.provider
 			obj.Spec.Region, obj.Spec.Insecure, obj.Spec.Interval.Duration = f.region, f.insecure, cf.interval
 			obj.Spec.SecretRef = localRef(f.secretRef)
 			obj.Spec.Ignore = ignorePaths(f.ignorePaths)
-			return a.finishCreate(cmd.Context(), cf, created{what: "Bucket source", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.bucketName, "bucket-name", "", "the bucket name")
@@ -284,29 +245,20 @@ func newCreateSourceChartCommand(a *app, cf *createFlags) *cobra.Command {
     --source=HelmRepository/podinfo \
     --chart=podinfo \
     --chart-version=6.x`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "HelmChart source")
-			if err != nil {
-				return err
-			}
+		RunE: a.createRunE(cf, "HelmChart source", "HelmChart source", func(meta metav1.ObjectMeta) ([]client.Object, error) {
 			if chart == "" || source == "" {
-				return errors.New("--chart and --source are required")
+				return nil, errors.New("--chart and --source are required")
 			}
 			kind, srcName, _, err := parseRef(source, "")
 			if err != nil {
-				return err
-			}
-			meta, err := a.objectMeta(cf, name)
-			if err != nil {
-				return err
+				return nil, err
 			}
 			obj := &sourcev1.HelmChart{ObjectMeta: meta}
-			obj.SetGroupVersionKind(sourcev1.GroupVersion.WithKind(sourcev1.HelmChartKind))
 			obj.Spec.Chart, obj.Spec.Version, obj.Spec.Interval.Duration = chart, version, cf.interval
 			obj.Spec.SourceRef = sourcev1.LocalHelmChartSourceReference{Kind: kind, Name: srcName}
 			obj.Spec.ReconcileStrategy = strategy
-			return a.finishCreate(cmd.Context(), cf, created{what: "HelmChart source", objs: []client.Object{obj}})
-		},
+			return []client.Object{obj}, nil
+		}),
 	}
 	fs := c.Flags()
 	fs.StringVar(&source, "source", "", "source that contains the chart in the format '<kind>/<name>', where kind must be one of: (HelmRepository, GitRepository, Bucket)")

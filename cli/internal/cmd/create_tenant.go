@@ -56,9 +56,7 @@ func newCreateTenantCommand(a *app, cf *createFlags) *cobra.Command {
 // tenantObjects returns the Namespace, ServiceAccount and RoleBinding of tenant in ns.
 func tenantObjects(tenant, ns, clusterRole string, labels map[string]string) []client.Object {
 	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}
-	namespace.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: tenant, Namespace: ns, Labels: labels}}
-	sa.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ServiceAccount"))
 	rb := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: tenant + "-reconciler", Namespace: ns, Labels: labels},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
@@ -67,6 +65,5 @@ func tenantObjects(tenant, ns, clusterRole string, labels map[string]string) []c
 			{Kind: rbacv1.ServiceAccountKind, Name: tenant, Namespace: ns},
 		},
 	}
-	rb.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("RoleBinding"))
 	return []client.Object{namespace, sa, rb}
 }
