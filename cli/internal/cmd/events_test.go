@@ -1,6 +1,7 @@
 package cmd_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ferry-gitops/ferry/cli/internal/cmd"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -55,5 +57,25 @@ func TestEventsForObjectAndSource(t *testing.T) {
 	}
 	if res := ferry(t, "events", "-n", ns, "--types", "Bad"); res.runErr == nil {
 		t.Error("an unknown type was accepted")
+	}
+}
+
+func TestEventsWatch(t *testing.T) {
+	ns := testenv.NewNamespace(t, env.Client)
+	create(t, kustomization(ns, "apps", "repo"))
+	create(t, event(ns, "old", kustomizev1.KustomizationKind, "apps", "Normal", "ReconciliationSucceeded", "first", time.Minute))
+	var out lockedBuffer
+	root := cmd.NewRootCommand(cmd.Options{Version: "test", Out: &out, Err: &out})
+	root.SetArgs([]string{"--kubeconfig", env.Kubeconfig, "events", "-n", ns, "--watch", "--for", "Kustomization/apps"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitPrinted(t, &out, "first")
+	create(t, event(ns, "new", kustomizev1.KustomizationKind, "apps", "Warning", "HealthCheckFailed", "second", 0))
+	create(t, event(ns, "other", kustomizev1.KustomizationKind, "other", "Warning", "HealthCheckFailed", "not for apps", 0))
+	waitPrinted(t, &out, "HealthCheckFailed")
+	if strings.Contains(out.String(), "not for apps") {
+		t.Errorf("the watch printed another object's event:\n%s", out.String())
 	}
 }

@@ -74,6 +74,18 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// waitPrinted polls out until it holds what, failing the test after testenv.Timeout.
+func waitPrinted(t *testing.T, out *lockedBuffer, what string) {
+	t.Helper()
+	deadline := time.Now().Add(testenv.Timeout)
+	for !strings.Contains(out.String(), what) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watch never printed %q:\n%s", what, out.String())
+		}
+		time.Sleep(testenv.Interval)
+	}
+}
+
 func TestGetWatch(t *testing.T) {
 	ns := testenv.NewNamespace(t, env.Client)
 	create(t, gitRepository(ns, "first"))
@@ -85,16 +97,7 @@ func TestGetWatch(t *testing.T) {
 	go func() { done <- root.ExecuteContext(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	waitFor := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(testenv.Timeout)
-		for !strings.Contains(out.String(), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the watch never printed %q:\n%s", what, out.String())
-			}
-			time.Sleep(testenv.Interval)
-		}
-	}
+	waitFor := func(what string) { t.Helper(); waitPrinted(t, &out, what) }
 	waitFor("first")
 	second := gitRepository(ns, "second")
 	create(t, second)
