@@ -63,6 +63,9 @@ func TestStoryBootstrapGit(t *testing.T) {
 			g.Expect(rev).To(Equal("main@sha1:" + head))
 		})
 	step(t, "the cluster applies its own manifests from main@sha1:%s", head)
+	out = ferryCLI(t, "check")
+	g.Expect(out).To(ContainSubstring("✔ bootstrapped: true"))
+	g.Expect(out).To(ContainSubstring("✔ all checks passed"))
 
 	step(t, "git push clusters/my-cluster/apps.yaml and apps/my-app")
 	work := filepath.Join(t.TempDir(), "work")

@@ -77,7 +77,7 @@ func (a *app) runBootstrap(ctx context.Context, bf *bootstrapFlags, plan bootstr
 	ctx, cancel := a.withTimeout(ctx)
 	defer cancel()
 	ns := a.flags.namespace
-	opts := bf.install.options(ns)
+	opts := bf.install.options(ns, a.opts.Version)
 	objs, err := manifests.Build(opts)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -16,6 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/cli/internal/install"
+	"github.com/ferry-gitops/ferry/cli/internal/manifests"
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	"github.com/ferry-gitops/ferry/shared/health"
 )
 
@@ -55,7 +58,8 @@ func newCheckCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ok := a.checkControllers(ctx, c)
+			ok := a.checkDistribution(ctx, c)
+			ok = a.checkControllers(ctx, c) && ok
 			ok = a.checkCRDs(ctx, c) && ok
 			if !ok {
 				return errors.New("check failed")
@@ -101,6 +105,24 @@ func (a *app) checkKubernetes() error {
 	}
 	a.successf("Kubernetes %s %s", v.String(), MinKubernetesVersion)
 	return nil
+}
+
+// checkDistribution reports the version that installed the namespace and whether it is
+// bootstrapped (applied by a Kustomization, which labels what it applies).
+func (a *app) checkDistribution(ctx context.Context, c client.Client) bool {
+	a.actionf("checking version in cluster")
+	var ns corev1.Namespace
+	if err := c.Get(ctx, client.ObjectKey{Name: a.flags.namespace}, &ns); err != nil {
+		a.failuref("failed to get namespace %s: %v", a.flags.namespace, err)
+		return false
+	}
+	version := ns.Labels[manifests.VersionLabel]
+	if version == "" {
+		version = "unknown"
+	}
+	a.successf("distribution: ferry-%s", version)
+	a.successf("bootstrapped: %t", ns.Labels[kustomizev1.NameLabel] != "")
+	return true
 }
 
 // checkControllers reports the readiness and images of Ferry's Deployments.

@@ -41,8 +41,8 @@ func addInstallFlags(fs *pflag.FlagSet, f *installFlags) {
 	fs.BoolVar(&f.networkPolicy, "network-policy", true, "deny ingress access to the toolkit controllers from other namespaces using network policies")
 }
 
-// options returns the manifests options of f for namespace.
-func (f *installFlags) options(namespace string) manifests.Options {
+// options returns the manifests options of f for namespace, built by the CLI of version.
+func (f *installFlags) options(namespace, version string) manifests.Options {
 	registry := f.registry
 	if registry == manifests.DefaultRegistry {
 		registry = ""
@@ -51,7 +51,7 @@ func (f *installFlags) options(namespace string) manifests.Options {
 		Namespace: namespace, Components: f.components, ComponentsExtra: f.componentsExtra,
 		Registry: registry, Tag: f.version, ImagePullSecret: f.imagePullSecret,
 		WatchAllNamespaces: f.watchAllNamespaces, NetworkPolicy: f.networkPolicy,
-		ClusterDomain: f.clusterDomain, TolerationKeys: f.tolerationKeys, LogLevel: f.logLevel,
+		ClusterDomain: f.clusterDomain, TolerationKeys: f.tolerationKeys, LogLevel: f.logLevel, Version: version,
 	}
 }
 
@@ -75,7 +75,7 @@ func newInstallCommand(a *app) *cobra.Command {
   ferry install --export > gotk-components.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			objs, err := manifests.Build(f.options(a.flags.namespace))
+			objs, err := manifests.Build(f.options(a.flags.namespace, a.opts.Version))
 			if err != nil {
 				return err
 			}

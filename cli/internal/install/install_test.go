@@ -46,6 +46,7 @@ func TestInstallCheckUninstall(t *testing.T) {
 
 	res = ferry(t, "check", "-n", ns)
 	g.Expect(res.RunErr).NotTo(HaveOccurred())
+	g.Expect(res.Err).To(ContainSubstring("► checking version in cluster\n✔ distribution: ferry-test\n✔ bootstrapped: false\n"))
 	g.Expect(res.Err).To(ContainSubstring("✔ source-controller: deployment ready"))
 	g.Expect(res.Err).To(ContainSubstring("► ghcr.io/ferry-gitops/source-controller:latest"))
 	g.Expect(res.Err).To(ContainSubstring("✔ kustomizations.kustomize.toolkit.fluxcd.io/v1"))

@@ -73,7 +73,13 @@ type Options struct {
 	TolerationKeys []string
 	// LogLevel sets every controller's --log-level.
 	LogLevel string
+	// Version, when set, labels the namespace app.kubernetes.io/version, which check reads
+	// as the distribution.
+	Version string
 }
+
+// VersionLabel holds, on the namespace, the version of the CLI that built the install.
+const VersionLabel = "app.kubernetes.io/version"
 
 // AllComponents returns the components Options asks for: Components (or the default ones)
 // then ComponentsExtra, without repeats.
@@ -135,6 +141,14 @@ func Build(opts Options) ([]*unstructured.Unstructured, error) {
 		}
 		if err := adapt(obj, opts); err != nil {
 			return nil, err
+		}
+		if obj.GetKind() == "Namespace" && opts.Version != "" {
+			labels := obj.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[VersionLabel] = opts.Version
+			obj.SetLabels(labels)
 		}
 		objs = append(objs, obj)
 	}
