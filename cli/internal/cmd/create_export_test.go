@@ -133,3 +133,43 @@ func diff(path string, got, want any) []string {
 	}
 	return out
 }
+
+// TestCreateSecretFiles checks the secrets made from files, which flux's documentation shows
+// without their output: the keys Flux's controllers read, and the TLS type with a key pair.
+func TestCreateSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"client.crt": "CERT\n", "client.key": "KEY\n", "ca.crt": "CA\n", "trust-policy.json": `{"version":"1.0"}`}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := ferry(t, "create", "secret", "tls", "certs", "--tls-crt-file", filepath.Join(dir, "client.crt"),
+		"--tls-key-file", filepath.Join(dir, "client.key"), "--ca-crt-file", filepath.Join(dir, "ca.crt"), "--export")
+	docs := documents(t, res.out)
+	if res.runErr != nil || len(docs) != 1 || docs[0]["type"] != "kubernetes.io/tls" {
+		t.Fatalf("secret tls: %v\n%s", res.runErr, res.out)
+	}
+	want := map[string]any{"tls.crt": "CERT\n", "tls.key": "KEY\n", "ca.crt": "CA\n"}
+	for _, d := range diff("stringData", docs[0]["stringData"], want) {
+		t.Error(d)
+	}
+	res = ferry(t, "create", "secret", "notation", "my-notation-cert", "--ca-cert-file", filepath.Join(dir, "ca.crt"),
+		"--trust-policy-file", filepath.Join(dir, "trust-policy.json"), "--export")
+	docs = documents(t, res.out)
+	want = map[string]any{"ca.crt": "CA\n", "trustpolicy.json": `{"version":"1.0"}`}
+	if res.runErr != nil || len(docs) != 1 {
+		t.Fatalf("secret notation: %v\n%s", res.runErr, res.out)
+	}
+	for _, d := range diff("stringData", docs[0]["stringData"], want) {
+		t.Error(d)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "trust-policy.json"), []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = ferry(t, "create", "secret", "notation", "bad", "--ca-cert-file", filepath.Join(dir, "ca.crt"),
+		"--trust-policy-file", filepath.Join(dir, "trust-policy.json"), "--export")
+	if res.runErr == nil || !strings.Contains(res.runErr.Error(), "is not valid JSON") {
+		t.Errorf("an invalid trust policy: %v", res.runErr)
+	}
+}
