@@ -1,14 +1,13 @@
 package registry
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ferry-gitops/ferry/shared/secrets"
 )
 
 // newTransport is an HTTP transport with cfg's TLS material and proxy.
@@ -18,29 +17,9 @@ func newTransport(cfg Config) (*http.Transport, error) {
 	if cfg.Proxy != nil {
 		tr.Proxy = http.ProxyURL(cfg.Proxy)
 	}
-	if len(cfg.CAData) == 0 && len(cfg.CertData) == 0 && len(cfg.KeyData) == 0 {
-		return tr, nil
-	}
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(cfg.CAData) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(cfg.CAData) {
-			return nil, errors.New("failed to load the CA certificate: ca.crt holds no PEM certificate")
-		}
-		tlsCfg.RootCAs = pool
-	}
-	if (len(cfg.CertData) == 0) != (len(cfg.KeyData) == 0) {
-		return nil, errors.New("failed to load the client certificate: tls.crt and tls.key must be set together")
-	}
-	if len(cfg.CertData) > 0 {
-		cert, err := tls.X509KeyPair(cfg.CertData, cfg.KeyData)
-		if err != nil {
-			return nil, fmt.Errorf("failed to load the client certificate: %w", err)
-		}
-		tlsCfg.Certificates = []tls.Certificate{cert}
+	tlsCfg, err := secrets.TLSFromPEM(cfg.CAData, cfg.CertData, cfg.KeyData)
+	if err != nil {
+		return nil, err
 	}
 	tr.TLSClientConfig = tlsCfg
 	return tr, nil

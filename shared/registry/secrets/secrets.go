@@ -7,7 +7,6 @@ package secrets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 
@@ -17,10 +16,8 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/registry"
+	sharedsecrets "github.com/ferry-gitops/ferry/shared/secrets"
 )
-
-// CAKey is the key of a CA certificate in a certSecretRef Secret.
-const CAKey = "ca.crt"
 
 // Refs name the objects, all in one namespace, that hold how to reach a registry; an empty
 // name is not read.
@@ -73,11 +70,11 @@ func Config(ctx context.Context, c client.Reader, refs Refs) (registry.Config, e
 		cfg.DockerConfigs = append(cfg.DockerConfigs, docs...)
 	}
 	if refs.CertSecret != "" {
-		sec, err := Get(ctx, c, refs.Namespace, refs.CertSecret)
+		sec, err := sharedsecrets.Get(ctx, c, refs.Namespace, refs.CertSecret)
 		if err != nil {
 			return cfg, err
 		}
-		cfg.CAData, cfg.CertData, cfg.KeyData = sec.Data[CAKey], sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
+		cfg.CAData, cfg.CertData, cfg.KeyData = sec.Data[sharedsecrets.CAKey], sec.Data[sharedsecrets.CertKey], sec.Data[sharedsecrets.KeyKey]
 		if len(cfg.CAData)+len(cfg.CertData)+len(cfg.KeyData) == 0 {
 			return cfg, fmt.Errorf("failed to read TLS material from secret '%s/%s': it has none of ca.crt, tls.crt, tls.key", refs.Namespace, refs.CertSecret)
 		}
@@ -92,21 +89,9 @@ func Config(ctx context.Context, c client.Reader, refs Refs) (registry.Config, e
 	return cfg, nil
 }
 
-// Get reads the Secret name in namespace; a missing Secret is said so plainly.
-func Get(ctx context.Context, c client.Reader, namespace, name string) (*corev1.Secret, error) {
-	secret := &corev1.Secret{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("failed to get secret '%s/%s': not found", namespace, name)
-		}
-		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, name, err)
-	}
-	return secret, nil
-}
-
 // dockerConfig returns the .dockerconfigjson of a Secret.
 func dockerConfig(ctx context.Context, c client.Reader, namespace, name string) ([]byte, error) {
-	sec, err := Get(ctx, c, namespace, name)
+	sec, err := sharedsecrets.Get(ctx, c, namespace, name)
 	if err != nil {
 		return nil, err
 	}
@@ -139,22 +124,16 @@ func pullSecrets(ctx context.Context, c client.Reader, namespace, name string) (
 
 // Proxy reads a proxy URL from a Secret's address, username and password keys.
 func Proxy(ctx context.Context, c client.Reader, namespace, name string) (*url.URL, error) {
-	sec, err := Get(ctx, c, namespace, name)
+	sec, err := sharedsecrets.Get(ctx, c, namespace, name)
 	if err != nil {
 		return nil, err
 	}
-	address := string(sec.Data["address"])
-	if address == "" {
+	if len(sec.Data[sharedsecrets.ProxyAddressKey]) == 0 {
 		return nil, fmt.Errorf("failed to read the proxy from secret '%s/%s': it has no address key", namespace, name)
 	}
-	u, err := url.Parse(address)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("failed to read the proxy from secret '%s/%s': %w", namespace, name,
-			errors.New("address is not a URL with a host"))
-	}
-	user, pass := string(sec.Data["username"]), string(sec.Data["password"])
-	if user != "" {
-		u.User = url.UserPassword(user, pass)
+	u, err := sharedsecrets.ProxyURL(sec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the proxy from secret '%s/%s': %w", namespace, name, err)
 	}
 	return u, nil
 }

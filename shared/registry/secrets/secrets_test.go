@@ -31,7 +31,7 @@ func TestConfig(t *testing.T) {
 	}
 	secret("creds", map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"a":{}}}`})
 	secret("pull", map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"b":{}}}`})
-	secret("certs", map[string]string{CAKey: "ca", corev1.TLSCertKey: "cert", corev1.TLSPrivateKeyKey: "key"})
+	secret("certs", map[string]string{"ca.crt": "ca", corev1.TLSCertKey: "cert", corev1.TLSPrivateKeyKey: "key"})
 	secret("proxy", map[string]string{"address": "http://proxy.example:3128", "username": "u", "password": "p4ss"})
 	secret("empty", map[string]string{"other": "x"})
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller", Namespace: ns},

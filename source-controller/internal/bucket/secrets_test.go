@@ -34,9 +34,9 @@ func TestSetTLSFromSecret(t *testing.T) {
 		wantErr string
 	}{
 		{"nothing", map[string][]byte{"other": []byte("x")}, "holds none of 'ca.crt', 'tls.crt' and 'tls.key'"},
-		{"CA is not PEM", map[string][]byte{"ca.crt": []byte("not pem")}, "'ca.crt' holds no PEM certificate"},
-		{"certificate without key", map[string][]byte{"tls.crt": []byte("x")}, "'tls.crt' and 'tls.key' must be set together"},
-		{"bad pair", map[string][]byte{"tls.crt": []byte("x"), "tls.key": []byte("SECRET")}, "invalid client certificate"},
+		{"CA is not PEM", map[string][]byte{"ca.crt": []byte("not pem")}, "ca.crt holds no PEM certificate"},
+		{"certificate without key", map[string][]byte{"tls.crt": []byte("x")}, "tls.crt and tls.key must be set together"},
+		{"bad pair", map[string][]byte{"tls.crt": []byte("x"), "tls.key": []byte("SECRET")}, "failed to load the client certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
