@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/apply"
 )
 
@@ -72,7 +72,7 @@ func (d *Drift) String() string {
 // server-side (field manager FieldManager, forced ownership) and the result compared
 // with the live object, leaving out the fields the ignore rules name and the objects
 // labelled or annotated helm.toolkit.fluxcd.io/driftDetection: disabled.
-func (c *Client) Drift(ctx context.Context, rel *release.Release, ignore []meta.IgnoreRule) (*Drift, error) {
+func (c *Client) Drift(ctx context.Context, rel *release.Release, ignore []fluxmeta.IgnoreRule) (*Drift, error) {
 	ig, err := newIgnorer(ignore)
 	if err != nil {
 		return nil, err

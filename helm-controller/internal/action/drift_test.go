@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
@@ -49,7 +49,7 @@ func TestDriftDetectedAndCorrected(t *testing.T) {
 		"Deployment/" + ns + "/app changed (/spec/replicas); " +
 		"Service/" + ns + "/app missing"))
 
-	ignore := []meta.IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &meta.Selector{Kind: "Deployment", Name: "ap+"}}}
+	ignore := []fluxmeta.IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &fluxmeta.Selector{Kind: "Deployment", Name: "ap+"}}}
 	d, err = c.Drift(ctxFor(t), rel, ignore)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(d.Objects).To(HaveLen(2), "ignored fields are not drift: %s", d)
@@ -78,6 +78,6 @@ func TestDriftDetectedAndCorrected(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(d.Detected()).To(BeFalse(), "opted out: %s", d)
 
-	_, err = c.Drift(ctxFor(t), rel, []meta.IgnoreRule{{Paths: []string{"spec"}}})
+	_, err = c.Drift(ctxFor(t), rel, []fluxmeta.IgnoreRule{{Paths: []string{"spec"}}})
 	g.Expect(err).To(MatchError(ContainSubstring(`invalid JSON pointer "spec"`)))
 }

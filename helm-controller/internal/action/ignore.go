@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // ignorer removes the fields that drift ignore rules name from the objects they target.
@@ -29,7 +29,7 @@ type compiledRule struct {
 // newIgnorer parses the rules; a bad pattern or selector expression is an error. As in Flux,
 // the group, version, kind, name and namespace of a target are regular expressions that
 // must match the whole value.
-func newIgnorer(rules []meta.IgnoreRule) (*ignorer, error) {
+func newIgnorer(rules []fluxmeta.IgnoreRule) (*ignorer, error) {
 	out := &ignorer{}
 	for i, r := range rules {
 		cr := compiledRule{paths: r.Paths, labels: labels.Everything(), annotations: labels.Everything()}
@@ -49,7 +49,7 @@ func newIgnorer(rules []meta.IgnoreRule) (*ignorer, error) {
 }
 
 // compileTarget parses the patterns and selectors of t.
-func (r *compiledRule) compileTarget(t *meta.Selector) error {
+func (r *compiledRule) compileTarget(t *fluxmeta.Selector) error {
 	for _, f := range []struct {
 		field, pattern string
 		dst            **regexp.Regexp

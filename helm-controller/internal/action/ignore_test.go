@@ -6,7 +6,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 func TestRemovePath(t *testing.T) {
@@ -62,31 +62,31 @@ func TestIgnoreRuleTargets(t *testing.T) {
 	obj.SetAnnotations(map[string]string{"team": "a"})
 	tests := []struct {
 		name   string
-		target *meta.Selector
+		target *fluxmeta.Selector
 		want   bool
 	}{
 		{"no target", nil, true},
-		{"group and kind", &meta.Selector{Group: "apps", Kind: "Deployment"}, true},
-		{"other kind", &meta.Selector{Kind: "StatefulSet"}, false},
-		{"other version", &meta.Selector{Version: "v1beta1"}, false},
-		{"namespace", &meta.Selector{Namespace: "apps"}, true},
-		{"other namespace", &meta.Selector{Namespace: "default"}, false},
-		{"name pattern", &meta.Selector{Name: "web-[0-9]+"}, true},
-		{"name pattern is anchored", &meta.Selector{Name: "web"}, false},
-		{"kind pattern", &meta.Selector{Group: "apps|batch", Kind: "Deploy.*|StatefulSet"}, true},
-		{"kind pattern is anchored", &meta.Selector{Kind: "Deploy"}, false},
-		{"version pattern", &meta.Selector{Version: "v[0-9]+"}, true},
-		{"namespace pattern", &meta.Selector{Namespace: "ap+s"}, true},
-		{"namespace pattern mismatch", &meta.Selector{Namespace: "app"}, false},
-		{"label selector", &meta.Selector{LabelSelector: "tier in (front, back)"}, true},
-		{"label selector mismatch", &meta.Selector{LabelSelector: "tier=back"}, false},
-		{"annotation selector", &meta.Selector{AnnotationSelector: "team=a"}, true},
-		{"annotation selector mismatch", &meta.Selector{AnnotationSelector: "team!=a"}, false},
+		{"group and kind", &fluxmeta.Selector{Group: "apps", Kind: "Deployment"}, true},
+		{"other kind", &fluxmeta.Selector{Kind: "StatefulSet"}, false},
+		{"other version", &fluxmeta.Selector{Version: "v1beta1"}, false},
+		{"namespace", &fluxmeta.Selector{Namespace: "apps"}, true},
+		{"other namespace", &fluxmeta.Selector{Namespace: "default"}, false},
+		{"name pattern", &fluxmeta.Selector{Name: "web-[0-9]+"}, true},
+		{"name pattern is anchored", &fluxmeta.Selector{Name: "web"}, false},
+		{"kind pattern", &fluxmeta.Selector{Group: "apps|batch", Kind: "Deploy.*|StatefulSet"}, true},
+		{"kind pattern is anchored", &fluxmeta.Selector{Kind: "Deploy"}, false},
+		{"version pattern", &fluxmeta.Selector{Version: "v[0-9]+"}, true},
+		{"namespace pattern", &fluxmeta.Selector{Namespace: "ap+s"}, true},
+		{"namespace pattern mismatch", &fluxmeta.Selector{Namespace: "app"}, false},
+		{"label selector", &fluxmeta.Selector{LabelSelector: "tier in (front, back)"}, true},
+		{"label selector mismatch", &fluxmeta.Selector{LabelSelector: "tier=back"}, false},
+		{"annotation selector", &fluxmeta.Selector{AnnotationSelector: "team=a"}, true},
+		{"annotation selector mismatch", &fluxmeta.Selector{AnnotationSelector: "team!=a"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ig, err := newIgnorer([]meta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
+			ig, err := newIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(ig.rules[0].matches(obj)).To(Equal(tt.want))
 		})
@@ -96,19 +96,19 @@ func TestIgnoreRuleTargets(t *testing.T) {
 func TestIgnoreRuleErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		rule meta.IgnoreRule
+		rule fluxmeta.IgnoreRule
 		want string
 	}{
-		{"empty pointer", meta.IgnoreRule{Paths: []string{""}}, "the whole object cannot be ignored"},
-		{"relative pointer", meta.IgnoreRule{Paths: []string{"spec/replicas"}}, "it must start with /"},
-		{"bad name pattern", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{Name: "web-("}}, "target name"},
-		{"bad kind pattern", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{Kind: "Deploy("}}, "target kind"},
-		{"bad label selector", meta.IgnoreRule{Paths: []string{"/spec"}, Target: &meta.Selector{LabelSelector: "a in ("}}, "target labelSelector"},
+		{"empty pointer", fluxmeta.IgnoreRule{Paths: []string{""}}, "the whole object cannot be ignored"},
+		{"relative pointer", fluxmeta.IgnoreRule{Paths: []string{"spec/replicas"}}, "it must start with /"},
+		{"bad name pattern", fluxmeta.IgnoreRule{Paths: []string{"/spec"}, Target: &fluxmeta.Selector{Name: "web-("}}, "target name"},
+		{"bad kind pattern", fluxmeta.IgnoreRule{Paths: []string{"/spec"}, Target: &fluxmeta.Selector{Kind: "Deploy("}}, "target kind"},
+		{"bad label selector", fluxmeta.IgnoreRule{Paths: []string{"/spec"}, Target: &fluxmeta.Selector{LabelSelector: "a in ("}}, "target labelSelector"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			_, err := newIgnorer([]meta.IgnoreRule{tt.rule})
+			_, err := newIgnorer([]fluxmeta.IgnoreRule{tt.rule})
 			g.Expect(err).To(MatchError(ContainSubstring(tt.want)))
 		})
 	}
@@ -119,7 +119,7 @@ func FuzzIgnorePointer(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, pointer string) {
-		ig, err := newIgnorer([]meta.IgnoreRule{{Paths: []string{pointer}}})
+		ig, err := newIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{pointer}}})
 		if err != nil {
 			return
 		}

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/testing/artifactserver"
 )
 
@@ -78,7 +78,7 @@ func TestDesiredHelmChart(t *testing.T) {
 	}
 }
 
-func publish(t *testing.T, srv *artifactserver.Server) (dirArt, tgzArt meta.Artifact) {
+func publish(t *testing.T, srv *artifactserver.Server) (dirArt, tgzArt fluxmeta.Artifact) {
 	t.Helper()
 	dirArt, err := srv.ArtifactFromDir("dir/hello", "testdata/hello", "0.1.0")
 	if err != nil {
@@ -107,7 +107,7 @@ func TestLoader(t *testing.T) {
 	dirArt, tgzArt := publish(t, srv)
 	l := &Loader{Size: 1}
 	ctx := context.Background()
-	for _, art := range []*meta.Artifact{&dirArt, &tgzArt} {
+	for _, art := range []*fluxmeta.Artifact{&dirArt, &tgzArt} {
 		c, err := l.Load(ctx, art)
 		if err != nil {
 			t.Fatal(err)

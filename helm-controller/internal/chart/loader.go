@@ -15,7 +15,7 @@ import (
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -46,7 +46,7 @@ type cached struct {
 }
 
 // Load returns the chart of art, downloading it unless its digest is cached.
-func (l *Loader) Load(ctx context.Context, art *meta.Artifact) (*helmchart.Chart, error) {
+func (l *Loader) Load(ctx context.Context, art *fluxmeta.Artifact) (*helmchart.Chart, error) {
 	files, err := l.chartFiles(ctx, art)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (l *Loader) Load(ctx context.Context, art *meta.Artifact) (*helmchart.Chart
 }
 
 // chartFiles returns the cached files of art, fetching them once for concurrent callers.
-func (l *Loader) chartFiles(ctx context.Context, art *meta.Artifact) ([]*loader.BufferedFile, error) {
+func (l *Loader) chartFiles(ctx context.Context, art *fluxmeta.Artifact) ([]*loader.BufferedFile, error) {
 	if files := l.lookup(art.Digest); files != nil {
 		return files, nil
 	}
@@ -78,7 +78,7 @@ func (l *Loader) chartFiles(ctx context.Context, art *meta.Artifact) ([]*loader.
 }
 
 // fetch downloads and verifies art and reads the chart's files.
-func (l *Loader) fetch(ctx context.Context, art *meta.Artifact) ([]*loader.BufferedFile, error) {
+func (l *Loader) fetch(ctx context.Context, art *fluxmeta.Artifact) ([]*loader.BufferedFile, error) {
 	dir, err := os.MkdirTemp("", "ferry-chart-")
 	if err != nil {
 		return nil, fmt.Errorf("failed to create a temporary directory: %w", err)

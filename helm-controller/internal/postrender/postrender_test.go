@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 const manifests = `---
@@ -42,7 +42,7 @@ spec:
   - port: 80
 `
 
-func release(prs []helmv2.PostRenderer, cm *meta.CommonMetadata) *helmv2.HelmRelease {
+func release(prs []helmv2.PostRenderer, cm *fluxmeta.CommonMetadata) *helmv2.HelmRelease {
 	return &helmv2.HelmRelease{
 		ObjectMeta: metav1.ObjectMeta{Name: "rel", Namespace: "ns"},
 		Spec:       helmv2.HelmReleaseSpec{PostRenderers: prs, CommonMetadata: cm},
@@ -53,7 +53,7 @@ func TestBuild(t *testing.T) {
 	tests := []struct {
 		name    string
 		prs     []helmv2.PostRenderer
-		cm      *meta.CommonMetadata
+		cm      *fluxmeta.CommonMetadata
 		want    []string
 		notWant []string
 		wantErr string
@@ -65,8 +65,8 @@ func TestBuild(t *testing.T) {
 		{
 			name: "strategic merge patch and image",
 			prs: []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{
-				Patches: []meta.Patch{{Patch: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 3\n"}},
-				Images:  []meta.Image{{Name: "nginx", NewTag: "2.0"}},
+				Patches: []fluxmeta.Patch{{Patch: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 3\n"}},
+				Images:  []fluxmeta.Image{{Name: "nginx", NewTag: "2.0"}},
 			}}},
 			want:    []string{"replicas: 3", "image: nginx:2.0"},
 			notWant: []string{"replicas: 1"},
@@ -74,22 +74,22 @@ func TestBuild(t *testing.T) {
 		{
 			name: "json6902 patch with a target, then a second renderer",
 			prs: []helmv2.PostRenderer{
-				{Kustomize: &helmv2.Kustomize{Patches: []meta.Patch{{
+				{Kustomize: &helmv2.Kustomize{Patches: []fluxmeta.Patch{{
 					Patch:  `[{"op":"add","path":"/metadata/annotations","value":{"patched":"yes"}}]`,
-					Target: &meta.Selector{Kind: "Service", Name: "app"},
+					Target: &fluxmeta.Selector{Kind: "Service", Name: "app"},
 				}}}},
-				{Kustomize: &helmv2.Kustomize{Images: []meta.Image{{Name: "nginx", NewName: "registry.local/nginx"}}}},
+				{Kustomize: &helmv2.Kustomize{Images: []fluxmeta.Image{{Name: "nginx", NewName: "registry.local/nginx"}}}},
 			},
 			want: []string{"patched: \"yes\"", "image: registry.local/nginx:1.0"},
 		},
 		{
 			name: "common metadata",
-			cm:   &meta.CommonMetadata{Labels: map[string]string{"team": "a"}, Annotations: map[string]string{"owner": "b"}},
+			cm:   &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "a"}, Annotations: map[string]string{"owner": "b"}},
 			want: []string{"team: a", "owner: b"},
 		},
 		{
 			name:    "patch of a missing target",
-			prs:     []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Patches: []meta.Patch{{Patch: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\ndata:\n  a: b\n"}}}}},
+			prs:     []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Patches: []fluxmeta.Patch{{Patch: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\ndata:\n  a: b\n"}}}}},
 			wantErr: "failed to post-render with kustomize",
 		},
 	}
@@ -125,11 +125,11 @@ func TestBuild(t *testing.T) {
 
 func TestDigest(t *testing.T) {
 	var none []helmv2.PostRenderer
-	if Digest(none) != "" || Digest([]helmv2.PostRenderer{}) != "" || Digest((*meta.CommonMetadata)(nil)) != "" {
+	if Digest(none) != "" || Digest([]helmv2.PostRenderer{}) != "" || Digest((*fluxmeta.CommonMetadata)(nil)) != "" {
 		t.Fatal("empty post-renderers must have no digest")
 	}
-	a := Digest([]helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Images: []meta.Image{{Name: "a", NewTag: "1"}}}}})
-	b := Digest([]helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Images: []meta.Image{{Name: "a", NewTag: "2"}}}}})
+	a := Digest([]helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Images: []fluxmeta.Image{{Name: "a", NewTag: "1"}}}}})
+	b := Digest([]helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Images: []fluxmeta.Image{{Name: "a", NewTag: "2"}}}}})
 	if a == "" || a == b || !strings.HasPrefix(a, "sha256:") {
 		t.Fatalf("digests %q and %q", a, b)
 	}

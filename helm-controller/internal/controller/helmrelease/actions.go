@@ -22,10 +22,12 @@ func (st *state) install(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 	obj := s.Obj
 	in := obj.GetInstall()
 	obj.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionInstall
+	timeout := in.GetTimeout(obj.GetTimeout()).Duration
+	progressing(ctx, s, string(helmv2.ReleaseActionInstall), timeout, st.target(obj))
 	start := time.Now()
 	rel, err := st.helm.Install(ctx, st.chart, st.values, action.InstallOptions{
 		ReleaseName:              obj.GetReleaseName(),
-		Timeout:                  in.GetTimeout(obj.GetTimeout()).Duration,
+		Timeout:                  timeout,
 		Wait:                     !in.DisableWait,
 		WaitForJobs:              !in.DisableWaitForJobs,
 		DisableHooks:             in.DisableHooks,
@@ -46,10 +48,12 @@ func (st *state) upgrade(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 	obj := s.Obj
 	up := obj.GetUpgrade()
 	obj.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionUpgrade
+	timeout := up.GetTimeout(obj.GetTimeout()).Duration
+	progressing(ctx, s, string(helmv2.ReleaseActionUpgrade), timeout, st.target(obj))
 	start := time.Now()
 	rel, err := st.helm.Upgrade(ctx, st.chart, st.values, action.UpgradeOptions{
 		ReleaseName:              obj.GetReleaseName(),
-		Timeout:                  up.GetTimeout(obj.GetTimeout()).Duration,
+		Timeout:                  timeout,
 		Wait:                     !up.DisableWait,
 		WaitForJobs:              !up.DisableWaitForJobs,
 		DisableHooks:             up.DisableHooks,
@@ -98,7 +102,9 @@ func (st *state) released(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 func (st *state) runTests(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], rel *release.Release) reconcile.Result {
 	obj := s.Obj
 	test := obj.GetTest()
-	tested, err := st.helm.Test(ctx, rel.Name, action.TestOptions{Timeout: test.GetTimeout(obj.GetTimeout()).Duration, Filters: test.Filters})
+	timeout := test.GetTimeout(obj.GetTimeout()).Duration
+	progressing(ctx, s, "test", timeout, "for release "+describe(rel))
+	tested, err := st.helm.Test(ctx, rel.Name, action.TestOptions{Timeout: timeout, Filters: test.Filters})
 	if tested == nil {
 		tested = rel
 	}
@@ -112,14 +118,16 @@ func (st *state) runTests(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	if err != nil {
 		msg := fmt.Sprintf("Helm test failed for release %s: %s", describe(rel), err)
 		conditions.MarkFalse(obj, helmv2.TestSuccessCondition, helmv2.TestFailedReason, msg)
-		s.Event(corev1.EventTypeWarning, helmv2.TestFailedReason, msg)
 		ignore := test.IgnoreFailures
 		if rem := obj.GetActiveRemediation(); rem != nil {
 			ignore = rem.MustIgnoreTestFailures(test.IgnoreFailures)
 		}
 		if ignore || obj.Status.LastAttemptedReleaseAction == "" {
+			// The release stays Ready: only this event tells of the failure.
+			s.Event(corev1.EventTypeWarning, helmv2.TestFailedReason, msg)
 			return readyResult(obj)
 		}
+		// The runtime reports the failure with the release's new Ready state.
 		return st.fail(ctx, s, obj.Status.LastAttemptedReleaseAction, helmv2.TestFailedReason, errors.New(msg), false)
 	}
 	msg := fmt.Sprintf("Helm test succeeded for release %s: %d test hook(s) completed successfully", describe(rel), len(hooks))
@@ -139,13 +147,11 @@ func (st *state) fail(ctx context.Context, s *reconcile.Scope[*helmv2.HelmReleas
 	rem.IncrementFailureCount(obj)
 	obj.Status.Failures++
 	if releaseFailed {
+		// The runtime reports the failure (an event for the new Ready state); no event here.
 		conditions.MarkFalse(obj, helmv2.ReleasedCondition, reason, err.Error())
-		s.Event(corev1.EventTypeWarning, reason, err.Error())
 	}
 	if strategyOf(obj, act) == helmv2.ActionStrategyRetryOnFailure {
-		interval := retryInterval(obj, act)
-		st.spec.RetryInterval = func(*helmv2.HelmRelease) time.Duration { return interval }
-		return reconcile.Transient(reason, err)
+		return reconcile.TransientAfter(reason, err, retryInterval(obj, act))
 	}
 	exhausted := rem.RetriesExhausted(obj)
 	if !exhausted || rem.MustRemediateLastFailure() {
@@ -176,4 +182,22 @@ func retryInterval(obj *helmv2.HelmRelease, act helmv2.ReleaseAction) time.Durat
 		return helmv2.DefaultRetryInterval
 	}
 	return strategy.GetRetryInterval()
+}
+
+// target is "for release <namespace>/<name> with chart <name>@<version>": what an install or
+// upgrade of the state's chart works on, for the message of its progress.
+func (st *state) target(obj *helmv2.HelmRelease) string {
+	return fmt.Sprintf("for release %s/%s with chart %s@%s", obj.GetReleaseNamespace(), obj.GetReleaseName(),
+		st.chart.Name(), st.chart.Metadata.Version)
+}
+
+// progressing shows that a Helm action that may run for up to timeout starts: until the
+// reconcile ends, readers see Reconciling=True and Ready=Unknown with the action and what it
+// works on ("Running 'upgrade' action with timeout of 5m0s for release …") instead of the old
+// Ready state. Failing to show it is logged; the action runs all the same.
+func progressing(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], act string, timeout time.Duration, what string) {
+	msg := fmt.Sprintf("Running '%s' action with timeout of %s %s", act, timeout, what)
+	if err := s.Progressing(ctx, msg); err != nil {
+		s.Log.Error(err, "unable to report the Helm action in progress", "action", act)
+	}
 }

@@ -23,7 +23,7 @@ var kubeConfigKeys = []string{"value", "value.yaml"}
 // only when the HelmRelease names a service account.
 func (r *Reconciler) restConfig(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) (*rest.Config, error) {
 	obj := s.Obj
-	cfg := rest.CopyConfig(r.RESTConfig)
+	cfg := rest.CopyConfig(r.restCfg)
 	sa := obj.Spec.ServiceAccountName
 	if kc := obj.Spec.KubeConfig; kc != nil && kc.SecretRef != nil {
 		remote, err := r.remoteConfig(ctx, obj.Namespace, kc.SecretRef.Name, kc.SecretRef.Key)
@@ -33,7 +33,7 @@ func (r *Reconciler) restConfig(ctx context.Context, s *reconcile.Scope[*helmv2.
 		remote.QPS, remote.Burst, remote.UserAgent = cfg.QPS, cfg.Burst, cfg.UserAgent
 		cfg = remote
 	} else if sa == "" {
-		sa = r.DefaultServiceAccount
+		sa = r.defaultServiceAccount
 	}
 	if sa != "" {
 		cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", obj.Namespace, sa)}
@@ -44,7 +44,7 @@ func (r *Reconciler) restConfig(ctx context.Context, s *reconcile.Scope[*helmv2.
 // remoteConfig reads a kubeconfig from a Secret in namespace.
 func (r *Reconciler) remoteConfig(ctx context.Context, namespace, name, key string) (*rest.Config, error) {
 	var secret corev1.Secret
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &secret); err != nil {
+	if err := r.apiReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &secret); err != nil {
 		return nil, fmt.Errorf("failed to get kubeconfig Secret '%s/%s': %w", namespace, name, err)
 	}
 	keys := kubeConfigKeys

@@ -22,7 +22,7 @@ func TestImpersonatedIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &Reconciler{RESTConfig: &rest.Config{Host: "https://127.0.0.1:1"}, DefaultServiceAccount: tt.defaultSA}
+			r := &Reconciler{restCfg: &rest.Config{Host: "https://127.0.0.1:1"}, defaultServiceAccount: tt.defaultSA}
 			obj := newRelease("apps", "app", "chart", "")
 			obj.Spec.ServiceAccountName = tt.sa
 			cfg, err := r.restConfig(context.Background(), &reconcile.Scope[*helmv2.HelmRelease]{Obj: obj, Log: logr.Discard()})
@@ -37,15 +37,15 @@ func TestImpersonatedIdentity(t *testing.T) {
 }
 
 func TestNoCrossNamespaceRefs(t *testing.T) {
-	st := &state{r: &Reconciler{Client: k8s, NoCrossNamespaceRefs: true}}
+	st := &state{r: &Reconciler{noCrossNamespaceRefs: true}}
 	obj := newRelease("apps", "app", "chart", "")
 	obj.Spec.ChartRef.Namespace = "elsewhere"
-	_, res := st.chartRef(context.Background(), obj, obj.Spec.ChartRef)
+	_, res := st.chartRef(context.Background(), k8s, obj)
 	if !res.IsStalled() || res.Reason != fluxmeta.AccessDeniedReason {
 		t.Fatalf("result %+v, want stalled with %s", res, fluxmeta.AccessDeniedReason)
 	}
 	obj.Spec.ChartRef.Namespace = ""
-	if _, res := st.chartRef(context.Background(), obj, obj.Spec.ChartRef); !res.IsWaiting() {
+	if _, res := st.chartRef(context.Background(), k8s, obj); !res.IsWaiting() {
 		t.Fatalf("a missing HelmChart in the same namespace is a wait, got %+v", res)
 	}
 }

@@ -71,14 +71,16 @@ func (st *state) moveRelease(ctx context.Context, s *reconcile.Scope[*helmv2.Hel
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)
 	}
-	old, err := action.New(action.Config{RESTConfig: cfg, StorageNamespace: storage, Namespace: latest.Namespace, Cache: st.r.Actions})
+	old, err := action.New(action.Config{RESTConfig: cfg, StorageNamespace: storage, Namespace: latest.Namespace, Cache: st.r.actions})
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)
 	}
 	if _, err := old.RecoverPending(latest.Name); err != nil {
 		return reconcile.Transient(helmv2.UninstallFailedReason, err)
 	}
-	if _, err := old.Uninstall(ctx, latest.Name, uninstallOptions(obj)); err != nil && !errors.Is(err, driver.ErrReleaseNotFound) {
+	opts := uninstallOptions(obj)
+	progressing(ctx, s, "uninstall", opts.Timeout, fmt.Sprintf("for release %s with chart %s", latest.FullReleaseName(), latest.VersionedChartName()))
+	if _, err := old.Uninstall(ctx, latest.Name, opts); err != nil && !errors.Is(err, driver.ErrReleaseNotFound) {
 		return reconcile.Transient(helmv2.UninstallFailedReason, err)
 	}
 	s.Event(corev1.EventTypeNormal, helmv2.UninstallSucceededReason,

@@ -19,6 +19,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -38,25 +39,23 @@ func TestValuesFrom(t *testing.T) {
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
 
 	// A missing ConfigMap is a clear wait, not a failure.
-	got := waitCondition(t, hr, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.InitFailedReason)
+	got := statuscheck.NotReady(t, k8s, hr, helmv2.InitFailedReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("could not find ConfigMap 'base' referenced in spec.valuesFrom"))
 	g.Expect(conditions.IsTrue(got, fluxmeta.ReconcilingCondition)).To(BeTrue())
 	g.Expect(conditions.Get(got, fluxmeta.StalledCondition)).To(BeNil())
-	checkInvariants(t, hr)
 
 	// Creating the references wakes the release up.
 	g.Expect(k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "base", Namespace: ns},
 		Data: map[string]string{"values.yaml": "message: base\nreplicaCount: 2\n"}})).To(Succeed())
 	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "image", Namespace: ns},
 		Data: map[string][]byte{"tag": []byte("nginx:1.28")}})).To(Succeed())
-	got = waitReady(t, hr)
+	got = statuscheck.Ready(t, k8s, hr)
 
 	var dep appsv1.Deployment
 	g.Expect(k8s.Get(ctx, key(ns, "vals"), &dep)).To(Succeed())
 	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("inline"))
 	g.Expect(*dep.Spec.Replicas).To(Equal(int32(2)))
 	g.Expect(dep.Spec.Template.Spec.Containers[0].Image).To(Equal("nginx:1.28"))
-	checkInvariants(t, hr)
 
 	// A changed Secret upgrades the release.
 	g.Expect(k8s.Update(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "image", Namespace: ns},
@@ -65,9 +64,8 @@ func TestValuesFrom(t *testing.T) {
 		g.Expect(k8s.Get(ctx, key(ns, "vals"), &dep)).To(Succeed())
 		return dep.Spec.Template.Spec.Containers[0].Image
 	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("nginx:1.29"))
-	g.Eventually(func() int { return get(g, hr).Status.History[0].Version }, testenv.Timeout, testenv.Interval).Should(Equal(2))
-	waitReady(t, hr)
-	checkInvariants(t, hr)
+	waitVersion(t, hr, 2)
+	statuscheck.Ready(t, k8s, hr)
 }
 
 func TestPostRenderersAndCommonMetadata(t *testing.T) {
@@ -87,7 +85,7 @@ func TestPostRenderersAndCommonMetadata(t *testing.T) {
 	}}}
 	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}, Annotations: map[string]string{"owner": "ops"}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	got := waitReady(t, hr)
+	got := statuscheck.Ready(t, k8s, hr)
 	g.Expect(got.Status.ObservedPostRenderersDigest).To(HavePrefix("sha256:"))
 
 	var dep appsv1.Deployment
@@ -102,13 +100,12 @@ func TestPostRenderersAndCommonMetadata(t *testing.T) {
 	g.Expect(dep.Annotations["owner"]).To(Equal("ops"))
 
 	// Changing only the post-renderers upgrades the release.
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.PostRenderers[0].Kustomize.Images[0].NewTag = "again" })
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.PostRenderers[0].Kustomize.Images[0].NewTag = "again" })
 	g.Eventually(func() string {
 		g.Expect(k8s.Get(ctx, key(ns, "pr"), &dep)).To(Succeed())
 		return dep.Spec.Template.Spec.Containers[0].Image
 	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("nginx:again"))
-	waitReady(t, hr)
-	checkInvariants(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 }
 
 func TestBadInput(t *testing.T) {
@@ -126,7 +123,7 @@ func TestBadInput(t *testing.T) {
 			g := NewWithT(t)
 			hr := newRelease(ns, tt.name, "app", tt.values)
 			g.Expect(k8s.Create(context.Background(), hr)).To(Succeed())
-			got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+			got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 			ready := conditions.Get(got, fluxmeta.ReadyCondition)
 			g.Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 			g.Expect(ready.Message).To(HavePrefix("failed to install after 1 attempt(s): "))
@@ -135,16 +132,16 @@ func TestBadInput(t *testing.T) {
 			g.Expect(released.Reason).To(Equal(helmv2.InstallFailedReason))
 			g.Expect(got.Status.InstallFailures).To(Equal(int64(1)))
 			g.Expect(got.Status.Failures).To(Equal(int64(1)))
-			checkInvariants(t, hr)
 
 			// A reset request clears the counters and tries again.
-			update(t, hr, func(o *helmv2.HelmRelease) {
+			statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 				o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: "r1", fluxmeta.ResetRequestAnnotation: "r1"}
 			})
-			g.Eventually(func() string { return get(g, hr).Status.LastHandledResetAt }, testenv.Timeout, testenv.Interval).Should(Equal("r1"))
-			got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+			statuscheck.Wait(t, k8s, hr, func(g Gomega, cur *helmv2.HelmRelease) {
+				g.Expect(cur.Status.LastHandledResetAt).To(Equal("r1"))
+			})
+			got = statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 			g.Expect(got.Status.InstallFailures).To(Equal(int64(1)))
-			checkInvariants(t, hr)
 		})
 	}
 }
@@ -170,12 +167,11 @@ func TestChartRefOCIRepository(t *testing.T) {
 	hr := newRelease(ns, "oci", "oci", "")
 	hr.Spec.ChartRef.Kind = sourcev1.OCIRepositoryKind
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	got := waitReady(t, hr)
+	got := statuscheck.Ready(t, k8s, hr)
 	g.Expect(got.Status.LastAttemptedRevision).To(Equal("0.1.0+" + hex[:12]))
 	g.Expect(got.Status.LastAttemptedRevisionDigest).To(Equal(art.Digest))
 	g.Expect(got.Status.History[0].OCIDigest).To(Equal(art.Digest))
 	g.Expect(got.Status.History[0].ChartVersion).To(Equal("0.1.0+" + hex[:12]))
-	checkInvariants(t, hr)
 }
 
 func TestDependsOn(t *testing.T) {
@@ -188,13 +184,11 @@ func TestDependsOn(t *testing.T) {
 	second := newRelease(ns, "second", "app", "")
 	second.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "first"}}
 	g.Expect(k8s.Create(ctx, second)).To(Succeed())
-	got := waitCondition(t, second, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.DependencyNotReadyReason)
+	got := statuscheck.NotReady(t, k8s, second, helmv2.DependencyNotReadyReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("dependency '" + ns + "/first' not found"))
-	checkInvariants(t, second)
 
 	g.Expect(k8s.Create(ctx, newRelease(ns, "first", "app", ""))).To(Succeed())
-	waitReady(t, second)
-	checkInvariants(t, second)
+	statuscheck.Ready(t, k8s, second)
 }
 
 func TestDriftDetection(t *testing.T) {
@@ -207,7 +201,7 @@ func TestDriftDetection(t *testing.T) {
 	hr := newRelease(ns, "drift", "app", "")
 	hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionWarn}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	scale := func(replicas int32) {
 		var dep appsv1.Deployment
@@ -215,22 +209,15 @@ func TestDriftDetection(t *testing.T) {
 		dep.Spec.Replicas = &replicas
 		g.Expect(k8s.Update(ctx, &dep)).To(Succeed())
 	}
-	request := func(token string) {
-		update(t, hr, func(o *helmv2.HelmRelease) {
-			o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: token}
-		})
-		g.Eventually(func() string { return get(g, hr).Status.LastHandledReconcileAt }, testenv.Timeout, testenv.Interval).Should(Equal(token))
-	}
 
 	// Drift is looked for when the release needs no action.
-	request("w0")
+	statuscheck.RequestReconcile(t, k8s, hr)
 	got := waitCondition(t, hr, helmv2.DriftedCondition, metav1.ConditionFalse, helmv2.NoDriftDetectedReason)
 	g.Expect(conditions.Get(got, helmv2.DriftedCondition).Message).To(HavePrefix("No drift detected for release"))
 
 	// Warn mode reports the drift and leaves it.
 	scale(4)
-	request("w1")
-	got = get(g, hr)
+	got = statuscheck.RequestReconcile(t, k8s, hr)
 	drifted := conditions.Get(got, helmv2.DriftedCondition)
 	g.Expect(drifted.Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(drifted.Message).To(ContainSubstring("Deployment/" + ns + "/drift changed"))
@@ -238,10 +225,9 @@ func TestDriftDetection(t *testing.T) {
 	var dep appsv1.Deployment
 	g.Expect(k8s.Get(ctx, key(ns, "drift"), &dep)).To(Succeed())
 	g.Expect(*dep.Spec.Replicas).To(Equal(int32(4)))
-	checkInvariants(t, hr)
 
 	// Enabled mode corrects it without a new revision.
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.DriftDetection.Mode = helmv2.DriftDetectionEnabled })
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.DriftDetection.Mode = helmv2.DriftDetectionEnabled })
 	g.Eventually(func() int32 {
 		g.Expect(k8s.Get(ctx, key(ns, "drift"), &dep)).To(Succeed())
 		return *dep.Spec.Replicas
@@ -249,7 +235,6 @@ func TestDriftDetection(t *testing.T) {
 	got = waitCondition(t, hr, helmv2.DriftedCondition, metav1.ConditionFalse, helmv2.NoDriftDetectedReason)
 	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
 	g.Expect(releaseSecrets(g, ns, "drift")).To(HaveLen(1))
-	checkInvariants(t, hr)
 }
 
 func TestChartWithCRDs(t *testing.T) {
@@ -260,7 +245,7 @@ func TestChartWithCRDs(t *testing.T) {
 	helmChart(t, ns, "crds", "crds", "0.1.0")
 	hr := newRelease(ns, "gadgets", "crds", "")
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	got := waitReady(t, hr)
+	got := statuscheck.Ready(t, k8s, hr)
 
 	gadget := &unstructured.Unstructured{}
 	gadget.SetAPIVersion("helmrelease.ferry.test/v1")
@@ -269,7 +254,6 @@ func TestChartWithCRDs(t *testing.T) {
 	size, _, _ := unstructured.NestedInt64(gadget.Object, "spec", "size")
 	g.Expect(size).To(Equal(int64(3)))
 	g.Expect(got.Status.Inventory.Entries).To(ConsistOf(HaveField("ID", ns+"_gadgets_helmrelease.ferry.test_Gadget")))
-	checkInvariants(t, hr)
 }
 
 func TestPostRendererTargets(t *testing.T) {
@@ -302,7 +286,7 @@ func TestPostRendererTargets(t *testing.T) {
 	}
 	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	var dep appsv1.Deployment
 	g.Expect(k8s.Get(ctx, key(ns, "targets"), &dep)).To(Succeed())
@@ -315,7 +299,6 @@ func TestPostRendererTargets(t *testing.T) {
 	var hook corev1.ConfigMap
 	g.Expect(k8s.Get(ctx, key(ns, "targets-post-install"), &hook)).To(Succeed())
 	g.Expect(hook.Labels).NotTo(HaveKey("team"))
-	checkInvariants(t, hr)
 }
 
 func TestValuesFromLiteral(t *testing.T) {
@@ -331,11 +314,10 @@ func TestValuesFromLiteral(t *testing.T) {
 	hr := newRelease(ns, "literal", "small", "")
 	hr.Spec.ValuesFrom = []helmv2.ValuesReference{{Kind: "ConfigMap", Name: "text", ValuesKey: "v", TargetPath: "message", Literal: true}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 	var cm corev1.ConfigMap
 	g.Expect(k8s.Get(ctx, key(ns, "literal"), &cm)).To(Succeed())
 	g.Expect(cm.Data["message"]).To(Equal("a,b=c"))
-	checkInvariants(t, hr)
 }
 
 func TestDependsOnOtherNamespace(t *testing.T) {
@@ -349,13 +331,11 @@ func TestDependsOnOtherNamespace(t *testing.T) {
 	app := newRelease(ns, "app", "small", "")
 	app.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "base", Namespace: other}}
 	g.Expect(k8s.Create(ctx, app)).To(Succeed())
-	got := waitCondition(t, app, fluxmeta.ReadyCondition, metav1.ConditionFalse, helmv2.DependencyNotReadyReason)
+	got := statuscheck.NotReady(t, k8s, app, helmv2.DependencyNotReadyReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Equal("dependency '" + other + "/base' not found"))
-	checkInvariants(t, app)
 
 	g.Expect(k8s.Create(ctx, newRelease(other, "base", "small", ""))).To(Succeed())
-	waitReady(t, app)
-	checkInvariants(t, app)
+	statuscheck.Ready(t, k8s, app)
 }
 
 func TestDriftIgnoreRules(t *testing.T) {
@@ -377,7 +357,7 @@ func TestDriftIgnoreRules(t *testing.T) {
 		Target: &fluxmeta.Selector{Kind: "StatefulSet"},
 	}}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// The ignored replicas stay as scaled by hand; the image, ignored only for StatefulSets,
 	// is corrected.
@@ -392,11 +372,11 @@ func TestDriftIgnoreRules(t *testing.T) {
 		return dep.Spec.Template.Spec.Containers[0].Image
 	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal("nginx:1.27"))
 	g.Expect(*dep.Spec.Replicas).To(Equal(int32(3)))
-	got := get(g, hr)
-	g.Expect(conditions.Get(got, helmv2.DriftedCondition).Message).To(HavePrefix("Cluster state corrected: "))
+	got := statuscheck.Wait(t, k8s, hr, func(g Gomega, cur *helmv2.HelmRelease) {
+		g.Expect(conditions.Get(cur, helmv2.DriftedCondition).Message).To(HavePrefix("Cluster state corrected: "))
+	})
 	g.Expect(conditions.Get(got, helmv2.DriftedCondition).Message).NotTo(ContainSubstring("/spec/replicas"))
 	g.Expect(got.Status.History.Latest().Version).To(Equal(1))
-	checkInvariants(t, hr)
 }
 
 func TestHealthCheckExprs(t *testing.T) {
@@ -429,25 +409,22 @@ func TestHealthCheckExprs(t *testing.T) {
 			hr.Spec.HealthCheckExprs = gadget(tt.check)
 			g.Expect(k8s.Create(ctx, hr)).To(Succeed())
 		} else {
-			update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.HealthCheckExprs = gadget(tt.check) })
+			statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.HealthCheckExprs = gadget(tt.check) })
 		}
-		got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+		got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(tt.want), tt.name)
-		checkInvariants(t, hr)
 	}
 
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.HealthCheckExprs = gadget(fluxmeta.CustomHealthCheck{Current: "spec.size == 3"})
 	})
-	waitReady(t, hr)
-	checkInvariants(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.HealthCheckExprs = gadget(fluxmeta.CustomHealthCheck{Current: "spec.size =="})
 	})
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.InitFailedReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.InitFailedReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("invalid spec.healthCheckExprs: "))
-	checkInvariants(t, hr)
 }
 
 func TestCRDPolicies(t *testing.T) {
@@ -466,17 +443,16 @@ func TestCRDPolicies(t *testing.T) {
 	hr := newRelease(ns, "widgets", "widgets", "")
 	hr.Spec.Install = &helmv2.Install{CRDs: helmv2.Skip}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no matches for kind "Widget"`))
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{SkipCRDs: true} })
-	got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{SkipCRDs: true} })
+	got = statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no matches for kind "Widget"`))
 	g.Expect(apierrors.IsNotFound(k8s.Get(ctx, crdKey, crd))).To(BeTrue())
-	checkInvariants(t, hr)
 
 	// Create installs it, then the release.
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{CRDs: helmv2.Create} })
-	waitReady(t, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = &helmv2.Install{CRDs: helmv2.Create} })
+	statuscheck.Ready(t, k8s, hr)
 	g.Expect(k8s.Get(ctx, crdKey, crd)).To(Succeed())
 
 	// On upgrade, Skip (the default) and Create leave an existing CRD alone; CreateReplace
@@ -487,12 +463,12 @@ func TestCRDPolicies(t *testing.T) {
 		g.Expect(k8s.Update(ctx, crd)).To(Succeed())
 	}
 	upgradeTo := func(size int, policy helmv2.CRDsPolicy) map[string]string {
-		update(t, hr, func(o *helmv2.HelmRelease) {
+		statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 			o.Spec.Values = jsonValues(fmt.Sprintf(`{"size":%d}`, size))
 			o.Spec.Upgrade = &helmv2.Upgrade{CRDs: policy}
 		})
-		g.Eventually(func() int { return get(g, hr).Status.History.Latest().Version }, testenv.RolloutTimeout, testenv.Interval).Should(Equal(size))
-		waitReady(t, hr)
+		waitVersion(t, hr, size)
+		statuscheck.Ready(t, k8s, hr)
 		g.Expect(k8s.Get(ctx, crdKey, crd)).To(Succeed())
 		return crd.Labels
 	}
@@ -500,6 +476,5 @@ func TestCRDPolicies(t *testing.T) {
 	g.Expect(upgradeTo(2, "")).To(HaveKey("edited"))
 	g.Expect(upgradeTo(3, helmv2.Create)).To(HaveKey("edited"))
 	g.Expect(upgradeTo(4, helmv2.CreateReplace)).NotTo(HaveKey("edited"))
-	checkInvariants(t, hr)
 	deleteAndWait(t, hr) // while the CRD is there to uninstall the Widget
 }

@@ -16,6 +16,7 @@ import (
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -34,13 +35,6 @@ func exists(g Gomega, ns, name string, obj client.Object) bool {
 	return err == nil
 }
 
-// waitVersion waits until the latest snapshot of hr is the given revision.
-func waitVersion(t *testing.T, hr *helmv2.HelmRelease, version int) {
-	t.Helper()
-	g := NewWithT(t)
-	g.Eventually(func() int { return get(g, hr).Status.History.Latest().Version }, testenv.RolloutTimeout, testenv.Interval).Should(Equal(version))
-}
-
 func TestHooksDisabled(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
@@ -56,30 +50,29 @@ func TestHooksDisabled(t *testing.T) {
 	hr.Spec.Rollback = &helmv2.Rollback{DisableHooks: true}
 	hr.Spec.Uninstall = &helmv2.Uninstall{DisableHooks: true}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 	g.Expect(hook("post-install")).To(BeFalse())
 
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"hooks":true,"message":"two"}`) })
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"hooks":true,"message":"two"}`) })
 	waitVersion(t, hr, 2)
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 	g.Expect(hook("post-upgrade")).To(BeFalse())
 
 	// A Job that never completes fails the upgrade, which is rolled back without hooks.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade.Timeout = seconds(2)
 		o.Spec.Values = jsonValues(`{"hooks":true,"message":"two","job":true}`)
 	})
 	waitCondition(t, hr, helmv2.RemediatedCondition, metav1.ConditionTrue, helmv2.RollbackSucceededReason)
 	g.Expect(hook("post-rollback")).To(BeFalse())
-	checkInvariants(t, hr)
 
 	// With hooks again, the next upgrade runs its hook.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade = nil
 		o.Spec.Values = jsonValues(`{"hooks":true,"message":"three"}`)
 	})
 	g.Eventually(func() bool { return hook("post-upgrade") }, testenv.RolloutTimeout, testenv.Interval).Should(BeTrue())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	deleteAndWait(t, hr)
 	g.Expect(hook("pre-delete")).To(BeFalse())
@@ -98,42 +91,39 @@ func TestWaitDisabled(t *testing.T) {
 	hr.Spec.WaitStrategy = &helmv2.WaitStrategy{Name: helmv2.WaitStrategyPoller}
 	hr.Spec.Install = &helmv2.Install{DisableWait: true}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{` + unschedulable + `,"job":true,"message":"two"}`)
 		o.Spec.Upgrade = &helmv2.Upgrade{DisableWait: true}
 	})
 	waitVersion(t, hr, 2)
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// Pods that run: only the Job is not waited for.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{"job":true,"message":"three"}`)
 		o.Spec.Upgrade = &helmv2.Upgrade{DisableWaitForJobs: true, Timeout: seconds(60)}
 	})
 	waitVersion(t, hr, 3)
-	waitReady(t, hr)
-	checkInvariants(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// With the waits, the Job fails the upgrade after spec.timeout, as kstatus (the poller) sees
 	// it. New values the templates do not use leave the Deployment as it is.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{"job":true,"message":"three","checked":4}`)
 		o.Spec.Upgrade = nil
 	})
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	msg := conditions.Get(got, fluxmeta.ReadyCondition).Message
 	g.Expect(msg).To(ContainSubstring("timed out waiting for 1 object(s) to become Current: Job/" + ns + "/nowait-job"))
-	checkInvariants(t, hr)
 
 	// install.disableWaitForJobs: the Job of a new release is not waited for either.
 	jobs := newRelease(ns, "jobs", "app", `{"job":true}`)
 	jobs.Spec.Timeout = seconds(2)
 	jobs.Spec.Install = &helmv2.Install{DisableWaitForJobs: true, Timeout: seconds(60)}
 	g.Expect(k8s.Create(ctx, jobs)).To(Succeed())
-	waitReady(t, jobs)
-	checkInvariants(t, jobs)
+	statuscheck.Ready(t, k8s, jobs)
 }
 
 func TestRollbackWaits(t *testing.T) {
@@ -150,21 +140,19 @@ func TestRollbackWaits(t *testing.T) {
 	hr.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes}}
 	hr.Spec.Rollback = &helmv2.Rollback{Timeout: seconds(2)}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// The failed upgrade is rolled back to it: waiting, the rollback times out.
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{` + unschedulable + `,"message":"two"}`) })
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{` + unschedulable + `,"message":"two"}`) })
 	got := waitCondition(t, hr, helmv2.RemediatedCondition, metav1.ConditionFalse, helmv2.RollbackFailedReason)
 	g.Expect(conditions.Get(got, helmv2.RemediatedCondition).Message).To(ContainSubstring("timed out waiting"))
-	checkInvariants(t, hr)
 
 	// Not waiting, it succeeds.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Rollback.DisableWait = true
 		o.Spec.Values = jsonValues(`{` + unschedulable + `,"message":"three"}`)
 	})
 	waitCondition(t, hr, helmv2.RemediatedCondition, metav1.ConditionTrue, helmv2.RollbackSucceededReason)
-	checkInvariants(t, hr)
 
 	// rollback.disableWaitForJobs: a revision whose Job never completes is rolled back to. New
 	// values the templates do not use leave the Deployment as it is, ready.
@@ -173,10 +161,9 @@ func TestRollbackWaits(t *testing.T) {
 	jobs.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes}}
 	jobs.Spec.Rollback = &helmv2.Rollback{Timeout: seconds(2), DisableWaitForJobs: true}
 	g.Expect(k8s.Create(ctx, jobs)).To(Succeed())
-	waitReady(t, jobs)
-	update(t, jobs, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"job":true,"checked":2}`) })
+	statuscheck.Ready(t, k8s, jobs)
+	statuscheck.Update(t, k8s, jobs, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"job":true,"checked":2}`) })
 	waitCondition(t, jobs, helmv2.RemediatedCondition, metav1.ConditionTrue, helmv2.RollbackSucceededReason)
-	checkInvariants(t, jobs)
 }
 
 func TestRollbackCleanupOnFail(t *testing.T) {
@@ -191,18 +178,17 @@ func TestRollbackCleanupOnFail(t *testing.T) {
 	hr.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes}}
 	hr.Spec.Rollback = &helmv2.Rollback{CleanupOnFail: true}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// Revision 2 drops the ServiceAccount, makes the ConfigMap immutable and never becomes
 	// ready. The rollback recreates the ServiceAccount, then cannot make the ConfigMap mutable
 	// again: it fails and deletes what it created.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{"configMap":true,"configMapImmutable":true,` + unschedulable + `}`)
 	})
 	got := waitCondition(t, hr, helmv2.RemediatedCondition, metav1.ConditionFalse, helmv2.RollbackFailedReason)
 	g.Expect(conditions.Get(got, helmv2.RemediatedCondition).Message).To(ContainSubstring("immutable"))
 	g.Expect(exists(g, ns, "rbclean-sa", &corev1.ServiceAccount{})).To(BeFalse())
-	checkInvariants(t, hr)
 }
 
 func TestRollbackForceAndRecreate(t *testing.T) {
@@ -217,7 +203,7 @@ func TestRollbackForceAndRecreate(t *testing.T) {
 	hr.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes}}
 	hr.Spec.Rollback = &helmv2.Rollback{Force: true, Recreate: true, ServerSideApply: helmv2.ServerSideApplyDisabled}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// A label set by hand survives patches; the pods run.
 	var cm corev1.ConfigMap
@@ -234,7 +220,7 @@ func TestRollbackForceAndRecreate(t *testing.T) {
 	// A Job that never completes fails the upgrade (which leaves the Deployment and the
 	// ConfigMap as they are). The rollback replaces the objects (force), which drops the
 	// label, and deletes the pods to have them created again (recreate).
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"configMap":true,"job":true}`) })
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"configMap":true,"job":true}`) })
 	waitCondition(t, hr, helmv2.RemediatedCondition, metav1.ConditionTrue, helmv2.RollbackSucceededReason)
 	g.Expect(k8s.Get(ctx, key(ns, "rbforce-config"), &cm)).To(Succeed())
 	g.Expect(cm.Labels).NotTo(HaveKey("by-hand"))
@@ -244,7 +230,6 @@ func TestRollbackForceAndRecreate(t *testing.T) {
 		err := k8s.Get(ctx, key(ns, p.Name), &cur)
 		g.Expect(apierrors.IsNotFound(err) || cur.UID != p.UID || cur.DeletionTimestamp != nil).To(BeTrue(), "pod %s was not recreated", p.Name)
 	}
-	checkInvariants(t, hr)
 }
 
 // expectClientSideApplied fails unless every field manager of an object updated it
@@ -267,20 +252,19 @@ func TestClientSideApply(t *testing.T) {
 	hr := newRelease(ns, "csa", "app", "")
 	hr.Spec.Install = &helmv2.Install{ServerSideApply: &no}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 	for i, mode := range []helmv2.ServerSideApplyMode{helmv2.ServerSideApplyDisabled, helmv2.ServerSideApplyAuto} {
-		update(t, hr, func(o *helmv2.HelmRelease) {
+		statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 			o.Spec.Upgrade = &helmv2.Upgrade{ServerSideApply: mode}
 			o.Spec.Values = jsonValues(`{"message":"` + string(mode) + `"}`)
 		})
 		waitVersion(t, hr, i+2)
-		waitReady(t, hr)
+		statuscheck.Ready(t, k8s, hr)
 	}
 	var dep appsv1.Deployment
 	g.Expect(k8s.Get(ctx, key(ns, "csa"), &dep)).To(Succeed())
 	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("auto"))
 	expectClientSideApplied(g, dep.ManagedFields)
-	checkInvariants(t, hr)
 }
 
 func TestUpgradeOptions(t *testing.T) {
@@ -291,24 +275,24 @@ func TestUpgradeOptions(t *testing.T) {
 	helmChart(t, ns, "app", "app", "0.1.0")
 	hr := newRelease(ns, "up", "app", `{"configMap":true,"replicaCount":2}`)
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// force: the ConfigMap is replaced, which drops a label set by hand.
 	var cm corev1.ConfigMap
 	g.Expect(k8s.Get(ctx, key(ns, "up-config"), &cm)).To(Succeed())
 	cm.Labels["by-hand"] = "yes"
 	g.Expect(k8s.Update(ctx, &cm)).To(Succeed())
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade = &helmv2.Upgrade{Force: true}
 		o.Spec.Values = jsonValues(`{"configMap":true,"replicaCount":2,"message":"two"}`)
 	})
 	waitVersion(t, hr, 2)
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 	g.Expect(k8s.Get(ctx, key(ns, "up-config"), &cm)).To(Succeed())
 	g.Expect(cm.Labels).NotTo(HaveKey("by-hand"))
 
 	// preserveValues: the values of the last release are kept under the new ones.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade = &helmv2.Upgrade{PreserveValues: true}
 		o.Spec.Values = jsonValues(`{"message":"three"}`)
 	})
@@ -321,14 +305,13 @@ func TestUpgradeOptions(t *testing.T) {
 	g.Expect(*dep.Spec.Replicas).To(Equal(int32(2)))
 
 	// cleanupOnFail: what the failed upgrade created is deleted.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade = &helmv2.Upgrade{CleanupOnFail: true, Timeout: seconds(2)}
 		o.Spec.Values = jsonValues(`{"configMap":true,"serviceAccount":true,` + unschedulable + `}`)
 	})
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, helmv2.ReleasedCondition).Reason).To(Equal(helmv2.UpgradeFailedReason))
 	g.Expect(exists(g, ns, "up-sa", &corev1.ServiceAccount{})).To(BeFalse())
-	checkInvariants(t, hr)
 }
 
 func TestTakeOwnership(t *testing.T) {
@@ -349,28 +332,27 @@ func TestTakeOwnership(t *testing.T) {
 	hr := newRelease(ns, "owned", "app", "")
 	hr.Spec.Install = &helmv2.Install{DisableTakeOwnership: true}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(conflict))
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = nil })
-	waitReady(t, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Install = nil })
+	statuscheck.Ready(t, k8s, hr)
 	var svc corev1.Service
 	g.Expect(k8s.Get(ctx, key(ns, "owned"), &svc)).To(Succeed())
 	g.Expect(svc.Annotations).To(HaveKeyWithValue("meta.helm.sh/release-name", "owned"))
 
 	// The same on upgrade, for a ConfigMap the new revision adds.
 	unowned(&corev1.ConfigMap{}, "owned-config")
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade = &helmv2.Upgrade{DisableTakeOwnership: true}
 		o.Spec.Values = jsonValues(`{"configMap":true}`)
 	})
-	got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got = statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(conflict))
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Upgrade = nil })
-	waitReady(t, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Upgrade = nil })
+	statuscheck.Ready(t, k8s, hr)
 	var cm corev1.ConfigMap
 	g.Expect(k8s.Get(ctx, key(ns, "owned-config"), &cm)).To(Succeed())
 	g.Expect(cm.Data["message"]).To(Equal("hello"))
-	checkInvariants(t, hr)
 }
 
 func TestValidationDisabled(t *testing.T) {
@@ -385,19 +367,17 @@ func TestValidationDisabled(t *testing.T) {
 	hr.Spec.Install = &helmv2.Install{DisableSchemaValidation: true, DisableOpenAPIValidation: true}
 	hr.Spec.Upgrade = &helmv2.Upgrade{DisableSchemaValidation: true, DisableOpenAPIValidation: true}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"checked":"two"}`) })
+	statuscheck.Ready(t, k8s, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"checked":"two"}`) })
 	waitVersion(t, hr, 2)
-	waitReady(t, hr)
-	checkInvariants(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Upgrade = nil
 		o.Spec.Values = jsonValues(`{"checked":"three"}`)
 	})
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("values don't meet the specifications of the schema"))
-	checkInvariants(t, hr)
 }
 
 func TestUninstallOptions(t *testing.T) {
@@ -413,7 +393,7 @@ func TestUninstallOptions(t *testing.T) {
 	orphan := "orphan"
 	hr.Spec.Uninstall = &helmv2.Uninstall{KeepHistory: true, DeletionPropagation: &orphan}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 	var sets appsv1.ReplicaSetList
 	listSets := func() []appsv1.ReplicaSet {
 		g.Expect(k8s.List(ctx, &sets, client.InNamespace(ns), client.MatchingLabels{"app": "orphans"})).To(Succeed())
@@ -448,12 +428,12 @@ func TestUninstallOptions(t *testing.T) {
 		hr.Spec.PostRenderers = held
 		hr.Spec.Uninstall = &tt.u
 		g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-		waitReady(t, hr)
+		statuscheck.Ready(t, k8s, hr)
 		deleteAndWait(t, hr)
 		if tt.failed {
-			g.Eventually(func() bool { return deletionFailed(g, ns, tt.name) }, testenv.Timeout, testenv.Interval).Should(BeTrue())
+			g.Eventually(func() bool { return deletionFailed(t, g, ns, tt.name) }, testenv.Timeout, testenv.Interval).Should(BeTrue())
 		} else {
-			g.Expect(deletionFailed(g, ns, tt.name)).To(BeFalse())
+			g.Expect(deletionFailed(t, g, ns, tt.name)).To(BeFalse())
 		}
 		releaseFinalizer(g, ns, tt.name+"-config")
 	}
@@ -461,16 +441,13 @@ func TestUninstallOptions(t *testing.T) {
 
 // deletionFailed reports whether the HelmRelease name got a DeletionFailed event for an
 // uninstall that timed out.
-func deletionFailed(g Gomega, ns, name string) bool {
-	var events corev1.EventList
-	g.Expect(k8s.List(context.Background(), &events, client.InNamespace(ns))).To(Succeed())
-	for _, e := range events.Items {
-		if e.InvolvedObject.Name == name && e.Reason == fluxmeta.DeletionFailedReason {
-			g.Expect(e.Message).To(ContainSubstring("uninstallation completed with 1 error(s)"))
-			return true
-		}
+func deletionFailed(t *testing.T, g Gomega, ns, name string) bool {
+	hr := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	events := statuscheck.Events(t, k8s, hr, helmv2.HelmReleaseKind, fluxmeta.DeletionFailedReason)
+	for _, e := range events {
+		g.Expect(e).To(ContainSubstring("uninstallation completed with 1 error(s)"))
 	}
-	return false
+	return len(events) > 0
 }
 
 // releaseFinalizer removes the finalizers of a ConfigMap, which then goes.

@@ -49,9 +49,11 @@ func (st *state) rollback(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 		return
 	}
 	rb := obj.GetRollback()
+	timeout := rb.GetTimeout(obj.GetTimeout()).Duration
+	progressing(ctx, s, "rollback", timeout, fmt.Sprintf("to release %s with chart %s", prev.FullReleaseName(), prev.VersionedChartName()))
 	err := st.helm.Rollback(ctx, obj.GetReleaseName(), action.RollbackOptions{
 		Version:       prev.Version,
-		Timeout:       rb.GetTimeout(obj.GetTimeout()).Duration,
+		Timeout:       timeout,
 		Wait:          !rb.DisableWait,
 		WaitForJobs:   !rb.DisableWaitForJobs,
 		DisableHooks:  rb.DisableHooks,
@@ -90,7 +92,10 @@ func (st *state) reinstall(ctx context.Context, s *reconcile.Scope[*helmv2.HelmR
 // uninstall uninstalls the release with the spec.uninstall settings and updates the history.
 func (st *state) uninstall(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) error {
 	obj := s.Obj
-	_, err := st.helm.Uninstall(ctx, obj.GetReleaseName(), uninstallOptions(obj))
+	opts := uninstallOptions(obj)
+	latest := obj.Status.History.Latest()
+	progressing(ctx, s, "uninstall", opts.Timeout, fmt.Sprintf("for release %s with chart %s", latest.FullReleaseName(), latest.VersionedChartName()))
+	_, err := st.helm.Uninstall(ctx, obj.GetReleaseName(), opts)
 	st.refreshHistory(s, nil)
 	if err == nil {
 		obj.Status.Inventory = nil

@@ -12,6 +12,7 @@ import (
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -29,13 +30,13 @@ func TestUpgradeRemediatedByRollback(t *testing.T) {
 		Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes},
 	}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// Pods that can never be scheduled: the upgrade times out waiting, and is rolled back.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{"message":"bad","nodeSelector":{"ferry.test/none":"true"}}`)
 	})
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("failed to upgrade after 1 attempt(s): "))
 	remediated := conditions.Get(got, helmv2.RemediatedCondition)
 	g.Expect(remediated).NotTo(BeNil())
@@ -49,23 +50,21 @@ func TestUpgradeRemediatedByRollback(t *testing.T) {
 	g.Expect(latest.Version).To(Equal(3))
 	g.Expect(latest.Status).To(Equal(helmv2.SnapshotStatusDeployed))
 	g.Expect(latest.ConfigDigest).To(Equal(got.Status.History.Previous(false).ConfigDigest))
-	checkInvariants(t, hr)
 
 	// A force request retries the upgrade although the retries are used up.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{"message":"good again"}`)
 	})
-	got = waitReady(t, hr)
+	got = statuscheck.Ready(t, k8s, hr)
 	g.Expect(got.Status.UpgradeFailures).To(BeZero())
 	g.Expect(conditions.Get(got, helmv2.RemediatedCondition)).To(BeNil())
 	version := got.Status.History.Latest().Version
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Annotations = map[string]string{fluxmeta.ReconcileRequestAnnotation: "f1", fluxmeta.ForceRequestAnnotation: "f1"}
 	})
-	g.Eventually(func() int { return get(g, hr).Status.History.Latest().Version }, testenv.RolloutTimeout, testenv.Interval).Should(Equal(version + 1))
-	got = waitReady(t, hr)
+	waitVersion(t, hr, version+1)
+	got = statuscheck.Ready(t, k8s, hr)
 	g.Expect(got.Status.LastHandledForceAt).To(Equal("f1"))
-	checkInvariants(t, hr)
 }
 
 func TestHelmTests(t *testing.T) {
@@ -83,29 +82,26 @@ func TestHelmTests(t *testing.T) {
 	hooks := got.Status.History.Latest().GetTestHooks()
 	g.Expect(hooks).To(HaveKey("tested-test-job"))
 	g.Expect(hooks["tested-test-job"].Phase).To(Equal(helmv2.TestHookPhaseSucceeded))
-	checkInvariants(t, hr)
 
 	// A test hook that never completes fails the tests, which fails the upgrade.
-	update(t, hr, func(o *helmv2.HelmRelease) {
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 		o.Spec.Values = jsonValues(`{"tests":{"pod":true}}`)
 		o.Spec.Test.Timeout = &metav1.Duration{Duration: 3 * time.Second}
 	})
 	got = waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionFalse, helmv2.TestFailedReason)
-	got = waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got = statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(got.Status.UpgradeFailures).To(Equal(int64(1)))
 	g.Expect(got.Status.History.Latest().HasTestInPhase(helmv2.TestHookPhaseFailed)).To(BeTrue())
 	g.Expect(conditions.IsTrue(got, helmv2.ReleasedCondition)).To(BeTrue())
-	checkInvariants(t, hr)
 
 	// Ignored test failures leave the release Ready.
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Test.IgnoreFailures = true })
-	got = waitReady(t, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Test.IgnoreFailures = true })
+	got = statuscheck.Ready(t, k8s, hr)
 	g.Expect(conditions.Get(got, helmv2.TestSuccessCondition).Status).To(Equal(metav1.ConditionFalse))
-	checkInvariants(t, hr)
 
 	// Filters: the failing test is excluded, then only the passing one is selected.
 	for i, f := range []helmv2.Filter{{Name: "tested-test-pod", Exclude: true}, {Name: "tested-test-job"}} {
-		update(t, hr, func(o *helmv2.HelmRelease) {
+		statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) {
 			o.Spec.Values = jsonValues(fmt.Sprintf(`{"tests":{"job":true,"pod":true},"checked":%d}`, i))
 			o.Spec.Test.IgnoreFailures = false
 			o.Spec.Test.Filters = []helmv2.Filter{f}
@@ -114,7 +110,6 @@ func TestHelmTests(t *testing.T) {
 		hooks := got.Status.History.Latest().GetTestHooks()
 		g.Expect(hooks).To(HaveKey("tested-test-job"))
 		g.Expect(hooks).NotTo(HaveKey("tested-test-pod"))
-		checkInvariants(t, hr)
 	}
 }
 
@@ -134,7 +129,7 @@ func TestInstallRemediatedByUninstall(t *testing.T) {
 
 	// The first failure is uninstalled and retried; the second one uses up the retries and,
 	// without remediateLastFailure, is left in place to be looked at.
-	got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+	got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("failed to install after 2 attempt(s): "))
 	g.Expect(got.Status.InstallFailures).To(Equal(int64(2)))
 	remediated := conditions.Get(got, helmv2.RemediatedCondition)
@@ -142,7 +137,6 @@ func TestInstallRemediatedByUninstall(t *testing.T) {
 	g.Expect(remediated.Reason).To(Equal(helmv2.UninstallSucceededReason))
 	g.Expect(got.Status.History.Latest().Status).To(Equal("failed"))
 	g.Expect(releaseSecrets(g, ns, "never")).To(HaveLen(1))
-	checkInvariants(t, hr)
 }
 
 func TestRetryOnFailure(t *testing.T) {
@@ -158,17 +152,17 @@ func TestRetryOnFailure(t *testing.T) {
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
 
 	// Retried on its interval without limit, never stalled.
-	g.Eventually(func() int64 { return get(g, hr).Status.InstallFailures }, testenv.Timeout, testenv.Interval).Should(BeNumerically(">=", 3))
-	got := get(g, hr)
+	got := statuscheck.Wait(t, k8s, hr, func(g Gomega, cur *helmv2.HelmRelease) {
+		g.Expect(cur.Status.InstallFailures).To(BeNumerically(">=", 3))
+		g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition)).To(HaveField("Status", metav1.ConditionFalse), "a failed attempt, not one in progress")
+	})
 	g.Expect(conditions.Get(got, fluxmeta.StalledCondition)).To(BeNil())
 	g.Expect(conditions.IsTrue(got, fluxmeta.ReconcilingCondition)).To(BeTrue())
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.InstallFailedReason))
-	checkInvariants(t, hr)
 
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"fail":false}`) })
-	got = waitReady(t, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"fail":false}`) })
+	got = statuscheck.Ready(t, k8s, hr)
 	g.Expect(got.Status.InstallFailures).To(BeZero())
-	checkInvariants(t, hr)
 }
 
 func TestUpgradeRetryOnFailure(t *testing.T) {
@@ -181,20 +175,20 @@ func TestUpgradeRetryOnFailure(t *testing.T) {
 	hr.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Strategy: &helmv2.ActionStrategy{
 		Name: helmv2.ActionStrategyRetryOnFailure, RetryInterval: seconds(1)}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
-	waitReady(t, hr)
+	statuscheck.Ready(t, k8s, hr)
 
 	// A Job that never completes: the upgrade is retried on its interval, never remediated.
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"job":true}`) })
-	g.Eventually(func() int64 { return get(g, hr).Status.UpgradeFailures }, testenv.RolloutTimeout, testenv.Interval).Should(BeNumerically(">=", 2))
-	got := get(g, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"job":true}`) })
+	got := statuscheck.Wait(t, k8s, hr, func(g Gomega, cur *helmv2.HelmRelease) {
+		g.Expect(cur.Status.UpgradeFailures).To(BeNumerically(">=", 2))
+		g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition)).To(HaveField("Status", metav1.ConditionFalse), "a failed attempt, not one in progress")
+	})
 	g.Expect(conditions.Get(got, fluxmeta.StalledCondition)).To(BeNil())
 	g.Expect(conditions.Get(got, helmv2.RemediatedCondition)).To(BeNil())
-	checkInvariants(t, hr)
 
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = nil })
-	got = waitReady(t, hr)
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = nil })
+	got = statuscheck.Ready(t, k8s, hr)
 	g.Expect(got.Status.UpgradeFailures).To(BeZero())
-	checkInvariants(t, hr)
 }
 
 func TestRemediationOptions(t *testing.T) {
@@ -240,14 +234,13 @@ func TestRemediationOptions(t *testing.T) {
 			hr.Spec.Install, hr.Spec.Upgrade = tt.install, tt.upgrade
 			g.Expect(k8s.Create(context.Background(), hr)).To(Succeed())
 			if tt.values != "" {
-				waitReady(t, hr)
-				update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(tt.values) })
+				statuscheck.Ready(t, k8s, hr)
+				statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(tt.values) })
 			}
-			got := waitCondition(t, hr, fluxmeta.StalledCondition, metav1.ConditionTrue, helmv2.RetriesExceededReason)
+			got := statuscheck.Stalled(t, k8s, hr, helmv2.RetriesExceededReason, "")
 			g.Expect(conditions.Get(got, helmv2.RemediatedCondition).Reason).To(Equal(tt.remediated))
 			g.Expect(got.Status.InstallFailures + got.Status.UpgradeFailures).To(Equal(tt.failures))
 			g.Expect(len(releaseSecrets(g, ns, tt.name)) > 0).To(Equal(tt.releaseKept))
-			checkInvariants(t, hr)
 		})
 	}
 }
@@ -270,10 +263,9 @@ func TestIgnoreTestFailuresByRemediation(t *testing.T) {
 	g.Expect(conditions.IsReady(got)).To(BeTrue())
 	g.Expect(got.Status.InstallFailures).To(BeZero())
 
-	update(t, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"tests":{"pod":true},"checked":1}`) })
+	statuscheck.Update(t, k8s, hr, func(o *helmv2.HelmRelease) { o.Spec.Values = jsonValues(`{"tests":{"pod":true},"checked":1}`) })
 	waitVersion(t, hr, 2)
 	got = waitCondition(t, hr, helmv2.TestSuccessCondition, metav1.ConditionFalse, helmv2.TestFailedReason)
 	g.Expect(conditions.IsReady(got)).To(BeTrue())
 	g.Expect(got.Status.UpgradeFailures).To(BeZero())
-	checkInvariants(t, hr)
 }

@@ -28,85 +28,95 @@ import (
 
 // Reconciler reconciles HelmReleases.
 type Reconciler struct {
-	// Runtime is the shared reconcile runtime.
-	Runtime *reconcile.Runtime
-	// Client reads HelmReleases and their sources from the cache and writes them.
-	Client client.Client
-	// APIReader reads ConfigMaps and Secrets directly, so that they are never cached.
-	APIReader client.Reader
-	// RESTConfig is the controller's own cluster configuration.
-	RESTConfig *rest.Config
-	// Charts downloads and loads chart artifacts.
-	Charts *chart.Loader
-	// Actions shares Helm's clients between releases of one identity.
-	Actions *action.Cache
-	// DefaultServiceAccount is impersonated when a HelmRelease names none.
-	DefaultServiceAccount string
-	// NoCrossNamespaceRefs refuses sources in another namespace.
-	NoCrossNamespaceRefs bool
+	// rt is the shared reconcile runtime; its client reads HelmReleases and their sources
+	// from the cache and writes them.
+	rt *reconcile.Runtime
+	// apiReader reads ConfigMaps and Secrets directly, so that they are never cached.
+	apiReader client.Reader
+	// restCfg is the controller's own cluster configuration.
+	restCfg *rest.Config
+	// charts downloads and loads chart artifacts.
+	charts *chart.Loader
+	// actions shares Helm's clients between releases of one identity.
+	actions *action.Cache
+	// defaultServiceAccount is impersonated when a HelmRelease names none.
+	defaultServiceAccount string
+	// noCrossNamespaceRefs refuses sources in another namespace.
+	noCrossNamespaceRefs bool
+}
+
+// chartSources are the kinds a HelmRelease takes its chart from: its own HelmChart (of
+// spec.chart) or the one spec.chartRef names, or an OCIRepository of spec.chartRef.
+var chartSources = sourceref.Kinds{
+	sourcev1.HelmChartKind:     func() sourceref.Source { return &sourcev1.HelmChart{} },
+	sourcev1.OCIRepositoryKind: func() sourceref.Source { return &sourcev1.OCIRepository{} },
 }
 
 // Setup registers the HelmRelease reconciler, its field indexes and its watches.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 	r := &Reconciler{
-		Runtime:               rt,
-		Client:                rt.Client,
-		APIReader:             mgr.GetAPIReader(),
-		RESTConfig:            mgr.GetConfig(),
-		Charts:                &chart.Loader{},
-		Actions:               action.NewCache(0),
-		DefaultServiceAccount: o.DefaultServiceAccount,
-		NoCrossNamespaceRefs:  o.NoCrossNamespaceRefs,
+		rt:                    rt,
+		apiReader:             mgr.GetAPIReader(),
+		restCfg:               mgr.GetConfig(),
+		charts:                &chart.Loader{},
+		actions:               action.NewCache(0),
+		defaultServiceAccount: o.DefaultServiceAccount,
+		noCrossNamespaceRefs:  o.NoCrossNamespaceRefs,
 	}
-	return r.SetupWithManager(mgr, o)
-}
-
-// SetupWithManager registers r with mgr.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, o *manager.Options) error {
 	ctx := context.Background()
 	if err := dependency.SetupIndex(ctx, mgr, &helmv2.HelmRelease{}); err != nil {
 		return err
 	}
-	err := mgr.GetFieldIndexer().IndexField(ctx, &helmv2.HelmRelease{}, sourcev1.SourceIndexKey, func(o client.Object) []string {
-		return []string{sourceKey(o.(*helmv2.HelmRelease))}
-	})
-	if err != nil {
-		return fmt.Errorf("failed to index HelmReleases by source: %w", err)
+	if err := sourceref.SetupIndex(ctx, mgr, &helmv2.HelmRelease{}, chartSource); err != nil {
+		return err
 	}
-	err = mgr.GetFieldIndexer().IndexField(ctx, &helmv2.HelmRelease{}, valuesIndexKey, func(o client.Object) []string {
-		return valuesKeys(o.(*helmv2.HelmRelease))
-	})
-	if err != nil {
-		return fmt.Errorf("failed to index HelmReleases by values reference: %w", err)
+	if err := controller.Index(ctx, mgr, &helmv2.HelmRelease{}, valuesIndexKey, valuesKeys); err != nil {
+		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&helmv2.HelmRelease{}, builder.WithPredicates(controller.Default())).
-		Watches(&helmv2.HelmRelease{}, dependency.EnqueueDependents(r.Client, newList),
-			builder.WithPredicates(dependency.ReadinessChanged())).
-		Watches(&sourcev1.HelmChart{}, r.enqueueUsers(sourcev1.SourceIndexKey, sourcev1.HelmChartKind),
-			builder.WithPredicates(sourceref.ArtifactChanged())).
-		Watches(&sourcev1.OCIRepository{}, r.enqueueUsers(sourcev1.SourceIndexKey, sourcev1.OCIRepositoryKind),
-			builder.WithPredicates(sourceref.ArtifactChanged())).
-		// Only the metadata of ConfigMaps and Secrets is cached; their data is read directly.
-		Watches(&corev1.ConfigMap{}, r.enqueueUsers(valuesIndexKey, "ConfigMap"), builder.OnlyMetadata).
-		Watches(&corev1.Secret{}, r.enqueueUsers(valuesIndexKey, "Secret"), builder.OnlyMetadata).
+		Watches(&helmv2.HelmRelease{}, dependency.EnqueueDependents(rt.Client, newList),
+			builder.WithPredicates(dependency.ReadinessChanged()))
+	b = sourceref.Watch(b, rt.Client, chartSources, newList, nil)
+	// Only the metadata of ConfigMaps and Secrets is cached; their data is read directly.
+	err := b.Watches(&corev1.ConfigMap{}, enqueueValuesUsers(rt.Client, "ConfigMap"), builder.OnlyMetadata).
+		Watches(&corev1.Secret{}, enqueueValuesUsers(rt.Client, "Secret"), builder.OnlyMetadata).
 		WithOptions(o.ControllerOptions()).
 		Named("helmrelease").
 		Complete(r)
+	if err != nil {
+		return fmt.Errorf("failed to set up the HelmRelease controller: %w", err)
+	}
+	return nil
 }
 
 // Reconcile reconciles one HelmRelease.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	st := &state{r: r}
-	return reconcile.Run(ctx, r.Runtime, st.kind(), req)
+	return reconcile.Run(ctx, r.rt, st.kind(), req)
+}
+
+// chartSource is the source obj takes its chart from: its chartRef, or the HelmChart of its
+// template.
+func chartSource(o client.Object) []sourceref.Ref {
+	obj := o.(*helmv2.HelmRelease)
+	if ref := obj.Spec.ChartRef; ref != nil {
+		return []sourceref.Ref{{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name}}
+	}
+	if obj.Spec.Chart != nil {
+		return []sourceref.Ref{{Kind: sourcev1.HelmChartKind, Namespace: obj.Spec.Chart.GetNamespace(obj.Namespace),
+			Name: obj.GetHelmChartName()}}
+	}
+	return nil
 }
 
 // valuesIndexKey is the field index of the "<kind>/<namespace>/<name>" of the ConfigMaps and
 // Secrets in a HelmRelease's spec.valuesFrom.
 const valuesIndexKey = ".spec.valuesFrom"
 
-// valuesKeys returns the valuesIndexKey keys of obj.
-func valuesKeys(obj *helmv2.HelmRelease) []string {
+// valuesKeys returns the valuesIndexKey keys of a HelmRelease.
+func valuesKeys(o client.Object) []string {
+	obj := o.(*helmv2.HelmRelease)
 	keys := make([]string, 0, len(obj.Spec.ValuesFrom))
 	for _, ref := range obj.Spec.ValuesFrom {
 		keys = append(keys, ref.Kind+"/"+obj.Namespace+"/"+ref.Name)
@@ -114,38 +124,12 @@ func valuesKeys(obj *helmv2.HelmRelease) []string {
 	return keys
 }
 
-// enqueueUsers maps an object of the given kind to the HelmReleases whose index entries
-// name it.
-func (r *Reconciler) enqueueUsers(index, kind string) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-		var list helmv2.HelmReleaseList
-		key := kind + "/" + o.GetNamespace() + "/" + o.GetName()
-		if err := r.Client.List(ctx, &list, client.MatchingFields{index: key}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "unable to list HelmReleases using object", "object", key)
-			return nil
-		}
-		reqs := make([]ctrl.Request, 0, len(list.Items))
-		for i := range list.Items {
-			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return reqs
-	})
-}
-
-// sourceKey is the "<kind>/<namespace>/<name>" of the source obj takes its chart from: the
-// HelmChart of its template, or its chartRef.
-func sourceKey(obj *helmv2.HelmRelease) string {
-	if ref := obj.Spec.ChartRef; ref != nil {
-		ns := ref.Namespace
-		if ns == "" {
-			ns = obj.Namespace
-		}
-		return ref.Kind + "/" + ns + "/" + ref.Name
-	}
-	if obj.Spec.Chart != nil {
-		return sourcev1.HelmChartKind + "/" + obj.Spec.Chart.GetNamespace(obj.Namespace) + "/" + obj.GetHelmChartName()
-	}
-	return ""
+// enqueueValuesUsers maps a ConfigMap or Secret (kind) to the HelmReleases whose
+// spec.valuesFrom names it.
+func enqueueValuesUsers(c client.Reader, kind string) handler.EventHandler {
+	return controller.EnqueueIndexed(c, newList, valuesIndexKey, func(o client.Object) string {
+		return kind + "/" + o.GetNamespace() + "/" + o.GetName()
+	}, nil)
 }
 
 func newHelmRelease() *helmv2.HelmRelease { return &helmv2.HelmRelease{} }

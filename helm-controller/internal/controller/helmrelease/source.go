@@ -16,6 +16,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
 )
 
 // getChart finds the release's source (its own HelmChart, or the chartRef), waits for its
@@ -33,7 +34,7 @@ func (st *state) getChart(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	if art == nil || !conditions.IsReady(src) {
 		return reconcile.Waiting(helmv2.ArtifactFailedReason, notReady(src))
 	}
-	c, err := st.r.Charts.Load(ctx, art)
+	c, err := st.r.charts.Load(ctx, art)
 	if err != nil {
 		return reconcile.Transient(helmv2.ArtifactFailedReason, err)
 	}
@@ -48,12 +49,12 @@ func (st *state) getChart(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 }
 
 // notReady explains why a source has no usable artifact, with the source's own message.
-func notReady(src sourcev1.Source) error {
-	kind := "HelmChart"
+func notReady(src sourceref.Source) error {
+	kind := sourcev1.HelmChartKind
 	if _, ok := src.(*sourcev1.OCIRepository); ok {
 		kind = sourcev1.OCIRepositoryKind
 	}
-	msg := fmt.Sprintf("%s '%s/%s' is not ready", kind, src.(client.Object).GetNamespace(), src.(client.Object).GetName())
+	msg := fmt.Sprintf("%s '%s/%s' is not ready", kind, src.GetNamespace(), src.GetName())
 	if c := conditions.Get(src, fluxmeta.ReadyCondition); c != nil && c.Message != "" && c.Status != "True" {
 		msg += ": " + c.Message
 	} else if src.GetArtifact() == nil {
@@ -62,24 +63,26 @@ func notReady(src sourcev1.Source) error {
 	return errors.New(msg)
 }
 
-// source returns the source object of the release, creating or updating its HelmChart.
-func (st *state) source(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) (sourcev1.Source, reconcile.Result) {
+// source returns the source object of the release: the one spec.chartRef names, or its own
+// HelmChart, created or brought up to date from spec.chart.
+func (st *state) source(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) (sourceref.Source, reconcile.Result) {
 	obj := s.Obj
 	if ref := obj.Spec.ChartRef; ref != nil {
 		if err := st.gcHelmChart(ctx, s, ""); err != nil {
 			return nil, reconcile.Transient(helmv2.ArtifactFailedReason, err)
 		}
-		return st.chartRef(ctx, obj, ref)
+		return st.chartRef(ctx, s.Client, obj)
 	}
 	desired := chart.DesiredHelmChart(obj)
-	if st.r.NoCrossNamespaceRefs && desired.Namespace != obj.Namespace {
-		return nil, reconcile.Stalled(fluxmeta.AccessDeniedReason,
-			fmt.Errorf("cannot use a source in namespace '%s': cross-namespace references are not allowed", desired.Namespace))
+	if st.r.noCrossNamespaceRefs && desired.Namespace != obj.Namespace {
+		ref := obj.Spec.Chart.Spec.SourceRef
+		return nil, reconcile.Stalled(fluxmeta.AccessDeniedReason, fmt.Errorf("cannot access %s, cross-namespace references have been disabled",
+			sourceref.Ref{Kind: ref.Kind, Namespace: desired.Namespace, Name: ref.Name}))
 	}
 	if err := st.gcHelmChart(ctx, s, desired.Namespace+"/"+desired.Name); err != nil {
 		return nil, reconcile.Transient(helmv2.ArtifactFailedReason, err)
 	}
-	hc, err := st.ensureHelmChart(ctx, obj, desired)
+	hc, err := ensureHelmChart(ctx, s.Client, obj, desired)
 	if err != nil {
 		return nil, reconcile.Transient(helmv2.ArtifactFailedReason, err)
 	}
@@ -91,46 +94,22 @@ func (st *state) source(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRele
 	return hc, reconcile.Done("", "")
 }
 
-// chartRef gets the OCIRepository or HelmChart named by spec.chartRef.
-func (st *state) chartRef(ctx context.Context, obj *helmv2.HelmRelease, ref *helmv2.CrossNamespaceSourceReference) (sourcev1.Source, reconcile.Result) {
-	ns := ref.Namespace
-	if ns == "" {
-		ns = obj.Namespace
-	}
-	if st.r.NoCrossNamespaceRefs && ns != obj.Namespace {
-		return nil, reconcile.Stalled(fluxmeta.AccessDeniedReason,
-			fmt.Errorf("cannot use a source in namespace '%s': cross-namespace references are not allowed", ns))
-	}
-	var src interface {
-		sourcev1.Source
-		client.Object
-	}
-	switch ref.Kind {
-	case sourcev1.OCIRepositoryKind:
-		src = &sourcev1.OCIRepository{}
-	case sourcev1.HelmChartKind:
-		src = &sourcev1.HelmChart{}
-	default:
-		// ExternalArtifact is refused before any step (unsupportedFields); the CRD allows no other.
-		return nil, reconcile.Stalled(helmv2.ArtifactFailedReason, fmt.Errorf("unknown chartRef kind '%s'", ref.Kind))
-	}
-	if err := st.r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, reconcile.Waiting(helmv2.ArtifactFailedReason, fmt.Errorf("%s '%s/%s' not found", ref.Kind, ns, ref.Name))
-		}
-		return nil, reconcile.Transient(helmv2.ArtifactFailedReason, fmt.Errorf("failed to get %s '%s/%s': %w", ref.Kind, ns, ref.Name, err))
-	}
-	return src, reconcile.Done("", "")
+// chartRef reads the OCIRepository or HelmChart spec.chartRef names. ExternalArtifact is
+// refused before any step (unsupportedFields); the CRD allows no other kind.
+func (st *state) chartRef(ctx context.Context, c client.Reader, obj *helmv2.HelmRelease) (sourceref.Source, reconcile.Result) {
+	ref := obj.Spec.ChartRef
+	return sourceref.Resolve(ctx, c, obj, sourceref.Ref{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name},
+		chartSources, st.r.noCrossNamespaceRefs, helmv2.ArtifactFailedReason)
 }
 
 // ensureHelmChart creates the HelmChart of the release, or brings its spec and template
 // metadata up to date.
-func (st *state) ensureHelmChart(ctx context.Context, obj *helmv2.HelmRelease, desired *sourcev1.HelmChart) (*sourcev1.HelmChart, error) {
+func ensureHelmChart(ctx context.Context, c client.Client, obj *helmv2.HelmRelease, desired *sourcev1.HelmChart) (*sourcev1.HelmChart, error) {
 	setOwnership(obj, desired)
 	existing := &sourcev1.HelmChart{}
-	err := st.r.Client.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	err := c.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	if apierrors.IsNotFound(err) {
-		if err := st.r.Client.Create(ctx, desired); err != nil {
+		if err := c.Create(ctx, desired); err != nil {
 			return nil, fmt.Errorf("failed to create HelmChart '%s/%s': %w", desired.Namespace, desired.Name, err)
 		}
 		return desired, nil
@@ -139,7 +118,7 @@ func (st *state) ensureHelmChart(ctx context.Context, obj *helmv2.HelmRelease, d
 		return nil, fmt.Errorf("failed to get HelmChart '%s/%s': %w", desired.Namespace, desired.Name, err)
 	}
 	if chart.Sync(existing, desired) {
-		if err := st.r.Client.Update(ctx, existing); err != nil {
+		if err := c.Update(ctx, existing); err != nil {
 			return nil, fmt.Errorf("failed to update HelmChart '%s/%s': %w", desired.Namespace, desired.Name, err)
 		}
 	}
@@ -172,9 +151,9 @@ func (st *state) gcHelmChart(ctx context.Context, s *reconcile.Scope[*helmv2.Hel
 	}
 	ns, name := obj.Status.GetHelmChart()
 	hc := &sourcev1.HelmChart{}
-	err := st.r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, hc)
+	err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, hc)
 	if err == nil && hc.Labels[helmv2.NameLabel] == obj.Name && hc.Labels[helmv2.NamespaceLabel] == obj.Namespace {
-		err = st.r.Client.Delete(ctx, hc)
+		err = s.Client.Delete(ctx, hc)
 		if err == nil {
 			s.Log.Info("deleted HelmChart no longer used", "helmchart", obj.Status.HelmChart)
 		}

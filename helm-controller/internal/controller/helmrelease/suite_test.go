@@ -28,6 +28,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/artifactserver"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -154,58 +155,25 @@ func newRelease(ns, name, chartRef string, values string) *helmv2.HelmRelease {
 	return hr
 }
 
-// get reads the HelmRelease again.
-func get(g Gomega, hr *helmv2.HelmRelease) *helmv2.HelmRelease {
-	out := &helmv2.HelmRelease{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(hr), out)).To(Succeed())
-	return out
-}
-
-// waitReady waits until hr is Ready at its current generation and returns it.
-func waitReady(t *testing.T, hr *helmv2.HelmRelease) *helmv2.HelmRelease {
-	t.Helper()
-	var out *helmv2.HelmRelease
-	NewWithT(t).Eventually(func(g Gomega) {
-		out = get(g, hr)
-		g.Expect(conditions.IsReady(out)).To(BeTrue(), "Ready: %v", conditions.Get(out, fluxmeta.ReadyCondition))
-	}, testenv.RolloutTimeout, testenv.Interval).Should(Succeed())
-	return out
-}
-
-// waitCondition waits until hr has the condition with the status and a reason.
+// waitCondition waits until hr has the condition typ with status and reason at its
+// generation (and holds the kstatus invariants), and returns it.
 func waitCondition(t *testing.T, hr *helmv2.HelmRelease, typ string, status metav1.ConditionStatus, reason string) *helmv2.HelmRelease {
 	t.Helper()
-	var out *helmv2.HelmRelease
-	NewWithT(t).Eventually(func(g Gomega) {
-		out = get(g, hr)
-		c := conditions.Get(out, typ)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.ObservedGeneration).To(Equal(out.Generation))
+	return statuscheck.Wait(t, k8s, hr, func(g Gomega, cur *helmv2.HelmRelease) {
+		c := conditions.Get(cur, typ)
+		g.Expect(c).NotTo(BeNil(), "no %s condition", typ)
 		g.Expect(c.Status).To(Equal(status), "%s: %s", c.Reason, c.Message)
 		g.Expect(c.Reason).To(Equal(reason), c.Message)
-	}, 2*testenv.RolloutTimeout, testenv.Interval).Should(Succeed())
-	return out
+	})
 }
 
-// checkInvariants fails the test when hr's conditions break a kstatus rule.
-func checkInvariants(t *testing.T, hr *helmv2.HelmRelease) {
+// waitVersion waits until the latest snapshot of hr is the given revision and returns it.
+func waitVersion(t *testing.T, hr *helmv2.HelmRelease, version int) *helmv2.HelmRelease {
 	t.Helper()
-	if err := conditions.CheckInvariants(get(NewWithT(t), hr)); err != nil {
-		t.Fatalf("kstatus invariants: %v", err)
-	}
-}
-
-// update changes hr with mutate, retrying on conflicts.
-func update(t *testing.T, hr *helmv2.HelmRelease, mutate func(*helmv2.HelmRelease)) {
-	t.Helper()
-	NewWithT(t).Eventually(func() error {
-		cur := &helmv2.HelmRelease{}
-		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(hr), cur); err != nil {
-			return err
-		}
-		mutate(cur)
-		return k8s.Update(context.Background(), cur)
-	}, testenv.Timeout, testenv.Interval).Should(Succeed())
+	return statuscheck.Wait(t, k8s, hr, func(g Gomega, cur *helmv2.HelmRelease) {
+		g.Expect(cur.Status.History).NotTo(BeEmpty())
+		g.Expect(cur.Status.History.Latest().Version).To(Equal(version))
+	})
 }
 
 // deleteAndWait deletes obj and waits until it is gone.

@@ -6,10 +6,10 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/surface"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
@@ -31,21 +31,20 @@ func TestRefusedRemoteReleaseLeavesLocalOne(t *testing.T) {
 	local := newRelease(ns, "local", "app", "")
 	local.Spec.ReleaseName = "shared"
 	g.Expect(k8s.Create(ctx, local)).To(Succeed())
-	waitReady(t, local)
+	statuscheck.Ready(t, k8s, local)
 
 	remote := newRelease(ns, "remote", "app", `{"message":"remote"}`)
 	remote.Spec.ReleaseName = "shared"
 	remote.Spec.KubeConfig = &fluxmeta.KubeConfigReference{ConfigMapRef: &fluxmeta.LocalObjectReference{Name: "cloud"}}
 	g.Expect(k8s.Create(ctx, remote)).To(Succeed())
-	got := waitCondition(t, remote, fluxmeta.StalledCondition, metav1.ConditionTrue, fluxmeta.UnsupportedSpecReason)
+	got := statuscheck.Stalled(t, k8s, remote, fluxmeta.UnsupportedSpecReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("HelmRelease spec.kubeConfig.configMapRef is not supported by Ferry"))
 	g.Expect(got.Status.History).To(BeEmpty())
-	checkInvariants(t, remote)
 
 	deleteAndWait(t, remote)
 	g.Expect(releaseSecrets(g, ns, "shared")).To(HaveLen(1))
 	var dep appsv1.Deployment
 	g.Expect(k8s.Get(ctx, key(ns, "shared"), &dep)).To(Succeed())
 	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("hello"))
-	checkInvariants(t, local)
+	statuscheck.Ready(t, k8s, local)
 }

@@ -61,7 +61,7 @@ func (st *state) composeValues(ctx context.Context, s *reconcile.Scope[*helmv2.H
 	if obj.Spec.Values != nil {
 		inline = obj.Spec.Values.Raw
 	}
-	vals, err := values.Compose(ctx, valuesReader{reader: st.r.APIReader, namespace: obj.Namespace}, obj.Spec.ValuesFrom, inline)
+	vals, err := values.Compose(ctx, valuesReader{reader: st.r.apiReader, namespace: obj.Namespace}, obj.Spec.ValuesFrom, inline)
 	var missing *values.MissingError
 	switch {
 	case errors.As(err, &missing):

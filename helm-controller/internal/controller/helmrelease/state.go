@@ -18,8 +18,7 @@ import (
 
 // state is what the steps of one reconcile hand to each other.
 type state struct {
-	r    *Reconciler
-	spec *reconcile.Kind[*helmv2.HelmRelease]
+	r *Reconciler
 
 	chart        *helmchart.Chart
 	ociDigest    string
@@ -31,7 +30,7 @@ type state struct {
 
 // kind describes the reconcile of one HelmRelease with this state.
 func (st *state) kind() *reconcile.Kind[*helmv2.HelmRelease] {
-	st.spec = &reconcile.Kind[*helmv2.HelmRelease]{
+	return &reconcile.Kind[*helmv2.HelmRelease]{
 		Name:        helmv2.HelmReleaseKind,
 		New:         newHelmRelease,
 		Finalizer:   helmv2.HelmReleaseFinalizer,
@@ -45,7 +44,6 @@ func (st *state) kind() *reconcile.Kind[*helmv2.HelmRelease] {
 		Finalize: st.finalize,
 		Interval: func(obj *helmv2.HelmRelease) time.Duration { return obj.GetRequeueAfter() },
 	}
-	return st.spec
 }
 
 // dependencies waits until every HelmRelease in spec.dependsOn is Ready.
@@ -67,7 +65,7 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 		RESTConfig:       cfg,
 		StorageNamespace: s.Obj.GetStorageNamespace(),
 		Namespace:        s.Obj.GetReleaseNamespace(),
-		Cache:            st.r.Actions,
+		Cache:            st.r.actions,
 		HealthChecks:     st.checks,
 		Log:              func(format string, v ...any) { log.Info(fmt.Sprintf(format, v...)) },
 	})
