@@ -5,19 +5,19 @@ package repository
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/ferry-gitops/ferry/shared/secrets"
 )
 
 // Secret data keys read by OptionsFromSecrets.
 const (
 	UsernameKey = "username"
 	PasswordKey = "password"
-	CAKey       = "ca.crt"
-	CertKey     = "tls.crt"
-	KeyKey      = "tls.key"
+	CAKey       = secrets.CAKey
+	CertKey     = secrets.CertKey
+	KeyKey      = secrets.KeyKey
 )
 
 // legacy TLS keys of spec.secretRef, still accepted there.
@@ -84,32 +84,11 @@ func legacyTLS(auth map[string][]byte) map[string][]byte {
 }
 
 // TLSConfig builds a client TLS configuration from ca.crt, tls.crt and tls.key (each
-// optional, but tls.crt and tls.key only together). It returns nil when none is set.
+// optional, but tls.crt and tls.key only together), as shared/secrets reads them for every
+// kind. It returns nil when none is set.
 func TLSConfig(data map[string][]byte) (*tls.Config, error) {
-	ca, certPEM, keyPEM := data[CAKey], data[CertKey], data[KeyKey]
-	if len(ca) == 0 && len(certPEM) == 0 && len(keyPEM) == 0 {
+	if len(data[CAKey]) == 0 && len(data[CertKey]) == 0 && len(data[KeyKey]) == 0 {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(ca) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(ca) {
-			return nil, fmt.Errorf("invalid TLS secret: '%s' holds no PEM certificate", CAKey)
-		}
-		cfg.RootCAs = pool
-	}
-	if (len(certPEM) == 0) != (len(keyPEM) == 0) {
-		return nil, fmt.Errorf("invalid TLS secret: '%s' and '%s' must be set together", CertKey, KeyKey)
-	}
-	if len(certPEM) > 0 {
-		pair, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			return nil, fmt.Errorf("invalid TLS secret: failed to load the client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
+	return secrets.TLSConfig(data)
 }
