@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // TestRestart checks that the controller, restarted on the same storage with a new
@@ -27,18 +28,15 @@ func TestRestart(t *testing.T) {
 
 	addr := suite.Restart(t)
 	after := statuscheck.RequestReconcile(t, k8s, repo)
-	g.Expect(after.Status.Artifact.URL).To(HavePrefix("http://" + addr + "/"))
+	sourcetest.CheckRestamped(t, before.Status.Artifact, after.Status.Artifact, addr)
 	g.Expect(repos.Fetches("app")).To(Equal(fetches))
-	g.Expect(after.Status.Artifact.Digest).To(Equal(before.Status.Artifact.Digest))
-	g.Expect(after.Status.Artifact.Path).To(Equal(before.Status.Artifact.Path))
 	g.Expect(conditionsOf(after)).To(ContainElement(HavePrefix("Ready=True/Succeeded: stored artifact for revision")))
 	g.Expect(files(t, after.Status.Artifact)).To(Equal([]string{"a.yaml"}))
 
 	g.Expect(os.Remove(filepath.Join(store.Path(), filepath.FromSlash(after.Status.Artifact.Path)))).To(Succeed())
 	again := statuscheck.RequestReconcile(t, k8s, repo)
 	g.Expect(repos.Fetches("app")).To(Equal(fetches + 1))
-	g.Expect(again.Status.Artifact.URL).To(Equal(after.Status.Artifact.URL))
-	g.Expect(again.Status.Artifact.Digest).To(Equal(before.Status.Artifact.Digest))
+	sourcetest.CheckStoredAgain(t, before.Status.Artifact, again.Status.Artifact, addr)
 	g.Expect(conditionsOf(again)).To(ContainElement(HavePrefix("ArtifactInStorage=True/Succeeded")))
 	g.Expect(files(t, again.Status.Artifact)).To(Equal([]string{"a.yaml"}))
 }

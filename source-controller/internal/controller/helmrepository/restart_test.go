@@ -10,6 +10,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // TestRestart restarts the controller on the same storage with a new advertised address: the
@@ -21,17 +22,13 @@ func TestRestart(t *testing.T) {
 
 	addr := suite.Restart(t)
 	after := statuscheck.RequestReconcile(t, env.Client, obj)
-	g.Expect(after.Status.Artifact.URL).To(HavePrefix("http://" + addr + "/"))
+	sourcetest.CheckRestamped(t, before.Status.Artifact, after.Status.Artifact, addr)
 	g.Expect(after.Status.URL).To(Equal(after.Status.Artifact.URL))
-	want := before.Status.Artifact.DeepCopy()
-	want.URL = after.Status.Artifact.URL
-	g.Expect(after.Status.Artifact).To(Equal(want))
 	g.Expect(httpGet(g, after.Status.Artifact.URL)).NotTo(BeEmpty())
 
 	g.Expect(os.Remove(filepath.Join(st.Path(), filepath.FromSlash(after.Status.Artifact.Path)))).To(Succeed())
 	again := statuscheck.RequestReconcile(t, env.Client, obj)
-	g.Expect(again.Status.Artifact.Digest).To(Equal(before.Status.Artifact.Digest))
-	g.Expect(again.Status.Artifact.URL).To(Equal(after.Status.Artifact.URL))
+	sourcetest.CheckStoredAgain(t, before.Status.Artifact, again.Status.Artifact, addr)
 	g.Expect(again.Status.URL).To(Equal(again.Status.Artifact.URL))
 	g.Expect(conditions.IsTrue(again, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
 	g.Expect(conditions.IsReady(again)).To(BeTrue())

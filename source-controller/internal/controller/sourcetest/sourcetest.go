@@ -284,3 +284,27 @@ func ReadyWith[T statuscheck.Object](t testing.TB, c client.Reader, obj T, reaso
 		g.Expect(ready.Reason).To(Equal(reason), "Ready: %+v", ready)
 	})
 }
+
+// CheckRestamped checks an artifact read after Restart: it is before, the same file with the
+// same digest, revision and time, now served from addr (the new advertised address).
+func CheckRestamped(t testing.TB, before, after *fluxmeta.Artifact, addr string) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(after).NotTo(BeNil(), "no artifact after the restart")
+	g.Expect(after.URL).To(Equal("http://"+addr+"/"+before.Path), "the URL follows the advertised address")
+	want := before.DeepCopy()
+	want.URL = after.URL
+	g.Expect(after).To(Equal(want))
+}
+
+// CheckStoredAgain checks an artifact stored again after its file vanished: the same file,
+// digest and revision as before, served from addr.
+func CheckStoredAgain(t testing.TB, before, again *fluxmeta.Artifact, addr string) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(again).NotTo(BeNil(), "the vanished artifact was not stored again")
+	g.Expect(again.URL).To(Equal("http://"+addr+"/"+before.Path), "the URL follows the advertised address")
+	g.Expect(again.Path).To(Equal(before.Path))
+	g.Expect(again.Digest).To(Equal(before.Digest))
+	g.Expect(again.Revision).To(Equal(before.Revision))
+}
