@@ -3,11 +3,9 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -16,57 +14,150 @@ import (
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
-// CheckStorage drops an artifact whose file vanished from st, so that it is fetched
-// again, and refreshes the URL of one that is there. artifact points at status.artifact and
-// url at status.url (nil for a kind without one). It returns whether the artifact vanished.
-func CheckStorage(st *storage.Storage, log logr.Logger, obj fluxmeta.StatusObject, artifact **fluxmeta.Artifact, url *string) bool {
-	a := *artifact
-	if a == nil {
+// StatusFunc returns where an object keeps its artifact (status.artifact) and the artifact's
+// URL (status.url; nil for a kind without one).
+type StatusFunc[T Object] func(obj T) (artifact **fluxmeta.Artifact, url *string)
+
+// Artifacts stores the artifacts of one source kind and keeps the objects' status in step
+// with the storage: every kind stores, re-stamps and drops its artifacts through it.
+type Artifacts[T Object] struct {
+	kind    string
+	storage *storage.Storage
+	status  StatusFunc[T]
+}
+
+// NewArtifacts returns the Artifacts of the source kind named kind, stored in st.
+func NewArtifacts[T Object](kind string, st *storage.Storage, status StatusFunc[T]) *Artifacts[T] {
+	return &Artifacts[T]{kind: kind, storage: st, status: status}
+}
+
+// Storage returns the storage the artifacts are kept in.
+func (a *Artifacts[T]) Storage() *storage.Storage { return a.storage }
+
+// Check is the first step of every source kind. It drops an artifact whose file vanished from
+// the storage (status.artifact, status.url and ArtifactInStorage), so that it is fetched
+// again, and re-stamps the URL of one that is there with the storage's advertised address,
+// which may have changed since it was stored. It returns whether the artifact vanished.
+func (a *Artifacts[T]) Check(s *reconcile.Scope[T]) bool {
+	artifact, url := a.status(s.Obj)
+	current := *artifact
+	if current == nil {
 		return false
 	}
-	if !st.Exists(*a) {
-		log.Info("artifact vanished from storage, fetching it again", "path", a.Path)
+	if !a.storage.Exists(*current) {
+		s.Log.Info("artifact vanished from storage, fetching it again", "path", current.Path)
 		*artifact = nil
 		if url != nil {
 			*url = ""
 		}
-		conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		conditions.Delete(s.Obj, sourcev1.ArtifactInStorageCondition)
 		return true
 	}
-	a.URL = st.URL(a.Path)
+	current.URL = a.storage.URL(current.Path)
 	if url != nil {
-		*url = a.URL
+		*url = current.URL
 	}
 	return false
 }
 
-// RemoveArtifacts removes every artifact of the object, of kind, from st under the object's
-// lock.
-func RemoveArtifacts(ctx context.Context, st *storage.Storage, kind string, obj client.Object) error {
-	unlock, err := st.Lock(ctx, kind, obj.GetNamespace(), obj.GetName())
+// NewArtifact is what Store records.
+type NewArtifact struct {
+	// Write writes the artifact's file into the storage and returns its record; Store calls
+	// it under the object's storage lock. Nil means the artifact in the status is up to date.
+	Write func(ctx context.Context, st *storage.Storage) (fluxmeta.Artifact, error)
+	// Event is the message of the NewArtifact event, recorded when the written artifact is
+	// not the one in the status (another revision or content).
+	Event string
+	// Reason and Message describe ArtifactInStorage=True and the step's Done result; Reason
+	// defaults to Succeeded.
+	Reason, Message string
+}
+
+// Store is the one way a source kind stores an artifact. Unless n.Write is nil, it takes the
+// object's storage lock, writes the artifact, records it in the status (an artifact equal to
+// the current one keeps its record), queues a NewArtifact event when it changed and collects
+// the older artifacts; it then marks ArtifactInStorage=True, stamps status.url, and returns
+// the Done result of n.Reason and n.Message. A failure of the storage marks
+// StorageOperationFailed and is retried.
+func (a *Artifacts[T]) Store(ctx context.Context, s *reconcile.Scope[T], n NewArtifact) reconcile.Result {
+	artifact, url := a.status(s.Obj)
+	if n.Write != nil {
+		written, res := a.write(ctx, s, n.Write)
+		if !res.IsDone() {
+			return res
+		}
+		if previous := *artifact; previous == nil || !sameArtifact(*previous, written) {
+			*artifact = &written
+			s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason, n.Event)
+		}
+	}
+	if url != nil {
+		*url = (*artifact).URL
+	}
+	reason := n.Reason
+	if reason == "" {
+		reason = fluxmeta.SucceededReason
+	}
+	conditions.MarkTrue(s.Obj, sourcev1.ArtifactInStorageCondition, reason, n.Message)
+	return reconcile.Done(reason, n.Message)
+}
+
+// write runs write under the object's lock and collects the artifacts older than the one it
+// wrote.
+func (a *Artifacts[T]) write(ctx context.Context, s *reconcile.Scope[T],
+	write func(context.Context, *storage.Storage) (fluxmeta.Artifact, error)) (fluxmeta.Artifact, reconcile.Result) {
+	obj := s.Obj
+	unlock, err := a.storage.Lock(ctx, a.kind, obj.GetNamespace(), obj.GetName())
+	if err != nil {
+		return fluxmeta.Artifact{}, StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+	}
+	defer unlock()
+	written, err := write(ctx, a.storage)
+	if err != nil {
+		return fluxmeta.Artifact{}, StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+	}
+	removed, err := a.storage.GarbageCollect(ctx, a.kind, obj.GetNamespace(), obj.GetName(), written)
+	switch {
+	case err != nil:
+		s.Log.Error(err, "failed to collect old artifacts")
+	case len(removed) > 0:
+		s.Log.V(1).Info("collected old artifacts", "paths", removed)
+	}
+	return written, reconcile.Done("", "")
+}
+
+// sameArtifact reports whether b is the artifact a: same file, revision and metadata.
+func sameArtifact(a, b fluxmeta.Artifact) bool {
+	return a.Path == b.Path && a.Revision == b.Revision && a.Digest == b.Digest && maps.Equal(a.Metadata, b.Metadata)
+}
+
+// Remove removes every artifact of obj from the storage under the object's lock, and from
+// its status.
+func (a *Artifacts[T]) Remove(ctx context.Context, obj T) error {
+	unlock, err := a.storage.Lock(ctx, a.kind, obj.GetNamespace(), obj.GetName())
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return st.RemoveAll(kind, obj.GetNamespace(), obj.GetName())
+	if err := a.storage.RemoveAll(a.kind, obj.GetNamespace(), obj.GetName()); err != nil {
+		return err
+	}
+	artifact, url := a.status(obj)
+	*artifact = nil
+	if url != nil {
+		*url = ""
+	}
+	conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
+	return nil
 }
 
-// Finalize removes every artifact of the object, of kind, from st: the finalizer of every
-// source kind. A failure is retried.
-func Finalize(ctx context.Context, st *storage.Storage, kind string, obj client.Object) reconcile.Result {
-	if err := RemoveArtifacts(ctx, st, kind, obj); err != nil {
+// Finalize removes every artifact of the deleted object: the finalizer of every source kind.
+// A failure is retried.
+func (a *Artifacts[T]) Finalize(ctx context.Context, s *reconcile.Scope[T]) reconcile.Result {
+	if err := a.Remove(ctx, s.Obj); err != nil {
 		return reconcile.Transient(fluxmeta.DeletionFailedReason, err)
 	}
 	return reconcile.Done("", "")
-}
-
-// Stored marks the artifact in the status as stored and up to date (ArtifactInStorage=True
-// with msg, no StorageOperationFailed or ArtifactOutdated) and returns the Ready result.
-func Stored(obj fluxmeta.StatusObject, msg string) reconcile.Result {
-	conditions.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	conditions.Delete(obj, sourcev1.ArtifactOutdatedCondition)
-	conditions.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.SucceededReason, msg)
-	return reconcile.Done(fluxmeta.SucceededReason, msg)
 }
 
 // StorageFailed marks a failure of the artifact storage, StorageOperationFailed=True with
@@ -76,24 +167,13 @@ func StorageFailed(obj fluxmeta.StatusObject, reason string, err error) reconcil
 	return reconcile.Transient(reason, err)
 }
 
-// GetSecret reads the Secret name in namespace, with an error a user understands when it is
-// missing.
-func GetSecret(ctx context.Context, c client.Reader, namespace, name string) (*corev1.Secret, error) {
-	secret := &corev1.Secret{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("failed to get secret '%s/%s': not found", namespace, name)
-		}
-		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, name, err)
+// FetchFailed marks a failure to fetch the source, FetchFailed=True with reason, and returns
+// a failure retried with back-off. When the artifact vanished from the storage in this
+// reconcile (Check said so), the message says that it cannot be fetched again.
+func FetchFailed(obj fluxmeta.StatusObject, vanished bool, reason string, err error) reconcile.Result {
+	if vanished {
+		err = fmt.Errorf("the artifact vanished from storage and cannot be fetched again: %w", err)
 	}
-	return secret, nil
-}
-
-// SecretData returns the data of the Secret name in namespace; see GetSecret.
-func SecretData(ctx context.Context, c client.Reader, namespace, name string) (map[string][]byte, error) {
-	secret, err := GetSecret(ctx, c, namespace, name)
-	if err != nil {
-		return nil, err
-	}
-	return secret.Data, nil
+	conditions.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
+	return reconcile.Transient(reason, err)
 }

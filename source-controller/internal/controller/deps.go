@@ -1,5 +1,7 @@
-// Package controller holds what the reconcilers of every source kind share: the artifact
-// storage and the controller's settings. Each kind lives in its own sub-package
+// Package controller holds what the reconcilers of every source kind share: Artifacts, the one
+// way a kind checks, stores and removes its artifacts (lock, write, status, event, garbage
+// collection, log), the reconcile.Kind of a source kind, the reading of the Secrets of a
+// HelmRepository, and the controller's settings. Each kind lives in its own sub-package
 // (gitrepository, ocirepository, helmrepository, helmchart, bucket) exporting
 // Setup(mgr, rt, deps).
 package controller

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
-	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
 // Object is an object of a source kind.
@@ -19,21 +17,19 @@ type Object interface {
 	sourcev1.Source
 }
 
-// Kind returns the reconcile.Kind of the source kind named kind: it refuses the fields of
-// refused (the object is stalled before any step), runs steps, carries the source finalizer,
-// which removes the object's artifacts from st, and reconciles the object again after its
-// interval. A kind with more to clean up replaces Finalize.
-func Kind[T Object](kind string, newObj func() T, st *storage.Storage, refused []unsupported.Rule, steps []reconcile.Step[T]) *reconcile.Kind[T] {
+// Kind returns the reconcile.Kind of the source kind: it refuses the fields of refused (the
+// object is stalled before any step), runs steps (the first of which calls Check), carries
+// the source finalizer, which removes the object's artifacts, and reconciles the object again
+// after its interval.
+func (a *Artifacts[T]) Kind(newObj func() T, refused []unsupported.Rule, steps []reconcile.Step[T]) *reconcile.Kind[T] {
 	return &reconcile.Kind[T]{
-		Name:        kind,
+		Name:        a.kind,
 		New:         newObj,
 		Finalizer:   sourcev1.SourceFinalizer,
 		Unsupported: refused,
 		Steps:       steps,
-		Finalize: func(ctx context.Context, s *reconcile.Scope[T]) reconcile.Result {
-			return Finalize(ctx, st, kind, s.Obj)
-		},
-		Interval: func(obj T) time.Duration { return obj.GetRequeueAfter() },
+		Finalize:    a.Finalize,
+		Interval:    func(obj T) time.Duration { return obj.GetRequeueAfter() },
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -27,18 +27,18 @@ const tempPrefix = "."
 // and returns the artifact's full record. The same tree always gives the
 // same path and digest. srcDir must not be inside the storage.
 func (s *Storage) Archive(ctx context.Context, kind, namespace, name, srcDir, revision string,
-	exclude artifact.ExcludeFunc, metadata map[string]string) (meta.Artifact, error) {
+	exclude artifact.ExcludeFunc, metadata map[string]string) (fluxmeta.Artifact, error) {
 	rel, err := objectPath(kind, namespace, name)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	dir, err := s.mkdir(rel)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	tmp, err := os.CreateTemp(dir, tempPrefix+"archive-*"+tarGzExt)
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to create temporary artifact file: %w", err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to create temporary artifact file: %w", err)
 	}
 	tmpPath := tmp.Name()
 	_ = tmp.Close()
@@ -46,15 +46,15 @@ func (s *Storage) Archive(ctx context.Context, kind, namespace, name, srcDir, re
 
 	digest, size, err := artifact.Build(ctx, srcDir, tmpPath, exclude)
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to archive %s: %w", srcDir, err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to archive %s: %w", srcDir, err)
 	}
 	d, err := artifact.ParseDigest(digest)
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to archive %s: %w", srcDir, err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to archive %s: %w", srcDir, err)
 	}
 	file := path.Join(rel, d.Hex+tarGzExt)
 	if err := os.Rename(tmpPath, filepath.Join(s.dir, filepath.FromSlash(file))); err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to move artifact into place: %w", err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to move artifact into place: %w", err)
 	}
 	return s.newArtifact(file, revision, digest, size, metadata), nil
 }
@@ -64,21 +64,21 @@ func (s *Storage) Archive(ctx context.Context, kind, namespace, name, srcDir, re
 // <kind>/<namespace>/<name>/<digest hex><ext> and returns its full record.
 // ext is the file's extension with its dot, such as ".yaml" or ".tgz".
 func (s *Storage) Store(ctx context.Context, kind, namespace, name string, r io.Reader,
-	ext, revision string, metadata map[string]string) (meta.Artifact, error) {
+	ext, revision string, metadata map[string]string) (fluxmeta.Artifact, error) {
 	rel, err := objectPath(kind, namespace, name)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	if err := checkExt(ext); err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	dir, err := s.mkdir(rel)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	tmp, err := os.CreateTemp(dir, tempPrefix+"store-*"+ext)
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to create temporary artifact file: %w", err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to create temporary artifact file: %w", err)
 	}
 	defer func() {
 		_ = tmp.Close()
@@ -88,22 +88,22 @@ func (s *Storage) Store(ctx context.Context, kind, namespace, name string, r io.
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(tmp, h), &ctxReader{ctx: ctx, r: r})
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to write artifact: %w", err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to write artifact: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	file := path.Join(rel, sum+ext)
 	if err := artifact.FinishFile(tmp, filepath.Join(s.dir, filepath.FromSlash(file))); err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	return s.newArtifact(file, revision, artifact.AlgorithmSHA256+":"+sum, size, metadata), nil
 }
 
 // Copy stores the file at srcPath like Store does.
 func (s *Storage) Copy(ctx context.Context, kind, namespace, name, srcPath,
-	ext, revision string, metadata map[string]string) (meta.Artifact, error) {
+	ext, revision string, metadata map[string]string) (fluxmeta.Artifact, error) {
 	f, err := os.Open(srcPath)
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to open artifact source file: %w", err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to open artifact source file: %w", err)
 	}
 	defer f.Close()
 	return s.Store(ctx, kind, namespace, name, f, ext, revision, metadata)

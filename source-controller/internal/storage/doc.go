@@ -10,7 +10,7 @@
 // from the advertised address (the --storage-adv-addr flag).
 //
 // The package holds no Kubernetes client: callers pass kinds, namespaces,
-// names and meta.Artifact values. Methods that change an object's files
+// names and fluxmeta.Artifact values. Methods that change an object's files
 // (Archive, Store, Copy, GarbageCollect, RemoveAll) should be called with
 // the object's lock held (Lock), so that two reconciles of one object do
 // not interleave; different objects never share a directory, so work on

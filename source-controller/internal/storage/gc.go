@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // staleTempAge is how old a temporary file must be before GarbageCollect
@@ -47,7 +47,7 @@ func (s *Storage) List(kind, namespace, name string) ([]string, error) {
 // artifact in the object's status). Temporary files left by a crash are
 // removed too. Only files directly in the object's directory are ever
 // removed. It returns the storage-relative paths it removed.
-func (s *Storage) GarbageCollect(ctx context.Context, kind, namespace, name string, current meta.Artifact) ([]string, error) {
+func (s *Storage) GarbageCollect(ctx context.Context, kind, namespace, name string, current fluxmeta.Artifact) ([]string, error) {
 	rel, err := objectPath(kind, namespace, name)
 	if err != nil {
 		return nil, err

@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // storeAged stores n artifacts of one object with modification times one
 // minute apart, oldest first, and returns them in that order.
-func storeAged(t *testing.T, s *Storage, kind, ns, name string, n int) []meta.Artifact {
+func storeAged(t *testing.T, s *Storage, kind, ns, name string, n int) []fluxmeta.Artifact {
 	t.Helper()
 	base := time.Now().Add(-time.Duration(n) * time.Minute)
-	out := make([]meta.Artifact, n)
+	out := make([]fluxmeta.Artifact, n)
 	for i := range n {
 		a, err := s.Store(context.Background(), kind, ns, name, strings.NewReader(fmt.Sprintf("content %d", i)), ".tar.gz", fmt.Sprint(i), nil)
 		if err != nil {
@@ -52,7 +52,7 @@ func TestGarbageCollect(t *testing.T) {
 			s := newTestStorage(t, tc.retention)
 			stored := storeAged(t, s, "GitRepository", "ns", "app", tc.stored)
 			neighbours := storeAged(t, s, "GitRepository", "ns", "app-2", 3)
-			current := meta.Artifact{Path: "gitrepository/ns/app-2/whatever.tar.gz"}
+			current := fluxmeta.Artifact{Path: "gitrepository/ns/app-2/whatever.tar.gz"}
 			if tc.current >= 0 {
 				current = stored[tc.current]
 			}
@@ -119,10 +119,10 @@ func TestGarbageCollectLeavesOtherEntries(t *testing.T) {
 			t.Errorf("%s was removed: %v", p, err)
 		}
 	}
-	if removed, err := s.GarbageCollect(context.Background(), "Bucket", "ns", "missing", meta.Artifact{}); err != nil || len(removed) != 0 {
+	if removed, err := s.GarbageCollect(context.Background(), "Bucket", "ns", "missing", fluxmeta.Artifact{}); err != nil || len(removed) != 0 {
 		t.Errorf("GarbageCollect() of an object without artifacts = %v, %v", removed, err)
 	}
-	if _, err := s.GarbageCollect(context.Background(), "Bucket", "..", "b", meta.Artifact{}); err == nil {
+	if _, err := s.GarbageCollect(context.Background(), "Bucket", "..", "b", fluxmeta.Artifact{}); err == nil {
 		t.Error("GarbageCollect() with namespace .. succeeded")
 	}
 }

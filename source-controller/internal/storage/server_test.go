@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -77,7 +77,7 @@ func TestFetchRoundTrip(t *testing.T) {
 
 // handlerFixture stores a tar.gz and an index.yaml and plants entries the
 // handler must refuse to serve.
-func handlerFixture(t *testing.T) (*Storage, meta.Artifact, meta.Artifact) {
+func handlerFixture(t *testing.T) (*Storage, fluxmeta.Artifact, fluxmeta.Artifact) {
 	t.Helper()
 	s := newTestStorage(t, 0)
 	tgz, err := s.Archive(context.Background(), "GitRepository", "ns", "app", writeTree(t, map[string]string{"a": "a"}), "r", nil, nil)

@@ -15,7 +15,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // DefaultRetention is how many artifacts GarbageCollect keeps per object
@@ -142,8 +142,8 @@ func checkComponent(v string) error {
 }
 
 // newArtifact returns the artifact record of the file at rel.
-func (s *Storage) newArtifact(rel, revision, digest string, size int64, metadata map[string]string) meta.Artifact {
-	a := meta.Artifact{
+func (s *Storage) newArtifact(rel, revision, digest string, size int64, metadata map[string]string) fluxmeta.Artifact {
+	a := fluxmeta.Artifact{
 		Path:           rel,
 		URL:            s.URL(rel),
 		Revision:       revision,

@@ -7,7 +7,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -23,7 +23,7 @@ var ErrCorrupt = errors.New("artifact corrupt in storage")
 
 // Exists reports whether the file of a is a regular file in the storage.
 // It does not read the file; Verify does.
-func (s *Storage) Exists(a meta.Artifact) bool {
+func (s *Storage) Exists(a fluxmeta.Artifact) bool {
 	rel, err := filePath(a.Path)
 	if err != nil {
 		return false
@@ -36,7 +36,7 @@ func (s *Storage) Exists(a meta.Artifact) bool {
 // digest and, when recorded, size. Its errors match ErrNotFound or
 // ErrCorrupt. A controller calls it after a restart to decide that an
 // artifact need not be fetched again.
-func (s *Storage) Verify(a meta.Artifact) error {
+func (s *Storage) Verify(a fluxmeta.Artifact) error {
 	want, err := artifact.ParseDigest(a.Digest)
 	if err != nil {
 		return fmt.Errorf("failed to verify artifact %s: %w", a.Path, err)

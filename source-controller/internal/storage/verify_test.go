@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -17,7 +17,7 @@ var errAny = errors.New("any error")
 func TestVerify(t *testing.T) {
 	s := newTestStorage(t, 0)
 	src := writeTree(t, map[string]string{"a.yaml": "a", "b.yaml": "b"})
-	archive := func(t *testing.T, name string) meta.Artifact {
+	archive := func(t *testing.T, name string) fluxmeta.Artifact {
 		t.Helper()
 		a, err := s.Archive(context.Background(), "GitRepository", "ns", name, src, "rev", nil, nil)
 		if err != nil {
@@ -25,23 +25,23 @@ func TestVerify(t *testing.T) {
 		}
 		return a
 	}
-	file := func(a meta.Artifact) string { return filepath.Join(s.Path(), filepath.FromSlash(a.Path)) }
+	file := func(a fluxmeta.Artifact) string { return filepath.Join(s.Path(), filepath.FromSlash(a.Path)) }
 
 	cases := []struct {
 		name       string
-		change     func(t *testing.T, a *meta.Artifact)
+		change     func(t *testing.T, a *fluxmeta.Artifact)
 		wantExists bool
 		wantErr    error
 	}{
-		{name: "intact", change: func(*testing.T, *meta.Artifact) {}, wantExists: true},
-		{name: "intact without size", change: func(_ *testing.T, a *meta.Artifact) { a.Size = nil }, wantExists: true},
-		{name: "deleted", change: func(t *testing.T, a *meta.Artifact) {
+		{name: "intact", change: func(*testing.T, *fluxmeta.Artifact) {}, wantExists: true},
+		{name: "intact without size", change: func(_ *testing.T, a *fluxmeta.Artifact) { a.Size = nil }, wantExists: true},
+		{name: "deleted", change: func(t *testing.T, a *fluxmeta.Artifact) {
 			must(t, os.Remove(file(*a)))
 		}, wantErr: ErrNotFound},
-		{name: "object directory deleted", change: func(t *testing.T, a *meta.Artifact) {
+		{name: "object directory deleted", change: func(t *testing.T, a *fluxmeta.Artifact) {
 			must(t, os.RemoveAll(filepath.Dir(file(*a))))
 		}, wantErr: ErrNotFound},
-		{name: "corrupted, same size", change: func(t *testing.T, a *meta.Artifact) {
+		{name: "corrupted, same size", change: func(t *testing.T, a *fluxmeta.Artifact) {
 			b, err := os.ReadFile(file(*a))
 			if err != nil {
 				t.Fatal(err)
@@ -49,14 +49,14 @@ func TestVerify(t *testing.T) {
 			b[len(b)/2] ^= 0xff
 			must(t, os.WriteFile(file(*a), b, 0o644))
 		}, wantExists: true, wantErr: ErrCorrupt},
-		{name: "truncated", change: func(t *testing.T, a *meta.Artifact) {
+		{name: "truncated", change: func(t *testing.T, a *fluxmeta.Artifact) {
 			must(t, os.Truncate(file(*a), 10))
 		}, wantExists: true, wantErr: ErrCorrupt},
-		{name: "replaced by a directory", change: func(t *testing.T, a *meta.Artifact) {
+		{name: "replaced by a directory", change: func(t *testing.T, a *fluxmeta.Artifact) {
 			must(t, os.Remove(file(*a)))
 			must(t, os.Mkdir(file(*a), 0o755))
 		}, wantErr: ErrNotFound},
-		{name: "symbolic link out of the storage", change: func(t *testing.T, a *meta.Artifact) {
+		{name: "symbolic link out of the storage", change: func(t *testing.T, a *fluxmeta.Artifact) {
 			outside := writeFile(t, t.TempDir(), "outside")
 			must(t, os.Remove(file(*a)))
 			must(t, os.Symlink(outside, file(*a)))
@@ -92,16 +92,16 @@ func TestVerifyInvalidRecords(t *testing.T) {
 	}
 	cases := []struct {
 		name       string
-		a          meta.Artifact
+		a          fluxmeta.Artifact
 		wantExists bool
 	}{
-		{name: "empty", a: meta.Artifact{}},
-		{name: "bad digest", a: meta.Artifact{Path: good.Path, Digest: "sha256:zz"}, wantExists: true},
-		{name: "other algorithm", a: meta.Artifact{Path: good.Path, Digest: "sha512:" + good.Digest[7:]}, wantExists: true},
-		{name: "traversal", a: meta.Artifact{Path: "bucket/ns/b/../../../../etc/passwd", Digest: good.Digest}},
-		{name: "too short", a: meta.Artifact{Path: "bucket/ns", Digest: good.Digest}},
-		{name: "hidden", a: meta.Artifact{Path: "bucket/ns/b/.archive-1.tar.gz", Digest: good.Digest}},
-		{name: "absolute", a: meta.Artifact{Path: "//etc/passwd", Digest: good.Digest}},
+		{name: "empty", a: fluxmeta.Artifact{}},
+		{name: "bad digest", a: fluxmeta.Artifact{Path: good.Path, Digest: "sha256:zz"}, wantExists: true},
+		{name: "other algorithm", a: fluxmeta.Artifact{Path: good.Path, Digest: "sha512:" + good.Digest[7:]}, wantExists: true},
+		{name: "traversal", a: fluxmeta.Artifact{Path: "bucket/ns/b/../../../../etc/passwd", Digest: good.Digest}},
+		{name: "too short", a: fluxmeta.Artifact{Path: "bucket/ns", Digest: good.Digest}},
+		{name: "hidden", a: fluxmeta.Artifact{Path: "bucket/ns/b/.archive-1.tar.gz", Digest: good.Digest}},
+		{name: "absolute", a: fluxmeta.Artifact{Path: "//etc/passwd", Digest: good.Digest}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

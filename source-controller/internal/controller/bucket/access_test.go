@@ -13,6 +13,8 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -35,20 +37,21 @@ func TestProxySecretRef(t *testing.T) {
 	obj := newBucket(t, ns, newS3Bucket(t, s3, map[string]string{"a.yaml": "a"}))
 	obj.Spec.Endpoint = s3.Endpoint
 	obj.Spec.ProxySecretRef = &fluxmeta.LocalObjectReference{Name: "proxy"}
-	obj = waitFor(t, create(t, obj), ready)
+	obj = statuscheck.Ready(t, env.Client, create(t, obj))
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a"}))
 	mu.Lock()
 	defer mu.Unlock()
 	g.Expect(seen).NotTo(BeEmpty())
 	g.Expect(seen).To(HaveEach("Basic dTpw " + s3.Endpoint)) // base64("u:p")
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
 // TestRegion signs requests for spec.region: the server refuses a region that is not its own.
 func TestRegion(t *testing.T) {
+	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
 	obj := newBucket(t, ns, newS3Bucket(t, s3, map[string]string{"a.yaml": "a"}))
 	obj.Spec.Region = "eu-north-9"
-	obj = waitFor(t, create(t, obj), readyFalse(sourcev1.BucketOperationFailedReason, "eu-north-9"))
-	checkInvariants(t, obj)
+	obj = statuscheck.NotReady(t, env.Client, create(t, obj), sourcev1.BucketOperationFailedReason, "eu-north-9")
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }

@@ -12,6 +12,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
@@ -84,15 +85,15 @@ func TestBadInput(t *testing.T) {
 			ns := testenv.NewNamespace(t, env.Client)
 			obj := newBucket(t, ns, name)
 			tt.mutate(t, obj)
-			key := create(t, obj)
-			obj = waitFor(t, key, readyFalse(tt.reason, tt.message))
+			bkt := create(t, obj)
+			obj = statuscheck.NotReady(t, env.Client, bkt, tt.reason, tt.message)
 			g.Expect(conditions.IsTrue(obj, fluxmeta.StalledCondition)).To(Equal(tt.stalled))
 			g.Expect(conditions.IsTrue(obj, fluxmeta.ReconcilingCondition)).To(Equal(!tt.stalled), "a transient failure is retried")
 			if !tt.stalled {
 				g.Expect(conditions.IsTrue(obj, sourcev1.FetchFailedCondition)).To(BeTrue())
 			}
 			g.Expect(obj.Status.Artifact).To(BeNil())
-			checkInvariants(t, obj)
+			g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 		})
 	}
 }
@@ -100,30 +101,30 @@ func TestBadInput(t *testing.T) {
 func TestFailureKeepsLastGoodArtifact(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	key, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
+	bkt, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
 	name := obj.Spec.BucketName
 	good := obj.Status.Artifact.DeepCopy()
 
 	obj.Spec.BucketName = "gone-bucket"
 	g.Expect(env.Client.Update(ctx, obj)).To(Succeed())
-	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "bucket 'gone-bucket' not found"))
+	obj = statuscheck.NotReady(t, env.Client, bkt, sourcev1.BucketOperationFailedReason, "bucket 'gone-bucket' not found")
 	g.Expect(obj.Status.Artifact).To(Equal(good))
 	g.Expect(conditions.IsTrue(obj, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
 	resp, err := http.Get(good.URL)
 	g.Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusOK), "the last good artifact is still served")
-	g.Eventually(func() []string { return events(t, key) }, testenv.Timeout, testenv.Interval).
+	g.Eventually(func() []string { return statuscheck.Events(t, env.Client, bkt, sourcev1.BucketKind) }, testenv.Timeout, testenv.Interval).
 		Should(ContainElement(ContainSubstring("bucket 'gone-bucket' not found")))
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 
 	// Mended, the Bucket is Ready again.
 	obj.Spec.BucketName = name
 	g.Expect(env.Client.Update(ctx, obj)).To(Succeed())
-	obj = waitFor(t, key, ready)
+	obj = statuscheck.Ready(t, env.Client, bkt)
 	g.Expect(obj.Status.Artifact.Revision).To(Equal(good.Revision))
 	g.Expect(conditions.Get(obj, sourcev1.FetchFailedCondition)).To(BeNil())
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
 func TestIncompleteCredentialsSecret(t *testing.T) {
@@ -133,7 +134,7 @@ func TestIncompleteCredentialsSecret(t *testing.T) {
 	g.Expect(env.Client.Create(context.Background(), secret)).To(Succeed())
 	obj := newBucket(t, ns, "any-bucket")
 	obj.Spec.SecretRef.Name = secret.Name
-	key := create(t, obj)
-	obj = waitFor(t, key, readyFalse(sourcev1.AuthenticationFailedReason, "must hold both 'accesskey' and 'secretkey'"))
-	checkInvariants(t, obj)
+	bkt := create(t, obj)
+	obj = statuscheck.NotReady(t, env.Client, bkt, sourcev1.AuthenticationFailedReason, "must hold both 'accesskey' and 'secretkey'")
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }

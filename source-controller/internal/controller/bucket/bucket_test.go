@@ -12,15 +12,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
 	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
@@ -37,9 +36,9 @@ func TestArtifactFollowsTheBucket(t *testing.T) {
 	ctx := context.Background()
 	ns := testenv.NewNamespace(t, env.Client)
 	name := newS3Bucket(t, s3, map[string]string{"app/deploy.yaml": "v1", "app/svc.yaml": "svc", "README.md": "readme"})
-	key := create(t, newBucket(t, ns, name))
+	bkt := create(t, newBucket(t, ns, name))
 
-	obj := waitFor(t, key, ready)
+	obj := statuscheck.Ready(t, env.Client, bkt)
 	first := obj.Status.Artifact
 	g.Expect(first).NotTo(BeNil())
 	g.Expect(first.Revision).To(HavePrefix("sha256:"))
@@ -51,73 +50,78 @@ func TestArtifactFollowsTheBucket(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-	g.Eventually(func() []string { return events(t, key) }, testenv.Timeout, testenv.Interval).
-		Should(ContainElement(HavePrefix(sourcev1.NewArtifactEventReason + ": stored artifact with 3 object(s)")))
-	checkInvariants(t, obj)
+	g.Eventually(func() []string { return statuscheck.Events(t, env.Client, bkt, sourcev1.BucketKind) }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement(HavePrefix("Normal " + sourcev1.NewArtifactEventReason + ": stored artifact with 3 object(s)")))
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 
 	// An unchanged bucket: the listing is read, no object is downloaded.
 	before := objectGets(name)
 	g.Expect(before).To(HaveLen(3))
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	g.Expect(objectGets(name)).To(Equal(before), "an unchanged bucket must not be downloaded again")
 	g.Expect(obj.Status.Artifact).To(Equal(first))
 	g.Expect(conditions.IsReady(obj)).To(BeTrue())
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 
 	// A changed object: a new artifact, and only that object downloaded again.
 	_, err = s3.PutObject(ctx, name, "app/deploy.yaml", []byte("v2"))
 	g.Expect(err).NotTo(HaveOccurred())
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	g.Expect(obj.Status.Artifact.Revision).NotTo(Equal(first.Revision))
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(HaveKeyWithValue("app/deploy.yaml", "v2"))
 	after := objectGets(name)
 	g.Expect(after["app/deploy.yaml"]).To(Equal(before["app/deploy.yaml"] + 1))
 	g.Expect(after["app/svc.yaml"]).To(Equal(before["app/svc.yaml"]), "unchanged objects must not be downloaded again")
 	g.Expect(conditions.Get(obj, sourcev1.ArtifactOutdatedCondition)).To(BeNil())
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 
 	// Two more changes: only the last two artifacts stay in the storage.
 	for _, v := range []string{"v3", "v4"} {
 		_, err = s3.PutObject(ctx, name, "app/deploy.yaml", []byte(v))
 		g.Expect(err).NotTo(HaveOccurred())
-		obj = requestReconcile(t, key)
+		obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	}
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(HaveKeyWithValue("app/deploy.yaml", "v4"))
-	paths, err := st.List(sourcev1.BucketKind, key.Namespace, key.Name)
+	paths, err := st.List(sourcev1.BucketKind, bkt.Namespace, bkt.Name)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(paths).To(HaveLen(2))
 	g.Expect(paths).To(ContainElement(obj.Status.Artifact.Path))
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
+// TestRestartedControllerDoesNotRefetch restarts the controller on the same storage with a
+// new advertised address and nothing in memory: the stored artifact is found again and served
+// at the new address without a download, a change downloads every object again, and a file
+// that vanished is fetched again.
 func TestRestartedControllerDoesNotRefetch(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	key, obj := readyBucket(t, map[string]string{"a.yaml": "a", "b.yaml": "b"})
+	bkt, obj := readyBucket(t, map[string]string{"a.yaml": "a", "b.yaml": "b"})
 	stored := obj.Status.Artifact
 	before := objectGets(obj.Spec.BucketName)
 
-	// A Reconciler with nothing in memory, as in a restarted controller, on the same
-	// storage. The suite's controller does not react to the status it writes.
-	restarted := bucketctrl.NewReconciler(controller.Runtime, st)
-	_, err := restarted.Reconcile(ctx, ctrl.Request{NamespacedName: key})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(env.Client.Get(ctx, key, obj)).To(Succeed())
+	addr := suite.Restart(t)
+	obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	g.Expect(objectGets(obj.Spec.BucketName)).To(Equal(before), "an unchanged bucket must not be downloaded after a restart")
-	g.Expect(obj.Status.Artifact).To(Equal(stored))
+	sourcetest.CheckRestamped(t, stored, obj.Status.Artifact, addr)
+	g.Expect(obj.Status.URL).To(Equal(obj.Status.Artifact.URL))
 	g.Expect(conditions.IsReady(obj)).To(BeTrue())
-	checkInvariants(t, obj)
 
 	// With nothing remembered, a change downloads every object again, and the artifact is
 	// the same as the one built from scratch.
-	_, err = s3.PutObject(ctx, obj.Spec.BucketName, "a.yaml", []byte("a2"))
+	_, err := s3.PutObject(ctx, obj.Spec.BucketName, "a.yaml", []byte("a2"))
 	g.Expect(err).NotTo(HaveOccurred())
-	_, err = restarted.Reconcile(ctx, ctrl.Request{NamespacedName: key})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(env.Client.Get(ctx, key, obj)).To(Succeed())
+	obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	g.Expect(objectGets(obj.Spec.BucketName)).To(Equal(map[string]int{"a.yaml": before["a.yaml"] + 1, "b.yaml": before["b.yaml"] + 1}))
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a2", "b.yaml": "b"}))
-	checkInvariants(t, obj)
+
+	// A vanished file is fetched again and served at the new address.
+	g.Expect(os.Remove(filepath.Join(st.Path(), filepath.FromSlash(obj.Status.Artifact.Path)))).To(Succeed())
+	again := statuscheck.RequestReconcile(t, env.Client, bkt)
+	sourcetest.CheckStoredAgain(t, obj.Status.Artifact, again.Status.Artifact, addr)
+	g.Expect(again.Status.URL).To(Equal(again.Status.Artifact.URL))
+	g.Expect(conditions.IsTrue(again, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
+	g.Expect(artifactFiles(t, again.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a2", "b.yaml": "b"}))
 }
 
 func TestPrefixAndIgnore(t *testing.T) {
@@ -134,18 +138,18 @@ func TestPrefixAndIgnore(t *testing.T) {
 	obj.Spec.Prefix = "apps/"
 	ignore := "tmp/\n"
 	obj.Spec.Ignore = &ignore
-	key := create(t, obj)
+	bkt := create(t, obj)
 
-	obj = waitFor(t, key, ready)
+	obj = statuscheck.Ready(t, env.Client, bkt)
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"apps/a.yaml": "a"}))
 	g.Expect(obj.Status.ObservedIgnore).To(Equal(&ignore))
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
 // readyTLSBucket starts an S3 server with opts, creates a Bucket of it whose
 // certSecretRef holds the server's CA and, when it has one, client certificate, waits until
 // it is Ready and checks its artifact.
-func readyTLSBucket(t *testing.T, opts s3server.Options) (*s3server.Server, client.ObjectKey, *sourcev1.Bucket) {
+func readyTLSBucket(t *testing.T, opts s3server.Options) (*s3server.Server, *sourcev1.Bucket, *sourcev1.Bucket) {
 	t.Helper()
 	g := NewWithT(t)
 	server, err := s3server.Start(opts)
@@ -169,23 +173,23 @@ func readyTLSBucket(t *testing.T, opts s3server.Options) (*s3server.Server, clie
 			Interval:      metav1.Duration{Duration: time.Hour},
 		},
 	}
-	key := create(t, obj)
-	obj = waitFor(t, key, ready)
+	bkt := create(t, obj)
+	obj = statuscheck.Ready(t, env.Client, bkt)
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a"}))
-	checkInvariants(t, obj)
-	return server, key, obj
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
+	return server, bkt, obj
 }
 
 func TestTLSWithCA(t *testing.T) {
 	g := NewWithT(t)
-	_, key, obj := readyTLSBucket(t, s3server.Options{TLS: true})
+	_, bkt, obj := readyTLSBucket(t, s3server.Options{TLS: true})
 
 	// Without the CA the server's certificate is not trusted.
 	obj.Spec.CertSecretRef = nil
 	g.Expect(env.Client.Update(context.Background(), obj)).To(Succeed())
-	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "certificate"))
+	obj = statuscheck.NotReady(t, env.Client, bkt, sourcev1.BucketOperationFailedReason, "certificate")
 	g.Expect(obj.Status.Artifact).NotTo(BeNil(), "the last good artifact stays")
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
 func TestMutualTLS(t *testing.T) {
@@ -198,52 +202,54 @@ func TestAWSProviderWithStaticKeys(t *testing.T) {
 	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})
 	obj := newBucket(t, ns, name)
 	obj.Spec.Provider = sourcev1.BucketProviderAmazon
-	key := create(t, obj)
-	obj = waitFor(t, key, ready)
+	bkt := create(t, obj)
+	obj = statuscheck.Ready(t, env.Client, bkt)
 	g.Expect(artifactFiles(t, obj.Status.Artifact)).To(Equal(map[string]string{"a.yaml": "a"}))
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
 func TestArtifactVanishedFromDisk(t *testing.T) {
 	g := NewWithT(t)
-	key, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
+	bkt, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
 	path := filepath.Join(st.Path(), filepath.FromSlash(obj.Status.Artifact.Path))
 
 	// With the bucket reachable, the artifact is fetched again.
 	g.Expect(os.Remove(path)).To(Succeed())
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	g.Expect(conditions.IsReady(obj)).To(BeTrue())
 	g.Expect(st.Exists(*obj.Status.Artifact)).To(BeTrue())
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 
 	// With the bucket unreachable, the failure says the artifact is gone.
 	obj.Spec.Endpoint = sourcetest.ClosedAddr(t)
 	g.Expect(env.Client.Update(context.Background(), obj)).To(Succeed())
-	obj = waitFor(t, key, readyFalse(sourcev1.BucketOperationFailedReason, "connection refused"))
+	obj = statuscheck.NotReady(t, env.Client, bkt, sourcev1.BucketOperationFailedReason, "connection refused")
 	g.Expect(os.Remove(filepath.Join(st.Path(), filepath.FromSlash(obj.Status.Artifact.Path)))).To(Succeed())
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, env.Client, bkt)
 	// The reconcile that finds the file gone says so; a back-off retry may have been first,
 	// so look for it among the warnings rather than in the last status.
-	g.Eventually(func() []string { return events(t, key) }, testenv.Timeout, testenv.Interval).
+	g.Eventually(func() []string { return statuscheck.Events(t, env.Client, bkt, sourcev1.BucketKind) }, testenv.Timeout, testenv.Interval).
 		Should(ContainElement(ContainSubstring("the artifact vanished from storage")))
-	g.Expect(readyFalse(sourcev1.BucketOperationFailedReason, "connection refused")(obj)).To(BeTrue(),
-		"Ready: %+v", conditions.Get(obj, fluxmeta.ReadyCondition))
+	ready := conditions.Get(obj, fluxmeta.ReadyCondition)
+	g.Expect(ready.Status).To(Equal(metav1.ConditionFalse), "Ready: %+v", ready)
+	g.Expect(ready.Reason).To(Equal(sourcev1.BucketOperationFailedReason), "Ready: %+v", ready)
+	g.Expect(ready.Message).To(ContainSubstring("connection refused"), "Ready: %+v", ready)
 	g.Expect(obj.Status.Artifact).To(BeNil())
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 }
 
 func TestDeletionRemovesArtifacts(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	key, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
+	bkt, obj := readyBucket(t, map[string]string{"a.yaml": "a"})
 	g.Expect(obj.Finalizers).To(ContainElement(sourcev1.SourceFinalizer))
-	checkInvariants(t, obj)
+	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
 
 	g.Expect(env.Client.Delete(ctx, obj)).To(Succeed())
 	g.Eventually(func() bool {
-		return apierrors.IsNotFound(env.Client.Get(ctx, key, &sourcev1.Bucket{}))
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(bkt), &sourcev1.Bucket{}))
 	}, testenv.Timeout, testenv.Interval).Should(BeTrue())
-	paths, err := st.List(sourcev1.BucketKind, key.Namespace, key.Name)
+	paths, err := st.List(sourcev1.BucketKind, bkt.Namespace, bkt.Name)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(paths).To(BeEmpty())
 }

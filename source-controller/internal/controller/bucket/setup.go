@@ -7,25 +7,24 @@ package bucket
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
 // Reconciler reconciles Bucket objects.
 type Reconciler struct {
-	rt      *reconcile.Runtime
-	storage *storage.Storage
+	rt        *reconcile.Runtime
+	artifacts *sourcecontroller.Artifacts[*sourcev1.Bucket]
 	// concurrency bounds the object downloads of one reconcile.
 	concurrency int
 
@@ -44,7 +43,11 @@ type builtIndex struct {
 
 // Setup registers the Bucket reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := newReconciler(rt, d.Storage)
+	r := &Reconciler{rt: rt, concurrency: bucket.DefaultConcurrency, indexes: map[types.NamespacedName]builtIndex{},
+		artifacts: sourcecontroller.NewArtifacts(sourcev1.BucketKind, d.Storage,
+			func(obj *sourcev1.Bucket) (**fluxmeta.Artifact, *string) {
+				return &obj.Status.Artifact, &obj.Status.URL
+			})}
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.Bucket{}, builder.WithPredicates(controller.Default())).
 		WithOptions(d.Options.ControllerOptions()).
@@ -55,38 +58,11 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 	return nil
 }
 
-// newReconciler returns a Reconciler that remembers no listing yet.
-func newReconciler(rt *reconcile.Runtime, st *storage.Storage) *Reconciler {
-	return &Reconciler{rt: rt, storage: st, concurrency: bucket.DefaultConcurrency,
-		indexes: map[types.NamespacedName]builtIndex{}}
-}
-
 // Reconcile runs one reconciliation of the Bucket named by req.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	p := &pass{r: r}
-	defer p.cleanup()
-	return reconcile.Run(ctx, r.rt, p.kind(), req)
-}
-
-// kind describes the reconciliation of one pass: its steps share the pass's state.
-func (p *pass) kind() *reconcile.Kind[*sourcev1.Bucket] {
-	newObj := func() *sourcev1.Bucket { return &sourcev1.Bucket{} }
-	kind := sourcecontroller.Kind(sourcev1.BucketKind, newObj, p.r.storage, unsupportedFields, []reconcile.Step[*sourcev1.Bucket]{
-		{Name: "storage", Run: p.checkStorage},
-		{Name: "validate", Run: p.validate},
-		{Name: "credentials", Run: p.credentials},
-		{Name: "fetch", Run: p.fetch},
-		{Name: "artifact", Run: p.storeArtifact},
-	})
-	kind.Finalize = p.finalize
-	return kind
-}
-
-// cleanup removes the pass's temporary directory.
-func (p *pass) cleanup() {
-	if p.dir != "" {
-		_ = os.RemoveAll(p.dir)
-	}
+	st := &state{r: r}
+	defer st.close()
+	return reconcile.Run(ctx, r.rt, st.kind(), req)
 }
 
 // builtFrom returns the listing the object's current artifact was built from, if known.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,9 +16,8 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
-	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
-	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	bucketctrl "github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
@@ -33,8 +31,7 @@ var (
 	s3    *s3server.Server
 	proxy *s3server.Proxy
 	st    *storage.Storage
-	// controller is the running controller.
-	controller *ctrltest.Manager
+	suite *sourcetest.Suite
 )
 
 func TestMain(m *testing.M) {
@@ -58,7 +55,7 @@ func run(m *testing.M) int {
 	return sourcetest.Run(m, sourcetest.Options{
 		Kinds:    []client.Object{&sourcev1.Bucket{}},
 		Register: bucketctrl.Setup,
-		Started:  func(s *sourcetest.Suite) { env, st, controller = s.Env, s.Storage, s.Manager },
+		Started:  func(s *sourcetest.Suite) { env, st, suite = s.Env, s.Storage, s },
 	})
 }
 
@@ -121,73 +118,21 @@ func newBucket(t *testing.T, ns, bucketName string) *sourcev1.Bucket {
 }
 
 // readyBucket creates a namespace, an S3 bucket holding objects and a Bucket of it, waits
-// until the Bucket is Ready and returns its key and the Bucket.
-func readyBucket(t *testing.T, objects map[string]string) (client.ObjectKey, *sourcev1.Bucket) {
+// until the Bucket is Ready and returns it as created and as Ready.
+func readyBucket(t *testing.T, objects map[string]string) (*sourcev1.Bucket, *sourcev1.Bucket) {
 	t.Helper()
 	ns := testenv.NewNamespace(t, env.Client)
-	key := create(t, newBucket(t, ns, newS3Bucket(t, s3, objects)))
-	return key, waitFor(t, key, ready)
+	bkt := create(t, newBucket(t, ns, newS3Bucket(t, s3, objects)))
+	return bkt, statuscheck.Ready(t, env.Client, bkt)
 }
 
-// create creates obj and returns its key.
-func create(t *testing.T, obj *sourcev1.Bucket) client.ObjectKey {
+// create creates obj and returns it.
+func create(t *testing.T, obj *sourcev1.Bucket) *sourcev1.Bucket {
 	t.Helper()
 	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
-	return client.ObjectKeyFromObject(obj)
-}
-
-// waitFor polls the Bucket until match accepts it, and returns it.
-func waitFor(t *testing.T, key client.ObjectKey, match func(*sourcev1.Bucket) bool) *sourcev1.Bucket {
-	t.Helper()
-	g := NewWithT(t)
-	obj := &sourcev1.Bucket{}
-	g.Eventually(func() bool {
-		if err := env.Client.Get(context.Background(), key, obj); err != nil {
-			return false
-		}
-		return obj.Status.ObservedGeneration == obj.Generation && match(obj)
-	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), "Bucket %s never matched; status: %+v", key, &obj.Status)
 	return obj
-}
-
-// ready matches a Bucket that is Ready=True.
-func ready(obj *sourcev1.Bucket) bool { return conditions.IsReady(obj) }
-
-// readyFalse matches a Bucket that is Ready=False with reason and a message containing msg.
-func readyFalse(reason, msg string) func(*sourcev1.Bucket) bool {
-	return func(obj *sourcev1.Bucket) bool {
-		c := conditions.Get(obj, fluxmeta.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason && strings.Contains(c.Message, msg)
-	}
-}
-
-// checkInvariants fails the test when the object's conditions break a kstatus rule.
-func checkInvariants(t *testing.T, obj *sourcev1.Bucket) {
-	t.Helper()
-	if err := conditions.CheckInvariants(obj); err != nil {
-		t.Fatalf("kstatus invariants: %v; conditions: %+v", err, obj.Status.Conditions)
-	}
-}
-
-// requestReconcile sets the requestedAt annotation and waits until it was handled.
-func requestReconcile(t *testing.T, key client.ObjectKey) *sourcev1.Bucket {
-	t.Helper()
-	obj := &sourcev1.Bucket{}
-	if err := env.Client.Get(context.Background(), key, obj); err != nil {
-		t.Fatal(err)
-	}
-	token := time.Now().Format(time.RFC3339Nano)
-	patch := client.MergeFrom(obj.DeepCopy())
-	if obj.Annotations == nil {
-		obj.Annotations = map[string]string{}
-	}
-	obj.Annotations[fluxmeta.ReconcileRequestAnnotation] = token
-	if err := env.Client.Patch(context.Background(), obj, patch); err != nil {
-		t.Fatal(err)
-	}
-	return waitFor(t, key, func(o *sourcev1.Bucket) bool { return o.Status.LastHandledReconcileAt == token })
 }
 
 // artifactFiles extracts the artifact from the storage and returns its files' contents.
@@ -219,20 +164,4 @@ func artifactFiles(t *testing.T, a *fluxmeta.Artifact) map[string]string {
 		t.Fatal(err)
 	}
 	return files
-}
-
-// events returns the reasons and messages of the events recorded for the Bucket.
-func events(t *testing.T, key client.ObjectKey) []string {
-	t.Helper()
-	var list corev1.EventList
-	if err := env.Client.List(context.Background(), &list, client.InNamespace(key.Namespace)); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range list.Items {
-		if e.InvolvedObject.Kind == sourcev1.BucketKind && e.InvolvedObject.Name == key.Name {
-			out = append(out, e.Reason+": "+e.Message)
-		}
-	}
-	return out
 }

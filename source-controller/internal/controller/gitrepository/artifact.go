@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
@@ -19,58 +17,48 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/ignore"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
 // storeArtifact packs the checkout and the included artifacts, less what the ignore rules
-// leave out, into the storage, records it in the status and collects older artifacts.
-func (p *pass) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
+// leave out, into the storage, and records it in the status with what it was built from.
+func (st *state) storeArtifact(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	if p.upToDate {
-		return stored(obj)
+	n := sourcecontroller.NewArtifact{}
+	if st.upToDate {
+		n.Message = fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
+		return st.r.artifacts.Store(ctx, s, n)
 	}
-	if res := p.copyIncludes(obj); !res.IsDone() {
+	if res := st.copyIncludes(obj); !res.IsDone() {
 		return res
 	}
-	matcher, err := ignore.New(p.dir, obj.Spec.Ignore, ignore.Options{})
+	matcher, err := ignore.New(st.dir, obj.Spec.Ignore, ignore.Options{})
 	if err != nil {
 		conditions.MarkTrue(obj, sourcev1.BuildFailedCondition, fluxmeta.BuildFailedReason, err.Error())
 		return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 	}
 	conditions.Delete(obj, sourcev1.BuildFailedCondition)
-	unlock, err := p.r.storage.Lock(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return sourcecontroller.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+	n.Write = func(ctx context.Context, sto *storage.Storage) (fluxmeta.Artifact, error) {
+		return sto.Archive(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, st.dir, st.commit.Revision, matcher.Exclude, nil)
 	}
-	defer unlock()
-	a, err := p.r.storage.Archive(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, p.dir,
-		p.commit.Revision, matcher.Exclude, nil)
-	if err != nil {
-		return sourcecontroller.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+	n.Event = fmt.Sprintf("stored artifact for commit '%s'", st.commit.ShortMessage())
+	n.Message = fmt.Sprintf("stored artifact for revision '%s'", st.commit.Revision)
+	res := st.r.artifacts.Store(ctx, s, n)
+	if res.IsDone() {
+		obj.Status.IncludedArtifacts = st.included
+		obj.Status.ObservedIgnore = obj.Spec.Ignore
+		obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+		obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
+		obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
 	}
-	previous := obj.Status.Artifact
-	obj.Status.Artifact = &a
-	obj.Status.IncludedArtifacts = p.included
-	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
-	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
-	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
-	if previous == nil || previous.Revision != a.Revision || previous.Digest != a.Digest {
-		s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason,
-			fmt.Sprintf("stored artifact for commit '%s'", p.commit.ShortMessage()))
-	}
-	if removed, err := p.r.storage.GarbageCollect(ctx, sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a); err != nil {
-		s.Log.Error(err, "failed to collect old artifacts")
-	} else if len(removed) > 0 {
-		s.Log.V(1).Info("collected old artifacts", "paths", removed)
-	}
-	return stored(obj)
+	return res
 }
 
 // copyIncludes copies fromPath of each included artifact to toPath of the checkout,
 // replacing what was there.
-func (p *pass) copyIncludes(obj *sourcev1.GitRepository) reconcile.Result {
+func (st *state) copyIncludes(obj *sourcev1.GitRepository) reconcile.Result {
 	for i, incl := range obj.Spec.Include {
-		if err := p.copyInclude(incl, p.included[i]); err != nil {
+		if err := st.copyInclude(incl, st.included[i]); err != nil {
 			err = fmt.Errorf("failed to include '%s': %w", incl.GitRepositoryRef.Name, err)
 			conditions.MarkTrue(obj, sourcev1.BuildFailedCondition, fluxmeta.BuildFailedReason, err.Error())
 			return reconcile.Transient(fluxmeta.BuildFailedReason, err)
@@ -79,12 +67,12 @@ func (p *pass) copyIncludes(obj *sourcev1.GitRepository) reconcile.Result {
 	return reconcile.Result{}
 }
 
-func (p *pass) copyInclude(incl sourcev1.GitRepositoryInclude, a *fluxmeta.Artifact) error {
-	tmp, err := p.tempDir("gitrepository-include-")
+func (st *state) copyInclude(incl sourcev1.GitRepositoryInclude, a *fluxmeta.Artifact) error {
+	tmp, err := st.tempDir("gitrepository-include-")
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(p.r.storage.Path(), filepath.FromSlash(a.Path)))
+	f, err := os.Open(filepath.Join(st.r.artifacts.Storage().Path(), filepath.FromSlash(a.Path)))
 	if err != nil {
 		return fmt.Errorf("failed to open its artifact: %w", err)
 	}
@@ -96,10 +84,10 @@ func (p *pass) copyInclude(incl sourcev1.GitRepositoryInclude, a *fluxmeta.Artif
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("fromPath '%s' does not exist in its artifact", incl.FromPath)
 	}
-	if err := checkNoSymlinks(p.dir, incl.GetToPath()); err != nil {
+	if err := checkNoSymlinks(st.dir, incl.GetToPath()); err != nil {
 		return err
 	}
-	dest := filepath.Join(p.dir, filepath.FromSlash(incl.GetToPath()))
+	dest := filepath.Join(st.dir, filepath.FromSlash(incl.GetToPath()))
 	if err := os.RemoveAll(dest); err != nil {
 		return fmt.Errorf("failed to clear toPath '%s': %w", incl.GetToPath(), err)
 	}
@@ -134,9 +122,4 @@ func checkNoSymlinks(root, rel string) error {
 		}
 	}
 	return nil
-}
-
-// stored marks the artifact in the status as stored and returns the Ready result.
-func stored(obj *sourcev1.GitRepository) reconcile.Result {
-	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision))
 }

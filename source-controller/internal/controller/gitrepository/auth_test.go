@@ -7,12 +7,12 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -33,38 +33,38 @@ func TestLifecycle(t *testing.T) {
 	first := repos.Create(t, "app", map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"})
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Username: testUser, Password: testPassword})
 	newSecret(t, ns, "creds", map[string][]byte{"username": []byte(testUser), "password": []byte(testPassword), "ca.crt": srv.CA})
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 		o.Spec.Provider = sourcev1.GitProviderGeneric
 		o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "creds"}
 	})
 
-	obj := waitReady(t, key)
+	obj := statuscheck.Ready(t, k8s, repo)
 	want := fmt.Sprintf("stored artifact for revision '%s'", revision("master", first))
 	g.Expect(obj.Status.Artifact.Revision).To(Equal(revision("master", first)))
 	g.Expect(conditionsOf(obj)).To(ContainElements(
 		"Ready=True/Succeeded: "+want, "ArtifactInStorage=True/Succeeded: "+want))
 	g.Expect(obj.Status.Artifact.Path).To(HavePrefix(path.Join("gitrepository", ns, "app") + "/"))
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"deploy/app.yaml"}))
-	g.Eventually(func(g Gomega) []string { return events(g, ns, "app") }, testenv.Timeout, testenv.Interval).
-		Should(ContainElement("NewArtifact: stored artifact for commit 'initial commit'"))
-	g.Expect(finalizersOf(g, key)).To(ContainElement(sourcev1.SourceFinalizer))
+	g.Eventually(func(g Gomega) []string { return statuscheck.Events(t, k8s, repo, sourcev1.GitRepositoryKind) }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement("Normal NewArtifact: stored artifact for commit 'initial commit'"))
+	g.Expect(finalizersOf(g, repo)).To(ContainElement(sourcev1.SourceFinalizer))
 
 	// An unchanged remote costs a reference listing, no fetch of objects.
 	fetches := repos.Fetches("app")
 	g.Expect(fetches).To(Equal(1))
-	again := requestReconcile(t, key)
+	again := statuscheck.RequestReconcile(t, k8s, repo)
 	g.Expect(repos.Fetches("app")).To(Equal(fetches))
 	g.Expect(again.Status.Artifact).To(Equal(obj.Status.Artifact))
 
 	// New commits give new artifacts; two are kept.
 	second := repos.Commit(t, "app", "master", "add a service", map[string]string{"deploy/svc.yaml": "kind: Service\n"})
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, k8s, repo)
 	g.Expect(obj.Status.Artifact.Revision).To(Equal(revision("master", second)))
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"deploy/app.yaml", "deploy/svc.yaml"}))
-	g.Eventually(func(g Gomega) []string { return events(g, ns, "app") }, testenv.Timeout, testenv.Interval).
-		Should(ContainElement("NewArtifact: stored artifact for commit 'add a service'"))
+	g.Eventually(func(g Gomega) []string { return statuscheck.Events(t, k8s, repo, sourcev1.GitRepositoryKind) }, testenv.Timeout, testenv.Interval).
+		Should(ContainElement("Normal NewArtifact: stored artifact for commit 'add a service'"))
 	third := repos.Commit(t, "app", "master", "third", map[string]string{"deploy/svc.yaml": ""})
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, k8s, repo)
 	g.Expect(obj.Status.Artifact.Revision).To(Equal(revision("master", third)))
 	stored, err := store.List(sourcev1.GitRepositoryKind, ns, "app")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -73,8 +73,8 @@ func TestLifecycle(t *testing.T) {
 
 	// A failure keeps the last artifact served.
 	last := obj.Status.Artifact
-	update(t, key, func(o *sourcev1.GitRepository) { o.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: "missing"} })
-	obj = waitNotReady(t, key, sourcev1.GitOperationFailedReason, "couldn't find remote ref 'refs/heads/missing'")
+	statuscheck.Update(t, k8s, repo, func(o *sourcev1.GitRepository) { o.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: "missing"} })
+	obj = statuscheck.NotReady(t, k8s, repo, sourcev1.GitOperationFailedReason, "couldn't find remote ref 'refs/heads/missing'")
 	g.Expect(obj.Status.Artifact).To(Equal(last))
 	g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("FetchFailed=True/GitOperationFailed: ")))
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"deploy/app.yaml"}))
@@ -82,7 +82,7 @@ func TestLifecycle(t *testing.T) {
 	// Deletion removes every artifact.
 	g.Expect(k8s.Delete(context.Background(), obj)).To(Succeed())
 	g.Eventually(func() bool {
-		err := k8s.Get(context.Background(), key, &sourcev1.GitRepository{})
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(repo), &sourcev1.GitRepository{})
 		return client.IgnoreNotFound(err) == nil && err != nil
 	}, testenv.Timeout, testenv.Interval).Should(BeTrue())
 	stored, err = store.List(sourcev1.GitRepositoryKind, ns, "app")
@@ -122,14 +122,14 @@ func TestHTTPSAuth(t *testing.T) {
 			g := NewWithT(t)
 			ns := testenv.NewNamespace(t, k8s)
 			newSecret(t, ns, "creds", tt.secret)
-			key := newRepo(t, ns, "app", tt.url, func(o *sourcev1.GitRepository) {
+			repo := newRepo(t, ns, "app", tt.url, func(o *sourcev1.GitRepository) {
 				o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "creds"}
 			})
 			if tt.reason == "" {
-				g.Expect(waitReady(t, key).Status.Artifact.Revision).To(Equal(revision("master", hash)))
+				g.Expect(statuscheck.Ready(t, k8s, repo).Status.Artifact.Revision).To(Equal(revision("master", hash)))
 				return
 			}
-			obj := waitNotReady(t, key, tt.reason, tt.msg)
+			obj := statuscheck.NotReady(t, k8s, repo, tt.reason, tt.msg)
 			g.Expect(obj.Status.Artifact).To(BeNil())
 			g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("FetchFailed=True/" + tt.reason)))
 			g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("Reconciling=True/ProgressingWithRetry")))
@@ -162,21 +162,21 @@ func TestSSH(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			ns := testenv.NewNamespace(t, k8s)
-			key := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+			repo := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 				if tt.secret != nil {
 					newSecret(t, ns, "ssh", tt.secret)
 					o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "ssh"}
 				}
 			})
 			if tt.reason == "" {
-				g.Expect(waitReady(t, key).Status.Artifact.Revision).To(Equal(revision("master", hash)))
+				g.Expect(statuscheck.Ready(t, k8s, repo).Status.Artifact.Revision).To(Equal(revision("master", hash)))
 				// Over SSH the unchanged remote costs one upload-pack session: the listing.
 				before := repos.SSHUploadPacks("app")
-				requestReconcile(t, key)
+				statuscheck.RequestReconcile(t, k8s, repo)
 				g.Expect(repos.SSHUploadPacks("app")).To(Equal(before + 1))
 				return
 			}
-			waitNotReady(t, key, tt.reason, tt.msg)
+			statuscheck.NotReady(t, k8s, repo, tt.reason, tt.msg)
 		})
 	}
 }
@@ -190,7 +190,7 @@ func conditionsOf(obj *sourcev1.GitRepository) []string {
 	return out
 }
 
-// finalizersOf returns the finalizers of the GitRepository key.
-func finalizersOf(g Gomega, key types.NamespacedName) []string {
-	return get(g, key).Finalizers
+// finalizersOf returns the finalizers of the GitRepository obj names.
+func finalizersOf(g Gomega, obj *sourcev1.GitRepository) []string {
+	return get(g, obj).Finalizers
 }

@@ -8,6 +8,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -23,15 +24,15 @@ func TestIgnore(t *testing.T) {
 	})
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true})
 	ns := testenv.NewNamespace(t, k8s)
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
-	obj := waitReady(t, key)
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
+	obj := statuscheck.Ready(t, k8s, repo)
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"deploy/app.yaml", "docs/.sourceignore", "secret/key.yaml"}))
 	g.Expect(obj.Status.ObservedIgnore).To(BeNil())
 
 	ignore := "secret/\n"
 	fetches := repos.Fetches("app")
-	update(t, key, func(o *sourcev1.GitRepository) { o.Spec.Ignore = &ignore })
-	obj = waitFor(t, key, func(g Gomega, o *sourcev1.GitRepository) {
+	statuscheck.Update(t, k8s, repo, func(o *sourcev1.GitRepository) { o.Spec.Ignore = &ignore })
+	obj = statuscheck.Wait(t, k8s, repo, func(g Gomega, o *sourcev1.GitRepository) {
 		g.Expect(o.Status.ObservedIgnore).To(Equal(&ignore))
 	})
 	g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("Ready=True")))
@@ -50,15 +51,15 @@ func TestSparseCheckout(t *testing.T) {
 	repos.Create(t, "app", map[string]string{"apps/a.yaml": "a\n", "infra/b.yaml": "b\n", "other/c.yaml": "c\n"})
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true})
 	ns := testenv.NewNamespace(t, k8s)
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 		o.Spec.SparseCheckout = []string{"apps"}
 	})
-	obj := waitReady(t, key)
+	obj := statuscheck.Ready(t, k8s, repo)
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"apps/a.yaml"}))
 	g.Expect(obj.Status.ObservedSparseCheckout).To(Equal([]string{"apps"}))
 
-	update(t, key, func(o *sourcev1.GitRepository) { o.Spec.SparseCheckout = []string{"apps", "infra"} })
-	obj = waitFor(t, key, func(g Gomega, o *sourcev1.GitRepository) {
+	statuscheck.Update(t, k8s, repo, func(o *sourcev1.GitRepository) { o.Spec.SparseCheckout = []string{"apps", "infra"} })
+	obj = statuscheck.Wait(t, k8s, repo, func(g Gomega, o *sourcev1.GitRepository) {
 		g.Expect(o.Status.ObservedSparseCheckout).To(Equal([]string{"apps", "infra"}))
 	})
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"apps/a.yaml", "infra/b.yaml"}))
@@ -75,12 +76,12 @@ func TestSubmodules(t *testing.T) {
 	gitserver.Git(t, repos.WorkDir("app"), "submodule", "add", "-q", srv.RepoURL("lib"), "vendor/lib")
 	repos.Commit(t, "app", "master", "add the lib submodule", nil)
 	ns := testenv.NewNamespace(t, k8s)
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
-	obj := waitReady(t, key)
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
+	obj := statuscheck.Ready(t, k8s, repo)
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"app.yaml"}))
 
-	update(t, key, func(o *sourcev1.GitRepository) { o.Spec.RecurseSubmodules = true })
-	obj = waitFor(t, key, func(g Gomega, o *sourcev1.GitRepository) {
+	statuscheck.Update(t, k8s, repo, func(o *sourcev1.GitRepository) { o.Spec.RecurseSubmodules = true })
+	obj = statuscheck.Wait(t, k8s, repo, func(g Gomega, o *sourcev1.GitRepository) {
 		g.Expect(o.Status.ObservedRecurseSubmodules).To(BeTrue())
 	})
 	// The submodule's .git file stays: like Flux, the default exclusions name the .git/
@@ -98,21 +99,21 @@ func TestInclude(t *testing.T) {
 	repos.Create(t, "lib", map[string]string{"base/lib.yaml": "lib\n", "other/x.yaml": "x\n"})
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true})
 	ns := testenv.NewNamespace(t, k8s)
-	appKey := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+	appRepo := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 		o.Spec.Include = []sourcev1.GitRepositoryInclude{
 			{GitRepositoryRef: fluxmeta.LocalObjectReference{Name: "lib"}, FromPath: "base", ToPath: "shared"},
 			{GitRepositoryRef: fluxmeta.LocalObjectReference{Name: "lib"}},
 		}
 	})
-	waitNotReady(t, appKey, sourcev1.IncludeUnavailableCondition, "included GitRepository 'lib' not found")
-	obj := waitFor(t, appKey, func(g Gomega, o *sourcev1.GitRepository) {
+	statuscheck.NotReady(t, k8s, appRepo, sourcev1.IncludeUnavailableCondition, "included GitRepository 'lib' not found")
+	obj := statuscheck.Wait(t, k8s, appRepo, func(g Gomega, o *sourcev1.GitRepository) {
 		g.Expect(conditionsOf(o)).To(ContainElement("IncludeUnavailable=True/NotFound: included GitRepository 'lib' not found"))
 	})
 	g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("Reconciling=True/Progressing")))
 
-	libKey := newRepo(t, ns, "lib", srv.RepoURL("lib"), nil)
-	lib := waitReady(t, libKey)
-	obj = waitReady(t, appKey)
+	libRepo := newRepo(t, ns, "lib", srv.RepoURL("lib"), nil)
+	lib := statuscheck.Ready(t, k8s, libRepo)
+	obj = statuscheck.Ready(t, k8s, appRepo)
 	g.Expect(files(t, obj.Status.Artifact)).To(Equal([]string{"app.yaml", "lib/base/lib.yaml", "lib/other/x.yaml", "shared/lib.yaml"}))
 	g.Expect(obj.Status.IncludedArtifacts).To(HaveLen(2))
 	g.Expect(obj.Status.IncludedArtifacts[0].Revision).To(Equal(lib.Status.Artifact.Revision))
@@ -121,11 +122,11 @@ func TestInclude(t *testing.T) {
 
 	// A new commit of the included repository reaches the includer through the watch.
 	next := repos.Commit(t, "lib", "master", "more lib", map[string]string{"base/more.yaml": "more\n"})
-	requestReconcile(t, libKey)
-	obj = waitFor(t, appKey, func(g Gomega, o *sourcev1.GitRepository) {
+	statuscheck.RequestReconcile(t, k8s, libRepo)
+	obj = statuscheck.Wait(t, k8s, appRepo, func(g Gomega, o *sourcev1.GitRepository) {
 		g.Expect(o.Status.IncludedArtifacts).To(HaveLen(2))
 		g.Expect(o.Status.IncludedArtifacts[0].Revision).To(Equal(revision("master", next)))
 	})
 	g.Expect(files(t, obj.Status.Artifact)).To(ContainElement("shared/more.yaml"))
-	g.Expect(obj.Status.Artifact.Revision).To(Equal(waitReady(t, appKey).Status.Artifact.Revision))
+	g.Expect(obj.Status.Artifact.Revision).To(Equal(statuscheck.Ready(t, k8s, appRepo).Status.Artifact.Revision))
 }

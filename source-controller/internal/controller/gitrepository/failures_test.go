@@ -18,6 +18,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
@@ -68,8 +69,8 @@ func TestBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			ns := testenv.NewNamespace(t, k8s)
-			key := newRepo(t, ns, "app", tt.url, tt.mutate)
-			obj := waitNotReady(t, key, tt.reason, tt.msg)
+			repo := newRepo(t, ns, "app", tt.url, tt.mutate)
+			obj := statuscheck.NotReady(t, k8s, repo, tt.reason, tt.msg)
 			g.Expect(obj.Status.Artifact).To(BeNil())
 			if tt.stalled {
 				g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("Stalled=True/" + tt.reason)))
@@ -94,13 +95,13 @@ func TestArtifactVanished(t *testing.T) {
 	hash := repos.Create(t, "app", map[string]string{"a.yaml": "a\n"})
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true})
 	ns := testenv.NewNamespace(t, k8s)
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
-	obj := waitReady(t, key)
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
+	obj := statuscheck.Ready(t, k8s, repo)
 	file := filepath.Join(store.Path(), filepath.FromSlash(obj.Status.Artifact.Path))
 
 	fetches := repos.Fetches("app")
 	g.Expect(os.Remove(file)).To(Succeed())
-	obj = requestReconcile(t, key)
+	obj = statuscheck.RequestReconcile(t, k8s, repo)
 	g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("Ready=True")))
 	g.Expect(repos.Fetches("app")).To(Equal(fetches + 1))
 	g.Expect(file).To(BeARegularFile())
@@ -109,12 +110,12 @@ func TestArtifactVanished(t *testing.T) {
 
 	g.Expect(os.Remove(file)).To(Succeed())
 	srv.Close()
-	requestReconcile(t, key)
+	statuscheck.RequestReconcile(t, k8s, repo)
 	// The first failed reconcile says the artifact vanished (and drops it); the retries after
 	// it, with no artifact left, say only that the fetch fails: the condition may already hold
 	// the later message, the event keeps the first.
-	obj = waitNotReady(t, key, sourcev1.GitOperationFailedReason, "failed to fetch "+srv.RepoURL("app"))
-	g.Eventually(func(g Gomega) []string { return events(g, ns, "app") }, testenv.Timeout, testenv.Interval).
+	obj = statuscheck.NotReady(t, k8s, repo, sourcev1.GitOperationFailedReason, "failed to fetch "+srv.RepoURL("app"))
+	g.Eventually(func(g Gomega) []string { return statuscheck.Events(t, k8s, repo, sourcev1.GitRepositoryKind) }, testenv.Timeout, testenv.Interval).
 		Should(ContainElement(ContainSubstring("the artifact vanished from storage and cannot be fetched again: failed to fetch " + srv.RepoURL("app"))))
 	g.Expect(obj.Status.Artifact).To(BeNil())
 	g.Expect(conditionsOf(obj)).NotTo(ContainElement(HavePrefix("ArtifactInStorage")))
@@ -131,11 +132,11 @@ func TestProxy(t *testing.T) {
 	ns := testenv.NewNamespace(t, k8s)
 	newSecret(t, ns, "ca", map[string][]byte{"ca.crt": srv.CA})
 	newSecret(t, ns, "proxy", map[string][]byte{"address": []byte(proxyURL), "username": []byte("proxy-user"), "password": []byte("proxy-pass")})
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 		o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "ca"}
 		o.Spec.ProxySecretRef = &fluxmeta.LocalObjectReference{Name: "proxy"}
 	})
-	obj := waitReady(t, key)
+	obj := statuscheck.Ready(t, k8s, repo)
 	g.Expect(obj.Status.Artifact.Revision).To(Equal(revision("master", hash)))
 	g.Expect(tunnels.Load()).To(BeNumerically(">=", 1))
 }

@@ -3,8 +3,6 @@ package gitrepository
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -18,7 +16,7 @@ import (
 
 // fetch asks the remote for the reference and, unless the stored artifact already holds that
 // commit with the same spec, clones it into a temporary directory.
-func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
+func (st *state) fetch(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 	defer cancel()
@@ -26,14 +24,13 @@ func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
 	opts := git.CheckoutOptions{RecurseSubmodules: obj.Spec.RecurseSubmodules, SparseDirs: obj.Spec.SparseCheckout}
 	// With no artifact to compare, the clone alone asks the remote for the reference.
 	if obj.Status.Artifact != nil {
-		resolved, err := git.ResolveRef(ctx, obj.Spec.URL, p.auth, ref)
+		resolved, err := git.ResolveRef(ctx, obj.Spec.URL, st.auth, ref)
 		if err != nil {
-			return p.fetchFailed(obj, err)
+			return st.fetchFailed(obj, err)
 		}
-		if p.unchanged(obj, resolved) {
-			p.upToDate = true
+		if st.unchanged(obj, resolved) {
+			st.upToDate = true
 			s.SetRevision(obj.Status.Artifact.Revision)
-			conditions.Delete(obj, sourcev1.FetchFailedCondition)
 			return reconcile.Result{}
 		}
 		if ref == nil || ref.Commit == "" {
@@ -41,36 +38,32 @@ func (p *pass) fetch(ctx context.Context, s *scope) reconcile.Result {
 		}
 	}
 	var err error
-	if p.dir, err = p.tempDir("gitrepository-"); err != nil {
+	if st.dir, err = st.tempDir("gitrepository-"); err != nil {
 		return sourcecontroller.StorageFailed(obj, sourcev1.DirCreationFailedReason, err)
 	}
-	if p.commit, err = git.Checkout(ctx, obj.Spec.URL, p.auth, ref, p.dir, opts); err != nil {
-		return p.fetchFailed(obj, err)
+	if st.commit, err = git.Checkout(ctx, obj.Spec.URL, st.auth, ref, st.dir, opts); err != nil {
+		return st.fetchFailed(obj, err)
 	}
-	s.SetRevision(p.commit.Revision)
+	s.SetRevision(st.commit.Revision)
 	conditions.Delete(obj, sourcev1.FetchFailedCondition)
 	return reconcile.Result{}
 }
 
 // fetchFailed marks a failure to talk to the remote: FetchFailed=True, retried with back-off;
 // the last artifact stays.
-func (p *pass) fetchFailed(obj *sourcev1.GitRepository, err error) reconcile.Result {
+func (st *state) fetchFailed(obj *sourcev1.GitRepository, err error) reconcile.Result {
 	reason := sourcev1.GitOperationFailedReason
 	if errors.Is(err, git.ErrAuthFailed) {
 		reason = sourcev1.AuthenticationFailedReason
 	}
-	if p.vanished {
-		err = fmt.Errorf("the artifact vanished from storage and cannot be fetched again: %w", err)
-	}
-	conditions.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
-	return reconcile.Transient(reason, err)
+	return sourcecontroller.FetchFailed(obj, st.vanished, reason, err)
 }
 
 // unchanged reports whether the stored artifact holds the resolved commit, built with the
 // current spec and included artifacts, so that nothing needs to be cloned.
-func (p *pass) unchanged(obj *sourcev1.GitRepository, resolved git.Commit) bool {
+func (st *state) unchanged(obj *sourcev1.GitRepository, resolved git.Commit) bool {
 	a := obj.Status.Artifact
-	if a == nil || !sameSpec(obj) || !sameIncludes(obj.Status.IncludedArtifacts, p.included) {
+	if a == nil || !sameSpec(obj) || !sameIncludes(obj.Status.IncludedArtifacts, st.included) {
 		return false
 	}
 	if ref := obj.Spec.Reference; ref != nil && ref.Commit != "" {
@@ -101,22 +94,4 @@ func sameIncludes(observed, current []*fluxmeta.Artifact) bool {
 	return slices.EqualFunc(observed, current, func(a, b *fluxmeta.Artifact) bool {
 		return a != nil && b != nil && a.Digest == b.Digest && a.Revision == b.Revision
 	})
-}
-
-// digestOf returns the digest of a, or "" for no artifact.
-func digestOf(a *fluxmeta.Artifact) string {
-	if a == nil {
-		return ""
-	}
-	return a.Digest
-}
-
-// tempDir makes a temporary directory that the pass removes when it ends.
-func (p *pass) tempDir(prefix string) (string, error) {
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil {
-		return "", fmt.Errorf("failed to create temporary directory: %w", err)
-	}
-	p.tmp = append(p.tmp, dir)
-	return dir, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -60,10 +61,10 @@ func TestReferences(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			key := newRepo(t, ns, "ref-"+string(rune('a'+i)), f.srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+			repo := newRepo(t, ns, "ref-"+string(rune('a'+i)), f.srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 				o.Spec.Reference = tt.ref
 			})
-			obj := waitReady(t, key)
+			obj := statuscheck.Ready(t, k8s, repo)
 			g.Expect(obj.Status.Artifact.Revision).To(Equal(tt.want))
 			g.Expect(files(t, obj.Status.Artifact)).To(Equal(tt.files))
 		})
@@ -75,11 +76,11 @@ func TestCommitNoClone(t *testing.T) {
 	g := NewWithT(t)
 	f := newRefFixture(t)
 	ns := testenv.NewNamespace(t, k8s)
-	key := newRepo(t, ns, "pinned", f.srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+	repo := newRepo(t, ns, "pinned", f.srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
 		o.Spec.Reference = &sourcev1.GitRepositoryRef{Commit: f.commits["second"]}
 	})
-	waitReady(t, key)
+	statuscheck.Ready(t, k8s, repo)
 	before := f.repos.Fetches("app")
-	requestReconcile(t, key)
+	statuscheck.RequestReconcile(t, k8s, repo)
 	g.Expect(f.repos.Fetches("app")).To(Equal(before))
 }

@@ -1,43 +1,42 @@
 package gitrepository
 
 import (
-	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
-	ctrl "sigs.k8s.io/controller-runtime"
 
-	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+	sourcetest "github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
-// TestRestart checks that a controller started again on the same storage finds the stored
-// artifact and serves it without fetching the unchanged remote again.
+// TestRestart checks that the controller, restarted on the same storage with a new
+// advertised address, finds the stored artifact, serves it at the new address without
+// fetching the unchanged remote again, and fetches it again once its file vanished.
 func TestRestart(t *testing.T) {
 	g := NewWithT(t)
 	repos := gitserver.NewRepos(t)
 	repos.Create(t, "app", map[string]string{"a.yaml": "a\n"})
 	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true})
 	ns := testenv.NewNamespace(t, k8s)
-	key := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
-	before := waitReady(t, key)
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), nil)
+	before := statuscheck.Ready(t, k8s, repo)
 	fetches := repos.Fetches("app")
 
-	// A new storage on the same directory, advertised elsewhere, as after a restart.
-	restarted, err := storage.New(storage.Config{Path: store.Path(), AdvertisedAddr: "source-controller.flux-system.svc"})
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = restarted.Close() })
-	r := &Reconciler{rt: running.Runtime, storage: restarted}
-	_, err = r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key})
-	g.Expect(err).NotTo(HaveOccurred())
-
-	after := waitFor(t, key, func(g Gomega, o *sourcev1.GitRepository) {
-		g.Expect(o.Status.Artifact.URL).To(HavePrefix("http://source-controller.flux-system.svc/"))
-	})
+	addr := suite.Restart(t)
+	after := statuscheck.RequestReconcile(t, k8s, repo)
+	sourcetest.CheckRestamped(t, before.Status.Artifact, after.Status.Artifact, addr)
 	g.Expect(repos.Fetches("app")).To(Equal(fetches))
-	g.Expect(after.Status.Artifact.Digest).To(Equal(before.Status.Artifact.Digest))
-	g.Expect(after.Status.Artifact.Path).To(Equal(before.Status.Artifact.Path))
 	g.Expect(conditionsOf(after)).To(ContainElement(HavePrefix("Ready=True/Succeeded: stored artifact for revision")))
+	g.Expect(files(t, after.Status.Artifact)).To(Equal([]string{"a.yaml"}))
+
+	g.Expect(os.Remove(filepath.Join(store.Path(), filepath.FromSlash(after.Status.Artifact.Path)))).To(Succeed())
+	again := statuscheck.RequestReconcile(t, k8s, repo)
+	g.Expect(repos.Fetches("app")).To(Equal(fetches + 1))
+	sourcetest.CheckStoredAgain(t, before.Status.Artifact, again.Status.Artifact, addr)
+	g.Expect(conditionsOf(again)).To(ContainElement(HavePrefix("ArtifactInStorage=True/Succeeded")))
+	g.Expect(files(t, again.Status.Artifact)).To(Equal([]string{"a.yaml"}))
 }

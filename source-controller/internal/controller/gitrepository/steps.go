@@ -18,41 +18,21 @@ import (
 	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
-// scope is the reconcile scope of a GitRepository.
-type scope = reconcile.Scope[*sourcev1.GitRepository]
-
 // Reasons of the IncludeUnavailable condition.
 const (
 	includeNotFoundReason   = "NotFound"
 	includeNoArtifactReason = "NoArtifact"
 )
 
-// pass is the state one reconciliation shares between its steps.
-type pass struct {
-	r *Reconciler
-	// auth holds the credentials and proxy of the remote.
-	auth *git.Auth
-	// included are the artifacts of spec.include, in order.
-	included []*fluxmeta.Artifact
-	// vanished is set when the artifact in the status was no longer in the storage.
-	vanished bool
-	// upToDate is set when the stored artifact already matches the remote and the spec.
-	upToDate bool
-	// commit is the commit checked out into dir.
-	commit git.Commit
-	dir    string
-	tmp    []string
-}
-
 // checkStorage drops an artifact whose file vanished from the storage, so that it is fetched
-// again, and refreshes the URL of one that is there.
-func (p *pass) checkStorage(_ context.Context, s *scope) reconcile.Result {
-	p.vanished = sourcecontroller.CheckStorage(p.r.storage, s.Log, s.Obj, &s.Obj.Status.Artifact, nil)
+// again, and re-stamps the URL of one that is there.
+func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
+	st.vanished = st.r.artifacts.Check(s)
 	return reconcile.Result{}
 }
 
 // validate stalls on a spec that cannot work until it changes.
-func (p *pass) validate(_ context.Context, s *scope) reconcile.Result {
+func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	if err := validateURL(obj.Spec.URL); err != nil {
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
@@ -107,28 +87,28 @@ func validateSpec(obj *sourcev1.GitRepository) error {
 }
 
 // credentials reads spec.secretRef and spec.proxySecretRef.
-func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
+func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	p.auth = &git.Auth{}
+	st.auth = &git.Auth{}
 	if ref := obj.Spec.SecretRef; ref != nil {
-		data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, ref.Name)
+		data, err := sourcecontroller.SecretData(ctx, s.Client, obj.Namespace, ref)
 		if err == nil {
-			p.auth, err = git.AuthFromSecret(data)
+			st.auth, err = git.AuthFromSecret(data)
 		}
 		if err != nil {
 			return authFailed(obj, err)
 		}
 	}
 	if ref := obj.Spec.ProxySecretRef; ref != nil {
-		data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, ref.Name)
+		data, err := sourcecontroller.SecretData(ctx, s.Client, obj.Namespace, ref)
 		if err == nil {
-			err = p.auth.SetProxyFromSecret(data)
+			err = st.auth.SetProxyFromSecret(data)
 		}
 		if err != nil {
 			return authFailed(obj, err)
 		}
 	}
-	if err := p.auth.Check(obj.Spec.URL); err != nil {
+	if err := st.auth.Check(obj.Spec.URL); err != nil {
 		if obj.Spec.SecretRef == nil && git.IsSSH(obj.Spec.URL) {
 			err = fmt.Errorf("%w: set spec.secretRef to a Secret with 'identity' and 'known_hosts'", err)
 		}
@@ -139,14 +119,13 @@ func (p *pass) credentials(ctx context.Context, s *scope) reconcile.Result {
 
 // authFailed marks a credentials failure: FetchFailed=True, retried with back-off.
 func authFailed(obj *sourcev1.GitRepository, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err.Error())
-	return reconcile.Transient(sourcev1.AuthenticationFailedReason, err)
+	return sourcecontroller.FetchFailed(obj, false, sourcev1.AuthenticationFailedReason, err)
 }
 
 // resolveIncludes finds the artifacts of spec.include; it waits while one is missing.
-func (p *pass) resolveIncludes(ctx context.Context, s *scope) reconcile.Result {
+func (st *state) resolveIncludes(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	p.included = make([]*fluxmeta.Artifact, 0, len(obj.Spec.Include))
+	st.included = make([]*fluxmeta.Artifact, 0, len(obj.Spec.Include))
 	for _, incl := range obj.Spec.Include {
 		var dep sourcev1.GitRepository
 		key := types.NamespacedName{Namespace: obj.Namespace, Name: incl.GitRepositoryRef.Name}
@@ -158,12 +137,12 @@ func (p *pass) resolveIncludes(ctx context.Context, s *scope) reconcile.Result {
 			conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, includeNotFoundReason, err.Error())
 			return reconcile.Waiting(sourcev1.IncludeUnavailableCondition, err)
 		}
-		if dep.Status.Artifact == nil || !p.r.storage.Exists(*dep.Status.Artifact) {
+		if dep.Status.Artifact == nil || !st.r.artifacts.Storage().Exists(*dep.Status.Artifact) {
 			err := fmt.Errorf("included GitRepository '%s' has no artifact yet", key.Name)
 			conditions.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, includeNoArtifactReason, err.Error())
 			return reconcile.Waiting(sourcev1.IncludeUnavailableCondition, err)
 		}
-		p.included = append(p.included, dep.Status.Artifact.DeepCopy())
+		st.included = append(st.included, dep.Status.Artifact.DeepCopy())
 	}
 	conditions.Delete(obj, sourcev1.IncludeUnavailableCondition)
 	return reconcile.Result{}

@@ -15,7 +15,7 @@ import (
 
 // verify checks the PGP signatures of the fetched commit and/or tag as spec.verify asks,
 // with the keys of its Secret. An artifact that is up to date was verified when it was built.
-func (p *pass) verify(ctx context.Context, s *scope) reconcile.Result {
+func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	v := obj.Spec.Verification
 	if v == nil {
@@ -23,10 +23,10 @@ func (p *pass) verify(ctx context.Context, s *scope) reconcile.Result {
 		obj.Status.SourceVerificationMode = nil
 		return reconcile.Result{}
 	}
-	if p.upToDate {
+	if st.upToDate {
 		return reconcile.Result{}
 	}
-	data, err := sourcecontroller.SecretData(ctx, s.Client, s.Obj.Namespace, v.SecretRef.Name)
+	data, err := sourcecontroller.SecretData(ctx, s.Client, obj.Namespace, &v.SecretRef)
 	if err != nil {
 		return verificationFailed(obj, err)
 	}
@@ -36,24 +36,24 @@ func (p *pass) verify(ctx context.Context, s *scope) reconcile.Result {
 	}
 	var verified []string
 	if v.VerifyTag() {
-		tag, ok := strings.CutPrefix(p.commit.Ref, "refs/tags/")
+		tag, ok := strings.CutPrefix(st.commit.Ref, "refs/tags/")
 		if !ok {
 			err := fmt.Errorf("verification mode '%s' needs a tag: set spec.ref.tag or spec.ref.semver", v.GetMode())
 			conditions.MarkFalse(obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationErrorReason, err.Error())
 			return reconcile.Stalled(sourcev1.VerificationErrorReason, err)
 		}
-		key, err := git.VerifyTag(p.dir, p.commit.Ref, rings)
+		key, err := git.VerifyTag(st.dir, st.commit.Ref, rings)
 		if err != nil {
 			return verificationFailed(obj, err)
 		}
 		verified = append(verified, fmt.Sprintf("tag '%s' with key '%s'", tag, key))
 	}
 	if v.VerifyHEAD() {
-		key, err := git.VerifyCommit(p.dir, p.commit.Hash, rings)
+		key, err := git.VerifyCommit(st.dir, st.commit.Hash, rings)
 		if err != nil {
 			return verificationFailed(obj, err)
 		}
-		verified = append(verified, fmt.Sprintf("commit '%s' with key '%s'", p.commit.Hash, key))
+		verified = append(verified, fmt.Sprintf("commit '%s' with key '%s'", st.commit.Hash, key))
 	}
 	mode := v.GetMode()
 	obj.Status.SourceVerificationMode = &mode

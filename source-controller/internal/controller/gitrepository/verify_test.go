@@ -9,6 +9,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/git/gittest"
 )
@@ -54,21 +55,21 @@ func TestVerification(t *testing.T) {
 			g := NewWithT(t)
 			ns := testenv.NewNamespace(t, k8s)
 			newSecret(t, ns, "keys", map[string][]byte{"author.asc": []byte(tt.keys)})
-			key := newRepo(t, ns, "app", srv.RepoURL(tt.repo), func(o *sourcev1.GitRepository) {
+			repo := newRepo(t, ns, "app", srv.RepoURL(tt.repo), func(o *sourcev1.GitRepository) {
 				o.Spec.Reference = tt.ref
 				o.Spec.Verification = &sourcev1.GitRepositoryVerification{Mode: tt.mode, SecretRef: fluxmeta.LocalObjectReference{Name: "keys"}}
 			})
 			if tt.reason == "" {
-				obj := waitReady(t, key)
+				obj := statuscheck.Ready(t, k8s, repo)
 				g.Expect(conditionsOf(obj)).To(ContainElement("SourceVerified=True/Succeeded: " + tt.msg))
 				g.Expect(obj.Status.SourceVerificationMode).To(HaveValue(Equal(tt.mode)))
 				// Unchanged, the artifact is neither fetched nor verified again.
 				before := repos.Fetches(tt.repo)
-				g.Expect(conditionsOf(requestReconcile(t, key))).To(ContainElement("SourceVerified=True/Succeeded: " + tt.msg))
+				g.Expect(conditionsOf(statuscheck.RequestReconcile(t, k8s, repo))).To(ContainElement("SourceVerified=True/Succeeded: " + tt.msg))
 				g.Expect(repos.Fetches(tt.repo)).To(Equal(before))
 				return
 			}
-			obj := waitNotReady(t, key, tt.reason, tt.msg)
+			obj := statuscheck.NotReady(t, k8s, repo, tt.reason, tt.msg)
 			g.Expect(obj.Status.Artifact).To(BeNil())
 			g.Expect(conditionsOf(obj)).To(ContainElement(HavePrefix("SourceVerified=False/" + tt.reason)))
 			if tt.stalled {

@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 	testregistry "github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
@@ -40,11 +41,9 @@ func TestPassCredentials(t *testing.T) {
 		newChart(ns, "passed", sourcev1.HelmRepositoryKind, "pass", "demo"),
 		newChart(ns, "kept", sourcev1.HelmRepositoryKind, "keep", "demo"))
 
-	got := waitFor(g, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "passed"}},
-		readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "passed"}}, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.0"))
-	got = waitFor(g, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kept"}},
-		readyIs[chartObj](metav1.ConditionFalse, sourcev1.AuthenticationFailedReason))
+	got = statuscheck.NotReady(t, env.Client, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kept"}}, sourcev1.AuthenticationFailedReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("401"))
 }
 
@@ -66,9 +65,9 @@ func TestInsecureOCIRepository(t *testing.T) {
 	secure := newChart(ns, "secure", sourcev1.HelmRepositoryKind, "secure", "demo")
 	create(g, ociRepo("insecure", true), ociRepo("secure", false), insecure, secure)
 
-	got := waitFor(g, insecure, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, insecure, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.0"))
-	got = waitFor(g, secure, readyIs[chartObj](metav1.ConditionFalse, helmchart.ChartPullErrorReason))
+	got = statuscheck.NotReady(t, env.Client, secure, helmchart.ChartPullErrorReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("HTTP response to HTTPS client"))
 }
 
@@ -86,7 +85,7 @@ func TestRefusedRepositoryIsNotUsed(t *testing.T) {
 	reg.ResetCounts()
 	create(g, repo, chart)
 
-	got := waitFor(g, chart, readyIs[chartObj](metav1.ConditionFalse, helmchart.SourceUnavailableReason))
+	got := statuscheck.NotReady(t, env.Client, chart, helmchart.SourceUnavailableReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("spec.provider aws is not supported by Ferry"))
 	g.Expect(got.Status.Artifact).To(BeNil())
 	g.Expect(reg.Counts()).To(Equal(testregistry.Counts{}))
@@ -94,6 +93,6 @@ func TestRefusedRepositoryIsNotUsed(t *testing.T) {
 	g.Expect(env.Client.Get(t.Context(), clientKey(repo), repo)).To(Succeed())
 	repo.Spec.Provider = sourcev1.GenericOCIProvider
 	g.Expect(env.Client.Update(t.Context(), repo)).To(Succeed())
-	got = waitFor(g, chart, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got = sourcetest.ReadyWith(t, env.Client, chart, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.0"))
 }

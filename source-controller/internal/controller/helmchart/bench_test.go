@@ -12,14 +12,14 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
-	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 	"github.com/ferry-gitops/ferry/shared/testing/rss"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 const (
@@ -64,7 +64,7 @@ func reconcileLargeIndex(b *testing.B, g *WithT, url string) (float64, float64) 
 
 	repo := newRepository(ns, "big", url)
 	create(g, repo)
-	waitFor(g, repo, readyIs[repoObj](metav1.ConditionTrue, fluxmeta.SucceededReason))
+	sourcetest.ReadyWith(b, env.Client, repo, fluxmeta.SucceededReason)
 	afterRepo, err := rss.Of(0)
 	g.Expect(err).NotTo(HaveOccurred())
 
@@ -74,7 +74,7 @@ func reconcileLargeIndex(b *testing.B, g *WithT, url string) (float64, float64) 
 		create(g, charts[i])
 	}
 	for _, c := range charts {
-		got := waitFor(g, c, func(o chartObj) bool { return conditions.IsReady(o) })
+		got := statuscheck.Ready(b, env.Client, c)
 		g.Expect(got.Status.Artifact.Revision).To(Equal(fmt.Sprintf("1.0.%d", benchVersions-1)))
 	}
 	end, err := rss.Of(0)

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
-	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/chart"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
@@ -31,7 +31,7 @@ func (r *Reconciler) fetchDependency(namespace, tmp string) chart.DependencyFetc
 		var idx *index.Index
 		var opts repository.Options
 		if repo != nil {
-			if opts, err = helmrepository.Options(ctx, r.secrets, repo); err == nil {
+			if opts, err = sourcecontroller.HelmRepositoryOptions(ctx, r.secrets, repo); err == nil {
 				idx, err = r.loadIndex(repo)
 			}
 		} else {
@@ -78,7 +78,7 @@ func (r *Reconciler) fetchIndex(ctx context.Context, repoURL, tmp string) (*inde
 		return nil, fmt.Errorf("failed to create temporary file: %w", err)
 	}
 	defer f.Close()
-	if _, _, err := c.FetchIndex(ctx, f, r.deps.Helm.IndexMaxSize); err != nil {
+	if _, _, err := c.FetchIndex(ctx, f, r.limits.IndexMaxSize); err != nil {
 		return nil, err
 	}
 	if _, err := f.Seek(0, 0); err != nil {

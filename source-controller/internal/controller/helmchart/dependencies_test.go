@@ -12,8 +12,10 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // TestRemoteDependencies packages charts from a GitRepository whose dependencies come from
@@ -29,7 +31,7 @@ func TestRemoteDependencies(t *testing.T) {
 	repo := newRepository(ns, "private", private.URL())
 	repo.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "auth"}
 	create(g, repo)
-	waitFor(g, repo, readyIs[repoObj](metav1.ConditionTrue, fluxmeta.SucceededReason))
+	sourcetest.ReadyWith(t, env.Client, repo, fluxmeta.SucceededReason)
 
 	srv := newArtifactServer(t)
 	dep := func(name, version, url string) string {
@@ -49,7 +51,7 @@ func TestRemoteDependencies(t *testing.T) {
 	missing := newChart(ns, "missing", sourcev1.GitRepositoryKind, "git", "missing")
 	create(g, app, missing)
 
-	got := waitFor(g, app, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPackageSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, app, sourcev1.ChartPackageSucceededReason)
 	var deps []string
 	for _, d := range loadArtifact(g, got.Status.Artifact).Dependencies() {
 		deps = append(deps, d.Name()+"@"+d.Metadata.Version)
@@ -57,6 +59,6 @@ func TestRemoteDependencies(t *testing.T) {
 	g.Expect(deps).To(ConsistOf("common@1.1.0", "secret-lib@2.0.0"))
 	g.Expect(private.Served("/index.yaml")).To(Equal(int64(1)), "the private index is read from the HelmRepository's artifact")
 
-	got = waitFor(g, missing, readyIs[chartObj](metav1.ConditionFalse, helmchart.DependencyBuildErrorReason))
+	got = statuscheck.NotReady(t, env.Client, missing, helmchart.DependencyBuildErrorReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`dependency "common": no version of chart "common" matches "9.x"`))
 }

@@ -16,8 +16,10 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 type chartObj = *sourcev1.HelmChart
@@ -34,8 +36,8 @@ func TestPullFromRepositoryFollowsTheIndex(t *testing.T) {
 	chart := newChart(ns, "demo", sourcev1.HelmRepositoryKind, "repo", "demo")
 	create(g, repo, chart)
 
-	repo = waitFor(g, repo, readyIs[repoObj](metav1.ConditionTrue, fluxmeta.SucceededReason))
-	got := waitFor(g, chart, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	repo = sourcetest.ReadyWith(t, env.Client, repo, fluxmeta.SucceededReason)
+	got := sourcetest.ReadyWith(t, env.Client, chart, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.1.0"))
 	g.Expect(got.Status.Artifact.Path).To(HavePrefix("helmchart/" + ns + "/demo/"))
 	g.Expect(got.Status.ObservedChartName).To(Equal("demo"))
@@ -48,22 +50,20 @@ func TestPullFromRepositoryFollowsTheIndex(t *testing.T) {
 
 	// An unchanged index and chart: no new download, no new artifact.
 	first := got.Status.Artifact.DeepCopy()
-	req := requestReconcile(g, chart)
-	got = waitFor(g, chart, func(o chartObj) bool { return o.Status.LastHandledReconcileAt == req })
+	got = statuscheck.RequestReconcile(t, env.Client, chart)
 	g.Expect(got.Status.Artifact).To(Equal(first))
 	g.Expect(srv.Served("/demo-1.1.0.tgz")).To(Equal(int64(1)))
 
 	// A vanished artifact file is stored again (same content, same digest).
 	g.Expect(os.Remove(filepath.Join(st.Path(), first.Path))).To(Succeed())
-	req = requestReconcile(g, chart)
-	got = waitFor(g, chart, func(o chartObj) bool { return o.Status.LastHandledReconcileAt == req })
+	got = statuscheck.RequestReconcile(t, env.Client, chart)
 	g.Expect(got.Status.Artifact.Digest).To(Equal(first.Digest))
 	g.Expect(st.Exists(*got.Status.Artifact)).To(BeTrue())
 
 	// A new version in the index reaches the chart through the watch on the repository.
 	publish(t, srv, demo("1.2.0"))
-	requestReconcile(g, repo)
-	got = waitFor(g, chart, func(o chartObj) bool { return o.Status.Artifact.Revision == "1.2.0" })
+	statuscheck.RequestReconcile(t, env.Client, repo)
+	got = statuscheck.Wait(t, env.Client, chart, func(g Gomega, o chartObj) { g.Expect(o.Status.Artifact.Revision == "1.2.0").To(BeTrue()) })
 	g.Expect(conditions.IsReady(got)).To(BeTrue())
 
 	g.Expect(env.Client.Delete(ctx, got)).To(Succeed())
@@ -95,21 +95,20 @@ func TestPullVersionRangeValuesFilesAndAuth(t *testing.T) {
 	missing := newChart(ns, "missing", sourcev1.HelmRepositoryKind, "repo", "demo", values([]string{"missing.yaml"}, false))
 	create(g, repo, merged, ignoring, missing)
 
-	got := waitFor(g, merged, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, merged, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.1"))
 	g.Expect(got.Status.ObservedValuesFiles).To(Equal([]string{"values.yaml", "values-prod.yaml"}))
 	c := loadArtifact(g, got.Status.Artifact)
 	g.Expect(c.Values["replicas"]).To(BeNumerically("==", 3))
 	g.Expect(c.Values["image"]).To(Equal(map[string]any{"repository": "example/app", "tag": "2.0"}))
 
-	got = waitFor(g, ignoring, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got = sourcetest.ReadyWith(t, env.Client, ignoring, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.ObservedValuesFiles).To(Equal([]string{"values-prod.yaml"}))
 	first := got.Status.Artifact.DeepCopy()
-	req := requestReconcile(g, ignoring)
-	got = waitFor(g, ignoring, func(o chartObj) bool { return o.Status.LastHandledReconcileAt == req })
+	got = statuscheck.RequestReconcile(t, env.Client, ignoring)
 	g.Expect(got.Status.Artifact).To(Equal(first), "a rebuilt chart with the same content is not a new artifact")
 
-	got = waitFor(g, missing, readyIs[chartObj](metav1.ConditionFalse, helmchart.ValuesFilesErrorReason))
+	got = statuscheck.NotReady(t, env.Client, missing, helmchart.ValuesFilesErrorReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`values file "missing.yaml" not found`))
 	g.Expect(conditions.IsTrue(got, sourcev1.BuildFailedCondition)).To(BeTrue())
 }
@@ -136,31 +135,31 @@ func TestPullBadInput(t *testing.T) {
 		{noVersion, helmchart.InvalidChartReferenceReason, []string{`no version of chart "demo" matches "9.x"`, "newest: 1.0.0", "HelmRepository 'repo'"}},
 		{noChart, helmchart.InvalidChartReferenceReason, []string{`no chart named "other"`}},
 	} {
-		got := waitFor(g, tc.obj, readyIs[chartObj](metav1.ConditionFalse, tc.reason))
+		got := statuscheck.NotReady(t, env.Client, tc.obj, tc.reason, "")
 		for _, m := range tc.msg {
 			g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(m))
 		}
 		g.Expect(conditions.IsTrue(got, sourcev1.BuildFailedCondition)).To(BeTrue())
 		g.Expect(conditions.IsTrue(got, fluxmeta.ReconcilingCondition)).To(BeTrue())
 	}
-	got := waitFor(g, badRange, readyIs[chartObj](metav1.ConditionFalse, helmchart.InvalidChartReferenceReason))
+	got := statuscheck.NotReady(t, env.Client, badRange, helmchart.InvalidChartReferenceReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 
 	for _, tc := range []struct {
 		obj         *sourcev1.HelmChart
 		reason, msg string
 	}{
-		{noSource, helmchart.SourceUnavailableReason, "HelmRepository '" + ns + "/nonexistent' not found"},
+		{noSource, helmchart.SourceUnavailableReason, "Source 'HelmRepository/" + ns + "/nonexistent' not found"},
 		{noArtifact, helmchart.NoSourceArtifactReason, "no artifact available for HelmRepository source"},
 	} {
-		got := waitFor(g, tc.obj, readyIs[chartObj](metav1.ConditionFalse, tc.reason))
+		got := statuscheck.NotReady(t, env.Client, tc.obj, tc.reason, "")
 		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(tc.msg))
 		g.Expect(conditions.Get(got, fluxmeta.ReconcilingCondition).Reason).To(Equal(fluxmeta.ProgressingReason))
 	}
 
 	// The missing repository appears: the waiting chart is woken by the watch.
 	create(g, newRepository(ns, "nonexistent", srv.URL()))
-	waitFor(g, noSource, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	sourcetest.ReadyWith(t, env.Client, noSource, sourcev1.ChartPullSucceededReason)
 }
 
 // TestSourceRefAPIVersion accepts any version of the source API group in sourceRef.apiVersion
@@ -178,10 +177,10 @@ func TestSourceRefAPIVersion(t *testing.T) {
 	create(g, newRepository(ns, "repo", srv.URL()), v1, v1beta2, other)
 
 	for _, c := range []chartObj{v1, v1beta2} {
-		got := waitFor(g, c, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+		got := sourcetest.ReadyWith(t, env.Client, c, sourcev1.ChartPullSucceededReason)
 		g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.0"))
 	}
-	got := waitFor(g, other, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
+	got := statuscheck.NotReady(t, env.Client, other, fluxmeta.UnsupportedSpecReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("invalid sourceRef.apiVersion 'example.com/v1'"))
 	g.Expect(got.Status.Artifact).To(BeNil())
@@ -199,8 +198,8 @@ func TestVerifyIsRefused(t *testing.T) {
 		o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.VerificationProviderCosign}
 	})
 	create(g, repo, chart)
-	waitFor(g, repo, readyIs[repoObj](metav1.ConditionTrue, fluxmeta.SucceededReason))
-	got := waitFor(g, chart, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
+	sourcetest.ReadyWith(t, env.Client, repo, fluxmeta.SucceededReason)
+	got := statuscheck.NotReady(t, env.Client, chart, fluxmeta.UnsupportedSpecReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
 	g.Expect(got.Status.Artifact).To(BeNil())

@@ -13,8 +13,10 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/artifactserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
 // appFiles is a source tree with a chart, a local library dependency and an environment's
@@ -76,7 +78,7 @@ func TestPackageFromGitRepository(t *testing.T) {
 	broken := newChart(ns, "broken", sourcev1.GitRepositoryKind, "git", "charts/broken")
 	create(g, byVersion, byRevision, noPath, broken)
 
-	got := waitFor(g, byVersion, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPackageSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, byVersion, sourcev1.ChartPackageSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("0.1.0"))
 	g.Expect(got.Status.ObservedSourceArtifactRevision).To(Equal(rev1))
 	g.Expect(got.Status.ObservedValuesFiles).To(Equal([]string{"charts/app/values.yaml", "env/prod.yaml"}))
@@ -88,13 +90,13 @@ func TestPackageFromGitRepository(t *testing.T) {
 	g.Expect(c.Dependencies()[0].Name()).To(Equal("lib"))
 	versionArtifact := got.Status.Artifact.DeepCopy()
 
-	got = waitFor(g, byRevision, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPackageSucceededReason))
+	got = sourcetest.ReadyWith(t, env.Client, byRevision, sourcev1.ChartPackageSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("0.1.0+a1b2c3d4e5a1"))
 	g.Expect(loadArtifact(g, got.Status.Artifact).Metadata.Version).To(Equal("0.1.0+a1b2c3d4e5a1"))
 
-	got = waitFor(g, noPath, readyIs[chartObj](metav1.ConditionFalse, helmchart.InvalidChartReferenceReason))
+	got = statuscheck.NotReady(t, env.Client, noPath, helmchart.InvalidChartReferenceReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no chart at path "charts/nothing"`))
-	got = waitFor(g, broken, readyIs[chartObj](metav1.ConditionFalse, helmchart.DependencyBuildErrorReason))
+	got = statuscheck.NotReady(t, env.Client, broken, helmchart.DependencyBuildErrorReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`dependency "gone" has no repository`))
 
 	// A new commit with the same chart version: a new artifact for the Revision strategy only.
@@ -103,9 +105,9 @@ func TestPackageFromGitRepository(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(env.Client.Get(context.Background(), clientKey(git), git)).To(Succeed())
 	setArtifact(g, git, a2)
-	got = waitFor(g, byRevision, func(o chartObj) bool { return o.Status.Artifact.Revision == "0.1.0+f0e1d2c3b4f0" })
+	got = statuscheck.Wait(t, env.Client, byRevision, func(g Gomega, o chartObj) { g.Expect(o.Status.Artifact.Revision == "0.1.0+f0e1d2c3b4f0").To(BeTrue()) })
 	g.Expect(loadArtifact(g, got.Status.Artifact).Values["replicas"]).To(BeNumerically("==", 2))
-	got = waitFor(g, byVersion, func(o chartObj) bool { return o.Status.ObservedSourceArtifactRevision == rev2 })
+	got = statuscheck.Wait(t, env.Client, byVersion, func(g Gomega, o chartObj) { g.Expect(o.Status.ObservedSourceArtifactRevision == rev2).To(BeTrue()) })
 	g.Expect(got.Status.Artifact).To(Equal(versionArtifact))
 }
 
@@ -128,7 +130,7 @@ func TestPackageFromBucket(t *testing.T) {
 		o.Spec.ReconcileStrategy = sourcev1.ReconcileStrategyRevision
 	})
 	create(g, chart)
-	got := waitFor(g, chart, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPackageSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, chart, sourcev1.ChartPackageSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("0.1.0+0123456789ab"))
 	g.Expect(got.Status.ObservedSourceArtifactRevision).To(Equal(rev))
 }

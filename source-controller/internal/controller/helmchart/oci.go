@@ -6,57 +6,61 @@ import (
 	"fmt"
 	"os"
 
+	helmchart "helm.sh/helm/v3/pkg/chart"
+
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/chart"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/registry"
 )
 
-// pullOCI resolves the chart version among the tags of <repository URL>/<chart> and pulls it
-// unless the stored artifact is that version already.
-func (r *Reconciler) pullOCI(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmChart], repo *sourcev1.HelmRepository, tmp string) (built, reconcile.Result) {
+// resolveFromRegistry resolves the chart version among the tags of <repository URL>/<chart>.
+func (st *state) resolveFromRegistry(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	opts, err := helmrepository.RegistryOptions(ctx, r.secrets, repo)
+	opts, err := sourcecontroller.HelmRegistryOptions(ctx, st.r.secrets, st.repo)
 	if err != nil {
-		return built{}, fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
+		return st.fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
 	}
-	c, err := registry.NewClient(repo.Spec.URL, opts)
-	if err != nil {
-		return built{}, reconcile.Stalled(sourcev1.URLInvalidReason, err)
+	if st.oci, err = registry.NewClient(st.repo.Spec.URL, opts); err != nil {
+		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, repo.GetTimeout())
+	ctx, cancel := context.WithTimeout(ctx, st.repo.GetTimeout())
 	defer cancel()
-	tags, err := c.Tags(ctx, obj.Spec.Chart)
+	tags, err := st.oci.Tags(ctx, obj.Spec.Chart)
 	if err != nil {
-		return built{}, fetchFailed(obj, pullReason(err), err)
+		return st.fetchFailed(obj, pullReason(err), err)
 	}
 	tag, version, err := registry.ResolveTag(tags, obj.Spec.Version)
 	if err != nil {
-		err = fmt.Errorf("invalid chart reference: %s: %w", c.Ref(obj.Spec.Chart), err)
+		err = fmt.Errorf("invalid chart reference: %s: %w", st.oci.Ref(obj.Spec.Chart), err)
 		if errors.Is(err, index.ErrInvalidConstraint) {
-			return built{}, reconcile.Stalled(InvalidChartReferenceReason, err)
+			return reconcile.Stalled(InvalidChartReferenceReason, err)
 		}
-		return built{}, buildFailed(obj, InvalidChartReferenceReason, err)
+		return buildFailed(obj, InvalidChartReferenceReason, err)
 	}
-	if r.upToDate(obj, obj.Spec.Chart, version) {
-		return built{name: obj.Spec.Chart, version: version, valuesFiles: obj.Status.ObservedValuesFiles, pulled: true}, reconcile.Result{}
-	}
-	f, err := os.CreateTemp(tmp, "pulled-*.tgz")
+	st.chart = resolved{name: obj.Spec.Chart, version: version, tag: tag}
+	return reconcile.Result{}
+}
+
+// pullFromRegistry pulls the resolved tag and merges the values files.
+func (st *state) pullFromRegistry(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	f, err := os.CreateTemp(st.tmp, "pulled-*.tgz")
 	if err != nil {
-		return built{}, sourcectrl.StorageFailed(obj, sourcev1.DirCreationFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.DirCreationFailedReason, err)
 	}
 	defer f.Close()
-	if _, err := c.Pull(ctx, obj.Spec.Chart, tag, f, r.deps.Helm.ChartMaxSize); err != nil {
-		return built{}, buildFailed(obj, pullReason(err), err)
+	ctx, cancel := context.WithTimeout(ctx, st.repo.GetTimeout())
+	defer cancel()
+	if _, err := st.oci.Pull(ctx, obj.Spec.Chart, st.chart.tag, f, st.r.limits.ChartMaxSize); err != nil {
+		return buildFailed(obj, pullReason(err), err)
 	}
 	if err := f.Close(); err != nil {
-		return built{}, sourcectrl.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+		return sourcecontroller.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
 	}
-	return r.withValues(obj, f.Name(), tmp)
+	return st.withValues(obj, f.Name())
 }
 
 // pullReason is the condition reason of a failed registry operation.
@@ -69,25 +73,38 @@ func pullReason(err error) string {
 
 // withValues loads a pulled chart and, when spec.valuesFiles is set, merges them into it and
 // packages it again.
-func (r *Reconciler) withValues(obj *sourcev1.HelmChart, path, tmp string) (built, reconcile.Result) {
+func (st *state) withValues(obj *sourcev1.HelmChart, path string) reconcile.Result {
 	ch, err := chart.LoadArchive(path)
 	if err != nil {
-		return built{}, buildFailed(obj, ChartPullErrorReason, err)
+		return buildFailed(obj, ChartPullErrorReason, err)
 	}
 	if ch.Name() != obj.Spec.Chart {
-		return built{}, buildFailed(obj, ChartPullErrorReason, fmt.Errorf("the pulled chart is named '%s', not '%s'", ch.Name(), obj.Spec.Chart))
+		return buildFailed(obj, ChartPullErrorReason, fmt.Errorf("the pulled chart is named '%s', not '%s'", ch.Name(), obj.Spec.Chart))
 	}
-	b := built{path: path, name: ch.Name(), version: ch.Metadata.Version, pulled: true}
+	st.chart.name, st.chart.version = ch.Name(), ch.Metadata.Version
+	st.built = built{path: path}
 	if len(obj.Spec.ValuesFiles) == 0 {
-		return b, reconcile.Result{}
+		return reconcile.Result{}
 	}
 	values, used, err := chart.MergeChartValues(ch, obj.Spec.ValuesFiles, obj.Spec.IgnoreMissingValuesFiles)
 	if err != nil {
-		return built{}, buildFailed(obj, ValuesFilesErrorReason, fmt.Errorf("failed to merge values files of chart '%s': %w", ch.Name(), err))
+		return buildFailed(obj, ValuesFilesErrorReason, fmt.Errorf("failed to merge values files of chart '%s': %w", ch.Name(), err))
 	}
-	b.valuesFiles = used
-	if b.path, err = repackage(ch, values, tmp); err != nil {
-		return built{}, buildFailed(obj, ChartPackageErrorReason, err)
+	st.built.valuesFiles = used
+	if st.built.path, err = repackage(ch, values, st.tmp); err != nil {
+		return buildFailed(obj, ChartPackageErrorReason, err)
 	}
-	return b, reconcile.Result{}
+	return reconcile.Result{}
+}
+
+// repackage makes values the chart's values and packages it into a new directory of tmp.
+func repackage(ch *helmchart.Chart, values map[string]any, tmp string) (string, error) {
+	if err := chart.SetValues(ch, values); err != nil {
+		return "", err
+	}
+	out, err := os.MkdirTemp(tmp, "package-")
+	if err != nil {
+		return "", fmt.Errorf("failed to create temporary directory: %w", err)
+	}
+	return chart.Package(ch, out)
 }

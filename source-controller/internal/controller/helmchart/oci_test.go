@@ -13,8 +13,10 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 	testregistry "github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/registry"
 )
 
@@ -62,25 +64,24 @@ func TestPullFromOCIRepository(t *testing.T) {
 	})
 	create(g, ociRepo("basic", "basic"), ociRepo("docker", "docker"), ociRepo("wrong", "wrong"), basic, docker, wrong, missing, verify)
 
-	got := waitFor(g, basic, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, basic, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.1.0+build.7"))
 	g.Expect(loadArtifact(g, got.Status.Artifact).Metadata.Version).To(Equal("1.1.0+build.7"))
-	got = waitFor(g, docker, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	got = sourcetest.ReadyWith(t, env.Client, docker, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("2.0.0"))
 
 	// Unchanged tags: the chart is not pulled again.
 	blobs := reg.Counts().BlobGets
 	first := got.Status.Artifact.DeepCopy()
-	req := requestReconcile(g, docker)
-	got = waitFor(g, docker, func(o chartObj) bool { return o.Status.LastHandledReconcileAt == req })
+	got = statuscheck.RequestReconcile(t, env.Client, docker)
 	g.Expect(got.Status.Artifact).To(Equal(first))
 	g.Expect(reg.Counts().BlobGets).To(Equal(blobs))
 
-	got = waitFor(g, wrong, readyIs[chartObj](metav1.ConditionFalse, sourcev1.AuthenticationFailedReason))
+	got = statuscheck.NotReady(t, env.Client, wrong, sourcev1.AuthenticationFailedReason, "")
 	g.Expect(conditions.IsTrue(got, sourcev1.FetchFailedCondition)).To(BeTrue())
-	got = waitFor(g, missing, readyIs[chartObj](metav1.ConditionFalse, helmchart.InvalidChartReferenceReason))
+	got = statuscheck.NotReady(t, env.Client, missing, helmchart.InvalidChartReferenceReason, "")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no tag matches "3.x"`))
-	got = waitFor(g, verify, readyIs[chartObj](metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason))
+	got = statuscheck.NotReady(t, env.Client, verify, fluxmeta.UnsupportedSpecReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
 	g.Expect(got.Status.Artifact).To(BeNil())

@@ -7,21 +7,13 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	testregistry "github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
-
-// setSuspend sets spec.suspend of the HelmChart, as `flux suspend` and `flux resume` do.
-func setSuspend(g *WithT, obj chartObj, suspend bool) {
-	cur := &sourcev1.HelmChart{}
-	g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), cur)).To(Succeed())
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Spec.Suspend = suspend
-	g.Expect(env.Client.Patch(context.Background(), cur, patch)).To(Succeed())
-}
 
 // TestSuspendAndInterval checks spec.suspend and spec.interval with a chart of an OCI
 // HelmRepository, which has no artifact whose change would wake the chart: a suspended chart
@@ -46,13 +38,13 @@ func TestSuspendAndInterval(t *testing.T) {
 	}, 2*time.Second, testenv.Interval).Should(BeZero())
 	g.Expect(reg.Counts()).To(Equal(testregistry.Counts{}))
 
-	setSuspend(g, chart, false)
-	got := waitFor(g, chart, readyIs[chartObj](metav1.ConditionTrue, sourcev1.ChartPullSucceededReason))
+	statuscheck.Update(t, env.Client, chart, func(o chartObj) { o.Spec.Suspend = false })
+	got := sourcetest.ReadyWith(t, env.Client, chart, sourcev1.ChartPullSucceededReason)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("1.0.0"))
 	pushChart(g, reg, "1.1.0")
-	got = waitFor(g, chart, func(o chartObj) bool { return o.Status.Artifact.Revision == "1.1.0" })
+	got = statuscheck.Wait(t, env.Client, chart, func(g Gomega, o chartObj) { g.Expect(o.Status.Artifact.Revision == "1.1.0").To(BeTrue()) })
 
-	setSuspend(g, chart, true)
+	statuscheck.Update(t, env.Client, chart, func(o chartObj) { o.Spec.Suspend = true })
 	time.Sleep(2 * time.Second) // a reconcile already running ends
 	pushChart(g, reg, "1.2.0")
 	reg.ResetCounts()

@@ -19,7 +19,6 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
-	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -31,8 +30,9 @@ import (
 )
 
 var (
-	env *testenv.Env
-	st  *storage.Storage
+	env   *testenv.Env
+	st    *storage.Storage
+	suite *sourcetest.Suite
 )
 
 // TestMain runs the HelmRepository and HelmChart reconcilers (GitRepositories and Buckets get
@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 			}
 			return helmchart.Setup(mgr, rt, d)
 		},
-		Started: func(s *sourcetest.Suite) { env, st = s.Env, s.Storage },
+		Started: func(s *sourcetest.Suite) { env, st, suite = s.Env, s.Storage, s },
 	}))
 }
 
@@ -98,45 +98,10 @@ type object interface {
 	fluxmeta.StatusObject
 }
 
-// waitFor polls obj until check passes, checks the kstatus invariants and returns obj.
-func waitFor[T object](g *WithT, obj T, check func(T) bool) T {
-	key := client.ObjectKeyFromObject(obj)
-	g.Eventually(func() bool {
-		if err := env.Client.Get(context.Background(), key, obj); err != nil {
-			return false
-		}
-		return obj.GetObjectStatus().ObservedGeneration == obj.GetGeneration() && check(obj)
-	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), func() string { return fmt.Sprintf("conditions: %+v", obj.GetObjectStatus().Conditions) })
-	g.Expect(conditions.CheckInvariants(obj)).To(Succeed())
-	return obj
-}
-
-func readyIs[T object](status metav1.ConditionStatus, reason string) func(T) bool {
-	return func(obj T) bool {
-		c := conditions.Get(obj, fluxmeta.ReadyCondition)
-		return c != nil && c.Status == status && c.Reason == reason
-	}
-}
-
 func create(g *WithT, objs ...client.Object) {
 	for _, o := range objs {
 		g.Expect(env.Client.Create(context.Background(), o)).To(Succeed())
 	}
-}
-
-// requestReconcile sets the requestedAt annotation on obj and returns its value.
-func requestReconcile(g *WithT, obj client.Object) string {
-	v := time.Now().Format(time.RFC3339Nano)
-	g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-	ann := obj.GetAnnotations()
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	ann[fluxmeta.ReconcileRequestAnnotation] = v
-	obj.SetAnnotations(ann)
-	g.Expect(env.Client.Patch(context.Background(), obj, patch)).To(Succeed())
-	return v
 }
 
 // loadArtifact downloads a chart artifact from the storage server and loads it.

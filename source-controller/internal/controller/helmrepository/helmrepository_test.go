@@ -12,14 +12,15 @@ import (
 
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 )
 
@@ -52,7 +53,7 @@ func readyRepository(t *testing.T, g *WithT) (string, *helmrepo.Server, *sourcev
 	srv := newServer(t, helmrepo.Options{}, "1.0.0")
 	obj := newRepository(ns, "repo", srv.URL())
 	g.Expect(env.Client.Create(context.Background(), obj)).To(Succeed())
-	return ns, srv, obj, waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+	return ns, srv, obj, sourcetest.ReadyWith(t, env.Client, obj, fluxmeta.SucceededReason)
 }
 
 // TestStoredIndexIsSharedWithCharts checks that the index parsed while it was stored is in the
@@ -86,15 +87,16 @@ func TestStoresIndexAndSkipsUnchanged(t *testing.T) {
 	g.Expect(httpGet(g, a.URL)).To(Equal(string(want)))
 
 	// An unchanged index stores nothing new.
-	req := requestReconcile(g, obj)
-	got = waitFor(g, obj, func(o *sourcev1.HelmRepository) bool { return o.Status.LastHandledReconcileAt == req })
+	got = statuscheck.RequestReconcile(t, env.Client, obj)
 	g.Expect(got.Status.Artifact).To(Equal(a))
 	g.Expect(srv.Served("/index.yaml")).To(BeNumerically(">=", 2))
 
 	// A new chart version is a new artifact; the previous one is kept.
 	addVersions(t, srv, "1.1.0")
-	requestReconcile(g, obj)
-	got = waitFor(g, obj, func(o *sourcev1.HelmRepository) bool { return o.Status.Artifact.Revision != a.Revision })
+	statuscheck.RequestReconcile(t, env.Client, obj)
+	got = statuscheck.Wait(t, env.Client, obj, func(g Gomega, o *sourcev1.HelmRepository) {
+		g.Expect(o.Status.Artifact.Revision != a.Revision).To(BeTrue())
+	})
 	g.Expect(got.Status.Artifact.Path).NotTo(Equal(a.Path))
 	files, err := st.List(sourcev1.HelmRepositoryKind, ns, "repo")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -135,8 +137,8 @@ func TestAuthAndTLS(t *testing.T) {
 	for _, o := range []*sourcev1.HelmRepository{good, legacy, wrong, untrusted, missing} {
 		g.Expect(env.Client.Create(ctx, o)).To(Succeed())
 	}
-	waitFor(g, good, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
-	waitFor(g, legacy, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+	sourcetest.ReadyWith(t, env.Client, good, fluxmeta.SucceededReason)
+	sourcetest.ReadyWith(t, env.Client, legacy, fluxmeta.SucceededReason)
 	for _, tc := range []struct {
 		obj            *sourcev1.HelmRepository
 		reason, substr string
@@ -145,7 +147,7 @@ func TestAuthAndTLS(t *testing.T) {
 		{untrusted, sourcev1.IndexationFailedReason, "certificate"},
 		{missing, sourcev1.AuthenticationFailedReason, "failed to get secret '" + ns + "/nonexistent'"},
 	} {
-		got := waitFor(g, tc.obj, readyIs(metav1.ConditionFalse, tc.reason))
+		got := statuscheck.NotReady(t, env.Client, tc.obj, tc.reason, "")
 		failedFetch(g, got, tc.reason, tc.substr)
 		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).NotTo(ContainSubstring("nope"))
 	}
@@ -184,7 +186,7 @@ func TestBadInput(t *testing.T) {
 			g := NewWithT(t)
 			obj := newRepository(ns, tc.name, tc.url)
 			g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
-			got := waitFor(g, obj, readyIs(metav1.ConditionFalse, tc.reason))
+			got := statuscheck.NotReady(t, env.Client, obj, tc.reason, "")
 			failedFetch(g, got, tc.reason, tc.substr)
 			g.Expect(got.Status.Artifact).To(BeNil())
 		})
@@ -193,7 +195,7 @@ func TestBadInput(t *testing.T) {
 		g := NewWithT(t)
 		obj := newRepository(ns, "oci-url", "oci://127.0.0.1/charts")
 		g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
-		got := waitFor(g, obj, readyIs(metav1.ConditionFalse, sourcev1.URLInvalidReason))
+		got := statuscheck.NotReady(t, env.Client, obj, sourcev1.URLInvalidReason, "")
 		g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("expected http:// or https://"))
 	})
@@ -205,16 +207,16 @@ func TestKeepsLastGoodArtifact(t *testing.T) {
 	good := got.Status.Artifact
 
 	g.Expect(srv.WriteIndex([]byte("not: [an index\n"))).To(Succeed())
-	requestReconcile(g, obj)
-	got = waitFor(g, obj, readyIs(metav1.ConditionFalse, sourcev1.IndexationFailedReason))
+	statuscheck.RequestReconcile(t, env.Client, obj)
+	got = statuscheck.NotReady(t, env.Client, obj, sourcev1.IndexationFailedReason, "")
 	g.Expect(got.Status.Artifact).To(Equal(good))
 	g.Expect(st.Exists(*good)).To(BeTrue())
 
 	// A vanished artifact file is stored again once the index is good.
 	addVersions(t, srv)
 	g.Expect(os.Remove(filepath.Join(st.Path(), good.Path))).To(Succeed())
-	requestReconcile(g, obj)
-	got = waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+	statuscheck.RequestReconcile(t, env.Client, obj)
+	got = sourcetest.ReadyWith(t, env.Client, obj, fluxmeta.SucceededReason)
 	g.Expect(got.Status.Artifact.Digest).To(Equal(good.Digest))
 	g.Expect(st.Exists(*got.Status.Artifact)).To(BeTrue())
 }
@@ -226,13 +228,13 @@ func TestOCIType(t *testing.T) {
 	oci := func(o *sourcev1.HelmRepository) { o.Spec.Type = sourcev1.HelmRepositoryTypeOCI }
 	obj := newRepository(ns, "oci", "oci://127.0.0.1:5000/charts", oci)
 	g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
-	got := waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason))
+	got := sourcetest.ReadyWith(t, env.Client, obj, fluxmeta.SucceededReason)
 	g.Expect(got.Status.Artifact).To(BeNil())
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("OCI repository"))
 
 	bad := newRepository(ns, "bad", "https://127.0.0.1:5000/charts", oci)
 	g.Expect(env.Client.Create(ctx, bad)).To(Succeed())
-	got = waitFor(g, bad, readyIs(metav1.ConditionFalse, sourcev1.URLInvalidReason))
+	got = statuscheck.NotReady(t, env.Client, bad, sourcev1.URLInvalidReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 }
 
@@ -244,7 +246,9 @@ func TestSwitchToOCIRemovesArtifacts(t *testing.T) {
 	patch := client.MergeFrom(got.DeepCopy())
 	got.Spec.Type, got.Spec.URL = sourcev1.HelmRepositoryTypeOCI, "oci://127.0.0.1:5000/charts"
 	g.Expect(env.Client.Patch(ctx, got, patch)).To(Succeed())
-	got = waitFor(g, obj, func(o *sourcev1.HelmRepository) bool { return o.Status.Artifact == nil && conditions.IsReady(o) })
+	got = statuscheck.Wait(t, env.Client, obj, func(g Gomega, o *sourcev1.HelmRepository) {
+		g.Expect(o.Status.Artifact == nil && conditions.IsReady(o)).To(BeTrue())
+	})
 	g.Expect(conditions.Get(got, sourcev1.ArtifactInStorageCondition)).To(BeNil())
 	files, err := st.List(sourcev1.HelmRepositoryKind, ns, "repo")
 	g.Expect(err).NotTo(HaveOccurred())

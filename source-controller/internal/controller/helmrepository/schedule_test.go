@@ -13,18 +13,10 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
-
-// setSuspend sets spec.suspend of obj, as `flux suspend` and `flux resume` do.
-func setSuspend(g *WithT, obj *sourcev1.HelmRepository, suspend bool) {
-	cur := &sourcev1.HelmRepository{}
-	g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), cur)).To(Succeed())
-	patch := client.MergeFrom(cur.DeepCopy())
-	cur.Spec.Suspend = suspend
-	g.Expect(env.Client.Patch(context.Background(), cur, patch)).To(Succeed())
-}
 
 // TestSuspendAndInterval checks spec.suspend and spec.interval: a suspended HelmRepository
 // fetches nothing; resumed, it is Ready and then follows a new chart version by itself after
@@ -39,12 +31,14 @@ func TestSuspendAndInterval(t *testing.T) {
 	g.Expect(env.Client.Create(context.Background(), obj)).To(Succeed())
 	g.Consistently(srv.Requests, 2*time.Second, testenv.Interval).Should(BeZero())
 
-	setSuspend(g, obj, false)
-	first := waitFor(g, obj, readyIs(metav1.ConditionTrue, fluxmeta.SucceededReason)).Status.Artifact
+	statuscheck.Update(t, env.Client, obj, func(o *sourcev1.HelmRepository) { o.Spec.Suspend = false })
+	first := sourcetest.ReadyWith(t, env.Client, obj, fluxmeta.SucceededReason).Status.Artifact
 	addVersions(t, srv, "1.1.0")
-	got := waitFor(g, obj, func(o *sourcev1.HelmRepository) bool { return o.Status.Artifact.Revision != first.Revision })
+	got := statuscheck.Wait(t, env.Client, obj, func(g Gomega, o *sourcev1.HelmRepository) {
+		g.Expect(o.Status.Artifact.Revision != first.Revision).To(BeTrue())
+	})
 
-	setSuspend(g, obj, true)
+	statuscheck.Update(t, env.Client, obj, func(o *sourcev1.HelmRepository) { o.Spec.Suspend = true })
 	time.Sleep(2 * time.Second) // a reconcile already running ends
 	before := srv.Requests()
 	addVersions(t, srv, "1.2.0")
@@ -61,7 +55,7 @@ func TestTimeout(t *testing.T) {
 		o.Spec.Timeout = &metav1.Duration{Duration: time.Second}
 	})
 	g.Expect(env.Client.Create(context.Background(), obj)).To(Succeed())
-	got := waitFor(g, obj, readyIs(metav1.ConditionFalse, sourcev1.IndexationFailedReason))
+	got := statuscheck.NotReady(t, env.Client, obj, sourcev1.IndexationFailedReason, "")
 	failedFetch(g, got, sourcev1.IndexationFailedReason, "failed to fetch index")
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(Or(ContainSubstring("deadline exceeded"), ContainSubstring("Timeout")))
 }

@@ -5,47 +5,52 @@ package helmrepository
 
 import (
 	"context"
+	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 )
 
 // Reconciler reconciles HelmRepository objects.
 type Reconciler struct {
-	rt   *reconcile.Runtime
-	deps *sourcectrl.Deps
+	rt        *reconcile.Runtime
+	artifacts *sourcecontroller.Artifacts[*sourcev1.HelmRepository]
 	// secrets reads Secrets from the API server, so that they are not cached cluster-wide.
 	secrets client.Reader
-	kind    *reconcile.Kind[*sourcev1.HelmRepository]
+	// indexes holds the parsed indexes by artifact digest, shared with the HelmCharts.
+	indexes *index.Cache
+	// indexMaxSize is the largest index.yaml fetched, in bytes.
+	indexMaxSize int64
 }
 
 // Setup registers the HelmRepository reconciler with the manager.
-func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcectrl.Deps) error {
-	r := &Reconciler{rt: rt, deps: d, secrets: mgr.GetAPIReader()}
-	newObj := func() *sourcev1.HelmRepository { return &sourcev1.HelmRepository{} }
-	r.kind = sourcectrl.Kind(sourcev1.HelmRepositoryKind, newObj, d.Storage, unsupportedFields,
-		[]reconcile.Step[*sourcev1.HelmRepository]{{Name: "reconcile", Run: r.reconcile}})
-	return ctrl.NewControllerManagedBy(mgr).
+func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
+	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(), indexes: d.HelmIndexes(), indexMaxSize: d.Helm.IndexMaxSize,
+		artifacts: sourcecontroller.NewArtifacts(sourcev1.HelmRepositoryKind, d.Storage,
+			func(obj *sourcev1.HelmRepository) (**fluxmeta.Artifact, *string) {
+				return &obj.Status.Artifact, &obj.Status.URL
+			})}
+	err := ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.HelmRepository{}, builder.WithPredicates(controller.Default())).
 		WithOptions(d.Options.ControllerOptions()).
 		Complete(r)
-}
-
-// Reconcile reconciles one HelmRepository.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return reconcile.Run(ctx, r.rt, r.kind, req)
-}
-
-// reconcile handles each repository type.
-func (r *Reconciler) reconcile(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmRepository]) reconcile.Result {
-	if s.Obj.IsOCI() {
-		return r.reconcileOCI(ctx, s)
+	if err != nil {
+		return fmt.Errorf("failed to set up the HelmRepository controller: %w", err)
 	}
-	return r.reconcileIndex(ctx, s)
+	return nil
+}
+
+// Reconcile runs one reconciliation of the HelmRepository named by req.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	st := &state{r: r}
+	defer st.close()
+	return reconcile.Run(ctx, r.rt, st.kind(), req)
 }

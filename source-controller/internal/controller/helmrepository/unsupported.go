@@ -3,7 +3,7 @@ package helmrepository
 import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
-	sourcectrl "github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
 // providerAdvice is what a user of a refused spec.provider can do instead.
@@ -17,11 +17,11 @@ var unsupportedFields = []unsupported.Rule{
 	// as it stands for every field below spec.accessFrom.
 	{Path: "spec.accessFrom", Message: "spec.accessFrom is not supported by Ferry: HelmRepository access lists are not enforced; remove the field"},
 	// ECR authentication with IAM workload identity is not implemented.
-	sourcectrl.RefuseValue("spec.provider", "aws", providerAdvice),
+	sourcecontroller.RefuseValue("spec.provider", "aws", providerAdvice),
 	// ACR authentication with Azure workload or managed identity is not implemented.
-	sourcectrl.RefuseValue("spec.provider", "azure", providerAdvice),
+	sourcecontroller.RefuseValue("spec.provider", "azure", providerAdvice),
 	// GAR/GCR authentication with GCP workload identity is not implemented.
-	sourcectrl.RefuseValue("spec.provider", "gcp", providerAdvice),
+	sourcecontroller.RefuseValue("spec.provider", "gcp", providerAdvice),
 }
 
 // Refused returns an error naming the refused fields obj sets, or nil. HelmCharts do not use

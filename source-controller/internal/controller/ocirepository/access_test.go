@@ -12,6 +12,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
@@ -26,7 +27,7 @@ func TestBasicAuth(t *testing.T) {
 	secret(t, ns, "wrong", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: r.DockerConfigJSON("flux", "nope")})
 	ref := &sourcev1.OCIRepositoryRef{Tag: "v1"}
 
-	got := waitReady(t, newRepo(t, ns, "good", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), Reference: ref,
+	got := statuscheck.Ready(t, env.Client, newRepo(t, ns, "good", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), Reference: ref,
 		SecretRef: &fluxmeta.LocalObjectReference{Name: "creds"}}))
 	g.Expect(got.Status.Artifact.Revision).To(Equal("v1@" + d))
 
@@ -58,7 +59,7 @@ func TestServiceAccountPullSecrets(t *testing.T) {
 	sa.Name, sa.Namespace = "puller", ns
 	sa.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "pull"}}
 	NewWithT(t).Expect(env.Client.Create(t.Context(), sa)).To(Succeed())
-	waitReady(t, newRepo(t, ns, "sa", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), ServiceAccountName: "puller",
+	statuscheck.Ready(t, env.Client, newRepo(t, ns, "sa", sourcev1.OCIRepositorySpec{URL: r.OCIURL("private"), ServiceAccountName: "puller",
 		Provider: sourcev1.GenericOCIProvider}))
 }
 
@@ -73,7 +74,7 @@ func TestTLS(t *testing.T) {
 	secret(t, ns, "creds", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: r.DockerConfigJSON("u", "p")})
 	creds := &fluxmeta.LocalObjectReference{Name: "creds"}
 
-	got := waitReady(t, newRepo(t, ns, "trusted", sourcev1.OCIRepositorySpec{URL: r.OCIURL("secure"), SecretRef: creds,
+	got := statuscheck.Ready(t, env.Client, newRepo(t, ns, "trusted", sourcev1.OCIRepositorySpec{URL: r.OCIURL("secure"), SecretRef: creds,
 		CertSecretRef: &fluxmeta.LocalObjectReference{Name: "tls"}}))
 	g.Expect(fetch(t, got.Status.Artifact)).To(BeADirectory())
 
@@ -89,7 +90,7 @@ func TestInsecureHTTP(t *testing.T) {
 	pushFiles(t, r, "plain", "latest", manifests)
 	url := "oci://" + sourcetest.LoopbackAlias(t, r.Host) + "/plain"
 	ns := testenv.NewNamespace(t, env.Client)
-	waitReady(t, newRepo(t, ns, "insecure", sourcev1.OCIRepositorySpec{URL: url, Insecure: true}))
+	statuscheck.Ready(t, env.Client, newRepo(t, ns, "insecure", sourcev1.OCIRepositorySpec{URL: url, Insecure: true}))
 	bad := waitFailed(t, newRepo(t, ns, "secure", sourcev1.OCIRepositorySpec{URL: url}), sourcev1.OCIPullFailedReason)
 	g.Expect(conditions.Get(bad, fluxmeta.ReadyCondition).Message).To(ContainSubstring("HTTP response to HTTPS client"))
 }
@@ -112,11 +113,11 @@ func TestLayerSelector(t *testing.T) {
 			LayerSelector: &sourcev1.OCILayerSelector{MediaType: mediaType, Operation: op}}
 	}
 
-	extracted := waitReady(t, newRepo(t, ns, "extract", spec("application/vnd.example.chart.tar+gzip", "")))
+	extracted := statuscheck.Ready(t, env.Client, newRepo(t, ns, "extract", spec("application/vnd.example.chart.tar+gzip", "")))
 	g.Expect(os.ReadFile(filepath.Join(fetch(t, extracted.Status.Artifact), "chart", "Chart.yaml"))).To(BeEquivalentTo("name: demo\n"))
 	g.Expect(extracted.Status.ObservedLayerSelector.MediaType).To(Equal("application/vnd.example.chart.tar+gzip"))
 
-	copied := waitReady(t, newRepo(t, ns, "copy", spec("application/vnd.example.chart.tar+gzip", sourcev1.OCILayerCopy)))
+	copied := statuscheck.Ready(t, env.Client, newRepo(t, ns, "copy", spec("application/vnd.example.chart.tar+gzip", sourcev1.OCILayerCopy)))
 	g.Expect(copied.Status.Artifact.Path).To(HaveSuffix(".tgz"))
 	g.Expect(download(t, copied.Status.Artifact.URL)).To(Equal(content))
 	g.Expect(copied.Status.ObservedLayerSelector.Operation).To(Equal(sourcev1.OCILayerCopy))
@@ -125,11 +126,11 @@ func TestLayerSelector(t *testing.T) {
 	g.Expect(conditions.Get(bad, fluxmeta.ReadyCondition).Message).To(ContainSubstring("no layer has media type 'application/x-none'"))
 
 	// Changing the selector of a Ready object re-pulls even though the revision is the same.
-	changed := update(t, extracted, func(o *sourcev1.OCIRepository) {
+	changed := statuscheck.Update(t, env.Client, extracted, func(o *sourcev1.OCIRepository) {
 		o.Spec.LayerSelector.Operation = sourcev1.OCILayerCopy
 	})
-	got := waitFor(t, changed, func(o *sourcev1.OCIRepository) bool {
-		return conditions.IsReady(o) && o.Status.Artifact.Path != extracted.Status.Artifact.Path
+	got := statuscheck.Wait(t, env.Client, changed, func(g Gomega, o *sourcev1.OCIRepository) {
+		g.Expect(conditions.IsReady(o) && o.Status.Artifact.Path != extracted.Status.Artifact.Path).To(BeTrue())
 	})
 	g.Expect(got.Status.Artifact.Path).To(HaveSuffix(".tgz"))
 }

@@ -16,6 +16,6 @@ func (r *Reconciler) clientConfig(ctx context.Context, obj *sourcev1.OCIReposito
 	spec := obj.Spec
 	reg, err := secrets.Config(ctx, r.secrets,
 		secrets.NewRefs(obj.Namespace, spec.ServiceAccountName, spec.SecretRef, spec.CertSecretRef, spec.ProxySecretRef))
-	reg.Insecure, reg.UserAgent = spec.Insecure, r.userAgent
+	reg.Insecure, reg.UserAgent = spec.Insecure, userAgent
 	return oci.Config{Config: reg}, err
 }

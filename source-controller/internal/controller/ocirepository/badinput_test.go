@@ -11,6 +11,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -18,7 +19,7 @@ import (
 // checks FetchFailed or StorageOperationFailed tell the same story.
 func waitFailed(t *testing.T, obj *sourcev1.OCIRepository, reason string) *sourcev1.OCIRepository {
 	t.Helper()
-	got := waitReason(t, obj, metav1.ConditionFalse, reason)
+	got := statuscheck.NotReady(t, env.Client, obj, reason, "")
 	if !conditions.IsTrue(got, fluxmeta.ReconcilingCondition) {
 		t.Fatalf("a failure that may go away must be retried: conditions %+v", got.Status.Conditions)
 	}
@@ -77,7 +78,7 @@ func TestInvalidSpecStalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			got := waitReason(t, newRepo(t, ns, tc.name, tc.spec), metav1.ConditionFalse, tc.reason)
+			got := statuscheck.NotReady(t, env.Client, newRepo(t, ns, tc.name, tc.spec), tc.reason, "")
 			g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 			g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(tc.msg))
 		})
@@ -95,20 +96,20 @@ func TestKeepsLastGoodArtifact(t *testing.T) {
 	d := pushFiles(t, r, "app", "v1", manifests)
 	ns := testenv.NewNamespace(t, env.Client)
 	obj := newRepo(t, ns, "app", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"}})
-	good := waitReady(t, obj).Status.Artifact
+	good := statuscheck.Ready(t, env.Client, obj).Status.Artifact
 
-	broken := update(t, obj, func(o *sourcev1.OCIRepository) { o.Spec.Reference.Tag = "v2" })
+	broken := statuscheck.Update(t, env.Client, obj, func(o *sourcev1.OCIRepository) { o.Spec.Reference.Tag = "v2" })
 	got := waitFailed(t, broken, sourcev1.OCIPullFailedReason)
 	g.Expect(got.Status.Artifact).To(Equal(good))
 	g.Expect(conditions.IsTrue(got, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
 	g.Expect(fetch(t, got.Status.Artifact)).To(BeADirectory())
 
-	fixed := update(t, obj, func(o *sourcev1.OCIRepository) { o.Spec.Reference.Tag = "v1" })
-	g.Expect(waitReady(t, fixed).Status.Artifact.Revision).To(Equal("v1@" + d))
+	fixed := statuscheck.Update(t, env.Client, obj, func(o *sourcev1.OCIRepository) { o.Spec.Reference.Tag = "v1" })
+	g.Expect(statuscheck.Ready(t, env.Client, fixed).Status.Artifact.Revision).To(Equal("v1@" + d))
 
 	g.Expect(os.Remove(store.Path() + "/" + good.Path)).To(Succeed())
 	r.ResetCounts()
-	got = requestReconcile(t, obj)
+	got = statuscheck.RequestReconcile(t, env.Client, obj)
 	g.Expect(conditions.IsReady(got)).To(BeTrue())
 	g.Expect(r.Counts().BlobGets).To(BeNumerically(">", 0), "a vanished artifact is pulled again")
 	g.Expect(fetch(t, got.Status.Artifact)).To(BeADirectory())

@@ -7,13 +7,13 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -37,7 +37,7 @@ func TestTagLifecycle(t *testing.T) {
 	ns := testenv.NewNamespace(t, env.Client)
 	obj := newRepo(t, ns, "app", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app")})
 
-	got := waitReady(t, obj)
+	got := statuscheck.Ready(t, env.Client, obj)
 	a := got.Status.Artifact
 	g.Expect(a).NotTo(BeNil())
 	g.Expect(a.Revision).To(Equal("latest@" + d1))
@@ -57,13 +57,13 @@ func TestTagLifecycle(t *testing.T) {
 
 	// An unchanged tag costs one manifest HEAD and no pull.
 	r.ResetCounts()
-	again := requestReconcile(t, obj)
+	again := statuscheck.RequestReconcile(t, env.Client, obj)
 	g.Expect(r.Counts()).To(Equal(registry.Counts{ManifestHeads: 1}))
 	g.Expect(again.Status.Artifact).To(Equal(a))
 
 	// A new push to the tag gives a new artifact; the old one is kept (retention 2).
 	d2 := pushFiles(t, r, "app", "latest", map[string]string{"deploy/app.yaml": "kind: Secret\n"})
-	got = requestReconcile(t, obj)
+	got = statuscheck.RequestReconcile(t, env.Client, obj)
 	g.Expect(got.Status.Artifact.Revision).To(Equal("latest@" + d2))
 	g.Expect(fetch(t, got.Status.Artifact)).To(BeADirectory())
 	files, err := store.List(sourcev1.OCIRepositoryKind, ns, "app")
@@ -72,7 +72,7 @@ func TestTagLifecycle(t *testing.T) {
 
 	// A third revision pushes the first out.
 	pushFiles(t, r, "app", "latest", map[string]string{"third": "3"})
-	got = requestReconcile(t, obj)
+	got = statuscheck.RequestReconcile(t, env.Client, obj)
 	files, _ = store.List(sourcev1.OCIRepositoryKind, ns, "app")
 	g.Expect(files).To(HaveLen(2))
 	g.Expect(files).NotTo(ContainElement(a.Path))
@@ -107,7 +107,7 @@ func TestRefs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			ref := tc.ref
-			got := waitReady(t, newRepo(t, ns, tc.name, sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"), Reference: &ref}))
+			got := statuscheck.Ready(t, env.Client, newRepo(t, ns, tc.name, sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"), Reference: &ref}))
 			g.Expect(got.Status.Artifact.Revision).To(Equal(tc.want))
 		})
 	}
@@ -121,9 +121,9 @@ func TestDigestUnchangedMakesNoRequest(t *testing.T) {
 	d := pushFiles(t, r, "app", "v1", manifests)
 	obj := newRepo(t, testenv.NewNamespace(t, env.Client), "pinned", sourcev1.OCIRepositorySpec{
 		URL: r.OCIURL("app"), Reference: &sourcev1.OCIRepositoryRef{Digest: d}})
-	waitReady(t, obj)
+	statuscheck.Ready(t, env.Client, obj)
 	r.ResetCounts()
-	requestReconcile(t, obj)
+	statuscheck.RequestReconcile(t, env.Client, obj)
 	g.Expect(r.Counts()).To(Equal(registry.Counts{}))
 }
 
@@ -138,7 +138,7 @@ func TestVerifyIsRefused(t *testing.T) {
 	for _, provider := range []string{sourcev1.VerificationProviderCosign, sourcev1.VerificationProviderNotation} {
 		obj := newRepo(t, ns, provider, sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"),
 			Verify: &sourcev1.OCIRepositoryVerification{Provider: provider, SecretRef: &fluxmeta.LocalObjectReference{Name: "keys"}}})
-		got := waitReason(t, obj, metav1.ConditionFalse, fluxmeta.UnsupportedSpecReason)
+		got := statuscheck.NotReady(t, env.Client, obj, fluxmeta.UnsupportedSpecReason, "")
 		g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
 		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
 		g.Expect(got.Status.Artifact).To(BeNil())
@@ -156,13 +156,15 @@ func TestIgnore(t *testing.T) {
 	pushFiles(t, r, "app", "latest", manifests)
 	ignored := "README.md\n"
 	obj := newRepo(t, testenv.NewNamespace(t, env.Client), "ignore", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"), Ignore: &ignored})
-	got := waitReady(t, obj)
+	got := statuscheck.Ready(t, env.Client, obj)
 	dir := fetch(t, got.Status.Artifact)
 	g.Expect(filepath.Join(dir, "README.md")).NotTo(BeAnExistingFile())
 	g.Expect(filepath.Join(dir, "deploy", "app.yaml")).To(BeAnExistingFile())
 	g.Expect(*got.Status.ObservedIgnore).To(Equal(ignored))
 
-	changed := update(t, obj, func(o *sourcev1.OCIRepository) { o.Spec.Ignore = nil })
-	got = waitFor(t, changed, func(o *sourcev1.OCIRepository) bool { return conditions.IsReady(o) && o.Status.ObservedIgnore == nil })
+	changed := statuscheck.Update(t, env.Client, obj, func(o *sourcev1.OCIRepository) { o.Spec.Ignore = nil })
+	got = statuscheck.Wait(t, env.Client, changed, func(g Gomega, o *sourcev1.OCIRepository) {
+		g.Expect(conditions.IsReady(o) && o.Status.ObservedIgnore == nil).To(BeTrue())
+	})
 	g.Expect(filepath.Join(fetch(t, got.Status.Artifact), "README.md")).To(BeAnExistingFile())
 }

@@ -1,44 +1,50 @@
 package ocirepository
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
-	"github.com/ferry-gitops/ferry/shared/runtime/events"
-	"github.com/ferry-gitops/ferry/shared/runtime/metrics"
-	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
 
-// TestRestartDoesNotRefetch reconciles with a fresh Reconciler and Storage opened on the
-// same directory, as after a restart: the stored artifact is found again and nothing is
-// pulled.
+// TestRestartDoesNotRefetch restarts the controller on the same storage with a new
+// advertised address: the stored artifact is found again and served at the new address
+// (status.artifact.url and status.url) without a pull, and pulled again once its file
+// vanished.
 func TestRestartDoesNotRefetch(t *testing.T) {
 	g := NewWithT(t)
 	r := registry.New(t, registry.Options{})
 	pushFiles(t, r, "app", "latest", manifests)
 	obj := newRepo(t, testenv.NewNamespace(t, env.Client), "restarted", sourcev1.OCIRepositorySpec{URL: r.OCIURL("app")})
-	before := waitReady(t, obj)
-
-	st, err := storage.New(storage.Config{Path: store.Path(), AdvertisedAddr: "127.0.0.1:1"})
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = st.Close() })
-	rec, err := events.NewRecorder(env.Config, env.Scheme, "source-controller", "")
-	g.Expect(err).NotTo(HaveOccurred())
-	rt := &reconcile.Runtime{Client: env.Client, Events: rec, Metrics: metrics.NewRecorder()}
-	restarted := &Reconciler{rt: rt, storage: st, secrets: env.Client, userAgent: "test"}
+	before := statuscheck.Ready(t, env.Client, obj)
 
 	r.ResetCounts()
-	_, err = restarted.Reconcile(t.Context(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r.Counts()).To(Equal(registry.Counts{ManifestHeads: 1}))
-	after := get(t, obj)
-	checkStatus(t, after)
-	g.Expect(after.Status.Artifact).To(Equal(before.Status.Artifact))
+	addr := suite.Restart(t)
+	after := statuscheck.RequestReconcile(t, env.Client, obj)
+	// The restarted controller reconciles every object once by itself, then as asked: each
+	// reconcile costs one manifest HEAD, and nothing is pulled.
+	counts := r.Counts()
+	g.Expect(counts.ManifestHeads).To(BeNumerically(">=", 1))
+	g.Expect(counts.ManifestGets + counts.BlobGets).To(BeZero())
+	sourcetest.CheckRestamped(t, before.Status.Artifact, after.Status.Artifact, addr)
+	g.Expect(after.Status.URL).To(Equal(after.Status.Artifact.URL))
+	g.Expect(conditions.IsReady(after)).To(BeTrue())
+	g.Expect(fetch(t, after.Status.Artifact)).To(BeADirectory())
+
+	g.Expect(os.Remove(filepath.Join(store.Path(), filepath.FromSlash(after.Status.Artifact.Path)))).To(Succeed())
+	r.ResetCounts()
+	again := statuscheck.RequestReconcile(t, env.Client, obj)
+	g.Expect(r.Counts().BlobGets).To(BeNumerically(">", 0), "a vanished artifact is pulled again")
+	sourcetest.CheckStoredAgain(t, before.Status.Artifact, again.Status.Artifact, addr)
+	g.Expect(again.Status.URL).To(Equal(again.Status.Artifact.URL))
+	g.Expect(conditions.IsTrue(again, sourcev1.ArtifactInStorageCondition)).To(BeTrue())
+	g.Expect(fetch(t, again.Status.Artifact)).To(BeADirectory())
 }

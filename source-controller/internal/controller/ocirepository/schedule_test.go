@@ -11,6 +11,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/registry"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
 )
@@ -29,12 +30,14 @@ func TestSuspendAndInterval(t *testing.T) {
 	g.Consistently(func() int { return len(get(t, obj).Status.Conditions) }, 2*time.Second, testenv.Interval).Should(BeZero())
 	g.Expect(r.Counts()).To(Equal(registry.Counts{}))
 
-	got := waitReady(t, update(t, obj, func(o *sourcev1.OCIRepository) { o.Spec.Suspend = false }))
+	got := statuscheck.Ready(t, env.Client, statuscheck.Update(t, env.Client, obj, func(o *sourcev1.OCIRepository) { o.Spec.Suspend = false }))
 	g.Expect(got.Status.Artifact.Revision).To(Equal("latest@" + d1))
 	d2 := pushFiles(t, r, "app", "latest", map[string]string{"deploy/app.yaml": "kind: Secret\n"})
-	got = waitFor(t, obj, func(o *sourcev1.OCIRepository) bool { return o.Status.Artifact.Revision == "latest@"+d2 })
+	got = statuscheck.Wait(t, env.Client, obj, func(g Gomega, o *sourcev1.OCIRepository) {
+		g.Expect(o.Status.Artifact.Revision == "latest@"+d2).To(BeTrue())
+	})
 
-	update(t, obj, func(o *sourcev1.OCIRepository) { o.Spec.Suspend = true })
+	statuscheck.Update(t, env.Client, obj, func(o *sourcev1.OCIRepository) { o.Spec.Suspend = true })
 	time.Sleep(2 * time.Second) // a reconcile already running ends
 	pushFiles(t, r, "app", "latest", map[string]string{"third": "3"})
 	r.ResetCounts()

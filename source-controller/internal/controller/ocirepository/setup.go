@@ -11,42 +11,42 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
-// controllerName names the controller in logs and metrics.
-const controllerName = "ocirepository"
+// userAgent is sent to registries.
+const userAgent = "ferry-source-controller"
 
 // Reconciler reconciles OCIRepository objects.
 type Reconciler struct {
-	rt      *reconcile.Runtime
-	storage *storage.Storage
+	rt        *reconcile.Runtime
+	artifacts *sourcecontroller.Artifacts[*sourcev1.OCIRepository]
 	// secrets reads Secrets straight from the API server, so that no Secret is cached.
 	secrets client.Reader
-	// userAgent is sent to registries.
-	userAgent string
 }
 
 // Setup registers the OCIRepository reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := &Reconciler{rt: rt, storage: d.Storage, secrets: mgr.GetAPIReader(), userAgent: "ferry-source-controller"}
-	b := ctrl.NewControllerManagedBy(mgr).
+	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(),
+		artifacts: sourcecontroller.NewArtifacts(sourcev1.OCIRepositoryKind, d.Storage,
+			func(obj *sourcev1.OCIRepository) (**fluxmeta.Artifact, *string) {
+				return &obj.Status.Artifact, &obj.Status.URL
+			})}
+	err := ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.OCIRepository{}, builder.WithPredicates(controller.Default())).
-		Named(controllerName)
-	if d.Options != nil {
-		b = b.WithOptions(d.Options.ControllerOptions())
-	}
-	if err := b.Complete(r); err != nil {
-		return fmt.Errorf("failed to set up the %s controller: %w", controllerName, err)
+		WithOptions(d.Options.ControllerOptions()).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("failed to set up the OCIRepository controller: %w", err)
 	}
 	return nil
 }
 
-// Reconcile hands one OCIRepository to the shared runtime with a fresh per-reconcile state.
+// Reconcile runs one reconciliation of the OCIRepository named by req.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	st := &state{r: r}
 	defer st.close()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -17,10 +16,18 @@ import (
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/ignore"
 	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
+	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
 )
 
 // copyExt is the extension of a layer stored as it is (operation copy).
 const copyExt = ".tgz"
+
+// checkStorage drops an artifact whose file vanished from the storage, so that it is pulled
+// again, and re-stamps the URL of one that is there.
+func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
+	st.vanished = st.r.artifacts.Check(s)
+	return reconcile.Done("", "")
+}
 
 // validate stalls on a spec that can never work. Refused fields (spec.verify, cloud
 // providers) are stalled by the kind's unsupported rules before this runs.
@@ -45,7 +52,7 @@ func (st *state) newClient(ctx context.Context, s *scope) reconcile.Result {
 		st.client, err = oci.NewClient(cfg)
 	}
 	if err != nil {
-		return fetchFailed(s.Obj, sourcev1.AuthenticationFailedReason, err)
+		return st.fetchFailed(s.Obj, sourcev1.AuthenticationFailedReason, err)
 	}
 	return reconcile.Done("", "")
 }
@@ -58,19 +65,14 @@ func (st *state) resolve(ctx context.Context, s *scope) reconcile.Result {
 	defer cancel()
 	res, err := st.client.Resolve(ctx, obj.Spec.URL, obj.Spec.Reference)
 	if err != nil {
-		return fetchFailed(obj, reasonFor(err), err)
+		return st.fetchFailed(obj, reasonFor(err), err)
 	}
 	st.resolved = res
 	s.SetRevision(res.Revision)
 	a := obj.Status.Artifact
 	st.upToDate = a != nil && a.Revision == res.Revision &&
 		equality.Semantic.DeepEqual(obj.Status.ObservedLayerSelector, obj.Spec.LayerSelector) &&
-		equality.Semantic.DeepEqual(obj.Status.ObservedIgnore, obj.Spec.Ignore) &&
-		st.r.storage.Exists(*a)
-	if !st.upToDate && a != nil && !st.r.storage.Exists(*a) {
-		conditions.MarkFalse(obj, sourcev1.ArtifactInStorageCondition, fluxmeta.ArtifactOutdatedReason,
-			fmt.Sprintf("artifact for revision '%s' is missing from storage", a.Revision))
-	}
+		equality.Semantic.DeepEqual(obj.Status.ObservedIgnore, obj.Spec.Ignore)
 	return reconcile.Done("", "")
 }
 
@@ -78,7 +80,6 @@ func (st *state) resolve(ctx context.Context, s *scope) reconcile.Result {
 // unless the stored artifact is up to date.
 func (st *state) pull(ctx context.Context, s *scope) reconcile.Result {
 	if st.upToDate {
-		conditions.Delete(s.Obj, sourcev1.FetchFailedCondition)
 		return reconcile.Done("", "")
 	}
 	obj := s.Obj
@@ -95,7 +96,7 @@ func (st *state) pull(ctx context.Context, s *scope) reconcile.Result {
 	defer cancel()
 	pulled, err := st.client.Pull(ctx, st.resolved, obj.GetLayerMediaType(), obj.GetLayerOperation(), st.pulled)
 	if err != nil {
-		return fetchFailed(obj, reasonFor(err), err)
+		return st.fetchFailed(obj, reasonFor(err), err)
 	}
 	st.metadata = pulled.Metadata
 	conditions.Delete(obj, sourcev1.FetchFailedCondition)
@@ -104,12 +105,12 @@ func (st *state) pull(ctx context.Context, s *scope) reconcile.Result {
 
 // fetchFailed marks FetchFailed and returns the failure: a spec that can never resolve
 // stalls, anything else is retried.
-func fetchFailed(obj *sourcev1.OCIRepository, reason string, err error) reconcile.Result {
-	conditions.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
+func (st *state) fetchFailed(obj *sourcev1.OCIRepository, reason string, err error) reconcile.Result {
+	res := sourcecontroller.FetchFailed(obj, st.vanished, reason, err)
 	if errors.Is(err, oci.ErrInvalid) {
-		return reconcile.Stalled(reason, err)
+		return reconcile.Stalled(reason, res.Err)
 	}
-	return reconcile.Transient(reason, err)
+	return res
 }
 
 // reasonFor picks the condition reason of a registry failure.
@@ -123,47 +124,41 @@ func reasonFor(err error) string {
 	return sourcev1.OCIPullFailedReason
 }
 
-// store archives (extract) or copies (copy) the pulled content into the storage, records
-// status.artifact and collects older artifacts; an up-to-date artifact is left as it is.
+// store archives (extract) or copies (copy) the pulled content into the storage and records
+// it in the status with the layer selector and ignore rules it was built with; an up-to-date
+// artifact is left as it is.
 func (st *state) store(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
+	rev := st.resolved.Revision
+	n := sourcecontroller.NewArtifact{Message: fmt.Sprintf("stored artifact for digest '%s'", rev)}
 	if !st.upToDate {
-		if res := st.storeNew(ctx, s); !res.IsDone() {
-			return res
+		n.Write = func(ctx context.Context, sto *storage.Storage) (fluxmeta.Artifact, error) {
+			a, err := st.write(ctx, sto, obj)
+			if err != nil {
+				return a, fmt.Errorf("failed to store the artifact of revision '%s': %w", rev, err)
+			}
+			return a, nil
 		}
+		n.Event = fmt.Sprintf("stored artifact with revision '%s' from '%s'", rev, obj.Spec.URL)
 	}
-	return sourcecontroller.Stored(obj, fmt.Sprintf("stored artifact for digest '%s'", obj.Status.Artifact.Revision))
+	res := st.r.artifacts.Store(ctx, s, n)
+	if res.IsDone() {
+		obj.Status.ObservedLayerSelector = obj.Spec.LayerSelector.DeepCopy()
+		obj.Status.ObservedIgnore = obj.Spec.Ignore
+	}
+	return res
 }
 
-// storeNew writes the pulled content as the new artifact.
-func (st *state) storeNew(ctx context.Context, s *scope) reconcile.Result {
-	obj, sto := s.Obj, st.r.storage
-	unlock, err := sto.Lock(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return sourcecontroller.StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
-	}
-	defer unlock()
+// write copies the pulled layer (operation copy) or archives the pulled directory less what
+// the ignore rules leave out (operation extract) into sto.
+func (st *state) write(ctx context.Context, sto *storage.Storage, obj *sourcev1.OCIRepository) (fluxmeta.Artifact, error) {
 	rev := st.resolved.Revision
-	var a fluxmeta.Artifact
 	if obj.GetLayerOperation() == sourcev1.OCILayerCopy {
-		a, err = sto.Copy(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name, st.pulled, copyExt, rev, st.metadata)
-	} else {
-		var m ignore.Matcher
-		if m, err = ignore.New(st.pulled, obj.Spec.Ignore, ignore.Options{}); err == nil {
-			a, err = sto.Archive(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name, st.pulled, rev, m.Exclude, st.metadata)
-		}
+		return sto.Copy(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name, st.pulled, copyExt, rev, st.metadata)
 	}
+	m, err := ignore.New(st.pulled, obj.Spec.Ignore, ignore.Options{})
 	if err != nil {
-		return sourcecontroller.StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to store the artifact of revision '%s': %w", rev, err))
+		return fluxmeta.Artifact{}, err
 	}
-	obj.Status.Artifact = &a
-	obj.Status.URL = a.URL
-	obj.Status.ObservedLayerSelector = obj.Spec.LayerSelector.DeepCopy()
-	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason,
-		fmt.Sprintf("stored artifact with revision '%s' from '%s'", rev, obj.Spec.URL))
-	if removed, err := sto.GarbageCollect(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name, a); err != nil {
-		s.Log.Error(err, "failed to collect old artifacts", "removed", removed)
-	}
-	return reconcile.Done("", "")
+	return sto.Archive(ctx, sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name, st.pulled, rev, m.Exclude, st.metadata)
 }

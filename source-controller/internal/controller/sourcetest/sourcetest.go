@@ -14,15 +14,20 @@ import (
 	"sync"
 	"testing"
 
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
@@ -57,6 +62,7 @@ type Suite struct {
 	// Deps are what the controller's reconcilers were given.
 	Deps *controller.Deps
 
+	opts  Options
 	stops []func()
 }
 
@@ -94,40 +100,81 @@ func (s *Suite) start(opts Options) error {
 		return fmt.Errorf("failed to create the storage directory: %w", err)
 	}
 	s.stops = append(s.stops, func() { _ = os.RemoveAll(dir) })
+	s.opts = opts
+	if s.opts.Helm == (controller.HelmLimits{}) {
+		s.opts.Helm = controller.DefaultHelmLimits()
+	}
+	if _, err := s.serve(dir); err != nil {
+		return err
+	}
+	return s.startManager()
+}
+
+// serve opens a storage on dir, advertised at a new listener on 127.0.0.1 that serves it,
+// and returns that address.
+func (s *Suite) serve(dir string) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("failed to listen for the storage server: %w", err)
+		return "", fmt.Errorf("failed to listen for the storage server: %w", err)
 	}
-	if s.Storage, err = storage.New(storage.Config{Path: dir, AdvertisedAddr: ln.Addr().String()}); err != nil {
+	addr := ln.Addr().String()
+	st, err := storage.New(storage.Config{Path: dir, AdvertisedAddr: addr})
+	if err != nil {
 		_ = ln.Close()
-		return fmt.Errorf("failed to open the storage: %w", err)
+		return "", fmt.Errorf("failed to open the storage: %w", err)
 	}
-	s.stops = append(s.stops, func() { _ = s.Storage.Close() })
+	s.Storage = st
+	s.stops = append(s.stops, func() { _ = st.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { _ = s.Storage.ServeListener(ctx, ln) }()
+	go func() { _ = st.ServeListener(ctx, ln) }()
 	s.stops = append(s.stops, cancel)
-	helm := opts.Helm
-	if helm == (controller.HelmLimits{}) {
-		helm = controller.DefaultHelmLimits()
-	}
-	s.Manager, err = ctrltest.Start(s.Env, ctrltest.Options{
+	return addr, nil
+}
+
+// startManager starts the controller on the suite's storage.
+func (s *Suite) startManager() error {
+	mgr, err := ctrltest.Start(s.Env, ctrltest.Options{
 		Name:  "source-controller",
-		Kinds: opts.Kinds,
-		Args:  opts.Args,
+		Kinds: s.opts.Kinds,
+		Args:  s.opts.Args,
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			s.Deps = &controller.Deps{Storage: s.Storage, Options: o, Helm: helm}
-			return opts.Register(mgr, rt, s.Deps)
+			s.Deps = &controller.Deps{Storage: s.Storage, Options: o, Helm: s.opts.Helm}
+			return s.opts.Register(mgr, rt, s.Deps)
 		},
 	})
 	if err != nil {
 		return err
 	}
-	s.stops = append(s.stops, s.Manager.Stop)
+	s.Manager = mgr
 	return nil
 }
 
-// stop stops what start started, last first.
+// Restart stops the controller and starts it again on the same storage directory, as after
+// a restart of source-controller with a new --storage-adv-addr: the storage is now
+// advertised at (and served from) a new address on 127.0.0.1, which Restart returns. The
+// suite's Started callback runs again, so that the package's variables follow.
+func (s *Suite) Restart(t testing.TB) string {
+	t.Helper()
+	s.Manager.Stop()
+	s.Manager = nil
+	addr, err := s.serve(s.Storage.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.startManager(); err != nil {
+		t.Fatal(err)
+	}
+	if s.opts.Started != nil {
+		s.opts.Started(s)
+	}
+	return addr
+}
+
+// stop stops the controller, then what start started, last first.
 func (s *Suite) stop() {
+	if s.Manager != nil {
+		s.Manager.Stop()
+	}
 	for i := len(s.stops) - 1; i >= 0; i-- {
 		s.stops[i]()
 	}
@@ -223,4 +270,41 @@ func HangingAddr(t testing.TB) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// ReadyWith waits until obj is Ready=True with reason at its generation (statuscheck.Ready
+// with the reason a source kind gives its success, such as ChartPullSucceeded), and returns
+// it.
+func ReadyWith[T statuscheck.Object](t testing.TB, c client.Reader, obj T, reason string) T {
+	t.Helper()
+	return statuscheck.Wait(t, c, obj, func(g Gomega, cur T) {
+		ready := conditions.Get(cur, fluxmeta.ReadyCondition)
+		g.Expect(ready).NotTo(BeNil(), "no Ready condition")
+		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), "Ready: %+v", ready)
+		g.Expect(ready.Reason).To(Equal(reason), "Ready: %+v", ready)
+	})
+}
+
+// CheckRestamped checks an artifact read after Restart: it is before, the same file with the
+// same digest, revision and time, now served from addr (the new advertised address).
+func CheckRestamped(t testing.TB, before, after *fluxmeta.Artifact, addr string) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(after).NotTo(BeNil(), "no artifact after the restart")
+	g.Expect(after.URL).To(Equal("http://"+addr+"/"+before.Path), "the URL follows the advertised address")
+	want := before.DeepCopy()
+	want.URL = after.URL
+	g.Expect(after).To(Equal(want))
+}
+
+// CheckStoredAgain checks an artifact stored again after its file vanished: the same file,
+// digest and revision as before, served from addr.
+func CheckStoredAgain(t testing.TB, before, again *fluxmeta.Artifact, addr string) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(again).NotTo(BeNil(), "the vanished artifact was not stored again")
+	g.Expect(again.URL).To(Equal("http://"+addr+"/"+before.Path), "the URL follows the advertised address")
+	g.Expect(again.Path).To(Equal(before.Path))
+	g.Expect(again.Digest).To(Equal(before.Digest))
+	g.Expect(again.Revision).To(Equal(before.Revision))
 }

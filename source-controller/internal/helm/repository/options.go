@@ -84,7 +84,8 @@ func legacyTLS(auth map[string][]byte) map[string][]byte {
 }
 
 // TLSConfig builds a client TLS configuration from ca.crt, tls.crt and tls.key (each
-// optional, but tls.crt and tls.key only together). It returns nil when none is set.
+// optional, but tls.crt and tls.key only together), as shared/secrets reads them for every
+// kind. It returns nil when none is set.
 func TLSConfig(data map[string][]byte) (*tls.Config, error) {
 	return secrets.TLSFromPEM(data[CAKey], data[CertKey], data[KeyKey])
 }

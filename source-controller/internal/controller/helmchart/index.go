@@ -11,51 +11,48 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmrepository"
+	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/chart"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/index"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
 )
 
-// pullFromIndex resolves the chart version from the repository's stored index, downloads it
-// unless the stored artifact is that version already, and merges the values files.
-func (r *Reconciler) pullFromIndex(ctx context.Context, s *reconcile.Scope[*sourcev1.HelmChart],
-	repo *sourcev1.HelmRepository, tmp string) (built, reconcile.Result) {
+// resolveFromIndex resolves the chart version from the repository's stored index.
+func (st *state) resolveFromIndex(s *scope) reconcile.Result {
 	obj := s.Obj
-	idx, err := r.loadIndex(repo)
+	idx, err := st.r.loadIndex(st.repo)
 	if err != nil {
-		return built{}, fetchFailed(obj, sourcev1.ReadOperationFailedReason, err)
+		return st.fetchFailed(obj, sourcev1.ReadOperationFailedReason, err)
 	}
 	v, err := idx.Get(obj.Spec.Chart, obj.Spec.Version)
 	if err != nil {
-		return built{}, invalidReference(obj, repo, err)
+		err = fmt.Errorf("invalid chart reference: %w (HelmRepository '%s')", err, st.repo.Name)
+		if errors.Is(err, index.ErrInvalidConstraint) {
+			return reconcile.Stalled(InvalidChartReferenceReason, err)
+		}
+		return buildFailed(obj, InvalidChartReferenceReason, err)
 	}
-	if r.upToDate(obj, v.Name, v.Version) {
-		return built{name: v.Name, version: v.Version, valuesFiles: obj.Status.ObservedValuesFiles, pulled: true}, reconcile.Result{}
-	}
-	opts, err := helmrepository.Options(ctx, r.secrets, repo)
+	st.chart = resolved{name: v.Name, version: v.Version, entry: v}
+	return reconcile.Result{}
+}
+
+// pullFromIndex downloads the resolved chart version with the repository's credentials and
+// merges the values files.
+func (st *state) pullFromIndex(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	opts, err := sourcecontroller.HelmRepositoryOptions(ctx, st.r.secrets, st.repo)
 	if err != nil {
-		return built{}, fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
+		return st.fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
 	}
-	path, _, err := r.download(ctx, repo.Spec.URL, opts, v, tmp)
+	path, _, err := st.r.download(ctx, st.repo.Spec.URL, opts, st.chart.entry, st.tmp)
 	if err != nil {
 		reason := ChartPullErrorReason
 		if errors.Is(err, repository.ErrUnauthorized) {
 			reason = sourcev1.AuthenticationFailedReason
 		}
-		return built{}, buildFailed(obj, reason, err)
+		return buildFailed(obj, reason, err)
 	}
-	return r.withValues(obj, path, tmp)
-}
-
-// invalidReference reports a chart or version missing from the index; an invalid version
-// range stalls, as only a spec change mends it.
-func invalidReference(obj *sourcev1.HelmChart, repo *sourcev1.HelmRepository, err error) reconcile.Result {
-	err = fmt.Errorf("invalid chart reference: %w (HelmRepository '%s')", err, repo.Name)
-	if errors.Is(err, index.ErrInvalidConstraint) {
-		return reconcile.Stalled(InvalidChartReferenceReason, err)
-	}
-	return buildFailed(obj, InvalidChartReferenceReason, err)
+	return st.withValues(obj, path)
 }
 
 // loadIndex returns the parsed index of the repository's stored artifact, shared by every
@@ -63,7 +60,7 @@ func invalidReference(obj *sourcev1.HelmChart, repo *sourcev1.HelmRepository, er
 func (r *Reconciler) loadIndex(repo *sourcev1.HelmRepository) (*index.Index, error) {
 	a := repo.Status.Artifact
 	return r.indexes.Get(a.Digest, func() (*index.Index, error) {
-		f, err := os.Open(filepath.Join(r.deps.Storage.Path(), filepath.FromSlash(a.Path)))
+		f, err := os.Open(filepath.Join(r.artifacts.Storage().Path(), filepath.FromSlash(a.Path)))
 		if err != nil {
 			return nil, fmt.Errorf("failed to read the index of HelmRepository '%s/%s' from storage: %w", repo.Namespace, repo.Name, err)
 		}
@@ -92,7 +89,7 @@ func (r *Reconciler) download(ctx context.Context, repoURL string, opts reposito
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	if _, err := c.FetchChart(ctx, v.URLs[0], f, r.deps.Helm.ChartMaxSize); err != nil {
+	if _, err := c.FetchChart(ctx, v.URLs[0], f, r.limits.ChartMaxSize); err != nil {
 		return "", nil, fmt.Errorf("failed to pull chart '%s' version %s: %w", v.Name, v.Version, err)
 	}
 	if err := f.Close(); err != nil {
@@ -106,16 +103,4 @@ func (r *Reconciler) download(ctx context.Context, repoURL string, opts reposito
 		return "", nil, fmt.Errorf("chart '%s' version %s: the downloaded chart is named '%s'", v.Name, v.Version, ch.Name())
 	}
 	return f.Name(), ch, nil
-}
-
-// repackage makes values the chart's values and packages it into a new directory of tmp.
-func repackage(ch *helmchart.Chart, values map[string]any, tmp string) (string, error) {
-	if err := chart.SetValues(ch, values); err != nil {
-		return "", err
-	}
-	out, err := os.MkdirTemp(tmp, "package-")
-	if err != nil {
-		return "", fmt.Errorf("failed to create temporary directory: %w", err)
-	}
-	return chart.Package(ch, out)
 }

@@ -3,16 +3,17 @@ package ocirepository
 import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
 )
 
-// scope is the shared runtime's scope of one OCIRepository reconcile.
+// scope is the reconcile scope of an OCIRepository.
 type scope = reconcile.Scope[*sourcev1.OCIRepository]
 
-// state carries what one reconcile's steps hand to each other.
+// state is what one reconcile's steps hand each other.
 type state struct {
 	r *Reconciler
+	// vanished is set when the artifact in the status was no longer in the storage.
+	vanished bool
 	// client talks to the registry; built by the client step.
 	client *oci.Client
 	// resolved is what spec.ref points at now.
@@ -26,16 +27,17 @@ type state struct {
 	cleanup  []func()
 }
 
-// kind describes the steps of one reconcile, bound to st.
+// kind describes the reconcile of an OCIRepository: its steps, in order, share st.
 func (st *state) kind() *reconcile.Kind[*sourcev1.OCIRepository] {
-	newObj := func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} }
-	return sourcecontroller.Kind(sourcev1.OCIRepositoryKind, newObj, st.r.storage, unsupportedFields, []reconcile.Step[*sourcev1.OCIRepository]{
-		{Name: "validate", Run: st.validate},
-		{Name: "client", Run: st.newClient},
-		{Name: "resolve", Run: st.resolve},
-		{Name: "pull", Run: st.pull},
-		{Name: "store", Run: st.store},
-	})
+	return st.r.artifacts.Kind(func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} }, unsupportedFields,
+		[]reconcile.Step[*sourcev1.OCIRepository]{
+			{Name: "storage", Run: st.checkStorage},
+			{Name: "validate", Run: st.validate},
+			{Name: "client", Run: st.newClient},
+			{Name: "resolve", Run: st.resolve},
+			{Name: "pull", Run: st.pull},
+			{Name: "artifact", Run: st.store},
+		})
 }
 
 // close releases the registry client and temporary files.
