@@ -7,7 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // Action is what the engine did to one object.
@@ -78,15 +78,15 @@ func (cs *ChangeSet) Changed() bool {
 
 // Inventory returns the inventory of every object of the set that was not deleted,
 // sorted by id. Skipped objects stay in it so that they are never pruned by accident.
-func (cs *ChangeSet) Inventory() *meta.ResourceInventory {
+func (cs *ChangeSet) Inventory() *fluxmeta.ResourceInventory {
 	seen := map[string]bool{}
-	inv := &meta.ResourceInventory{Entries: []meta.ResourceRef{}}
+	inv := &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{}}
 	for _, e := range cs.Entries {
 		if e.Action == Deleted || seen[e.Ref.ID()] {
 			continue
 		}
 		seen[e.Ref.ID()] = true
-		inv.Entries = append(inv.Entries, meta.ResourceRef{ID: e.Ref.ID(), Version: e.Ref.Version})
+		inv.Entries = append(inv.Entries, fluxmeta.ResourceRef{ID: e.Ref.ID(), Version: e.Ref.Version})
 	}
 	sort.Slice(inv.Entries, func(i, j int) bool { return inv.Entries[i].ID < inv.Entries[j].ID })
 	return inv

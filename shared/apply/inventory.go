@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // ObjectRef identifies one object in the cluster by group, kind, namespace and name, with
@@ -58,7 +58,7 @@ func (r ObjectRef) String() string {
 }
 
 // ParseRef turns an inventory entry back into a reference.
-func ParseRef(e meta.ResourceRef) (ObjectRef, error) {
+func ParseRef(e fluxmeta.ResourceRef) (ObjectRef, error) {
 	parts := strings.Split(e.ID, "_")
 	if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
 		return ObjectRef{}, fmt.Errorf("failed to parse inventory id %q: want <namespace>_<name>_<group>_<kind>", e.ID)
@@ -67,16 +67,16 @@ func ParseRef(e meta.ResourceRef) (ObjectRef, error) {
 }
 
 // InventoryFrom returns the inventory of the objects, sorted by id, without duplicates.
-func InventoryFrom(objects []*unstructured.Unstructured) *meta.ResourceInventory {
+func InventoryFrom(objects []*unstructured.Unstructured) *fluxmeta.ResourceInventory {
 	seen := map[string]bool{}
-	inv := &meta.ResourceInventory{Entries: []meta.ResourceRef{}}
+	inv := &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{}}
 	for _, obj := range objects {
 		ref := RefOf(obj)
 		if seen[ref.ID()] {
 			continue
 		}
 		seen[ref.ID()] = true
-		inv.Entries = append(inv.Entries, meta.ResourceRef{ID: ref.ID(), Version: ref.Version})
+		inv.Entries = append(inv.Entries, fluxmeta.ResourceRef{ID: ref.ID(), Version: ref.Version})
 	}
 	sort.Slice(inv.Entries, func(i, j int) bool { return inv.Entries[i].ID < inv.Entries[j].ID })
 	return inv
@@ -84,7 +84,7 @@ func InventoryFrom(objects []*unstructured.Unstructured) *meta.ResourceInventory
 
 // Diff returns the objects of the old inventory that are not in the new one, in the order
 // of the old inventory. Entries whose id cannot be parsed are reported as an error.
-func Diff(old, current *meta.ResourceInventory) ([]ObjectRef, error) {
+func Diff(old, current *fluxmeta.ResourceInventory) ([]ObjectRef, error) {
 	if old == nil {
 		return nil, nil
 	}

@@ -5,7 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 func object(apiVersion, kind, ns, name string) *unstructured.Unstructured {
@@ -51,22 +51,22 @@ func TestInventoryIDs(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	a := meta.ResourceRef{ID: "ns_a__ConfigMap", Version: "v1"}
-	b := meta.ResourceRef{ID: "ns_b_apps_Deployment", Version: "v1"}
-	c := meta.ResourceRef{ID: "_c__Namespace", Version: "v1"}
+	a := fluxmeta.ResourceRef{ID: "ns_a__ConfigMap", Version: "v1"}
+	b := fluxmeta.ResourceRef{ID: "ns_b_apps_Deployment", Version: "v1"}
+	c := fluxmeta.ResourceRef{ID: "_c__Namespace", Version: "v1"}
 	tests := []struct {
 		name     string
-		old, cur *meta.ResourceInventory
+		old, cur *fluxmeta.ResourceInventory
 		want     []string
 		wantErr  bool
 	}{
-		{"nothing left", &meta.ResourceInventory{Entries: []meta.ResourceRef{a, b}},
-			&meta.ResourceInventory{Entries: []meta.ResourceRef{a, b, c}}, nil, false},
-		{"two left", &meta.ResourceInventory{Entries: []meta.ResourceRef{a, b, c}},
-			&meta.ResourceInventory{Entries: []meta.ResourceRef{b}}, []string{"ConfigMap/ns/a", "Namespace/c"}, false},
-		{"no old inventory", nil, &meta.ResourceInventory{Entries: []meta.ResourceRef{a}}, nil, false},
-		{"no new inventory", &meta.ResourceInventory{Entries: []meta.ResourceRef{a}}, nil, []string{"ConfigMap/ns/a"}, false},
-		{"bad id", &meta.ResourceInventory{Entries: []meta.ResourceRef{{ID: "bad", Version: "v1"}}}, nil, nil, true},
+		{"nothing left", &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{a, b}},
+			&fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{a, b, c}}, nil, false},
+		{"two left", &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{a, b, c}},
+			&fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{b}}, []string{"ConfigMap/ns/a", "Namespace/c"}, false},
+		{"no old inventory", nil, &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{a}}, nil, false},
+		{"no new inventory", &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{a}}, nil, []string{"ConfigMap/ns/a"}, false},
+		{"bad id", &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{{ID: "bad", Version: "v1"}}}, nil, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // celCostLimit bounds the work one expression may do on one object.
@@ -38,7 +38,7 @@ type celExpr struct {
 // NewChecks compiles checks. Each expression must evaluate to a boolean over
 // the object's top-level fields (metadata, spec, status, …); a kind may
 // appear once.
-func NewChecks(checks []meta.CustomHealthCheck) (*Checks, error) {
+func NewChecks(checks []fluxmeta.CustomHealthCheck) (*Checks, error) {
 	opts := []cel.EnvOption{cel.OptionalTypes()}
 	for _, v := range celVariables {
 		opts = append(opts, cel.Variable(v, cel.DynType))

@@ -5,10 +5,10 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
-var certificateCheck = meta.CustomHealthCheck{
+var certificateCheck = fluxmeta.CustomHealthCheck{
 	APIVersion: "cert-manager.io/v1",
 	Kind:       "Certificate",
 	InProgress: "!has(status.conditions) || status.conditions.exists(e, e.type == 'Issuing' && e.status == 'True')",
@@ -16,7 +16,7 @@ var certificateCheck = meta.CustomHealthCheck{
 	Current:    "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')",
 }
 
-var phaseCheck = meta.CustomHealthCheck{
+var phaseCheck = fluxmeta.CustomHealthCheck{
 	APIVersion: "example.com/v1",
 	Current:    "status.phase == 'Ready'",
 }
@@ -29,7 +29,7 @@ spec: {secretName: web-tls, dnsNames: [web.example.com]}
 `
 
 func TestChecksCompute(t *testing.T) {
-	checks, err := NewChecks([]meta.CustomHealthCheck{certificateCheck, phaseCheck})
+	checks, err := NewChecks([]fluxmeta.CustomHealthCheck{certificateCheck, phaseCheck})
 	if err != nil {
 		t.Fatalf("failed to compile checks: %v", err)
 	}
@@ -143,32 +143,32 @@ metadata: {name: a}`))
 func TestNewChecksErrors(t *testing.T) {
 	cases := []struct {
 		name   string
-		checks []meta.CustomHealthCheck
+		checks []fluxmeta.CustomHealthCheck
 		want   string
 	}{
 		{
 			name:   "syntax error",
-			checks: []meta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", Current: "status.phase == "}},
+			checks: []fluxmeta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", Current: "status.phase == "}},
 			want:   "failed to compile the Current expression of example.com/v1 A: ",
 		},
 		{
 			name:   "not a boolean",
-			checks: []meta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", Current: "'a' + 'b'"}},
+			checks: []fluxmeta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", Current: "'a' + 'b'"}},
 			want:   "failed to compile the Current expression of example.com/v1 A: expression \"'a' + 'b'\" returns string, not bool",
 		},
 		{
 			name:   "unknown variable",
-			checks: []meta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", Current: "true", Failed: "self.status.failed"}},
+			checks: []fluxmeta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", Current: "true", Failed: "self.status.failed"}},
 			want:   "failed to compile the Failed expression of example.com/v1 A: ",
 		},
 		{
 			name:   "current missing",
-			checks: []meta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", InProgress: "true"}},
+			checks: []fluxmeta.CustomHealthCheck{{APIVersion: "example.com/v1", Kind: "A", InProgress: "true"}},
 			want:   "failed to compile health checks of example.com/v1 A: current is required",
 		},
 		{
 			name: "duplicate kind",
-			checks: []meta.CustomHealthCheck{
+			checks: []fluxmeta.CustomHealthCheck{
 				{APIVersion: "example.com/v1", Kind: "A", Current: "true"},
 				{APIVersion: "example.com/v1", Kind: "A", Current: "false"},
 			},

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -164,7 +164,7 @@ spec: {size: 1}`)
 	g.Expect(e.Client.Create(ctx, widget)).To(Succeed())
 	g.Expect(Wait(ctx, e.Client, []ObjectRef{RefOf(widget)}, WaitOptions{Interval: testenv.Interval})).To(Succeed())
 
-	checks, err := NewChecks([]meta.CustomHealthCheck{{
+	checks, err := NewChecks([]fluxmeta.CustomHealthCheck{{
 		APIVersion: "health.ferry.example/v1",
 		Kind:       "Widget",
 		Failed:     "spec.size > 0",

@@ -1,6 +1,6 @@
 // Package artifactserver serves artifacts over HTTP on 127.0.0.1 the way the source-controller
 // does, for the tests of the controllers that consume them: a test packs a directory (or
-// publishes a file such as a packaged chart) and puts the returned meta.Artifact into a source
+// publishes a file such as a packaged chart) and puts the returned fluxmeta.Artifact into a source
 // object's status.
 package artifactserver
 
@@ -18,7 +18,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -66,34 +66,34 @@ func (s *Server) Downloads() int64 { return s.downloads.Load() }
 
 // ArtifactFromDir packs srcDir into name.tar.gz (name may contain slashes) and returns the
 // artifact with the given revision.
-func (s *Server) ArtifactFromDir(name, srcDir, revision string) (meta.Artifact, error) {
+func (s *Server) ArtifactFromDir(name, srcDir, revision string) (fluxmeta.Artifact, error) {
 	rel := name + ".tar.gz"
 	dest, err := s.dest(rel)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	digest, size, err := artifact.Build(context.Background(), srcDir, dest, nil)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	return s.record(rel, revision, digest, size), nil
 }
 
 // ArtifactFromFiles writes files (slash-separated path → content) into a temporary
 // directory and packs it like ArtifactFromDir.
-func (s *Server) ArtifactFromFiles(name string, files map[string]string, revision string) (meta.Artifact, error) {
+func (s *Server) ArtifactFromFiles(name string, files map[string]string, revision string) (fluxmeta.Artifact, error) {
 	src, err := os.MkdirTemp("", "ferry-artifact-src-")
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to create a source directory: %w", err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to create a source directory: %w", err)
 	}
 	defer os.RemoveAll(src)
 	for p, content := range files {
 		full := filepath.Join(src, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return meta.Artifact{}, err
+			return fluxmeta.Artifact{}, err
 		}
 		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			return meta.Artifact{}, err
+			return fluxmeta.Artifact{}, err
 		}
 	}
 	return s.ArtifactFromDir(name, src, revision)
@@ -101,21 +101,21 @@ func (s *Server) ArtifactFromFiles(name string, files map[string]string, revisio
 
 // ArtifactFromFile publishes the file at srcPath as name (kept as is, not packed), as the
 // source-controller serves packaged charts and Helm indexes.
-func (s *Server) ArtifactFromFile(name, srcPath, revision string) (meta.Artifact, error) {
+func (s *Server) ArtifactFromFile(name, srcPath, revision string) (fluxmeta.Artifact, error) {
 	data, err := os.ReadFile(srcPath)
 	if err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to read %s: %w", srcPath, err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to read %s: %w", srcPath, err)
 	}
 	dest, err := s.dest(name)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	if err := os.WriteFile(dest, data, 0o644); err != nil {
-		return meta.Artifact{}, fmt.Errorf("failed to publish %s: %w", name, err)
+		return fluxmeta.Artifact{}, fmt.Errorf("failed to publish %s: %w", name, err)
 	}
 	digest, size, err := artifact.DigestFile(dest)
 	if err != nil {
-		return meta.Artifact{}, err
+		return fluxmeta.Artifact{}, err
 	}
 	return s.record(name, revision, digest, size), nil
 }
@@ -133,8 +133,8 @@ func (s *Server) dest(rel string) (string, error) {
 	return full, nil
 }
 
-func (s *Server) record(rel, revision, digest string, size int64) meta.Artifact {
-	return meta.Artifact{
+func (s *Server) record(rel, revision, digest string, size int64) fluxmeta.Artifact {
+	return fluxmeta.Artifact{
 		Path:           rel,
 		URL:            s.srv.URL + "/" + rel,
 		Revision:       revision,

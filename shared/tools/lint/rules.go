@@ -126,7 +126,8 @@ func (c *checker) selfImport(path, pkg string) bool {
 // apiMeta reports whether a file of the API packages imports the shared meta package, which
 // they (and their generated deepcopy code) name by its package name.
 func (c *checker) apiMeta(path string) bool {
-	return path == modulePrefix+"shared/api/meta" && strings.Contains(filepath.ToSlash(c.path), "shared/api/")
+	abs, err := filepath.Abs(c.path)
+	return err == nil && path == modulePrefix+"shared/api/meta" && strings.Contains(filepath.ToSlash(abs), "/shared/api/")
 }
 
 func importClass(path string) int {
