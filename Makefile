@@ -74,10 +74,12 @@ bench: testbin tools build
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
 	for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench . -benchmem ./...) || exit 1; done
 
-## lint: gofmt, go vet, and the module-boundary rules of STYLE.md
+## lint: gofmt, go vet, the module-boundary rules of STYLE.md, and shared/tools/lint (import
+## aliases and groups, function length, doc comments)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
+	cd shared && go run ./tools/lint $(addprefix ../,$(MODULES))
 	cd e2e && go test -count=1 -run 'TestModuleBoundaries' .
 	@if command -v golangci-lint >/dev/null; then golangci-lint run $(addsuffix /...,$(addprefix ./,$(MODULES))); fi
 
