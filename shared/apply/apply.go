@@ -22,7 +22,9 @@ type Options struct {
 	// Force recreates any object whose update fails on an immutable field, as if it carried
 	// the force: enabled annotation.
 	Force bool
-	// WaitTimeout bounds the wait for CRDs to be Established and Namespaces to be Active.
+	// WaitTimeout bounds the waits of one ApplyAll call, for CRDs to be Established and
+	// Namespaces to be Active and for forced objects to be gone before they are recreated:
+	// one deadline for all of them, not one timeout per object.
 	WaitTimeout time.Duration
 }
 
@@ -85,20 +87,21 @@ func (m *Manager) ApplyAll(ctx context.Context, objects []*unstructured.Unstruct
 			rest = append(rest, obj)
 		}
 	}
-	cs := &ChangeSet{}
-	stage1, err := m.applyStage(ctx, classes, opts)
-	cs.Append(stage1)
-	if err != nil {
-		return cs, err
-	}
 	timeout := opts.WaitTimeout
 	if timeout == 0 {
 		timeout = DefaultWaitTimeout
 	}
-	if err := m.waitClasses(ctx, classes, timeout); err != nil {
+	deadline := time.Now().Add(timeout)
+	cs := &ChangeSet{}
+	stage1, err := m.applyStage(ctx, classes, opts, deadline)
+	cs.Append(stage1)
+	if err != nil {
 		return cs, err
 	}
-	stage2, err := m.applyStage(ctx, rest, opts)
+	if err := m.waitClasses(ctx, classes, deadline); err != nil {
+		return cs, err
+	}
+	stage2, err := m.applyStage(ctx, rest, opts, deadline)
 	cs.Append(stage2)
 	return cs, err
 }
@@ -115,9 +118,10 @@ type planned struct {
 // parallelism bounds the requests one stage has in flight.
 const parallelism = 4
 
-// applyStage dry-runs every object of the stage, then writes those that differ. The first
-// error, in the order of the objects, is returned.
-func (m *Manager) applyStage(ctx context.Context, objects []*unstructured.Unstructured, opts Options) (*ChangeSet, error) {
+// applyStage dry-runs every object of the stage, then writes those that differ; a forced
+// recreation waits for the deletion until deadline. The first error, in the order of the
+// objects, is returned.
+func (m *Manager) applyStage(ctx context.Context, objects []*unstructured.Unstructured, opts Options, deadline time.Time) (*ChangeSet, error) {
 	plan := make([]planned, len(objects))
 	err := forEach(ctx, len(objects), func(ctx context.Context, i int) error {
 		var err error
@@ -131,7 +135,7 @@ func (m *Manager) applyStage(ctx context.Context, objects []*unstructured.Unstru
 		if plan[i].action != Created && plan[i].action != Configured {
 			return nil
 		}
-		return m.write(ctx, &plan[i])
+		return m.write(ctx, &plan[i], deadline)
 	})
 	cs := &ChangeSet{}
 	for _, p := range plan {
@@ -214,9 +218,9 @@ func (m *Manager) disabled(obj *unstructured.Unstructured) bool {
 	return value(obj, m.annotations.Reconcile) == disabledValue
 }
 
-// write applies one object, recreating it when forced and an immutable field changed, and
-// keeps the written object as the plan's result.
-func (m *Manager) write(ctx context.Context, p *planned) error {
+// write applies one object, recreating it when forced and an immutable field changed (the
+// old one waited for until deadline), and keeps the written object as the plan's result.
+func (m *Manager) write(ctx context.Context, p *planned, deadline time.Time) error {
 	ref := RefOf(p.obj)
 	out := p.obj.DeepCopy()
 	err := m.client.Patch(ctx, out, client.Apply, m.patchOptions(p.obj)...)
@@ -227,7 +231,7 @@ func (m *Manager) write(ctx context.Context, p *planned) error {
 	if !p.force || !isImmutable(err) {
 		return fmt.Errorf("failed to apply %s: %w", ref, err)
 	}
-	if err := m.recreate(ctx, p.obj); err != nil {
+	if err := m.recreate(ctx, p.obj, deadline); err != nil {
 		return fmt.Errorf("failed to recreate %s: %w", ref, err)
 	}
 	p.result = nil

@@ -1,9 +1,11 @@
 package apply
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -191,6 +193,37 @@ func TestApplyAllForceRecreatesJob(t *testing.T) {
 			g.Expect(image[0]).To(HaveKeyWithValue("image", "busybox:2"))
 		})
 	}
+}
+
+// TestApplyAllForceOneDeadline: forced objects whose deletion never ends are waited for until
+// WaitTimeout, one deadline for all of them, and not each for a timeout of its own: the call
+// gives up on its own, long before the caller's deadline.
+func TestApplyAllForceOneDeadline(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	m := NewManager(env.Client, owner, annotations)
+	const hold = "ferry.test/hold"
+	frozen := func(name, value string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: %s\n  finalizers: [%s]\n"+
+			"immutable: true\ndata:\n  key: %q\n", name, ns, hold, value)
+	}
+	var before, after []string
+	for i := range 6 {
+		name := fmt.Sprintf("frozen-%d", i)
+		before, after = append(before, frozen(name, "1")), append(after, frozen(name, "2"))
+	}
+	_, err := m.ApplyAll(ctxFor(t), parse(t, before...), Options{})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() {
+		for _, o := range parse(t, before...) {
+			_ = env.Client.Patch(context.Background(), o, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`)))
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	_, err = m.ApplyAll(ctx, parse(t, after...), Options{Force: true, WaitTimeout: 2 * time.Second})
+	g.Expect(err).To(MatchError(ContainSubstring("failed to wait for the deletion")))
+	g.Expect(ctx.Err()).NotTo(HaveOccurred(), "ApplyAll gave up at WaitTimeout, not at the caller's deadline")
 }
 
 func TestApplyAllRevertsDrift(t *testing.T) {

@@ -35,8 +35,9 @@ func IsClass(obj *unstructured.Unstructured) bool {
 	return classKinds[gvk.Group+"/"+gvk.Kind]
 }
 
-// waitClasses waits until every CRD is Established and every Namespace is Active.
-func (m *Manager) waitClasses(ctx context.Context, objects []*unstructured.Unstructured, timeout time.Duration) error {
+// waitClasses waits until every CRD is Established and every Namespace is Active, all by
+// deadline.
+func (m *Manager) waitClasses(ctx context.Context, objects []*unstructured.Unstructured, deadline time.Time) error {
 	for _, obj := range objects {
 		gvk := obj.GroupVersionKind()
 		var ready func(*unstructured.Unstructured) bool
@@ -51,10 +52,10 @@ func (m *Manager) waitClasses(ctx context.Context, objects []*unstructured.Unstr
 		default:
 			continue
 		}
-		if err := m.waitFor(ctx, obj, timeout, ready); err != nil {
+		if err := m.waitFor(ctx, obj, time.Until(deadline), ready); err != nil {
 			return fmt.Errorf("failed to wait for %s: %w", RefOf(obj), err)
 		}
-		if err := m.waitMapped(ctx, obj, timeout); err != nil {
+		if err := m.waitMapped(ctx, obj, time.Until(deadline)); err != nil {
 			return fmt.Errorf("failed to wait for %s: %w", RefOf(obj), err)
 		}
 	}
@@ -119,14 +120,14 @@ func established(u *unstructured.Unstructured) bool {
 	return false
 }
 
-// recreate deletes obj, waits until it is gone and applies it again.
-func (m *Manager) recreate(ctx context.Context, obj *unstructured.Unstructured) error {
+// recreate deletes obj, waits until it is gone (until deadline) and applies it again.
+func (m *Manager) recreate(ctx context.Context, obj *unstructured.Unstructured, deadline time.Time) error {
 	old := obj.DeepCopy()
 	err := m.client.Delete(ctx, old, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("failed to delete the object: %w", err)
 	}
-	err = wait.PollUntilContextTimeout(ctx, pollInterval, DefaultWaitTimeout, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, time.Until(deadline), true, func(ctx context.Context) (bool, error) {
 		live := &unstructured.Unstructured{}
 		live.SetGroupVersionKind(obj.GroupVersionKind())
 		err := m.client.Get(ctx, client.ObjectKeyFromObject(obj), live)

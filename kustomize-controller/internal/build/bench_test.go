@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // smallRepo writes a kustomization of five objects.
@@ -44,7 +44,7 @@ func largeRepo(tb testing.TB, n int) string {
 // benchSpec sets a few overlay fields, as most Kustomizations do.
 var benchSpec = kustomizev1.KustomizationSpec{
 	TargetNamespace: "bench",
-	CommonMetadata:  &meta.CommonMetadata{Labels: map[string]string{"team": "bench"}},
+	CommonMetadata:  &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "bench"}},
 }
 
 func BenchmarkBuild(b *testing.B) {

@@ -26,7 +26,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // Options says where to build and with which restrictions.
@@ -233,7 +233,7 @@ func checkDuplicates(objs []*unstructured.Unstructured) error {
 
 // setCommonMetadata sets the labels and annotations of commonMetadata on every resource,
 // replacing values of the same keys; selectors and templates are left alone.
-func setCommonMetadata(m resmap.ResMap, cm *meta.CommonMetadata) error {
+func setCommonMetadata(m resmap.ResMap, cm *fluxmeta.CommonMetadata) error {
 	if cm == nil || (len(cm.Labels) == 0 && len(cm.Annotations) == 0) {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // seedRepo is a copy of the seed repository of ../../../shared/examples.
@@ -79,8 +79,8 @@ func TestBuildSeedRepo(t *testing.T) {
 			path: "./deploy/overlays/production",
 			spec: kustomizev1.KustomizationSpec{
 				TargetNamespace: "prod-eu", NameSuffix: "-eu",
-				Images:  []meta.Image{{Name: "myapp", NewTag: "v2.2.0"}},
-				Patches: []meta.Patch{{Patch: "- op: replace\n  path: /spec/replicas\n  value: 9\n", Target: &meta.Selector{Kind: "Deployment"}}},
+				Images:  []fluxmeta.Image{{Name: "myapp", NewTag: "v2.2.0"}},
+				Patches: []fluxmeta.Patch{{Patch: "- op: replace\n  path: /spec/replicas\n  value: 9\n", Target: &fluxmeta.Selector{Kind: "Deployment"}}},
 			},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				d := find(objs, "Deployment", "prod-eu", "payment-api-eu")
@@ -93,12 +93,12 @@ func TestBuildSeedRepo(t *testing.T) {
 		{
 			name: "patches selected by the namespace the manifests give",
 			path: "apps/my-app",
-			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+			spec: kustomizev1.KustomizationSpec{Patches: []fluxmeta.Patch{{
 				Patch:  "- op: replace\n  path: /spec/replicas\n  value: 5\n",
-				Target: &meta.Selector{Namespace: "default"},
+				Target: &fluxmeta.Selector{Namespace: "default"},
 			}, {
 				Patch:  "- op: replace\n  path: /spec/replicas\n  value: 9\n",
-				Target: &meta.Selector{Namespace: "elsewhere"},
+				Target: &fluxmeta.Selector{Namespace: "elsewhere"},
 			}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				d := find(objs, "Deployment", "default", "my-app")
@@ -108,7 +108,7 @@ func TestBuildSeedRepo(t *testing.T) {
 		{
 			name: "a spec image replaces the overlay's entry of the same name, as in Flux",
 			path: "./deploy/overlays/production",
-			spec: kustomizev1.KustomizationSpec{Images: []meta.Image{{Name: "myapp", NewName: "registry.example.com/myapp"}}},
+			spec: kustomizev1.KustomizationSpec{Images: []fluxmeta.Image{{Name: "myapp", NewName: "registry.example.com/myapp"}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				d := find(objs, "Deployment", "production", "payment-api")
 				g.Expect(container(g, d)["image"]).To(Equal("registry.example.com/myapp:latest"))

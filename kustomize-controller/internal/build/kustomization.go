@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // kustomizationFile returns the path of the kustomization file in dir, or "" when there is
@@ -132,7 +132,7 @@ func appendList(list any, v any) []any {
 }
 
 // patchEntry renders a spec patch as a kustomization patches entry.
-func patchEntry(p meta.Patch) map[string]any {
+func patchEntry(p fluxmeta.Patch) map[string]any {
 	entry := map[string]any{"patch": p.Patch}
 	if t := p.Target; t != nil {
 		target := map[string]any{}

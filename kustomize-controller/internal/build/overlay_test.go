@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
 // container returns the first container of a workload.
@@ -51,9 +51,9 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "strategic merge patch with a target selector",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+			spec: kustomizev1.KustomizationSpec{Patches: []fluxmeta.Patch{{
 				Patch:  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: any\nspec:\n  replicas: 4\n",
-				Target: &meta.Selector{Kind: "Deployment", LabelSelector: "app=web"},
+				Target: &fluxmeta.Selector{Kind: "Deployment", LabelSelector: "app=web"},
 			}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				g.Expect(nested(g, find(objs, "Deployment", "original", "web"), "spec", "replicas")).To(Equal(int64(4)))
@@ -62,7 +62,7 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "strategic merge patch without target matches kind and name",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+			spec: kustomizev1.KustomizationSpec{Patches: []fluxmeta.Patch{{
 				Patch: "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    patched: \"yes\"\n",
 			}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
@@ -72,9 +72,9 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "JSON 6902 patch selected by group, version, kind and name regex",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+			spec: kustomizev1.KustomizationSpec{Patches: []fluxmeta.Patch{{
 				Patch:  "- op: replace\n  path: /spec/replicas\n  value: 7\n",
-				Target: &meta.Selector{Group: "apps", Version: "v1", Kind: "Deployment", Name: "w.*"},
+				Target: &fluxmeta.Selector{Group: "apps", Version: "v1", Kind: "Deployment", Name: "w.*"},
 			}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				g.Expect(nested(g, find(objs, "Deployment", "original", "web"), "spec", "replicas")).To(Equal(int64(7)))
@@ -83,7 +83,7 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "images: new name and tag, then digest",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Images: []meta.Image{{Name: "nginx", NewName: "ghcr.io/org/nginx", NewTag: "2.0"}}},
+			spec: kustomizev1.KustomizationSpec{Images: []fluxmeta.Image{{Name: "nginx", NewName: "ghcr.io/org/nginx", NewTag: "2.0"}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				g.Expect(container(g, find(objs, "Deployment", "original", "web"))["image"]).To(Equal("ghcr.io/org/nginx:2.0"))
 			},
@@ -91,7 +91,7 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "images: digest replaces the tag",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Images: []meta.Image{{Name: "nginx", Digest: "sha256:" + sha}}},
+			spec: kustomizev1.KustomizationSpec{Images: []fluxmeta.Image{{Name: "nginx", Digest: "sha256:" + sha}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				g.Expect(container(g, find(objs, "Deployment", "original", "web"))["image"]).To(Equal("nginx@sha256:" + sha))
 			},
@@ -99,7 +99,7 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "images: the last entry of a name replaces the earlier ones, as in Flux",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Images: []meta.Image{
+			spec: kustomizev1.KustomizationSpec{Images: []fluxmeta.Image{
 				{Name: "nginx", NewTag: "2.0"}, {Name: "nginx", NewName: "ghcr.io/org/nginx"},
 			}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
@@ -109,11 +109,11 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "patches selected by annotations",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{Patches: []meta.Patch{{
+			spec: kustomizev1.KustomizationSpec{Patches: []fluxmeta.Patch{{
 				Patch: "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    patched: \"yes\"\n",
 			}, {
 				Patch:  "- op: add\n  path: /metadata/labels/by-annotation\n  value: \"yes\"\n",
-				Target: &meta.Selector{AnnotationSelector: "patched=yes"},
+				Target: &fluxmeta.Selector{AnnotationSelector: "patched=yes"},
 			}}},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				g.Expect(find(objs, "Service", "original", "web").GetLabels()).To(HaveKeyWithValue("by-annotation", "yes"))
@@ -158,7 +158,7 @@ func TestBuildOverlayFields(t *testing.T) {
 		{
 			name: "commonMetadata sets labels and annotations on objects, not selectors",
 			path: "overlay/app",
-			spec: kustomizev1.KustomizationSpec{CommonMetadata: &meta.CommonMetadata{
+			spec: kustomizev1.KustomizationSpec{CommonMetadata: &fluxmeta.CommonMetadata{
 				Labels:      map[string]string{"tier": "common", "owner": "team-a"},
 				Annotations: map[string]string{"note": "managed"},
 			}},
@@ -189,9 +189,9 @@ func TestBuildOverlayFields(t *testing.T) {
 			path: "plain",
 			spec: kustomizev1.KustomizationSpec{
 				TargetNamespace: "gen", NamePrefix: "p-",
-				Images:         []meta.Image{{Name: "busybox", NewTag: "1.37"}},
-				Patches:        []meta.Patch{{Patch: "- op: add\n  path: /spec/replicas\n  value: 2\n", Target: &meta.Selector{Kind: "Deployment"}}},
-				CommonMetadata: &meta.CommonMetadata{Labels: map[string]string{"gen": "true"}},
+				Images:         []fluxmeta.Image{{Name: "busybox", NewTag: "1.37"}},
+				Patches:        []fluxmeta.Patch{{Patch: "- op: add\n  path: /spec/replicas\n  value: 2\n", Target: &fluxmeta.Selector{Kind: "Deployment"}}},
+				CommonMetadata: &fluxmeta.CommonMetadata{Labels: map[string]string{"gen": "true"}},
 			},
 			check: func(g *WithT, objs []*unstructured.Unstructured) {
 				d := find(objs, "Deployment", "gen", "p-plain")

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 )
 
@@ -94,7 +94,7 @@ func (c *Cache) Fetches() int {
 // Acquire returns the extracted artifact, downloading and verifying it unless its digest is
 // already in the cache or being fetched; in that case it waits for that fetch. The caller
 // must Release the handle when done reading.
-func (c *Cache) Acquire(ctx context.Context, a *meta.Artifact) (*Handle, error) {
+func (c *Cache) Acquire(ctx context.Context, a *fluxmeta.Artifact) (*Handle, error) {
 	d, err := artifact.ParseDigest(a.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read the digest of artifact %s: %w", a.Revision, err)
@@ -143,7 +143,7 @@ func (c *Cache) hold(digest string) (e *entry, owner bool) {
 
 // fetch downloads and extracts the artifact into a temporary directory renamed into place,
 // so a directory under its final name is always complete.
-func (c *Cache) fetch(ctx context.Context, e *entry, a *meta.Artifact) {
+func (c *Cache) fetch(ctx context.Context, e *entry, a *fluxmeta.Artifact) {
 	defer close(e.ready)
 	tmp, err := os.MkdirTemp(c.opts.Dir, ".fetch-")
 	if err == nil {

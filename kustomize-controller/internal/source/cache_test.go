@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/testing/artifactserver"
 )
@@ -24,7 +24,7 @@ func newServer(t *testing.T) *artifactserver.Server {
 	return srv
 }
 
-func publish(t *testing.T, srv *artifactserver.Server, name, content string) meta.Artifact {
+func publish(t *testing.T, srv *artifactserver.Server, name, content string) fluxmeta.Artifact {
 	t.Helper()
 	a, err := srv.ArtifactFromFiles(name, map[string]string{"app/cm.yaml": content}, "main@sha1:"+name)
 	if err != nil {
@@ -154,7 +154,7 @@ func TestAcquireRejectsInvalidDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Acquire(context.Background(), &meta.Artifact{Digest: "md5:abc", Revision: "r"}); err == nil {
+	if _, err := c.Acquire(context.Background(), &fluxmeta.Artifact{Digest: "md5:abc", Revision: "r"}); err == nil {
 		t.Fatal("want an error for an invalid digest")
 	}
 }

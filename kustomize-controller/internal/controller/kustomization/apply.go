@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
@@ -26,7 +26,7 @@ func (st *state) apply(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	t, err := st.r.target(ctx, obj)
 	if err != nil {
-		return reconcile.Transient(meta.ReconciliationFailedReason, err)
+		return reconcile.Transient(fluxmeta.ReconciliationFailedReason, err)
 	}
 	st.target = t
 	labels := ownerLabels(obj)
@@ -37,7 +37,7 @@ func (st *state) apply(ctx context.Context, s *scope) reconcile.Result {
 	st.changes = cs
 	if err != nil {
 		obj.Status.Inventory = union(obj.Status.Inventory, cs.Inventory())
-		return reconcile.Transient(meta.ReconciliationFailedReason, err)
+		return reconcile.Transient(fluxmeta.ReconciliationFailedReason, err)
 	}
 	return reconcile.Done("", "")
 }
@@ -83,18 +83,18 @@ func setLabels(o *unstructured.Unstructured, add map[string]string) {
 }
 
 // inventoryOf returns the inventory of refs.
-func inventoryOf(refs []apply.ObjectRef) *meta.ResourceInventory {
-	inv := &meta.ResourceInventory{Entries: make([]meta.ResourceRef, 0, len(refs))}
+func inventoryOf(refs []apply.ObjectRef) *fluxmeta.ResourceInventory {
+	inv := &fluxmeta.ResourceInventory{Entries: make([]fluxmeta.ResourceRef, 0, len(refs))}
 	for _, r := range refs {
-		inv.Entries = append(inv.Entries, meta.ResourceRef{ID: r.ID(), Version: r.Version})
+		inv.Entries = append(inv.Entries, fluxmeta.ResourceRef{ID: r.ID(), Version: r.Version})
 	}
 	return inv
 }
 
 // union returns the entries of a and b, sorted by id, the newer version winning.
-func union(a, b *meta.ResourceInventory) *meta.ResourceInventory {
+func union(a, b *fluxmeta.ResourceInventory) *fluxmeta.ResourceInventory {
 	byID := map[string]string{}
-	for _, inv := range []*meta.ResourceInventory{a, b} {
+	for _, inv := range []*fluxmeta.ResourceInventory{a, b} {
 		if inv == nil {
 			continue
 		}
@@ -102,9 +102,9 @@ func union(a, b *meta.ResourceInventory) *meta.ResourceInventory {
 			byID[e.ID] = e.Version
 		}
 	}
-	out := &meta.ResourceInventory{Entries: make([]meta.ResourceRef, 0, len(byID))}
+	out := &fluxmeta.ResourceInventory{Entries: make([]fluxmeta.ResourceRef, 0, len(byID))}
 	for id, v := range byID {
-		out.Entries = append(out.Entries, meta.ResourceRef{ID: id, Version: v})
+		out.Entries = append(out.Entries, fluxmeta.ResourceRef{ID: id, Version: v})
 	}
 	sort.Slice(out.Entries, func(i, j int) bool { return out.Entries[i].ID < out.Entries[j].ID })
 	return out

@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/rss"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -45,7 +47,7 @@ func benchApp(name string) map[string]string {
 }
 
 // benchRepo publishes one artifact holding n applications under apps/app-<i>.
-func benchRepo(b *testing.B, ns string, n int) meta.Artifact {
+func benchRepo(b *testing.B, ns string, n int) fluxmeta.Artifact {
 	files := map[string]string{}
 	for i := range n {
 		for f, content := range benchApp(fmt.Sprintf("app-%d", i)) {
@@ -90,7 +92,7 @@ func benchKustomization(b *testing.B, ns, name, path string, deps ...string) {
 		k.Spec.Wait = true
 		k.Spec.Interval = metav1.Duration{Duration: 10 * time.Minute}
 		for _, d := range deps {
-			k.Spec.DependsOn = append(k.Spec.DependsOn, meta.DependencyReference{Name: d})
+			k.Spec.DependsOn = append(k.Spec.DependsOn, fluxmeta.DependencyReference{Name: d})
 		}
 	})
 }
@@ -171,13 +173,9 @@ func startBinary(b *testing.B) int {
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	// The controller is up once it reports on a Kustomization waiting for its source.
 	canary := kustomization(b, benchNamespace(b), "canary", "missing", nil)
-	deadline := time.Now().Add(testenv.RolloutTimeout)
-	for readyCond(b, canary)() == "" {
-		if time.Now().After(deadline) {
-			b.Fatal("the controller did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	statuscheck.Wait(b, env.Client, canary, func(g Gomega, cur *kustomizev1.Kustomization) {
+		g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition)).NotTo(BeNil(), "the controller did not start")
+	})
 	return cmd.Process.Pid
 }
 

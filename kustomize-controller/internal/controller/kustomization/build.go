@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/build"
@@ -34,10 +34,10 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 	})
 	var notFound *build.PathNotFoundError
 	if errors.As(err, &notFound) {
-		return reconcile.Transient(meta.ArtifactFailedReason, err)
+		return reconcile.Transient(fluxmeta.ArtifactFailedReason, err)
 	}
 	if err != nil {
-		return reconcile.Transient(meta.BuildFailedReason, err)
+		return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 	}
 	if dec != nil {
 		for _, o := range objects {
@@ -45,20 +45,20 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 				continue
 			}
 			if err := dec.DecryptObject(o); err != nil {
-				return reconcile.Transient(meta.BuildFailedReason, err)
+				return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 			}
 		}
 	}
 	if pb := obj.Spec.PostBuild; pb != nil {
 		vars, err := st.r.variables(ctx, obj)
 		if err != nil {
-			return reconcile.Transient(meta.BuildFailedReason, err)
+			return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 		}
 		// As in Flux, substitution only runs when some variable is defined, unless the
 		// strategy is Always (which applies ${var:=default} with no variable at all).
 		if len(vars) > 0 || pb.SubstituteStrategy == kustomizev1.SubstituteAlways {
 			if err := substitute.Apply(objects, vars, st.r.opts.StrictSubstitution); err != nil {
-				return reconcile.Transient(meta.BuildFailedReason, err)
+				return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 			}
 		}
 	}
@@ -73,21 +73,21 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 		return nil, reconcile.Done("", "")
 	}
 	if d.Provider != kustomizev1.DecryptionProviderSOPS {
-		return nil, reconcile.Stalled(meta.UnsupportedSpecReason,
+		return nil, reconcile.Stalled(fluxmeta.UnsupportedSpecReason,
 			fmt.Errorf("decryption provider '%s' is not supported: use sops", d.Provider))
 	}
 	keys := map[string][]byte{}
 	if d.SecretRef != nil {
 		var secret corev1.Secret
 		if err := r.reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: d.SecretRef.Name}, &secret); err != nil {
-			return nil, reconcile.Transient(meta.BuildFailedReason,
+			return nil, reconcile.Transient(fluxmeta.BuildFailedReason,
 				fmt.Errorf("failed to get the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
 		}
 		keys = secret.Data
 	}
 	dec, err := decrypt.NewDecryptor(keys)
 	if err != nil {
-		return nil, reconcile.Stalled(meta.BuildFailedReason,
+		return nil, reconcile.Stalled(fluxmeta.BuildFailedReason,
 			fmt.Errorf("failed to read the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
 	}
 	return dec, reconcile.Done("", "")

@@ -2,6 +2,8 @@ package kustomization
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 
@@ -10,11 +12,17 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/lru"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	"github.com/ferry-gitops/ferry/shared/apply"
 )
+
+// clientCacheSize bounds the clients kept for impersonated service accounts and remote
+// clusters; the least recently used one goes first. A client dropped is built again (a few
+// milliseconds) the next time it is needed.
+const clientCacheSize = 64
 
 // ctrlMapper maps kinds to resources; the manager's mapper is shared by every local client.
 type ctrlMapper = apimeta.RESTMapper
@@ -26,27 +34,39 @@ type target struct {
 }
 
 // clientCache keeps one client per identity, so connections are reused across reconciles.
+// An identity is a service account, or a kubeconfig Secret's key with the service account
+// it impersonates: a rotated kubeconfig replaces the client built from the old one.
 type clientCache struct {
-	mu      sync.Mutex
-	clients map[string]client.Client
+	mu      sync.Mutex // held while a missing client is built, so each is built once
+	clients *lru.Cache
 }
 
-func newClientCache() *clientCache { return &clientCache{clients: map[string]client.Client{}} }
+// cachedClient is a client and the fingerprint of what it was built from.
+type cachedClient struct {
+	fingerprint string
+	client      client.Client
+}
 
-// get returns the client cached under key, creating it with create.
-func (c *clientCache) get(key string, create func() (client.Client, error)) (client.Client, error) {
+func newClientCache(size int) *clientCache { return &clientCache{clients: lru.New(size)} }
+
+// get returns the client cached under key if it was built from the same fingerprint, and
+// otherwise builds one with create and caches it in place of the old one.
+func (c *clientCache) get(key, fingerprint string, create func() (client.Client, error)) (client.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cl, ok := c.clients[key]; ok {
-		return cl, nil
+	if v, ok := c.clients.Get(key); ok && v.(cachedClient).fingerprint == fingerprint {
+		return v.(cachedClient).client, nil
 	}
 	cl, err := create()
 	if err != nil {
 		return nil, err
 	}
-	c.clients[key] = cl
+	c.clients.Add(key, cachedClient{fingerprint: fingerprint, client: cl})
 	return cl, nil
 }
+
+// len is the number of clients cached.
+func (c *clientCache) len() int { return c.clients.Len() }
 
 // target returns the client obj applies with: the manager's own, or one impersonating
 // spec.serviceAccountName (--default-service-account when empty), on the cluster of
@@ -68,7 +88,7 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	case sa == "":
 		cl = r.rt.Client
 	default:
-		cl, err = r.clients.get(obj.Namespace+"/"+sa, func() (client.Client, error) {
+		cl, err = r.clients.get("serviceaccount/"+obj.Namespace+"/"+sa, "", func() (client.Client, error) {
 			return client.New(impersonate(r.config, obj.Namespace, sa), client.Options{Scheme: r.scheme, Mapper: r.mapper})
 		})
 	}
@@ -86,29 +106,32 @@ func impersonate(cfg *rest.Config, ns, name string) *rest.Config {
 }
 
 // remoteClient builds a client from the kubeconfig in spec.kubeConfig.secretRef (key
-// "value" or "value.yaml" unless one is named), cached per version of the Secret.
+// "value" or "value.yaml" unless one is named), cached per Secret and key until the
+// kubeconfig changes.
 func (r *Reconciler) remoteClient(ctx context.Context, obj *kustomizev1.Kustomization, sa string) (client.Client, error) {
 	ref := obj.Spec.KubeConfig.SecretRef
 	var secret corev1.Secret
 	if err := r.reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &secret); err != nil {
 		return nil, fmt.Errorf("failed to get the kubeconfig Secret '%s/%s': %w", obj.Namespace, ref.Name, err)
 	}
-	var data []byte
 	keys := []string{"value", "value.yaml"}
 	if ref.Key != "" {
 		keys = []string{ref.Key}
 	}
+	var key string
+	var data []byte
 	for _, k := range keys {
 		if v, ok := secret.Data[k]; ok {
-			data = v
+			key, data = k, v
 			break
 		}
 	}
 	if data == nil {
 		return nil, fmt.Errorf("the kubeconfig Secret '%s/%s' has no key %v", obj.Namespace, ref.Name, keys)
 	}
-	key := fmt.Sprintf("kubeconfig/%s/%s@%s/%s", obj.Namespace, ref.Name, secret.ResourceVersion, sa)
-	return r.clients.get(key, func() (client.Client, error) {
+	sum := sha256.Sum256(data)
+	cacheKey := fmt.Sprintf("kubeconfig/%s/%s/%s/%s", obj.Namespace, ref.Name, key, sa)
+	return r.clients.get(cacheKey, hex.EncodeToString(sum[:]), func() (client.Client, error) {
 		cfg, err := clientcmd.RESTConfigFromKubeConfig(data)
 		if err != nil {
 			return nil, fmt.Errorf("failed to load the kubeconfig of Secret '%s/%s': %w", obj.Namespace, ref.Name, err)

@@ -3,13 +3,16 @@ package kustomization
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"time"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	"github.com/ferry-gitops/ferry/shared/apply"
@@ -42,7 +45,7 @@ func (st *state) finalize(ctx context.Context, s *scope) reconcile.Result {
 	if obj.GetDeletionPolicy() == kustomizev1.DeletionPolicyWaitForTermination {
 		// As in Flux, spec.timeout bounds the wait: then the deletion goes on, with a
 		// warning, and the objects still terminating are left to the garbage collector.
-		if err := waitGone(ctx, t, cs, obj.GetTimeout()); err != nil {
+		if err := waitGone(ctx, t.client, deleted(cs), obj.GetTimeout()); err != nil {
 			s.Log.Error(err, "objects still terminating after spec.timeout: deleting the Kustomization anyway")
 			s.Event(corev1.EventTypeWarning, kustomizev1.PruneFailedReason, err.Error())
 		}
@@ -50,24 +53,41 @@ func (st *state) finalize(ctx context.Context, s *scope) reconcile.Result {
 	return reconcile.Done("", "")
 }
 
-// waitGone polls the deleted objects of cs until none exists.
-func waitGone(ctx context.Context, t *target, cs *apply.ChangeSet, timeout time.Duration) error {
+// deleted returns the objects cs deleted.
+func deleted(cs *apply.ChangeSet) []apply.ObjectRef {
+	var refs []apply.ObjectRef
 	for _, e := range cs.Entries {
-		if e.Action != apply.Deleted {
-			continue
-		}
-		err := wait.PollUntilContextTimeout(ctx, healthInterval, timeout, true, func(ctx context.Context) (bool, error) {
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(e.Ref.GroupVersionKind())
-			err := t.client.Get(ctx, types.NamespacedName{Namespace: e.Ref.Namespace, Name: e.Ref.Name}, u)
-			if apierrors.IsNotFound(err) {
-				return true, nil
-			}
-			return false, nil
-		})
-		if err != nil {
-			return fmt.Errorf("failed to wait for the deletion of %s: %w", e.Ref, err)
+		if e.Action == apply.Deleted {
+			refs = append(refs, e.Ref)
 		}
 	}
-	return nil
+	return refs
+}
+
+// waitGone polls refs until none exists. timeout is one deadline for all of them: when it
+// passes, the error names every object still there.
+func waitGone(ctx context.Context, c client.Reader, refs []apply.ObjectRef, timeout time.Duration) error {
+	left := refs
+	err := wait.PollUntilContextTimeout(ctx, healthInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		var still []apply.ObjectRef
+		for _, ref := range left {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(ref.GroupVersionKind())
+			if err := c.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, u); !apierrors.IsNotFound(err) {
+				still = append(still, ref)
+			}
+		}
+		left = still
+		return len(left) == 0, nil
+	})
+	if err == nil {
+		return nil
+	}
+	names := make([]string, 0, len(left))
+	for _, ref := range left {
+		names = append(names, ref.String())
+	}
+	sort.Strings(names)
+	return fmt.Errorf("failed to wait for the deletion of %d of %d objects within %s: %s",
+		len(left), len(refs), timeout, strings.Join(names, ", "))
 }

@@ -14,8 +14,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
@@ -32,24 +34,22 @@ func TestDependsOn(t *testing.T) {
 	app := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.Path = "./app"
 		k.Spec.TargetNamespace = ns
-		k.Spec.DependsOn = []meta.DependencyReference{{Name: "db"}}
+		k.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "db"}}
 	})
-	msg := waitNotReady(t, app, meta.DependencyNotReadyReason)
-	g.Expect(msg).To(Equal("dependency '" + ns + "/db' is not ready"))
+	cur := statuscheck.NotReady(t, env.Client, app, fluxmeta.DependencyNotReadyReason, "dependency '"+ns+"/db' is not ready")
+	g.Expect(readyMessage(cur)).To(Equal("dependency '" + ns + "/db' is not ready"))
 	g.Expect(object(t, "v1", "ConfigMap", ns, "app")).To(BeNil())
 
 	// The dependency becomes Ready: the dependent follows (its interval is an hour).
-	cur := get(t, db)
-	cur.Spec.SourceRef.Name = repo.Name
-	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
-	waitReady(t, db, a.Revision)
-	waitReady(t, app, a.Revision)
+	statuscheck.Update(t, env.Client, db, func(k *kustomizev1.Kustomization) { k.Spec.SourceRef.Name = repo.Name })
+	readyAt(t, db, a.Revision)
+	readyAt(t, app, a.Revision)
 }
 
 // TestDependsOnSameSourceRevision: a dependency in another namespace that takes its artifact
-// from the same source must have applied the new revision before its dependent applies it,
-// even while it stays Ready at the old one; its applying the revision, Ready throughout,
-// wakes the dependent.
+// from the same source must have applied the new revision before its dependent applies it:
+// the dependent waits while the dependency checks the health of the revision (Reconciling,
+// Ready Unknown), and the dependency's applying the revision wakes the dependent.
 func TestDependsOnSameSourceRevision(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
@@ -64,6 +64,7 @@ func TestDependsOnSameSourceRevision(t *testing.T) {
 	files := func(n int) map[string]string {
 		return map[string]string{"db/cm.yaml": configMap("db", fmt.Sprint(n)), "app/cm.yaml": configMap("app", fmt.Sprint(n))}
 	}
+	appData := func() any { return object(t, "v1", "ConfigMap", ns, "app").Object["data"] }
 	a := publish(t, ns, rev(1), files(1))
 	repo := gitRepository(t, ns, "repo", &a)
 	db := kustomization(t, depNS, "db", repo.Name, func(k *kustomizev1.Kustomization) {
@@ -71,37 +72,77 @@ func TestDependsOnSameSourceRevision(t *testing.T) {
 		k.Spec.Path = "./db"
 		k.Spec.TargetNamespace = depNS
 		k.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
-		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "gate"}}
-		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'yes'"}}
+		k.Spec.HealthChecks = []fluxmeta.NamespacedObjectKindReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "gate"}}
+		k.Spec.HealthCheckExprs = []fluxmeta.CustomHealthCheck{{APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'yes'"}}
 	})
 	app := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.Path = "./app"
 		k.Spec.TargetNamespace = ns
-		k.Spec.DependsOn = []meta.DependencyReference{{Name: "db", Namespace: depNS}}
+		k.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "db", Namespace: depNS}}
 	})
-	waitReady(t, db, a.Revision)
-	waitReady(t, app, a.Revision)
+	readyAt(t, db, a.Revision)
+	readyAt(t, app, a.Revision)
 
-	// db's health check for revision 2 waits for the gate: db stays Ready at revision 1, and
-	// app waits for it.
+	// db's health check for revision 2 waits for the gate: db shows it is reconciling, at
+	// revision 1 still, and app waits for it.
 	setGate("no")
 	b := publish(t, ns, rev(2), files(2))
 	setArtifact(t, repo, b)
-	msg := waitNotReady(t, app, meta.DependencyNotReadyReason)
-	g.Expect(msg).To(Equal("dependency '" + depNS + "/db' revision is not up to date"))
 	g.Eventually(func() any { return object(t, "v1", "ConfigMap", depNS, "db").Object["data"] }, testenv.Timeout, testenv.Interval).
 		Should(HaveKeyWithValue("key", "2"), "db applies revision 2 and checks its health")
-	cur := get(t, db)
-	g.Expect(conditions.IsReady(cur)).To(BeTrue())
-	g.Expect(cur.Status.LastAppliedRevision).To(Equal(a.Revision))
-	g.Expect(object(t, "v1", "ConfigMap", ns, "app").Object["data"]).To(HaveKeyWithValue("key", "1"))
+	statuscheck.Wait(t, env.Client, db, func(g Gomega, cur *kustomizev1.Kustomization) {
+		g.Expect(conditions.IsTrue(cur, fluxmeta.ReconcilingCondition)).To(BeTrue())
+		g.Expect(cur.Status.LastAppliedRevision).To(Equal(a.Revision))
+	})
+	statuscheck.NotReady(t, env.Client, app, fluxmeta.DependencyNotReadyReason, "dependency '"+depNS+"/db' is not ready")
+	g.Expect(appData()).To(HaveKeyWithValue("key", "1"))
 
-	// The gate opens: db records revision 2, Ready all along, and app follows at once (its
-	// interval is an hour).
+	// The gate opens: db records revision 2, and app follows at once (its interval is an hour).
 	setGate("yes")
-	waitReady(t, db, b.Revision)
-	waitReady(t, app, b.Revision)
-	g.Expect(object(t, "v1", "ConfigMap", ns, "app").Object["data"]).To(HaveKeyWithValue("key", "2"))
+	readyAt(t, db, b.Revision)
+	readyAt(t, app, b.Revision)
+	g.Expect(appData()).To(HaveKeyWithValue("key", "2"))
+}
+
+// TestDependencyRevision: a Ready dependency that takes its artifact from the same source
+// and has not applied the revision yet holds its dependent back (the dependent's source step
+// reads it from the API server); one at the revision, or on another source, does not.
+func TestDependencyRevision(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	// No controller serves this shard: the test writes the dependencies' status itself.
+	dep := func(name, source, applied string) {
+		k := kustomization(t, ns, name, source, func(k *kustomizev1.Kustomization) { k.Labels = map[string]string{shardLabel: "none"} })
+		k.Status.ObservedGeneration = k.Generation
+		k.Status.LastAppliedRevision = applied
+		conditions.MarkTrue(k, fluxmeta.ReadyCondition, fluxmeta.ReconciliationSucceededReason, "Applied revision: "+applied)
+		g.Expect(env.Client.Status().Update(ctxT(t), k)).To(Succeed())
+	}
+	dep("behind", "repo", rev(1))
+	dep("current", "repo", rev(2))
+	dep("elsewhere", "other", rev(1))
+	app := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}}
+	app.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "repo"}
+	tests := []struct {
+		dependsOn string
+		waiting   string
+	}{
+		{"behind", "dependency '" + ns + "/behind' revision is not up to date"},
+		{"current", ""},
+		{"elsewhere", ""},
+		{"missing", "dependency '" + ns + "/missing' not found"},
+	}
+	for _, tt := range tests {
+		app.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: tt.dependsOn}}
+		res := dependenciesAt(ctxT(t), &scope{Obj: app, Client: env.Client}, rev(2))
+		if tt.waiting == "" {
+			g.Expect(res.IsDone()).To(BeTrue(), "%s: %v", tt.dependsOn, res.Err)
+			continue
+		}
+		g.Expect(res.IsWaiting()).To(BeTrue(), tt.dependsOn)
+		g.Expect(res.Reason).To(Equal(fluxmeta.DependencyNotReadyReason))
+		g.Expect(res.Err).To(MatchError(tt.waiting))
+	}
 }
 
 func TestDeletionPolicies(t *testing.T) {
@@ -127,8 +168,8 @@ func TestDeletionPolicies(t *testing.T) {
 				k.Spec.Prune = tt.prune
 				k.Spec.DeletionPolicy = tt.policy
 			})
-			waitReady(t, k, a.Revision)
-			g.Expect(env.Client.Delete(ctxT(t), get(t, k))).To(Succeed())
+			readyAt(t, k, a.Revision)
+			g.Expect(env.Client.Delete(ctxT(t), k)).To(Succeed())
 			g.Eventually(func() bool {
 				return apierrors.IsNotFound(env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), &kustomizev1.Kustomization{}))
 			}, testenv.Timeout, testenv.Interval).Should(BeTrue())
@@ -142,36 +183,52 @@ func TestDeletionPolicies(t *testing.T) {
 	}
 }
 
-// TestWaitForTerminationGivesUp: an object that never terminates holds the deletion of a
-// WaitForTermination Kustomization for spec.timeout only, as in Flux.
+// TestWaitForTerminationGivesUp: objects that never terminate hold the deletion of a
+// WaitForTermination Kustomization for spec.timeout only, as in Flux: one deadline for all of
+// them, after which the warning names every object still there.
 func TestWaitForTerminationGivesUp(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
 	const hold = "ferry.test/hold"
-	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [" + hold + "]\n"})
+	held := []string{"held-a", "held-b", "held-c"}
+	files := map[string]string{}
+	for _, name := range held {
+		files[name+".yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  finalizers: [" + hold + "]\n"
+	}
+	a := publish(t, ns, rev(1), files)
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.DeletionPolicy = kustomizev1.DeletionPolicyWaitForTermination
 		k.Spec.Timeout = &metav1.Duration{Duration: 30 * time.Second}
 	})
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	t.Cleanup(func() {
-		if cm := object(t, "v1", "ConfigMap", ns, "held"); cm != nil {
-			cm.SetFinalizers(nil)
-			_ = env.Client.Update(context.Background(), cm)
+		for _, name := range held {
+			if cm := object(t, "v1", "ConfigMap", ns, name); cm != nil {
+				cm.SetFinalizers(nil)
+				_ = env.Client.Update(context.Background(), cm)
+			}
 		}
 	})
 	start := time.Now()
-	g.Expect(env.Client.Delete(ctxT(t), get(t, k))).To(Succeed())
+	g.Expect(env.Client.Delete(ctxT(t), k)).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), &kustomizev1.Kustomization{}))
 	}, testenv.RolloutTimeout, testenv.Interval).Should(BeTrue(), "the deletion goes on after spec.timeout")
-	g.Expect(time.Since(start)).To(BeNumerically(">=", 25*time.Second), "it waited for the object first")
-	cm := object(t, "v1", "ConfigMap", ns, "held")
-	g.Expect(cm).NotTo(BeNil())
-	g.Expect(cm.GetDeletionTimestamp()).NotTo(BeNil())
+	g.Expect(time.Since(start)).To(BeNumerically(">=", 25*time.Second), "it waited for the objects first")
+	for _, name := range held {
+		cm := object(t, "v1", "ConfigMap", ns, name)
+		g.Expect(cm).NotTo(BeNil())
+		g.Expect(cm.GetDeletionTimestamp()).NotTo(BeNil())
+	}
+	// One deadline: the wait gave up on the three objects at once.
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, env.Client, k, kustomizev1.KustomizationKind, kustomizev1.PruneFailedReason)
+	}, testenv.Timeout, testenv.Interval).Should(ConsistOf(And(
+		ContainSubstring("3 of 3 objects within 30s"),
+		ContainSubstring("ConfigMap/"+ns+"/held-a, ConfigMap/"+ns+"/held-b, ConfigMap/"+ns+"/held-c"))))
 }
 
 func TestPostBuildSubstitution(t *testing.T) {
@@ -197,7 +254,7 @@ func TestPostBuildSubstitution(t *testing.T) {
 			},
 		}
 	})
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	// The Secret, later in the list, overrides the ConfigMap; its value's line break is dropped.
 	g.Expect(object(t, "v1", "ConfigMap", ns, "settings").Object["data"]).To(Equal(map[string]any{
 		"region": "eu-2", "tier": "from-spec", "size": "small", "missing": "[]", "token": "[s3cr3t]",
@@ -227,7 +284,7 @@ func TestPostBuildSubstituteStrategy(t *testing.T) {
 				SubstituteFrom:     []kustomizev1.SubstituteReference{{Kind: "ConfigMap", Name: "absent", Optional: true}},
 			}
 		})
-		waitReady(t, k, a.Revision)
+		readyAt(t, k, a.Revision)
 	}
 	size := func(name string) any { return object(t, "v1", "ConfigMap", ns, "settings-"+name).Object["data"] }
 	g.Expect(size("default")).To(HaveKeyWithValue("size", "${size:=small}"))
@@ -246,8 +303,7 @@ func TestStrictSubstitutionMissingVariable(t *testing.T) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.PostBuild = &kustomizev1.PostBuild{Substitute: map[string]string{"other": "x"}}
 	})
-	msg := waitNotReady(t, k, meta.BuildFailedReason)
-	g.Expect(msg).To(ContainSubstring("region"))
+	statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "region")
 	g.Expect(object(t, "v1", "ConfigMap", ns, "settings")).To(BeNil())
 }
 
@@ -265,9 +321,9 @@ func TestDecryption(t *testing.T) {
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
-		k.Spec.Decryption = &kustomizev1.Decryption{Provider: "sops", SecretRef: &meta.LocalObjectReference{Name: "sops-age"}}
+		k.Spec.Decryption = &kustomizev1.Decryption{Provider: "sops", SecretRef: &fluxmeta.LocalObjectReference{Name: "sops-age"}}
 	})
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	var s corev1.Secret
 	g.Expect(env.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: "db"}, &s)).To(Succeed())
 	g.Expect(string(s.Data["password"])).To(Equal("s3cr3t"))
@@ -276,7 +332,6 @@ func TestDecryption(t *testing.T) {
 
 func TestCrossNamespaceSourceRefused(t *testing.T) {
 	startController(t, "nocross", "--no-cross-namespace-refs")
-	g := NewWithT(t)
 	srcNS := testenv.NewNamespace(t, env.Client)
 	ns := testenv.NewNamespace(t, env.Client)
 	a := publish(t, srcNS, rev(1), map[string]string{"cm.yaml": configMap("cm", "1")})
@@ -286,9 +341,7 @@ func TestCrossNamespaceSourceRefused(t *testing.T) {
 		k.Spec.SourceRef.Namespace = srcNS
 		k.Spec.TargetNamespace = ns
 	})
-	msg := waitNotReady(t, refused, meta.AccessDeniedReason)
-	g.Expect(msg).To(ContainSubstring("cross-namespace references have been disabled"))
-	g.Expect(get(t, refused).Status.Conditions).To(ContainElement(HaveField("Type", meta.StalledCondition)))
+	statuscheck.Stalled(t, env.Client, refused, fluxmeta.AccessDeniedReason, "cross-namespace references have been disabled")
 
 	// The suite's controller allows cross-namespace references. sourceRef.apiVersion is
 	// accepted and, as in Flux, the source is found by kind and name.
@@ -297,7 +350,7 @@ func TestCrossNamespaceSourceRefused(t *testing.T) {
 		k.Spec.SourceRef.APIVersion = "source.toolkit.fluxcd.io/v1"
 		k.Spec.TargetNamespace = ns
 	})
-	waitReady(t, allowed, a.Revision)
+	readyAt(t, allowed, a.Revision)
 }
 
 func TestRemoteKubeConfig(t *testing.T) {
@@ -316,17 +369,17 @@ func TestRemoteKubeConfig(t *testing.T) {
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
-		k.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "remote"}}
+		k.Spec.KubeConfig = &fluxmeta.KubeConfigReference{SecretRef: &fluxmeta.SecretKeyReference{Name: "remote"}}
 	})
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "remote-cm")).NotTo(BeNil())
 
 	keyed := kustomization(t, ns, "keyed", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.NameSuffix = "-keyed"
-		k.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "keyed", Key: "cluster.conf"}}
+		k.Spec.KubeConfig = &fluxmeta.KubeConfigReference{SecretRef: &fluxmeta.SecretKeyReference{Name: "keyed", Key: "cluster.conf"}}
 	})
-	waitReady(t, keyed, a.Revision)
+	readyAt(t, keyed, a.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "remote-cm-keyed")).NotTo(BeNil())
 }
 
@@ -343,26 +396,22 @@ func TestObjectAnnotationsAndSuspend(t *testing.T) {
 	})
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "ignored")).To(BeNil())
 
 	b := publish(t, ns, rev(2), map[string]string{"plain.yaml": configMap("plain", "v2")})
 	setArtifact(t, repo, b)
-	waitReady(t, k, b.Revision)
+	readyAt(t, k, b.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "kept")).NotTo(BeNil(), "prune: disabled keeps the object")
 
 	// Suspended: a new revision is not applied.
-	cur := get(t, k)
-	cur.Spec.Suspend = true
-	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
+	statuscheck.Update(t, env.Client, k, func(k *kustomizev1.Kustomization) { k.Spec.Suspend = true })
 	c := publish(t, ns, rev(3), map[string]string{"plain.yaml": configMap("plain", "v3")})
 	setArtifact(t, repo, c)
 	g.Consistently(func() any { return object(t, "v1", "ConfigMap", ns, "plain").Object["data"] }, "2s", testenv.Interval).
 		Should(HaveKeyWithValue("key", "v2"))
-	cur = get(t, k)
-	cur.Spec.Suspend = false
-	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
-	waitReady(t, k, c.Revision)
+	statuscheck.Update(t, env.Client, k, func(k *kustomizev1.Kustomization) { k.Spec.Suspend = false })
+	readyAt(t, k, c.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "plain").Object["data"]).To(HaveKeyWithValue("key", "v3"))
 }
 
@@ -377,17 +426,15 @@ func TestForce(t *testing.T) {
 	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": frozen("v1")})
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) { k.Spec.TargetNamespace = ns })
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	uid := object(t, "v1", "ConfigMap", ns, "frozen").GetUID()
 
 	b := publish(t, ns, rev(2), map[string]string{"cm.yaml": frozen("v2")})
 	setArtifact(t, repo, b)
-	g.Expect(waitNotReady(t, k, meta.ReconciliationFailedReason)).To(ContainSubstring("immutable"))
+	statuscheck.NotReady(t, env.Client, k, fluxmeta.ReconciliationFailedReason, "immutable")
 
-	cur := get(t, k)
-	cur.Spec.Force = true
-	g.Expect(env.Client.Update(ctxT(t), cur)).To(Succeed())
-	waitReady(t, k, b.Revision)
+	statuscheck.Update(t, env.Client, k, func(k *kustomizev1.Kustomization) { k.Spec.Force = true })
+	readyAt(t, k, b.Revision)
 	cm := object(t, "v1", "ConfigMap", ns, "frozen")
 	g.Expect(cm.Object["data"]).To(HaveKeyWithValue("key", "v2"))
 	g.Expect(cm.GetUID()).NotTo(Equal(uid), "recreated")
@@ -405,11 +452,11 @@ func TestRetryInterval(t *testing.T) {
 		k.Spec.TargetNamespace = later
 		k.Spec.RetryInterval = &metav1.Duration{Duration: time.Second}
 	})
-	g.Expect(waitNotReady(t, k, meta.ReconciliationFailedReason)).To(ContainSubstring(later))
+	statuscheck.NotReady(t, env.Client, k, fluxmeta.ReconciliationFailedReason, later)
 
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: later}}
 	g.Expect(env.Client.Create(ctxT(t), nsObj)).To(Succeed())
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), nsObj) })
-	waitReady(t, k, a.Revision)
+	readyAt(t, k, a.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", later, "cm")).NotTo(BeNil())
 }

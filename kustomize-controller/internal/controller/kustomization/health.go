@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/health"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
@@ -25,12 +25,13 @@ var errSuperseded = errors.New("a new source revision is available")
 
 // health waits, up to spec.timeout, until the applied objects (spec.wait) or those of
 // spec.healthChecks are Current, failing fast on a Failed object. The objects as the apply
-// left them are the first observation, so objects ready at once cost no request.
+// left them (the others read once) are the first observation: when all are ready at once,
+// the reconcile neither waits nor writes its status more than once.
 func (st *state) health(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	refs, observed, err := st.healthRefs(obj)
 	if err != nil {
-		return reconcile.Stalled(meta.UnsupportedSpecReason, err)
+		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
 	}
 	if len(refs) == 0 {
 		conditions.Delete(obj, kustomizev1.HealthyCondition)
@@ -38,8 +39,9 @@ func (st *state) health(ctx context.Context, s *scope) reconcile.Result {
 	}
 	checks, err := health.NewChecks(obj.Spec.HealthCheckExprs)
 	if err != nil {
-		return reconcile.Stalled(meta.UnsupportedSpecReason, err)
+		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
 	}
+	observe(ctx, st.target.client, refs, observed)
 	var pending []health.ObjectRef
 	for _, ref := range refs {
 		if o := observed[ref]; o != nil {
@@ -54,17 +56,32 @@ func (st *state) health(ctx context.Context, s *scope) reconcile.Result {
 		pending = append(pending, ref)
 	}
 	if len(pending) > 0 {
-		wctx, done := st.r.waits.start(ctx, client.ObjectKeyFromObject(obj), st.artifact.Revision, obj.GetTimeout())
-		err := health.Wait(wctx, st.target.client, pending, health.WaitOptions{Interval: healthInterval, Compute: checks.Compute})
-		superseded := done()
-		if superseded {
-			return reconcile.Waiting(meta.ProgressingReason, fmt.Errorf("health check canceled: %w", errSuperseded))
-		}
-		if err != nil {
-			return st.unhealthy(s, err)
+		if res := st.wait(ctx, s, pending, checks); !res.IsDone() {
+			return res
 		}
 	}
-	conditions.MarkTrue(obj, kustomizev1.HealthyCondition, meta.SucceededReason, "Health check passed")
+	conditions.MarkTrue(obj, kustomizev1.HealthyCondition, fluxmeta.SucceededReason, "Health check passed")
+	return reconcile.Done("", "")
+}
+
+// wait shows that the health check is running (Reconciling=True, Ready and Healthy Unknown)
+// and waits, up to spec.timeout, until the pending objects are Current. A new source revision
+// cancels the wait.
+func (st *state) wait(ctx context.Context, s *scope, pending []health.ObjectRef, checks *health.Checks) reconcile.Result {
+	obj := s.Obj
+	msg := fmt.Sprintf("Running health checks for revision %s with a timeout of %s", st.artifact.Revision, obj.GetTimeout())
+	conditions.MarkUnknown(obj, kustomizev1.HealthyCondition, fluxmeta.ProgressingReason, msg)
+	if err := s.Progressing(ctx, msg); err != nil {
+		return reconcile.Transient(fluxmeta.ProgressingReason, fmt.Errorf("failed to report the health check: %w", err))
+	}
+	wctx, done := st.r.waits.start(ctx, client.ObjectKeyFromObject(obj), st.artifact.Revision, obj.GetTimeout())
+	err := health.Wait(wctx, st.target.client, pending, health.WaitOptions{Interval: healthInterval, Compute: checks.Compute})
+	if superseded := done(); superseded {
+		return reconcile.Waiting(fluxmeta.ProgressingReason, fmt.Errorf("health check canceled: %w", errSuperseded))
+	}
+	if err != nil {
+		return st.unhealthy(s, err)
+	}
 	return reconcile.Done("", "")
 }
 
@@ -72,11 +89,11 @@ func (st *state) health(ctx context.Context, s *scope) reconcile.Result {
 // event, and a retry.
 func (st *state) unhealthy(s *scope, err error) reconcile.Result {
 	err = fmt.Errorf("health check failed after %s: %w", time.Since(st.start).Round(time.Second), err)
-	conditions.MarkFalse(s.Obj, kustomizev1.HealthyCondition, meta.HealthCheckFailedReason, err.Error())
+	conditions.MarkFalse(s.Obj, kustomizev1.HealthyCondition, fluxmeta.HealthCheckFailedReason, err.Error())
 	if changes := summary(st.changes, st.pruned); changes != "" {
-		s.Event(corev1.EventTypeNormal, meta.ProgressingReason, changes)
+		s.Event(corev1.EventTypeNormal, fluxmeta.ProgressingReason, changes)
 	}
-	return reconcile.Transient(meta.HealthCheckFailedReason, err)
+	return reconcile.Transient(fluxmeta.HealthCheckFailedReason, err)
 }
 
 // healthRefs returns the objects to check and what the apply saw of them: every applied
@@ -110,6 +127,23 @@ func (st *state) healthRefs(obj *kustomizev1.Kustomization) ([]health.ObjectRef,
 		refs = append(refs, ref)
 	}
 	return refs, observed, nil
+}
+
+// observe reads the objects of refs that the apply did not return (those of
+// spec.healthChecks outside the build) into observed. An object it cannot read stays
+// unobserved, for the wait to read again.
+func observe(ctx context.Context, c client.Reader, refs []health.ObjectRef, observed map[health.ObjectRef]*unstructured.Unstructured) {
+	for _, ref := range refs {
+		if observed[ref] != nil {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(ref.APIVersion)
+		u.SetKind(ref.Kind)
+		if err := c.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, u); err == nil {
+			observed[ref] = u
+		}
+	}
 }
 
 // healthRef converts an apply reference.

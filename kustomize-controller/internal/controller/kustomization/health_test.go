@@ -6,11 +6,16 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -45,16 +50,16 @@ func TestDeploymentNeverReady(t *testing.T) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.Wait = true
 	})
-	msg := waitNotReady(t, k, meta.HealthCheckFailedReason)
-	g.Expect(msg).To(ContainSubstring("Deployment/" + ns + "/stuck"))
-	g.Expect(msg).To(ContainSubstring("progress deadline"))
-	cur := get(t, k)
+	cur := statuscheck.NotReady(t, env.Client, k, fluxmeta.HealthCheckFailedReason, "Deployment/"+ns+"/stuck")
+	g.Expect(readyMessage(cur)).To(ContainSubstring("progress deadline"))
 	healthy := conditions.Get(cur, kustomizev1.HealthyCondition)
 	g.Expect(healthy).NotTo(BeNil())
 	g.Expect(healthy.Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(cur.Status.Inventory.Entries).To(HaveLen(2), "the applied objects are in the inventory")
 	g.Expect(object(t, "v1", "ConfigMap", ns, "keep")).NotTo(BeNil())
-	g.Eventually(func() []string { return events(t, k, meta.HealthCheckFailedReason) }, testenv.Timeout, testenv.Interval).
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, env.Client, k, kustomizev1.KustomizationKind, fluxmeta.HealthCheckFailedReason)
+	}, testenv.Timeout, testenv.Interval).
 		ShouldNot(BeEmpty())
 }
 
@@ -71,11 +76,13 @@ func TestNewRevisionCancelsHealthCheck(t *testing.T) {
 	})
 	g := NewWithT(t)
 	g.Eventually(func() bool { return object(t, "apps/v1", "Deployment", ns, "web") != nil }, testenv.Timeout, testenv.Interval).Should(BeTrue())
-	g.Expect(readyCond(t, k)()).NotTo(HavePrefix("True"))
+	cur, err := statuscheck.Get(ctxT(t), env.Client, k)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(conditions.IsReady(cur)).To(BeFalse())
 
 	fixed := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 2), map[string]string{"web.yaml": deployment("web", "", "")})
 	setArtifact(t, repo, fixed)
-	waitReady(t, k, fixed.Revision)
+	readyAt(t, k, fixed.Revision)
 }
 
 func TestHealthChecksAndExpressions(t *testing.T) {
@@ -90,19 +97,18 @@ func TestHealthChecksAndExpressions(t *testing.T) {
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
-		k.Spec.HealthChecks = []meta.NamespacedObjectKindReference{{Kind: "Deployment", Name: "web"}, {APIVersion: "v1", Kind: "ConfigMap", Name: "gate", Namespace: ns}}
-		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{
+		k.Spec.HealthChecks = []fluxmeta.NamespacedObjectKindReference{{Kind: "Deployment", Name: "web"}, {APIVersion: "v1", Kind: "ConfigMap", Name: "gate", Namespace: ns}}
+		k.Spec.HealthCheckExprs = []fluxmeta.CustomHealthCheck{{
 			APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'yes'", Failed: "data.ready == 'no'",
 		}}
 	})
-	msg := waitNotReady(t, k, meta.HealthCheckFailedReason)
-	g.Expect(msg).To(ContainSubstring("ConfigMap/" + ns + "/gate"))
+	statuscheck.NotReady(t, env.Client, k, fluxmeta.HealthCheckFailedReason, "ConfigMap/"+ns+"/gate")
 
 	b := publish(t, ns, "main@sha1:"+fmt.Sprintf("%040d", 2), map[string]string{
 		"gate.yaml": gate("yes"), "web.yaml": deployment("web", "", ""),
 	})
 	setArtifact(t, repo, b)
-	cur := waitReady(t, k, b.Revision)
+	cur := readyAt(t, k, b.Revision)
 	g.Expect(conditions.IsTrue(cur, kustomizev1.HealthyCondition)).To(BeTrue())
 	d := object(t, "apps/v1", "Deployment", ns, "web")
 	g.Expect(d.Object["status"]).To(HaveKeyWithValue("availableReplicas", BeNumerically("==", 1)), "Ready only once the Deployment is available")
@@ -123,13 +129,52 @@ func TestHealthCheckTimeout(t *testing.T) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.Wait = true
 		k.Spec.Timeout = &metav1.Duration{Duration: 30 * time.Second}
-		k.Spec.HealthCheckExprs = []meta.CustomHealthCheck{{
+		k.Spec.HealthCheckExprs = []fluxmeta.CustomHealthCheck{{
 			APIVersion: "v1", Kind: "ConfigMap",
 			InProgress: "data.ready == 'pending'", Failed: "data.ready != 'yes'", Current: "data.ready == 'yes'",
 		}}
 	})
-	msg := waitNotReady(t, k, meta.HealthCheckFailedReason)
-	g.Expect(msg).To(ContainSubstring("timed out"))
-	g.Expect(msg).To(ContainSubstring("ConfigMap/" + ns + "/gate"))
+	cur := statuscheck.NotReady(t, env.Client, k, fluxmeta.HealthCheckFailedReason, "timed out")
+	g.Expect(readyMessage(cur)).To(ContainSubstring("ConfigMap/" + ns + "/gate"))
 	g.Expect(time.Since(start)).To(BeNumerically(">=", 29*time.Second), "waited for spec.timeout")
+}
+
+// TestHealthWaitShowsProgress: while the health check of a new revision waits for a
+// Deployment, the Kustomization shows Reconciling=True and Ready=Unknown (reason Progressing,
+// message naming the revision) instead of the Ready=True of the previous revision; once the
+// Deployment is available it is Ready at the new revision.
+func TestHealthWaitShowsProgress(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": configMap("cm", "1")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
+	})
+	readyAt(t, k, a.Revision)
+
+	b := publish(t, ns, rev(2), map[string]string{"cm.yaml": configMap("cm", "1"), "web.yaml": deployment("web", unschedulable, "")})
+	setArtifact(t, repo, b)
+	cur := statuscheck.Wait(t, env.Client, k, func(g Gomega, cur *kustomizev1.Kustomization) {
+		for _, typ := range []string{fluxmeta.ReconcilingCondition, fluxmeta.ReadyCondition, kustomizev1.HealthyCondition} {
+			c := conditions.Get(cur, typ)
+			g.Expect(c).NotTo(BeNil(), typ)
+			g.Expect(c.Reason).To(Equal(fluxmeta.ProgressingReason), typ)
+			g.Expect(c.Message).To(ContainSubstring("revision "+b.Revision), typ)
+		}
+		g.Expect(conditions.Get(cur, fluxmeta.ReconcilingCondition).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition).Status).To(Equal(metav1.ConditionUnknown))
+	})
+	g.Expect(cur.Status.LastAppliedRevision).To(Equal(a.Revision), "the new revision is recorded once healthy")
+	available, _, _ := unstructured.NestedInt64(object(t, "apps/v1", "Deployment", ns, "web").Object, "status", "availableReplicas")
+	g.Expect(available).To(BeZero(), "the Deployment is not available yet")
+
+	// Its pods may run anywhere now: the Deployment becomes available.
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
+	unpin := client.RawPatch(types.JSONPatchType, []byte(`[{"op": "remove", "path": "/spec/template/spec/nodeSelector"}]`))
+	g.Expect(env.Client.Patch(ctxT(t), d, unpin)).To(Succeed())
+	cur = readyAt(t, k, b.Revision)
+	g.Expect(conditions.IsTrue(cur, kustomizev1.HealthyCondition)).To(BeTrue())
 }

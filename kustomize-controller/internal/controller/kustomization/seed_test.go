@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -51,7 +53,7 @@ func TestSeedScenario(t *testing.T) {
 		k.Spec.Interval = metav1.Duration{Duration: 3 * time.Second}
 	})
 
-	cur := waitReady(t, k, rev1.Revision)
+	cur := readyAt(t, k, rev1.Revision)
 	g.Expect(replicas(t, ns)).To(Equal(int64(2)))
 	g.Expect(cur.Status.LastAttemptedRevision).To(Equal(rev1.Revision))
 	g.Expect(cur.Status.Inventory.Entries).To(ConsistOf(
@@ -61,7 +63,9 @@ func TestSeedScenario(t *testing.T) {
 	g.Expect(cur.Status.Conditions).To(ContainElement(HaveField("Type", kustomizev1.HealthyCondition)))
 	d := object(t, "apps/v1", "Deployment", ns, "my-app")
 	g.Expect(d.GetLabels()).To(HaveKeyWithValue(kustomizev1.NameLabel, "my-apps"))
-	g.Eventually(func() []string { return events(t, k, "ReconciliationSucceeded") }, testenv.Timeout, testenv.Interval).
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, env.Client, k, kustomizev1.KustomizationKind, fluxmeta.ReconciliationSucceededReason)
+	}, testenv.Timeout, testenv.Interval).
 		Should(ContainElement(ContainSubstring("Deployment/" + ns + "/my-app created")))
 
 	// Replicas 2 → 3 in a new revision.
@@ -70,9 +74,11 @@ func TestSeedScenario(t *testing.T) {
 		"apps/my-app/config.yaml": configMap("my-config", "v1"),
 	})
 	setArtifact(t, repo, rev2)
-	waitReady(t, k, rev2.Revision)
+	readyAt(t, k, rev2.Revision)
 	g.Expect(replicas(t, ns)).To(Equal(int64(3)))
-	g.Eventually(func() []string { return events(t, k, "ReconciliationSucceeded") }, testenv.Timeout, testenv.Interval).
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, env.Client, k, kustomizev1.KustomizationKind, fluxmeta.ReconciliationSucceededReason)
+	}, testenv.Timeout, testenv.Interval).
 		Should(ContainElement(ContainSubstring("Deployment/" + ns + "/my-app configured")))
 
 	// A manual scale is reverted on the next interval.
@@ -86,9 +92,11 @@ func TestSeedScenario(t *testing.T) {
 		"apps/my-app/my-app.yaml": seedApp(t, "3"),
 	})
 	setArtifact(t, repo, rev3)
-	cur = waitReady(t, k, rev3.Revision)
+	cur = readyAt(t, k, rev3.Revision)
 	g.Expect(object(t, "v1", "ConfigMap", ns, "my-config")).To(BeNil())
 	g.Expect(cur.Status.Inventory.Entries).To(HaveLen(1))
-	g.Eventually(func() []string { return events(t, k, "ReconciliationSucceeded") }, testenv.Timeout, testenv.Interval).
+	g.Eventually(func() []string {
+		return statuscheck.Events(t, env.Client, k, kustomizev1.KustomizationKind, fluxmeta.ReconciliationSucceededReason)
+	}, testenv.Timeout, testenv.Interval).
 		Should(ContainElement(ContainSubstring("ConfigMap/" + ns + "/my-config deleted")))
 }

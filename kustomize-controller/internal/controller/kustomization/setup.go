@@ -15,9 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -27,15 +25,13 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/source"
 )
 
 // ControllerName is the field manager and event source of the controller.
 const ControllerName = "kustomize-controller"
-
-// sourceIndexKey indexes Kustomizations by "<kind>/<namespace>/<name>" of their source.
-const sourceIndexKey = ".spec.sourceRef"
 
 // healthInterval is how often health checks poll the objects that are not ready yet.
 const healthInterval = time.Second
@@ -63,92 +59,65 @@ type Reconciler struct {
 	waits   *waits
 }
 
+// sourceKinds are the kinds a Kustomization may take its artifact from.
+var sourceKinds = sourceref.Kinds{
+	sourcev1.GitRepositoryKind: func() sourceref.Source { return &sourcev1.GitRepository{} },
+	sourcev1.OCIRepositoryKind: func() sourceref.Source { return &sourcev1.OCIRepository{} },
+	sourcev1.BucketKind:        func() sourceref.Source { return &sourcev1.Bucket{} },
+}
+
 // Setup registers the Kustomization reconciler, its indexes and its watches with mgr.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opts Options) error {
 	r := &Reconciler{
 		rt: rt, opts: opts, shared: shared,
 		reader: mgr.GetAPIReader(), config: mgr.GetConfig(), scheme: mgr.GetScheme(), mapper: mgr.GetRESTMapper(),
-		clients: newClientCache(), waits: newWaits(),
+		clients: newClientCache(clientCacheSize), waits: newWaits(),
 	}
 	ctx := context.Background()
 	if err := dependency.SetupIndex(ctx, mgr, &kustomizev1.Kustomization{}); err != nil {
 		return err
 	}
-	err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, sourceIndexKey, func(o client.Object) []string {
-		return []string{sourceKey(o.(*kustomizev1.Kustomization))}
+	err := sourceref.SetupIndex(ctx, mgr, &kustomizev1.Kustomization{}, func(o client.Object) []sourceref.Ref {
+		return []sourceref.Ref{sourceOf(o.(*kustomizev1.Kustomization))}
 	})
 	if err != nil {
-		return fmt.Errorf("failed to index Kustomizations by source: %w", err)
+		return err
 	}
+	newList := func() client.ObjectList { return &kustomizev1.KustomizationList{} }
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(controller.Default())).
-		Watches(&kustomizev1.Kustomization{},
-			dependency.EnqueueDependents(mgr.GetClient(), func() client.ObjectList { return &kustomizev1.KustomizationList{} }),
+		Watches(&kustomizev1.Kustomization{}, dependency.EnqueueDependents(mgr.GetClient(), newList),
 			builder.WithPredicates(predicate.Or(dependency.ReadinessChanged(), appliedRevisionChanged()))).
-		WithOptions(controllerOptions(shared)).
+		WithOptions(shared.ControllerOptions()).
 		Named("kustomization")
-	for _, kind := range sourceKinds {
-		b = b.Watches(kind.new(), r.enqueueForSource(mgr.GetClient(), kind.name), builder.WithPredicates(artifactChanged()))
-	}
+	b = sourceref.Watch(b, mgr.GetClient(), sourceKinds, newList, r.supersede)
 	if err := b.Complete(ctrlreconcile.Func(r.Reconcile)); err != nil {
 		return fmt.Errorf("failed to set up the Kustomization controller: %w", err)
 	}
 	return nil
 }
 
-// sourceKey is the index key of obj's source.
-func sourceKey(obj *kustomizev1.Kustomization) string {
-	ref := obj.Spec.SourceRef
-	ns := ref.Namespace
-	if ns == "" {
-		ns = obj.Namespace
-	}
-	return ref.Kind + "/" + ns + "/" + ref.Name
+// Reconcile reconciles one Kustomization through the shared runtime.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	st := &state{r: r, start: time.Now()}
+	defer st.releaseArtifact()
+	return reconcile.Run(ctx, r.rt, st.kind(), req)
 }
 
-// enqueueForSource maps a source to the Kustomizations that use it, and cancels their running
-// health checks: a new revision supersedes them.
-func (r *Reconciler) enqueueForSource(c client.Client, kind string) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []ctrl.Request {
-		key := kind + "/" + o.GetNamespace() + "/" + o.GetName()
-		var list kustomizev1.KustomizationList
-		if err := c.List(ctx, &list, client.MatchingFields{sourceIndexKey: key}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "unable to list Kustomizations of a source", "source", key)
-			return nil
-		}
-		revision := ""
-		if src, ok := o.(sourcev1.Source); ok && src.GetArtifact() != nil {
-			revision = src.GetArtifact().Revision
-		}
-		reqs := make([]ctrl.Request, 0, len(list.Items))
-		for i := range list.Items {
-			nn := client.ObjectKeyFromObject(&list.Items[i])
-			r.waits.cancelUnless(nn, revision)
-			reqs = append(reqs, ctrl.Request{NamespacedName: nn})
-		}
-		return reqs
-	})
+// sourceOf is obj's source, its namespace defaulted to obj's.
+func sourceOf(obj *kustomizev1.Kustomization) sourceref.Ref {
+	ref := sourceref.Ref{Kind: obj.Spec.SourceRef.Kind, Namespace: obj.Spec.SourceRef.Namespace, Name: obj.Spec.SourceRef.Name}
+	if ref.Namespace == "" {
+		ref.Namespace = obj.Namespace
+	}
+	return ref
 }
 
-// artifactChanged passes a source's creation (a Kustomization may be waiting for it) and
-// updates that change its artifact's revision or digest.
-func artifactChanged() predicate.Predicate {
-	artifactOf := func(o client.Object) (string, bool) {
-		src, ok := o.(sourcev1.Source)
-		if !ok || src.GetArtifact() == nil {
-			return "", false
-		}
-		return src.GetArtifact().Revision + "@" + src.GetArtifact().Digest, true
-	}
-	return predicate.Funcs{
-		CreateFunc: func(event.CreateEvent) bool { return true },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, _ := artifactOf(e.ObjectOld)
-			n, ok := artifactOf(e.ObjectNew)
-			return ok && o != n
-		},
-		DeleteFunc:  func(event.DeleteEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
+// supersede cancels the running health check of a Kustomization whose source has a new
+// artifact: the new revision supersedes the one being checked.
+func (r *Reconciler) supersede(_ context.Context, src client.Object, req ctrl.Request) {
+	if s, ok := src.(sourcev1.Source); ok && s.GetArtifact() != nil {
+		r.waits.cancelUnless(req.NamespacedName, s.GetArtifact().Revision)
 	}
 }
 
@@ -165,23 +134,4 @@ func appliedRevisionChanged() predicate.Predicate {
 			return ok1 && ok2 && o.Status.LastAppliedRevision != n.Status.LastAppliedRevision
 		},
 	}
-}
-
-// sourceKinds are the kinds a Kustomization may take its artifact from.
-var sourceKinds = []struct {
-	name string
-	new  func() sourcev1.Source
-}{
-	{sourcev1.GitRepositoryKind, func() sourcev1.Source { return &sourcev1.GitRepository{} }},
-	{sourcev1.OCIRepositoryKind, func() sourcev1.Source { return &sourcev1.OCIRepository{} }},
-	{sourcev1.BucketKind, func() sourcev1.Source { return &sourcev1.Bucket{} }},
-}
-
-// controllerOptions are the shared options; the name check is off so that tests and
-// benchmarks can run several managers in one process.
-func controllerOptions(shared *manager.Options) ctrlcontroller.Options {
-	o := shared.ControllerOptions()
-	skip := true
-	o.SkipNameValidation = &skip
-	return o
 }

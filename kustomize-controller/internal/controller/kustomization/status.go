@@ -5,12 +5,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
-
-// originRevisionKey is the artifact metadata key holding the revision of the source's origin.
-const originRevisionKey = "org.opencontainers.image.revision"
 
 // finish records the applied revision and, when anything changed, an event listing the
 // changes.
@@ -22,9 +19,9 @@ func (st *state) finish(_ context.Context, s *scope) reconcile.Result {
 	obj.Status.LastAppliedOriginRevision = st.artifact.Metadata[originRevisionKey]
 	changes := summary(st.changes, st.pruned)
 	if changes != "" {
-		s.Event(corev1.EventTypeNormal, meta.ReconciliationSucceededReason, changes)
+		s.Event(corev1.EventTypeNormal, fluxmeta.ReconciliationSucceededReason, changes)
 	} else if newRevision {
-		s.Event(corev1.EventTypeNormal, meta.ReconciliationSucceededReason, "Applied revision: "+revision)
+		s.Event(corev1.EventTypeNormal, fluxmeta.ReconciliationSucceededReason, "Applied revision: "+revision)
 	}
-	return reconcile.Done(meta.ReconciliationSucceededReason, "Applied revision: "+revision)
+	return reconcile.Done(fluxmeta.ReconciliationSucceededReason, "Applied revision: "+revision)
 }

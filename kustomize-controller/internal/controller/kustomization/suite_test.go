@@ -9,7 +9,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,13 +17,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/artifactserver"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/source"
@@ -134,7 +134,7 @@ func ctxT(t testing.TB) context.Context {
 }
 
 // publish packs files into an artifact with the given revision.
-func publish(t testing.TB, name, revision string, files map[string]string) meta.Artifact {
+func publish(t testing.TB, name, revision string, files map[string]string) fluxmeta.Artifact {
 	t.Helper()
 	a, err := artifacts.ArtifactFromFiles(name+"-"+strings.NewReplacer("@", "-", ":", "-").Replace(revision), files, revision)
 	if err != nil {
@@ -144,7 +144,7 @@ func publish(t testing.TB, name, revision string, files map[string]string) meta.
 }
 
 // gitRepository creates a GitRepository whose status holds the artifact (none when nil).
-func gitRepository(t testing.TB, ns, name string, a *meta.Artifact) *sourcev1.GitRepository {
+func gitRepository(t testing.TB, ns, name string, a *fluxmeta.Artifact) *sourcev1.GitRepository {
 	t.Helper()
 	repo := &sourcev1.GitRepository{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -160,7 +160,7 @@ func gitRepository(t testing.TB, ns, name string, a *meta.Artifact) *sourcev1.Gi
 }
 
 // setArtifact stores a new artifact in the source's status, as the source-controller does.
-func setArtifact(t testing.TB, repo *sourcev1.GitRepository, a meta.Artifact) {
+func setArtifact(t testing.TB, repo *sourcev1.GitRepository, a fluxmeta.Artifact) {
 	t.Helper()
 	g := NewWithT(t)
 	g.Eventually(func() error {
@@ -168,7 +168,7 @@ func setArtifact(t testing.TB, repo *sourcev1.GitRepository, a meta.Artifact) {
 			return err
 		}
 		repo.Status.Artifact = &a
-		conditions.MarkTrue(repo, meta.ReadyCondition, meta.SucceededReason, "stored artifact for revision "+a.Revision)
+		conditions.MarkTrue(repo, fluxmeta.ReadyCondition, fluxmeta.SucceededReason, "stored artifact for revision "+a.Revision)
 		repo.Status.ObservedGeneration = repo.Generation
 		return env.Client.Status().Update(ctxT(t), repo)
 	}, testenv.Timeout, testenv.Interval).Should(Succeed())
@@ -195,64 +195,22 @@ func kustomization(t testing.TB, ns, name, repo string, mutate func(*kustomizev1
 	return k
 }
 
-// get reads the current state of a Kustomization.
-func get(t testing.TB, k *kustomizev1.Kustomization) *kustomizev1.Kustomization {
+// readyAt waits until k is Ready having applied revision, and returns it (kstatus
+// invariants checked).
+func readyAt(t testing.TB, k *kustomizev1.Kustomization, revision string) *kustomizev1.Kustomization {
 	t.Helper()
-	out := &kustomizev1.Kustomization{}
-	if err := env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), out); err != nil {
-		t.Fatal(err)
+	return statuscheck.Wait(t, env.Client, k, func(g Gomega, cur *kustomizev1.Kustomization) {
+		g.Expect(conditions.IsReady(cur)).To(BeTrue(), "Ready: %+v", conditions.Get(cur, fluxmeta.ReadyCondition))
+		g.Expect(cur.Status.LastAppliedRevision).To(Equal(revision))
+	})
+}
+
+// readyMessage is the message of obj's Ready condition.
+func readyMessage(obj *kustomizev1.Kustomization) string {
+	if c := conditions.Get(obj, fluxmeta.ReadyCondition); c != nil {
+		return c.Message
 	}
-	return out
-}
-
-// readyCond returns "<status>/<reason>" of the Ready condition of the current generation.
-func readyCond(t testing.TB, k *kustomizev1.Kustomization) func() string {
-	return func() string {
-		cur := get(t, k)
-		c := conditions.Get(cur, meta.ReadyCondition)
-		if c == nil || c.ObservedGeneration != cur.Generation {
-			return ""
-		}
-		return string(c.Status) + "/" + c.Reason
-	}
-}
-
-// waitReady waits until the Kustomization is Ready at revision and returns it, invariants
-// checked.
-func waitReady(t testing.TB, k *kustomizev1.Kustomization, revision string) *kustomizev1.Kustomization {
-	t.Helper()
-	g := NewWithT(t)
-	g.Eventually(func() string {
-		cur := get(t, k)
-		if !conditions.IsReady(cur) {
-			c := conditions.Get(cur, meta.ReadyCondition)
-			if c == nil {
-				return "no Ready condition"
-			}
-			return c.Reason + ": " + c.Message
-		}
-		return cur.Status.LastAppliedRevision
-	}, testenv.RolloutTimeout, testenv.Interval).Should(Equal(revision))
-	cur := get(t, k)
-	checkInvariants(t, cur)
-	return cur
-}
-
-// waitNotReady waits until Ready is False with the reason and returns the message.
-func waitNotReady(t testing.TB, k *kustomizev1.Kustomization, reason string) string {
-	t.Helper()
-	g := NewWithT(t)
-	g.Eventually(readyCond(t, k), testenv.RolloutTimeout, testenv.Interval).Should(Equal("False/" + reason))
-	cur := get(t, k)
-	checkInvariants(t, cur)
-	return conditions.Get(cur, meta.ReadyCondition).Message
-}
-
-func checkInvariants(t testing.TB, k *kustomizev1.Kustomization) {
-	t.Helper()
-	if err := conditions.CheckInvariants(k); err != nil {
-		t.Errorf("kstatus invariants of %s/%s: %v (conditions %+v)", k.Namespace, k.Name, err, k.Status.Conditions)
-	}
+	return ""
 }
 
 // object reads an object of the given apiVersion and kind, nil when missing.
@@ -276,21 +234,7 @@ func configMap(name, value string) string {
 	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  key: %q\n", name, value)
 }
 
-// events returns the messages of the events of reason recorded for k.
-func events(t testing.TB, k *kustomizev1.Kustomization, reason string) []string {
-	t.Helper()
-	var list corev1.EventList
-	if err := env.Client.List(ctxT(t), &list, client.InNamespace(k.Namespace)); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range list.Items {
-		if e.InvolvedObject.Name == k.Name && e.InvolvedObject.Kind == kustomizev1.KustomizationKind && e.Reason == reason {
-			out = append(out, e.Message)
-		}
-	}
-	return out
-}
-
 // invRef is an inventory entry.
-func invRef(id, version string) meta.ResourceRef { return meta.ResourceRef{ID: id, Version: version} }
+func invRef(id, version string) fluxmeta.ResourceRef {
+	return fluxmeta.ResourceRef{ID: id, Version: version}
+}

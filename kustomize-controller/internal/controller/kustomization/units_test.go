@@ -8,15 +8,15 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/apply"
 )
 
 func TestUnion(t *testing.T) {
-	a := &meta.ResourceInventory{Entries: []meta.ResourceRef{{ID: "ns_b__ConfigMap", Version: "v1"}, {ID: "ns_a_apps_Deployment", Version: "v1beta1"}}}
-	b := &meta.ResourceInventory{Entries: []meta.ResourceRef{{ID: "ns_a_apps_Deployment", Version: "v1"}, {ID: "ns_c__Secret", Version: "v1"}}}
+	a := &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{{ID: "ns_b__ConfigMap", Version: "v1"}, {ID: "ns_a_apps_Deployment", Version: "v1beta1"}}}
+	b := &fluxmeta.ResourceInventory{Entries: []fluxmeta.ResourceRef{{ID: "ns_a_apps_Deployment", Version: "v1"}, {ID: "ns_c__Secret", Version: "v1"}}}
 	got := union(a, b).Entries
-	want := []meta.ResourceRef{{ID: "ns_a_apps_Deployment", Version: "v1"}, {ID: "ns_b__ConfigMap", Version: "v1"}, {ID: "ns_c__Secret", Version: "v1"}}
+	want := []fluxmeta.ResourceRef{{ID: "ns_a_apps_Deployment", Version: "v1"}, {ID: "ns_b__ConfigMap", Version: "v1"}, {ID: "ns_c__Secret", Version: "v1"}}
 	if len(got) != len(want) {
 		t.Fatalf("union = %v, want %v", got, want)
 	}

@@ -5,10 +5,9 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
-	"github.com/ferry-gitops/ferry/shared/api/meta"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -23,7 +22,7 @@ type scope = reconcile.Scope[*kustomizev1.Kustomization]
 type state struct {
 	r        *Reconciler
 	start    time.Time
-	artifact *meta.Artifact
+	artifact *fluxmeta.Artifact
 	handle   *source.Handle
 	target   *target
 	objects  []*unstructured.Unstructured
@@ -31,15 +30,8 @@ type state struct {
 	pruned   *apply.ChangeSet
 }
 
-// Reconcile reconciles one Kustomization through the shared runtime.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	st := &state{r: r, start: time.Now()}
-	defer st.releaseArtifact()
-	return reconcile.Run(ctx, r.rt, r.kind(st), req)
-}
-
-// kind describes the steps of one reconcile, bound to its state.
-func (r *Reconciler) kind(st *state) *reconcile.Kind[*kustomizev1.Kustomization] {
+// kind describes the steps of one reconcile, bound to st.
+func (st *state) kind() *reconcile.Kind[*kustomizev1.Kustomization] {
 	return &reconcile.Kind[*kustomizev1.Kustomization]{
 		Name:        kustomizev1.KustomizationKind,
 		New:         newKustomization,
