@@ -5,7 +5,6 @@ go 1.26.0
 require (
 	code.gitea.io/sdk/gitea v0.25.1
 	github.com/Masterminds/semver/v3 v3.5.0
-	github.com/drone/envsubst v1.0.3
 	github.com/ferry-gitops/ferry/shared v0.0.0
 	github.com/go-git/go-billy/v5 v5.9.2
 	github.com/go-git/go-git/v5 v5.19.3

@@ -89,6 +89,7 @@ func TestBuild(t *testing.T) {
 	ks.Spec.Patches = []fluxmeta.Patch{{Patch: "apiVersion: v1\nkind: Service\nmetadata:\n  name: any\n  labels:\n    patched: \"yes\"\n",
 		Target: &fluxmeta.Selector{Kind: "Service"}}}
 	ks.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
+	ks.Spec.PostBuild = &kustomizev1.PostBuild{} // the variables come resolved, in Vars
 
 	objs, err := Build(Options{Dir: dir, Kustomization: ks, Vars: map[string]string{"tag": "1.25.0", "keep": "x"}})
 	if err != nil {

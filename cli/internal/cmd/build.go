@@ -7,8 +7,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/cli/internal/build"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	"github.com/ferry-gitops/ferry/shared/kustomize/substitute"
 )
 
 // buildFlags are the flags of `build kustomization` and `diff kustomization`.
@@ -86,7 +85,11 @@ func (a *app) buildLocal(ctx context.Context, name string, f buildFlags) ([]*uns
 	if err != nil {
 		return nil, err
 	}
-	vars, err := a.postBuildVars(ctx, c, ks)
+	var reader client.Reader
+	if c != nil { // --dry-run reads nothing from the cluster
+		reader = c
+	}
+	vars, err := substitute.Variables(ctx, reader, ks.Namespace, ks.Spec.PostBuild)
 	if err != nil {
 		return nil, err
 	}
@@ -117,74 +120,4 @@ func (a *app) loadKustomization(ctx context.Context, c client.Client, name, file
 		return nil, fmt.Errorf("failed to get Kustomization %s: %w", key, err)
 	}
 	return ks, nil
-}
-
-// postBuildVars resolves spec.postBuild: the data of substituteFrom (read from the cluster
-// unless c is nil, as in dry-run mode), overridden by substitute. It returns nil when the
-// Kustomization has no postBuild.
-func (a *app) postBuildVars(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization) (map[string]string, error) {
-	pb := ks.Spec.PostBuild
-	if pb == nil {
-		return nil, nil
-	}
-	vars := map[string]string{}
-	for _, ref := range pb.SubstituteFrom {
-		if c == nil {
-			break
-		}
-		data, err := referencedData(ctx, c, ks.Namespace, ref)
-		if err != nil {
-			return nil, err
-		}
-		for k, v := range data {
-			vars[k] = v
-		}
-	}
-	for k, v := range pb.Substitute {
-		vars[k] = v
-	}
-	return vars, nil
-}
-
-// referencedData reads the data of the ConfigMap or Secret ref; an optional missing one is
-// empty.
-func referencedData(ctx context.Context, c client.Client, namespace string, ref kustomizev1.SubstituteReference) (map[string]string, error) {
-	key := types.NamespacedName{Namespace: namespace, Name: ref.Name}
-	data, found, err := configData(ctx, c, key, ref.Kind)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("failed to read the substitution variables: %w", err)
-	case !found && !ref.Optional:
-		return nil, fmt.Errorf("failed to read the substitution variables: %s %s not found", ref.Kind, key)
-	}
-	return data, nil
-}
-
-// configData reads the data of the ConfigMap or Secret key, and whether it exists.
-func configData(ctx context.Context, c client.Client, key types.NamespacedName, kind string) (map[string]string, bool, error) {
-	var err error
-	data := map[string]string{}
-	switch kind {
-	case "ConfigMap":
-		var cm corev1.ConfigMap
-		if err = c.Get(ctx, key, &cm); err == nil {
-			data = cm.Data
-		}
-	case "Secret":
-		var s corev1.Secret
-		if err = c.Get(ctx, key, &s); err == nil {
-			for k, v := range s.Data {
-				data[k] = string(v)
-			}
-		}
-	default:
-		return nil, false, fmt.Errorf("unsupported kind %q, expected ConfigMap or Secret", kind)
-	}
-	if apierrors.IsNotFound(err) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("failed to read %s %s: %w", kind, key, err)
-	}
-	return data, true, nil
 }

@@ -14,11 +14,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/ferry-gitops/ferry/cli/internal/helmrender"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/helm/values"
 )
 
 // kustomizationFlags are the flags of `create kustomization`.
@@ -242,7 +242,7 @@ func mergeValues(files []string) (*apiextensionsv1.JSON, error) {
 		if err := yaml.Unmarshal(data, &m); err != nil {
 			return nil, fmt.Errorf("failed to decode values file %s: %w", file, err)
 		}
-		merged = helmrender.MergeValues(merged, m)
+		merged = values.Merge(merged, m)
 	}
 	raw, err := json.Marshal(merged)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/cli/internal/helmrender"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/helm/values"
 )
 
 // newDiffHelmReleaseCommand returns `ferry diff helmrelease`, beyond flux.
@@ -27,7 +28,7 @@ func newDiffHelmReleaseCommand(a *app) *cobra.Command {
 		Long: "The diff helmrelease command renders the release with its current values (spec.valuesFrom\n" +
 			"then spec.values) from the chart of --chart-path, or of the release Helm recorded in the\n" +
 			"cluster, server-side dry-run applies each object and prints what would be created or changed;\n" +
-			"it exits with 1 when anything differs. Releases with spec.postRenderers are refused.",
+			"it exits with 1 when anything differs.",
 		Example: `  # What would a values change do?
   ferry diff helmrelease podinfo -n apps
 
@@ -71,9 +72,7 @@ func (a *app) renderRelease(ctx context.Context, c client.Client, name, chartPat
 	if err != nil {
 		return nil, err
 	}
-	values, err := helmrender.Values(hr, func(kind, ref string) (map[string]string, bool, error) {
-		return configData(ctx, c, types.NamespacedName{Namespace: hr.Namespace, Name: ref}, kind)
-	})
+	vals, err := helmrender.Values(ctx, hr, values.Reader{Client: c, Namespace: hr.Namespace})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +80,7 @@ func (a *app) renderRelease(ctx context.Context, c client.Client, name, chartPat
 	if err != nil {
 		return nil, err
 	}
-	objs, err := helmrender.Render(helmrender.Options{Release: hr, Chart: chrt, Values: values, KubeVersion: version})
+	objs, err := helmrender.Render(helmrender.Options{Release: hr, Chart: chrt, Values: vals, KubeVersion: version})
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func TestDiffHelmRelease(t *testing.T) {
 	if err := env.Client.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "extra"}}); err != nil {
 		t.Fatal(err)
 	}
-	if res := ferry(t, "diff", "hr", "web", "-n", ns); res.runErr == nil || !strings.Contains(res.runErr.Error(), `could not find key "values.yaml"`) {
+	if res := ferry(t, "diff", "hr", "web", "-n", ns); res.runErr == nil || !strings.Contains(res.runErr.Error(), "could not find ConfigMap 'extra' referenced in spec.valuesFrom") {
 		t.Errorf("diff with a missing valuesFrom: %v", res.runErr)
 	}
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,8 +66,8 @@ func (a *app) waitForReconcile(ctx context.Context, c client.Client, k *kinds.Ki
 	var last progress
 	err := wait.PollUntilContextCancel(ctx, a.opts.PollInterval, true, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, key, obj); err != nil {
-			if ctx.Err() != nil {
-				return false, ctx.Err() // the time is up: report the wait, not this read
+			if ctx.Err() != nil || deadlineRefused(err) {
+				return false, context.DeadlineExceeded // the time is up: report the wait, not this read
 			}
 			return false, fmt.Errorf("failed to get %s %s: %w", k, key, err)
 		}
@@ -83,6 +84,13 @@ func (a *app) waitForReconcile(ctx context.Context, c client.Client, k *kinds.Ki
 	}
 	a.successf("%s reconciliation completed%s", k, revisionSuffix(k, obj))
 	return nil
+}
+
+// deadlineRefused reports whether a request was not sent because the client's rate limiter
+// would have had it wait past the context's deadline (x/time/rate does not wrap
+// context.DeadlineExceeded in that error): the wait's time is up, as far as the user goes.
+func deadlineRefused(err error) bool {
+	return strings.Contains(err.Error(), "would exceed context deadline")
 }
 
 // revisionSuffix returns " (revision <rev>)" for kinds with a revision, or "".

@@ -1,8 +1,9 @@
 // Package helmrender renders a HelmRelease's chart the way helm-controller installs it, for
-// `ferry diff helmrelease`: values composed from spec.valuesFrom and spec.values, the chart
-// rendered client-side with Helm's action library for the cluster's Kubernetes version, and
-// the helm.toolkit.fluxcd.io/name and namespace labels (and commonMetadata) set on each
-// object. The chart comes from a local path or from the release record Helm keeps in the
+// `ferry diff helmrelease`: values composed from spec.valuesFrom and spec.values and the
+// post-renderers (spec.postRenderers, commonMetadata, the helm.toolkit.fluxcd.io/name and
+// namespace labels) are helm-controller's own (shared/helm/values, shared/helm/postrender);
+// the chart is rendered client-side with Helm's action library for the cluster's Kubernetes
+// version. The chart comes from a local path or from the release record Helm keeps in the
 // cluster.
 package helmrender
 
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/helm/postrender"
 )
 
 // Options say what to render.
@@ -36,10 +38,8 @@ type Options struct {
 // Render returns the objects the release would apply, hooks and CRDs aside.
 func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	hr := opts.Release
-	if len(hr.Spec.PostRenderers) > 0 {
-		return nil, fmt.Errorf("HelmRelease %s/%s uses spec.postRenderers, which diff helmrelease does not render", hr.Namespace, hr.Name)
-	}
 	install := action.NewInstall(&action.Configuration{})
+	install.PostRenderer = postrender.Build(hr)
 	install.ClientOnly, install.DryRun, install.Replace = true, true, true
 	install.DisableHooks, install.SkipCRDs = true, true
 	install.ReleaseName = hr.GetReleaseName()
@@ -55,7 +55,7 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to render the chart %s: %w", opts.Chart.Name(), err)
 	}
-	return objects(rel.Manifest, hr)
+	return objects(rel.Manifest)
 }
 
 // targetNamespace is where the release installs its objects.
@@ -66,23 +66,14 @@ func targetNamespace(hr *helmv2.HelmRelease) string {
 	return hr.Namespace
 }
 
-// objects decodes the rendered manifest and labels each object as helm-controller's
-// post-renderer does.
-func objects(manifest string, hr *helmv2.HelmRelease) ([]*unstructured.Unstructured, error) {
+// objects decodes the rendered (and post-rendered) manifest, in Helm's install order.
+func objects(manifest string) ([]*unstructured.Unstructured, error) {
 	docs := releaseutil.SplitManifests(manifest)
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)
 	}
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	labels := map[string]string{helmv2.NameLabel: hr.Name, helmv2.NamespaceLabel: hr.Namespace}
-	var annotations map[string]string
-	if cm := hr.Spec.CommonMetadata; cm != nil {
-		for k, v := range cm.Labels {
-			labels[k] = v
-		}
-		annotations = cm.Annotations
-	}
 	var out []*unstructured.Unstructured
 	for _, k := range keys {
 		if strings.TrimSpace(docs[k]) == "" {
@@ -96,23 +87,7 @@ func objects(manifest string, hr *helmv2.HelmRelease) ([]*unstructured.Unstructu
 		if err := obj.UnmarshalJSON(js); err != nil {
 			return nil, fmt.Errorf("failed to decode the rendered manifest: %w", err)
 		}
-		obj.SetLabels(merge(obj.GetLabels(), labels))
-		obj.SetAnnotations(merge(obj.GetAnnotations(), annotations))
 		out = append(out, obj)
 	}
 	return out, nil
-}
-
-// merge returns a with b's entries set, or a when b is empty.
-func merge(a, b map[string]string) map[string]string {
-	if len(b) == 0 {
-		return a
-	}
-	if a == nil {
-		a = map[string]string{}
-	}
-	for k, v := range b {
-		a[k] = v
-	}
-	return a
 }

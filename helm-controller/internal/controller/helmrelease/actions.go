@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ferry-gitops/ferry/helm-controller/internal/action"
-	"github.com/ferry-gitops/ferry/helm-controller/internal/postrender"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/helm/postrender"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )

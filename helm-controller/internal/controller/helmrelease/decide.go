@@ -5,8 +5,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/release"
 
-	"github.com/ferry-gitops/ferry/helm-controller/internal/values"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/helm/values"
 )
 
 // nextAction is what the release needs next.

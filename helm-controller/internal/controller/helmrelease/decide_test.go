@@ -7,8 +7,8 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ferry-gitops/ferry/helm-controller/internal/values"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/helm/values"
 )
 
 func rel(version int, status release.Status, chartVersion string, config map[string]any) *release.Release {

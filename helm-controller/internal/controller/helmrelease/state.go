@@ -9,9 +9,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ferry-gitops/ferry/helm-controller/internal/action"
-	"github.com/ferry-gitops/ferry/helm-controller/internal/postrender"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	"github.com/ferry-gitops/ferry/shared/health"
+	"github.com/ferry-gitops/ferry/shared/helm/postrender"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )

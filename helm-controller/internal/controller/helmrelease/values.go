@@ -5,52 +5,10 @@ import (
 	"errors"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/ferry-gitops/ferry/helm-controller/internal/values"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	"github.com/ferry-gitops/ferry/shared/helm/values"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
-
-// valuesReader reads ConfigMaps and Secrets of one namespace directly from the API server.
-type valuesReader struct {
-	reader    client.Reader
-	namespace string
-}
-
-// GetData returns the data of a ConfigMap (string and binary) or a Secret.
-func (v valuesReader) GetData(ctx context.Context, kind, name string) (map[string][]byte, bool, error) {
-	key := types.NamespacedName{Namespace: v.namespace, Name: name}
-	if kind == "Secret" {
-		var s corev1.Secret
-		if err := v.reader.Get(ctx, key, &s); err != nil {
-			return nil, false, ignoreNotFound(err)
-		}
-		return s.Data, true, nil
-	}
-	var cm corev1.ConfigMap
-	if err := v.reader.Get(ctx, key, &cm); err != nil {
-		return nil, false, ignoreNotFound(err)
-	}
-	data := make(map[string][]byte, len(cm.Data)+len(cm.BinaryData))
-	for k, d := range cm.BinaryData {
-		data[k] = d
-	}
-	for k, d := range cm.Data {
-		data[k] = []byte(d)
-	}
-	return data, true, nil
-}
-
-func ignoreNotFound(err error) error {
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
-}
 
 // composeValues composes the release's values and records what is being attempted: chart
 // version, values digests and generation. A new chart, new values or a new generation resets
@@ -61,7 +19,7 @@ func (st *state) composeValues(ctx context.Context, s *reconcile.Scope[*helmv2.H
 	if obj.Spec.Values != nil {
 		inline = obj.Spec.Values.Raw
 	}
-	vals, err := values.Compose(ctx, valuesReader{reader: st.r.apiReader, namespace: obj.Namespace}, obj.Spec.ValuesFrom, inline)
+	vals, err := values.Compose(ctx, values.Reader{Client: st.r.apiReader, Namespace: obj.Namespace}, obj.Spec.ValuesFrom, inline)
 	var missing *values.MissingError
 	switch {
 	case errors.As(err, &missing):

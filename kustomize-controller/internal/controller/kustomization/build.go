@@ -6,16 +6,15 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 
-	"github.com/ferry-gitops/ferry/kustomize-controller/internal/build"
+	"github.com/ferry-gitops/ferry/shared/kustomize/build"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
-	"github.com/ferry-gitops/ferry/kustomize-controller/internal/substitute"
+	"github.com/ferry-gitops/ferry/shared/kustomize/substitute"
 )
 
 // build runs kustomize on the artifact, decrypts SOPS-encrypted objects and substitutes the
@@ -29,9 +28,11 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 	if !res.IsDone() {
 		return res
 	}
-	objects, err := build.Build(&obj.Spec, build.Options{
-		Root: st.handle.Dir, Path: obj.Spec.Path, NoRemoteBases: st.r.opts.NoRemoteBases, Decryptor: dec,
-	})
+	opts := build.Options{Root: st.handle.Dir, Path: obj.Spec.Path, NoRemoteBases: st.r.opts.NoRemoteBases}
+	if dec != nil { // a nil *Decryptor in the interface would not read as "no decryption"
+		opts.Decryptor = dec
+	}
+	objects, err := build.Build(&obj.Spec, opts)
 	var notFound *build.PathNotFoundError
 	if errors.As(err, &notFound) {
 		return reconcile.Transient(fluxmeta.ArtifactFailedReason, err)
@@ -49,18 +50,12 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 			}
 		}
 	}
-	if pb := obj.Spec.PostBuild; pb != nil {
-		vars, err := st.r.variables(ctx, obj)
-		if err != nil {
-			return reconcile.Transient(fluxmeta.BuildFailedReason, err)
-		}
-		// As in Flux, substitution only runs when some variable is defined, unless the
-		// strategy is Always (which applies ${var:=default} with no variable at all).
-		if len(vars) > 0 || pb.SubstituteStrategy == kustomizev1.SubstituteAlways {
-			if err := substitute.Apply(objects, vars, st.r.opts.StrictSubstitution); err != nil {
-				return reconcile.Transient(fluxmeta.BuildFailedReason, err)
-			}
-		}
+	vars, err := substitute.Variables(ctx, st.r.reader, obj.Namespace, obj.Spec.PostBuild)
+	if err != nil {
+		return reconcile.Transient(fluxmeta.BuildFailedReason, err)
+	}
+	if err := substitute.PostBuild(objects, obj.Spec.PostBuild, vars, st.r.opts.StrictSubstitution); err != nil {
+		return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 	}
 	st.objects = objects
 	return reconcile.Done("", "")
@@ -91,45 +86,4 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 			fmt.Errorf("failed to read the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
 	}
 	return dec, reconcile.Done("", "")
-}
-
-// variables merges the values of spec.postBuild.substituteFrom, in order, and then
-// spec.postBuild.substitute, which wins.
-func (r *Reconciler) variables(ctx context.Context, obj *kustomizev1.Kustomization) (map[string]string, error) {
-	var from []map[string]string
-	for _, ref := range obj.Spec.PostBuild.SubstituteFrom {
-		data, err := r.referencedData(ctx, obj.Namespace, ref)
-		if err != nil {
-			return nil, err
-		}
-		from = append(from, data)
-	}
-	return substitute.MergeVars(from, obj.Spec.PostBuild.Substitute), nil
-}
-
-// referencedData reads the ConfigMap or Secret of one substituteFrom entry; an optional one
-// that does not exist gives nothing.
-func (r *Reconciler) referencedData(ctx context.Context, ns string, ref kustomizev1.SubstituteReference) (map[string]string, error) {
-	key := types.NamespacedName{Namespace: ns, Name: ref.Name}
-	var cm corev1.ConfigMap
-	var secret corev1.Secret
-	var err error
-	switch ref.Kind {
-	case "ConfigMap":
-		err = r.reader.Get(ctx, key, &cm)
-	case "Secret":
-		err = r.reader.Get(ctx, key, &secret)
-	default:
-		return nil, fmt.Errorf("substituteFrom kind '%s' is not supported: use ConfigMap or Secret", ref.Kind)
-	}
-	if apierrors.IsNotFound(err) && ref.Optional {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to get substituteFrom %s '%s': %w", ref.Kind, key, err)
-	}
-	if ref.Kind == "ConfigMap" {
-		return cm.Data, nil
-	}
-	return substitute.SecretVars(secret.Data), nil
 }

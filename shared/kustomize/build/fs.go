@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-
-	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 )
 
 // errOutsideRoot marks a path that leaves the source root.
@@ -28,7 +26,7 @@ var errOutsideRoot = errors.New("path leaves the source root")
 type sourceFS struct {
 	root      string            // absolute, symlinks resolved
 	overlay   map[string][]byte // absolute path -> content served instead of the disk
-	decryptor *decrypt.Decryptor
+	decryptor Decryptor
 	// clones matches the directories outside root that may be read and removed: Kustomize's
 	// clones of remote bases. Nil when remote bases are refused.
 	clones *regexp.Regexp
@@ -41,7 +39,7 @@ type sourceFS struct {
 }
 
 // newSourceFS returns a sourceFS confined to root.
-func newSourceFS(root string, d *decrypt.Decryptor) (*sourceFS, error) {
+func newSourceFS(root string, d Decryptor) (*sourceFS, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("failed to resolve source root: %w", err)
@@ -56,7 +54,8 @@ func newSourceFS(root string, d *decrypt.Decryptor) (*sourceFS, error) {
 // within reports whether p (absolute and clean) is root or below it, or inside a clone of a
 // remote base.
 func (f *sourceFS) within(p string) bool {
-	if p == f.root || strings.HasPrefix(p, f.root+string(filepath.Separator)) {
+	// The root may itself end with a separator (the filesystem's root, for the CLI).
+	if p == f.root || strings.HasPrefix(p, strings.TrimSuffix(f.root, string(filepath.Separator))+string(filepath.Separator)) {
 		return true
 	}
 	return f.clones != nil && f.clones.MatchString(p)

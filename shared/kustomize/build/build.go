@@ -24,7 +24,6 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 
-	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
@@ -41,7 +40,14 @@ type Options struct {
 	NoRemoteBases bool
 	// Decryptor, when set, decrypts SOPS-encrypted files as Kustomize reads them (files of
 	// secretGenerator and configMapGenerator, patches, encrypted manifests).
-	Decryptor *decrypt.Decryptor
+	Decryptor Decryptor
+}
+
+// Decryptor decrypts the files Kustomize reads (kustomize-controller's SOPS decryptor).
+type Decryptor interface {
+	// DecryptFile returns the plain content of the file at path and whether it was
+	// encrypted; a file that is not encrypted comes back as it is.
+	DecryptFile(path string, data []byte) ([]byte, bool, error)
 }
 
 // kustomizeMu serialises Kustomize runs: Kustomize keeps its OpenAPI schema in package state

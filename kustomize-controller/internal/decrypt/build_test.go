@@ -1,4 +1,4 @@
-package build
+package decrypt_test
 
 import (
 	"encoding/base64"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
+	"github.com/ferry-gitops/ferry/shared/kustomize/build"
 )
 
 const (
@@ -45,7 +46,7 @@ func sopsRoot(t *testing.T, id sopstest.Identity) string {
 	writeTree(t, root, map[string]string{
 		"app/kustomization.yaml": sopsKustomization,
 		"app/secret.yaml":        enc("secret.yaml", sopsSecret, "^(data|stringData)$"),
-		"app/cm.yaml":            configMap,
+		"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  k: v\n",
 		"app/db.env":             enc("db.env", "PASSWORD=plain-env-password\n", ""),
 		"app/tls.key":            enc("tls.key", "plain-binary-key", ""),
 		"app/config.json":        enc("config.json", `{"token":"plain-json-token"}`, ""),
@@ -76,7 +77,7 @@ func TestBuildDecryptsSOPS(t *testing.T) {
 	dec, err := decrypt.NewDecryptor(map[string][]byte{"age.agekey": []byte(id.Secret)})
 	g.Expect(err).NotTo(HaveOccurred())
 
-	objs, err := Build(nil, Options{Root: root, Path: "app", Decryptor: dec, NoRemoteBases: true})
+	objs, err := build.Build(nil, build.Options{Root: root, Path: "app", Decryptor: dec, NoRemoteBases: true})
 	g.Expect(err).NotTo(HaveOccurred())
 
 	manifest := find(objs, "Secret", "", "manifest")
@@ -109,7 +110,7 @@ func TestBuildDecryptsSOPS(t *testing.T) {
 func TestBuildWithoutDecryptorKeepsSOPSData(t *testing.T) {
 	g := NewWithT(t)
 	root := sopsRoot(t, sopstest.NewIdentity(t))
-	objs, err := Build(nil, Options{Root: root, Path: "app"})
+	objs, err := build.Build(nil, build.Options{Root: root, Path: "app"})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(decrypt.IsEncrypted(find(objs, "Secret", "", "manifest"))).To(BeTrue())
 	g.Expect(decrypt.IsEncrypted(find(objs, "Secret", "", "db"))).To(BeTrue())
@@ -121,10 +122,52 @@ func TestBuildSOPSWithTheWrongKey(t *testing.T) {
 	wrong := sopstest.NewIdentity(t)
 	dec, err := decrypt.NewDecryptor(map[string][]byte{"age.agekey": []byte(wrong.Secret)})
 	g.Expect(err).NotTo(HaveOccurred())
-	_, err = Build(nil, Options{Root: root, Path: "app", Decryptor: dec})
+	_, err = build.Build(nil, build.Options{Root: root, Path: "app", Decryptor: dec})
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("failed to decrypt app/"))
 	g.Expect(err.Error()).To(ContainSubstring("no age identity of the decryption Secret matches"))
 	g.Expect(err.Error()).NotTo(ContainSubstring(root))
 	g.Expect(strings.Contains(err.Error(), "plain-")).To(BeFalse())
+}
+
+// writeTree writes files (path -> content) below dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// snapshot maps every file below dir to its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// find returns the object of a kind, namespace and name, or nil.
+func find(objs []*unstructured.Unstructured, kind, ns, name string) *unstructured.Unstructured {
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name {
+			return o
+		}
+	}
+	return nil
 }
