@@ -12,8 +12,8 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 
-	"github.com/ferry-gitops/ferry/shared/kustomize/build"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
+	"github.com/ferry-gitops/ferry/shared/kustomize/build"
 	"github.com/ferry-gitops/ferry/shared/kustomize/substitute"
 )
 
