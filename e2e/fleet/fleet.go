@@ -226,7 +226,9 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group: a Ctrl-C of make run reaches run alone, which stops the fleet
 	// in order (one signal each, so controller-runtime's second-signal exit never fires).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// And the kernel kills it when its parent dies without stopping it (SIGKILL of make run,
+	// a test binary's panic or timeout): nothing is left holding the fleet's ports.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
 		return nil, fmt.Errorf("failed to start %s: %w", name, err)

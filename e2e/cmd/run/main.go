@@ -37,7 +37,11 @@ func main() {
 	flag.StringVar(&o.deploy, "deploy", "../deploy", "the deploy/ directory: CRDs in crds/, the controllers' flags in its Deployments")
 	flag.StringVar(&o.testdata, "testdata", "testdata", "e2e/testdata: the seed repository and the demo chart")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// `make run | tee run.log` and Ctrl-C: tee dies first. Without this a write to the broken
+	// pipe would kill run before it stopped anything; with it the write fails and the
+	// shutdown goes on.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, o)
 	stop()
 	if err != nil && ctx.Err() == nil {
