@@ -1,4 +1,4 @@
-package git
+package checkout
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/git"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -50,12 +51,12 @@ func TestCheckoutMatchesResolveRef(t *testing.T) {
 				ref = &r
 			}
 			want := tt.wantRev + f.commits[tt.hashOf]
-			resolved, err := ResolveRef(ctx, f.url, f.auth, ref)
+			resolved, err := git.ResolveRef(ctx, f.url, f.auth, ref)
 			if err != nil {
-				t.Fatalf("ResolveRef: %v", err)
+				t.Fatalf("git.ResolveRef: %v", err)
 			}
 			dir := t.TempDir()
-			got, err := Checkout(ctx, f.url, f.auth, ref, dir, CheckoutOptions{})
+			got, err := Clone(ctx, f.url, f.auth, ref, dir, Options{})
 			if err != nil {
 				t.Fatalf("Checkout: %v", err)
 			}
@@ -63,7 +64,7 @@ func TestCheckoutMatchesResolveRef(t *testing.T) {
 				t.Errorf("Checkout = %+v, want revision %s", got, want)
 			}
 			if resolved.Hash != got.Hash {
-				t.Errorf("ResolveRef hash %s != Checkout hash %s", resolved.Hash, got.Hash)
+				t.Errorf("git.ResolveRef hash %s != Checkout hash %s", resolved.Hash, got.Hash)
 			}
 			if _, err := os.Stat(filepath.Join(dir, tt.wantFile)); err != nil {
 				t.Errorf("want file %s: %v", tt.wantFile, err)
@@ -85,25 +86,25 @@ func TestErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		url     string
-		auth    *Auth
+		auth    *git.Auth
 		ref     *sourcev1.GitRepositoryRef
 		want    string
 		wantErr error
 	}{
-		{name: "wrong password", url: f.url, auth: &wrong, want: "authentication failed", wantErr: ErrAuthFailed},
-		{name: "no credentials", url: f.url, auth: &Auth{CAData: f.auth.CAData}, want: "authentication failed", wantErr: ErrAuthFailed},
-		{name: "missing branch", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{Branch: "nope"}, want: "couldn't find remote ref 'refs/heads/nope'", wantErr: ErrRefNotFound},
-		{name: "missing tag", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{Tag: "v9"}, want: "couldn't find remote ref 'refs/tags/v9'", wantErr: ErrRefNotFound},
-		{name: "no semver match", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{SemVer: ">=3.0.0"}, want: "no tag matches semver range '>=3.0.0'", wantErr: ErrRefNotFound},
+		{name: "wrong password", url: f.url, auth: &wrong, want: "authentication failed", wantErr: git.ErrAuthFailed},
+		{name: "no credentials", url: f.url, auth: &git.Auth{CAData: f.auth.CAData}, want: "authentication failed", wantErr: git.ErrAuthFailed},
+		{name: "missing branch", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{Branch: "nope"}, want: "couldn't find remote ref 'refs/heads/nope'", wantErr: git.ErrRefNotFound},
+		{name: "missing tag", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{Tag: "v9"}, want: "couldn't find remote ref 'refs/tags/v9'", wantErr: git.ErrRefNotFound},
+		{name: "no semver match", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{SemVer: ">=3.0.0"}, want: "no tag matches semver range '>=3.0.0'", wantErr: git.ErrRefNotFound},
 		{name: "bad semver range", url: f.url, auth: f.auth, ref: &sourcev1.GitRepositoryRef{SemVer: "not-a-range"}, want: "failed to parse semver range"},
 		{name: "unreachable host", url: closed, auth: f.auth, want: "connection refused"},
-		{name: "untrusted certificate", url: f.url, auth: &Auth{Username: testUser, Password: testPassword}, want: "certificate"},
+		{name: "untrusted certificate", url: f.url, auth: &git.Auth{Username: testUser, Password: testPassword}, want: "certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
-			_, rerr := ResolveRef(ctx, tt.url, tt.auth, tt.ref)
-			_, cerr := Checkout(ctx, tt.url, tt.auth, tt.ref, t.TempDir(), CheckoutOptions{})
+			_, rerr := git.ResolveRef(ctx, tt.url, tt.auth, tt.ref)
+			_, cerr := Clone(ctx, tt.url, tt.auth, tt.ref, t.TempDir(), Options{})
 			for _, err := range []error{rerr, cerr} {
 				if err == nil {
 					t.Fatal("want an error, got nil")
@@ -139,7 +140,7 @@ func closedPortURL(t *testing.T) string {
 func TestCheckoutSparse(t *testing.T) {
 	f := newFixture(t, 0)
 	dir := t.TempDir()
-	if _, err := Checkout(testContext(t), f.url, f.auth, nil, dir, CheckoutOptions{SparseDirs: []string{"apps"}}); err != nil {
+	if _, err := Clone(testContext(t), f.url, f.auth, nil, dir, Options{SparseDirs: []string{"apps"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "apps", "a.yaml")); err != nil {
@@ -154,7 +155,7 @@ func BenchmarkCheckout500Files(b *testing.B) {
 	f := newFixture(b, 500)
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
-		if _, err := Checkout(ctx, f.url, f.auth, nil, b.TempDir(), CheckoutOptions{}); err != nil {
+		if _, err := Clone(ctx, f.url, f.auth, nil, b.TempDir(), Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -167,18 +168,18 @@ func TestCheckoutEdgeCases(t *testing.T) {
 	tests := []struct {
 		name string
 		ctx  context.Context
-		auth *Auth
+		auth *git.Auth
 		ref  *sourcev1.GitRepositoryRef
 		want string
 	}{
-		{name: "bearer token", ctx: testContext(t), auth: &Auth{BearerToken: testToken, CAData: f.auth.CAData}},
+		{name: "bearer token", ctx: testContext(t), auth: &git.Auth{BearerToken: testToken, CAData: f.auth.CAData}},
 		{name: "unknown commit", ctx: testContext(t), auth: f.auth,
 			ref: &sourcev1.GitRepositoryRef{Commit: strings.Repeat("0", 40)}, want: "failed to find commit"},
 		{name: "cancelled context", ctx: expired, auth: f.auth, want: "context canceled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Checkout(tt.ctx, f.url, tt.auth, tt.ref, t.TempDir(), CheckoutOptions{})
+			got, err := Clone(tt.ctx, f.url, tt.auth, tt.ref, t.TempDir(), Options{})
 			if tt.want == "" {
 				if err != nil || got.Hash != f.commits["master"] {
 					t.Fatalf("Checkout = %+v, %v", got, err)

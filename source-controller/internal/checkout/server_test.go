@@ -1,9 +1,10 @@
-package git
+package checkout
 
 import (
 	"fmt"
 	"testing"
 
+	"github.com/ferry-gitops/ferry/shared/git"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 )
 
@@ -16,7 +17,7 @@ const (
 // fixture is a bare repository served over HTTPS with basic auth.
 type fixture struct {
 	url     string
-	auth    *Auth
+	auth    *git.Auth
 	commits map[string]string // ref name -> commit hash
 }
 
@@ -46,7 +47,7 @@ func newFixture(tb testing.TB, extraFiles int) *fixture {
 	srv := repos.ServeHTTP(tb, gitserver.HTTPOptions{Username: testUser, Password: testPassword, BearerToken: testToken})
 	return &fixture{
 		url:     srv.RepoURL("repo"),
-		auth:    &Auth{Username: testUser, Password: testPassword, CAData: srv.CA},
+		auth:    &git.Auth{Username: testUser, Password: testPassword, CAData: srv.CA},
 		commits: commits,
 	}
 }

@@ -1,4 +1,9 @@
-// Package git resolves and checks out Git references with go-git, without a git binary.
+// Package git is how every Ferry controller reaches a Git remote with go-git, without a git
+// binary: the credentials of a GitRepository (HTTPS basic auth or bearer token, CA bundle,
+// mutual TLS, SSH identity checked against known_hosts, proxy), the transport options go-git
+// takes, the listing and resolution of references with Flux's precedence, and the messages a
+// user reads when a remote refuses. source-controller's GitRepository and
+// image-automation-controller's ImageUpdateAutomation share it.
 package git
 
 import (
@@ -90,8 +95,8 @@ func isSSH(url string) bool {
 	return !strings.Contains(url, "://") && strings.Contains(url, "@")
 }
 
-// method returns the go-git transport auth for url; nil auth means anonymous.
-func (a *Auth) method(url string) (transport.AuthMethod, error) {
+// Method returns the go-git transport auth for url; nil auth means anonymous.
+func (a *Auth) Method(url string) (transport.AuthMethod, error) {
 	if isSSH(url) {
 		return a.sshMethod()
 	}
@@ -180,7 +185,7 @@ func hostKeyCallback(knownHosts []byte) (ssh.HostKeyCallback, error) {
 // Check reports whether a can authenticate to the remote at url, for instance that an SSH
 // remote has the known_hosts to verify its host key, without contacting the remote.
 func (a *Auth) Check(url string) error {
-	_, err := a.method(url)
+	_, err := a.Method(url)
 	return err
 }
 

@@ -2,30 +2,21 @@ package git
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
-	"github.com/ferry-gitops/ferry/source-controller/internal/semvertag"
+	"github.com/ferry-gitops/ferry/shared/semvertag"
 )
 
 // DefaultBranch is the branch used when a reference is empty.
 const DefaultBranch = "master"
-
-// ErrAuthFailed is returned when the remote rejects the credentials.
-var ErrAuthFailed = errors.New("authentication failed")
-
-// ErrRefNotFound is returned when the remote has no such reference.
-var ErrRefNotFound = errors.New("reference not found")
 
 // Commit is a resolved commit and the Flux revision string naming it.
 type Commit struct {
@@ -35,7 +26,7 @@ type Commit struct {
 	Ref string
 	// Revision is Flux's revision string, e.g. main@sha1:<hash>.
 	Revision string
-	// Message is the commit message; only Checkout fills it in.
+	// Message is the commit message, when the commit was fetched; ResolveRef leaves it empty.
 	Message string
 }
 
@@ -56,27 +47,23 @@ func (c Commit) ShortMessage() string {
 // ResolveRef asks the remote for its references, without cloning, and resolves ref
 // following Flux's precedence: commit, name, semver, tag, then branch.
 func ResolveRef(ctx context.Context, rawURL string, auth *Auth, ref *sourcev1.GitRepositoryRef) (Commit, error) {
-	refs, err := listRefs(ctx, rawURL, auth)
+	refs, err := ListRefs(ctx, rawURL, auth)
 	if err != nil {
 		return Commit{}, err
 	}
-	return selectRef(refs, ref)
+	return SelectRef(refs, ref)
 }
 
-// listRefs returns the remote's references by name, with annotated tags peeled.
-func listRefs(ctx context.Context, rawURL string, auth *Auth) (map[string]string, error) {
-	method, err := auth.method(rawURL)
+// ListRefs returns the remote's references by name, with annotated tags peeled.
+func ListRefs(ctx context.Context, rawURL string, auth *Auth) (map[string]string, error) {
+	t, err := auth.Transport(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{rawURL}})
-	opts := &gogit.ListOptions{Auth: method, PeelingOption: gogit.AppendPeeled, ProxyOptions: auth.proxy()}
-	if auth != nil {
-		opts.CABundle, opts.ClientCert, opts.ClientKey = auth.CAData, auth.CertData, auth.KeyData
-	}
-	list, err := remote.ListContext(ctx, opts)
+	list, err := remote.ListContext(ctx, t.ListOptions())
 	if err != nil {
-		return nil, remoteError("list refs of", rawURL, err)
+		return nil, RemoteError("list refs of", rawURL, err)
 	}
 	refs := make(map[string]string, len(list))
 	for _, r := range list {
@@ -95,8 +82,8 @@ func listRefs(ctx context.Context, rawURL string, auth *Auth) (map[string]string
 	return refs, nil
 }
 
-// selectRef applies Flux's reference precedence to a listing of remote refs.
-func selectRef(refs map[string]string, ref *sourcev1.GitRepositoryRef) (Commit, error) {
+// SelectRef applies Flux's reference precedence to a listing of remote refs.
+func SelectRef(refs map[string]string, ref *sourcev1.GitRepositoryRef) (Commit, error) {
 	if ref == nil {
 		ref = &sourcev1.GitRepositoryRef{}
 	}
@@ -110,13 +97,13 @@ func selectRef(refs map[string]string, ref *sourcev1.GitRepositoryRef) (Commit, 
 		}
 		return lookup(refs, "refs/tags/"+tag, tag)
 	}
-	name, short := refName(ref)
+	name, short := RefName(ref)
 	return lookup(refs, name, short)
 }
 
-// refName returns the full and short names of a name, tag or branch reference (the default
+// RefName returns the full and short names of a name, tag or branch reference (the default
 // branch when none is set).
-func refName(ref *sourcev1.GitRepositoryRef) (string, string) {
+func RefName(ref *sourcev1.GitRepositoryRef) (string, string) {
 	switch {
 	case ref.Name != "":
 		return ref.Name, ref.Name
@@ -153,28 +140,4 @@ func highestTag(refs map[string]string, rng string) (string, error) {
 		return "", fmt.Errorf("no tag matches semver range '%s': %w", rng, ErrRefNotFound)
 	}
 	return tag, nil
-}
-
-// remoteError turns transport errors into messages a user understands, without secrets.
-func remoteError(verb, rawURL string, err error) error {
-	where := redact(rawURL)
-	switch {
-	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
-		return fmt.Errorf("failed to %s %s: %w", verb, where, ErrAuthFailed)
-	case errors.Is(err, transport.ErrRepositoryNotFound):
-		return fmt.Errorf("failed to %s %s: repository not found", verb, where)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("failed to %s %s: timeout: %w", verb, where, err)
-	}
-	return fmt.Errorf("failed to %s %s: %w", verb, where, err)
-}
-
-// redact removes user info from a URL so that no password reaches a message.
-func redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		return rawURL
-	}
-	u.User = nil
-	return u.String()
 }

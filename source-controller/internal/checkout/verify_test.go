@@ -1,4 +1,4 @@
-package git
+package checkout
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
-	"github.com/ferry-gitops/ferry/source-controller/internal/git/gittest"
+	"github.com/ferry-gitops/ferry/source-controller/internal/checkout/gittest"
 )
 
 func TestVerify(t *testing.T) {
@@ -53,7 +53,7 @@ func TestVerify(t *testing.T) {
 func checkoutTag(t *testing.T, url, tag string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := Checkout(testContext(t), url, nil, &sourcev1.GitRepositoryRef{Tag: tag}, dir, CheckoutOptions{}); err != nil {
+	if _, err := Clone(testContext(t), url, nil, &sourcev1.GitRepositoryRef{Tag: tag}, dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

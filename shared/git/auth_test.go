@@ -56,7 +56,7 @@ func TestAuthFromSecret(t *testing.T) {
 			a, err := AuthFromSecret(tt.data)
 			var m any
 			if err == nil {
-				m, err = a.method(tt.url)
+				m, err = a.Method(tt.url)
 			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -137,4 +137,31 @@ func knownHostsLine(t *testing.T, host string) []byte {
 		t.Fatal(err)
 	}
 	return []byte(host + " " + string(ssh.MarshalAuthorizedKey(key)))
+}
+
+func TestSetProxyFromSecret(t *testing.T) {
+	tests := []struct {
+		name string
+		data map[string][]byte
+		want string
+	}{
+		{name: "address and credentials", data: map[string][]byte{"address": []byte("http://127.0.0.1:3128"), "username": []byte("u"), "password": []byte("p")}},
+		{name: "no address", data: map[string][]byte{"username": []byte("u")}, want: "has no 'address'"},
+		{name: "bad address", data: map[string][]byte{"address": []byte("http://[::1")}, want: "invalid address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &Auth{}
+			err := a.SetProxyFromSecret(tt.data)
+			if tt.want == "" {
+				if err != nil || a.Proxy.URL != string(tt.data["address"]) || a.Proxy.Username != "u" {
+					t.Fatalf("proxy = %+v, %v", a.Proxy, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
 }
