@@ -57,20 +57,7 @@ type Changed struct {
 
 // Changes returns every distinct change, file by file (in path order) and object by object.
 func (c Changed) Changes() []Change {
-	seen := map[Change]bool{}
-	var out []Change
-	for _, file := range sortedKeys(c.FileChanges) {
-		objs := c.FileChanges[file]
-		for _, id := range sortedIDs(objs) {
-			for _, ch := range objs[id] {
-				if !seen[ch] {
-					seen[ch] = true
-					out = append(out, ch)
-				}
-			}
-		}
-	}
-	return out
+	return distinct(c.FileChanges, func(objs ObjectChanges) map[ObjectIdentifier][]Change { return objs })
 }
 
 // Objects returns the changes of every object, whatever file it is in.
@@ -103,6 +90,25 @@ func New(automation types.NamespacedName, changes []setters.Change, images map[s
 	}
 	d.Changed.ImageResult = d.Updated
 	return d
+}
+
+// distinct returns the distinct items of every object of every file, files in path order
+// and objects in sortedIDs order.
+func distinct[F any, T comparable](files map[string]F, objects func(F) map[ObjectIdentifier][]T) []T {
+	seen := map[T]bool{}
+	var out []T
+	for _, file := range sortedKeys(files) {
+		objs := objects(files[file])
+		for _, id := range sortedIDs(objs) {
+			for _, item := range objs[id] {
+				if !seen[item] {
+					seen[item] = true
+					out = append(out, item)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // sortedKeys returns the keys of m in order.

@@ -86,20 +86,7 @@ func (res *Result) add(file string, id ObjectIdentifier, ref ImageRef) {
 
 // Images returns every distinct image set, file by file (in path order).
 func (res Result) Images() []ImageRef {
-	seen := map[ImageRef]bool{}
-	var out []ImageRef
-	for _, file := range sortedKeys(res.Files) {
-		objs := res.Files[file].Objects
-		for _, id := range sortedIDs(objs) {
-			for _, ref := range objs[id] {
-				if !seen[ref] {
-					seen[ref] = true
-					out = append(out, ref)
-				}
-			}
-		}
-	}
-	return out
+	return distinct(res.Files, func(fr FileResult) map[ObjectIdentifier][]ImageRef { return fr.Objects })
 }
 
 // Objects returns the images set in every object, whatever file it is in.
