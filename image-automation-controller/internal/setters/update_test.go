@@ -1,73 +1,36 @@
 package setters
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 )
 
-// TestUpdate: below the path, marked .yaml and .yml files are rewritten; files without a
-// change, other extensions, .git, symbolic links and files outside the path are not
-// touched; a marked file that does not parse is reported and left alone.
-func TestUpdate(t *testing.T) {
-	root := t.TempDir()
+// TestResultApply: changes and skips of several files add up; a marked file that does not
+// parse is skipped whole and comes back unchanged; only .yaml and .yml files are candidates.
+func TestResultApply(t *testing.T) {
+	var res Result
 	marked := "image: ghcr.io/org/app:1.0 # {\"$imagepolicy\": \"flux-system:app\"}\n"
-	files := map[string]string{
-		"apps/a.yaml":          marked,
-		"apps/sub/b.yml":       "x: 1\n" + marked,
-		"apps/current.yaml":    "image: ghcr.io/org/app:1.2.4 # {\"$imagepolicy\": \"flux-system:app\"}\n",
-		"apps/plain.yaml":      "image: ghcr.io/org/app:1.0\n",
-		"apps/notes.txt":       marked,
-		"apps/broken.yaml":     "a: [\n" + marked,
-		"apps/.git/c.yaml":     marked,
-		"outside/d.yaml":       marked,
-		"apps/chart/tpl.yaml":  "{{ .Values }}\n",
-		"apps/unparsed.yaml":   "key: {{ template }}\n",
-		"apps/e.yaml.disabled": marked,
+	out, changed := res.Apply("apps/a.yaml", []byte(marked), testResolve)
+	if !changed || !strings.Contains(string(out), "app:1.2.4") {
+		t.Fatalf("Apply = %q, %v", out, changed)
 	}
-	for p, content := range files {
-		gitserver.WriteFile(t, filepath.Join(root, filepath.FromSlash(p)), content)
+	broken := "a: [\n" + marked
+	if out, changed := res.Apply("apps/broken.yaml", []byte(broken), testResolve); changed || string(out) != broken {
+		t.Fatalf("a broken file came back %q, %v", out, changed)
 	}
-	if err := os.Symlink(filepath.Join(root, "outside"), filepath.Join(root, "apps", "link")); err != nil {
-		t.Fatal(err)
+	if _, changed := res.Apply("apps/missing.yaml", []byte("image: x # {\"$imagepolicy\": \"flux-system:missing\"}\n"), testResolve); changed {
+		t.Fatal("a marker of a missing policy changed the file")
 	}
-	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(filepath.Join(root, "apps", "current.yaml"), old, old); err != nil {
-		t.Fatal(err)
-	}
-	res, err := Update(root, "./apps", testResolve)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(res.Files, ","); got != "apps/a.yaml,apps/sub/b.yml" {
-		t.Errorf("Files = %s", got)
-	}
-	if len(res.Changes) != 2 || res.Changes[0].File != "apps/a.yaml" || res.Changes[1].Line != 2 {
+	if len(res.Changes) != 1 || res.Changes[0].File != "apps/a.yaml" {
 		t.Errorf("Changes = %+v", res.Changes)
 	}
-	if len(res.Skipped) != 1 || res.Skipped[0].File != "apps/broken.yaml" || !strings.Contains(res.Skipped[0].Reason, "does not parse") {
-		t.Errorf("Skipped = %+v", res.Skipped)
+	if len(res.Skipped) != 2 || !strings.Contains(res.Skipped[0].String(), "apps/broken.yaml: the file does not parse as YAML") ||
+		res.Skipped[1].String() != "apps/missing.yaml:1: flux-system:missing: ImagePolicy 'flux-system/missing' does not exist" {
+		t.Errorf("Skipped = %v", res.Skipped)
 	}
-	for p, content := range files {
-		got, _ := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
-		changed := p == "apps/a.yaml" || p == "apps/sub/b.yml"
-		if (string(got) != content) != changed {
-			t.Errorf("%s changed=%v:\n%s", p, !changed, got)
+	for p, want := range map[string]bool{"a.yaml": true, "b/c.yml": true, "d.json": false, "e.yaml.bak": false, "Kustomization": false} {
+		if Candidate(p) != want {
+			t.Errorf("Candidate(%q) = %v", p, !want)
 		}
-	}
-	if info, _ := os.Stat(filepath.Join(root, "apps", "current.yaml")); !info.ModTime().Equal(old) {
-		t.Error("a file without a change was written")
-	}
-	for _, bad := range []string{"../x", "/etc", "missing"} {
-		if _, err := Update(root, bad, testResolve); err == nil {
-			t.Errorf("Update(%q) must fail", bad)
-		}
-	}
-	if res, err := Update(root, "", testResolve); err != nil || len(res.Files) != 1 || res.Files[0] != "outside/d.yaml" {
-		t.Errorf("Update of the root = %+v, %v", res, err)
 	}
 }
