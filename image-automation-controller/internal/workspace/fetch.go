@@ -47,9 +47,29 @@ func (r *Repo) Fetch(ctx context.Context, t *git.Transport, wants []*Want) (int,
 		if err != nil {
 			return 0, fmt.Errorf("couldn't find remote ref '%s': %w", w.Remote, git.ErrRefNotFound)
 		}
-		w.Hash = ref.Hash()
+		if w.Hash, err = r.peel(ref.Hash()); err != nil {
+			return 0, fmt.Errorf("remote ref '%s': %w", w.Remote, err)
+		}
+		if err := r.SetRef(w.Local, w.Hash); err != nil {
+			return 0, err
+		}
 	}
 	return len(specs), nil
+}
+
+// peel follows annotated tags from hash to the commit they name.
+func (r *Repo) peel(hash plumbing.Hash) (plumbing.Hash, error) {
+	for range 10 {
+		tag, err := r.repo.TagObject(hash)
+		if err != nil {
+			return hash, nil
+		}
+		if tag.TargetType != plumbing.CommitObject && tag.TargetType != plumbing.TagObject {
+			return plumbing.ZeroHash, fmt.Errorf("the tag '%s' does not point at a commit", tag.Name)
+		}
+		hash = tag.Target
+	}
+	return plumbing.ZeroHash, errors.New("too many nested tags")
 }
 
 // FetchCommit returns the commit rev (a full or abbreviated hash) names, fetching every

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -17,6 +18,10 @@ import (
 func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	ref := obj.Spec.SourceRef
+	if v := ref.APIVersion; v != "" && !strings.HasPrefix(v, sourcev1.GroupVersion.Group+"/") {
+		return reconcile.Stalled(imagev1.InvalidSourceConfigReason,
+			fmt.Errorf("spec.sourceRef.apiVersion '%s' is not a version of %s", v, sourcev1.GroupVersion.Group))
+	}
 	src, res := sourceref.Resolve(ctx, st.r.rt.Client, obj, sourceref.Ref{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name},
 		sourceKinds, st.r.noCrossNamespaceRefs, imagev1.InvalidSourceConfigReason)
 	if !res.IsDone() {

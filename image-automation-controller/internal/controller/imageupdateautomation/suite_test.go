@@ -30,6 +30,8 @@ import (
 
 var (
 	k8s client.Client
+	// mgr is the running controller, whose cache a test may read.
+	mgr *ctrltest.Manager
 	// store is the manager's store of clones.
 	store *workspace.Store
 )
@@ -53,7 +55,7 @@ func TestMain(m *testing.M) {
 			Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 				return Setup(mgr, rt, o, store)
 			}},
-		Started: func(e *testenv.Env, _ *ctrltest.Manager) { k8s = e.Client },
+		Started: func(e *testenv.Env, m *ctrltest.Manager) { k8s, mgr = e.Client, m },
 	}))
 }
 
@@ -70,7 +72,7 @@ type fixture struct {
 // GitRepository "apps" following main.
 func newFixture(t *testing.T, files map[string]string) *fixture {
 	t.Helper()
-	f := &fixture{ns: testenv.NewNamespace(t, k8s), repos: gitserver.NewRepos(t)}
+	f := &fixture{ns: newNamespace(t), repos: gitserver.NewRepos(t)}
 	f.repos.Create(t, "repo", files)
 	f.repos.Branch(t, "repo", "main", "master")
 	f.srv = f.repos.ServeHTTP(t, gitserver.HTTPOptions{Username: "git", Password: "s3cret-pass"})
@@ -183,4 +185,21 @@ func gitRaw(dir string, args ...string) (string, error) {
 // objectMeta returns the name and namespace of u.
 func objectMeta(u *unstructured.Unstructured) *metav1.ObjectMeta {
 	return &metav1.ObjectMeta{Name: u.GetName(), Namespace: u.GetNamespace()}
+}
+
+// keyOf names an object.
+func keyOf(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
+
+// newNamespace creates a namespace for the test.
+func newNamespace(t *testing.T) string { return testenv.NewNamespace(t, k8s) }
+
+// withApp commits app.yaml, marked for the policy app at ghcr.io/org/app:1.0.0, on main and
+// returns that commit; policy, when set, creates the policy app electing 1.2.4.
+func (f *fixture) withApp(t *testing.T, policy bool) string {
+	t.Helper()
+	head := f.repos.Commit(t, "repo", "main", "app", map[string]string{"app.yaml": marked(f.ns, "app", "ghcr.io/org/app:1.0.0")})
+	if policy {
+		f.policy(t, "app", "ghcr.io/org/app", "1.2.4", nil)
+	}
+	return head
 }
