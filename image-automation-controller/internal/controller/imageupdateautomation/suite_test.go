@@ -109,7 +109,7 @@ func (f *fixture) show(t *testing.T, rev, path string) string {
 
 // policy creates ImagePolicy name in the fixture's namespace and gives it a latest image,
 // as image-reflector-controller would.
-func (f *fixture) policy(t *testing.T, name, image, tag string, labels map[string]string) *imagev1.ImagePolicy {
+func (f *fixture) policy(t testing.TB, name, image, tag string, labels map[string]string) *imagev1.ImagePolicy {
 	t.Helper()
 	p := &imagev1.ImagePolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns, Labels: labels},
 		Spec: imagev1.ImagePolicySpec{ImageRepositoryRef: fluxmeta.NamespacedObjectReference{Name: name},
@@ -121,7 +121,7 @@ func (f *fixture) policy(t *testing.T, name, image, tag string, labels map[strin
 
 // elect writes latest as the policy's elected image (nil: not Ready), as
 // image-reflector-controller does.
-func elect(t *testing.T, p *imagev1.ImagePolicy, latest *imagev1.ImageRef) {
+func elect(t testing.TB, p *imagev1.ImagePolicy, latest *imagev1.ImageRef) {
 	t.Helper()
 	NewWithT(t).Eventually(func() error {
 		cur := &imagev1.ImagePolicy{}
@@ -153,7 +153,7 @@ func (f *fixture) automation(name, path string) *imagev1.ImageUpdateAutomation {
 }
 
 // create creates obj, failing the test otherwise.
-func create(t *testing.T, obj client.Object) {
+func create(t testing.TB, obj client.Object) {
 	t.Helper()
 	if err := k8s.Create(context.Background(), obj); err != nil {
 		t.Fatalf("failed to create %T %s: %v", obj, obj.GetName(), err)
@@ -191,7 +191,7 @@ func objectMeta(u *unstructured.Unstructured) *metav1.ObjectMeta {
 func keyOf(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
 
 // newNamespace creates a namespace for the test.
-func newNamespace(t *testing.T) string { return testenv.NewNamespace(t, k8s) }
+func newNamespace(t testing.TB) string { return testenv.NewNamespace(t, k8s) }
 
 // withApp commits app.yaml, marked for the policy app at ghcr.io/org/app:1.0.0, on main and
 // returns that commit; policy, when set, creates the policy app electing 1.2.4.
