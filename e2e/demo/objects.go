@@ -42,7 +42,12 @@ const (
 func objectsYAML(repoURL, chartsURL, image string) string {
 	return strings.NewReplacer("$REPO", repoURL, "$CHARTS", chartsURL, "$GIT", GitInterval,
 		"$APPLY", ApplyInterval, "$INDEX", ChartsInterval, "$FLEET", FleetNamespace, "$DEMO", Namespace,
-		"$IMAGE", image, "$SCAN", ScanInterval).Replace(`# The objects make run applies; edit them with kubectl and watch Ferry follow.
+		"$IMAGE", image, "$SCAN", ScanInterval).Replace(deliveryObjects + imageObjects)
+}
+
+// deliveryObjects are the GitRepository, the Kustomizations, the HelmRepository and the
+// HelmRelease, with $-placeholders.
+const deliveryObjects = `# The objects make run applies; edit them with kubectl and watch Ferry follow.
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
@@ -109,7 +114,11 @@ spec:
         name: demo-charts
   values:
     replicaCount: 2
----
+`
+
+// imageObjects are seed 002's ImageRepository, ImagePolicy and ImageUpdateAutomation, with
+// $-placeholders.
+const imageObjects = `---
 apiVersion: image.toolkit.fluxcd.io/v1beta2
 kind: ImageRepository
 metadata:
@@ -155,8 +164,7 @@ spec:
   update:
     path: ./apps
     strategy: Setters
-`)
-}
+`
 
 // decodeObjects decodes every document of a YAML stream.
 func decodeObjects(data string) ([]*unstructured.Unstructured, error) {
