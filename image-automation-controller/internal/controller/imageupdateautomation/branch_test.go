@@ -1,11 +1,14 @@
 package imageupdateautomation
 
 import (
+	"context"
 	"testing"
 
 	. "github.com/onsi/gomega"
 
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 )
 
@@ -57,6 +60,10 @@ func TestPushBranch(t *testing.T) {
 	cur = pushed(t, fromTag, "")
 	g.Expect(f.head(cur.Status.LastPushCommit + "^")).To(Equal(main))
 	g.Expect(cur.Status.ObservedSourceRevision).To(Equal("v1@sha1:" + main))
+
+	source := &sourcev1.GitRepository{}
+	g.Expect(k8s.Get(context.Background(), keyOf(f.ns, "apps"), source)).To(Succeed())
+	g.Expect(source.Annotations).NotTo(HaveKey(fluxmeta.ReconcileRequestAnnotation), "main was not pushed: its GitRepository is left alone")
 }
 
 // TestBranchTemplate: with the opt-in annotation each update is pushed to its own branch,

@@ -1,6 +1,7 @@
 package imageupdateautomation
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 )
@@ -111,6 +113,10 @@ func TestSeedLoop(t *testing.T) {
 	g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition).Message).To(Equal("repository up-to-date"))
 	g.Expect(statuscheck.Events(t, k8s, obj, imagev1.ImageUpdateAutomationKind, fluxmeta.SucceededReason)).To(ContainElement(
 		"Normal Succeeded: committed and pushed " + head + " to main\nchore: update my-app to ghcr.io/myorg/my-app:v1.2.4"))
+
+	source := &sourcev1.GitRepository{}
+	g.Expect(k8s.Get(context.Background(), keyOf(f.ns, "apps"), source)).To(Succeed())
+	g.Expect(source.Annotations).To(HaveKey(fluxmeta.ReconcileRequestAnnotation), "the GitRepository is asked to fetch the push at once")
 
 	fetches := f.repos.Fetches("repo")
 	cur = statuscheck.RequestReconcile(t, k8s, obj)
