@@ -91,8 +91,8 @@ func BenchmarkNoChangeRuns(b *testing.B) {
 		must(b, k8s.Create(ctx, obj))
 	}
 	waitRuns(b, ns, "")
-	b.Logf("first runs (one clone each): %s for %d automations; Git: %d listings, %d fetches, %d pushes; peak RSS %.1f MiB",
-		time.Since(start).Round(time.Millisecond), benchAutomations, c.listings.Load(), c.fetches.Load(), c.pushes.Load(), rss.MiB(peak(b)))
+	b.Logf("first runs (one clone each): %s for %d automations; Git: %d listings, %d fetches, %d pushes; peak RSS %.1f MiB; clones in %s",
+		time.Since(start).Round(time.Millisecond), benchAutomations, c.listings.Load(), c.fetches.Load(), c.pushes.Load(), rss.MiB(peak(b)), storeDir)
 	must(b, rss.Reset(0))
 	c.listings.Store(0)
 	c.fetches.Store(0)

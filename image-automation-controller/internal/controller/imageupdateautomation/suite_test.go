@@ -32,8 +32,9 @@ var (
 	k8s client.Client
 	// mgr is the running controller, whose cache a test may read.
 	mgr *ctrltest.Manager
-	// store is the manager's store of clones.
-	store *workspace.Store
+	// store is the manager's store of clones, in storeDir.
+	store    *workspace.Store
+	storeDir string
 )
 
 // TestMain runs the controller on a real API server; the image-reflector-controller and the
@@ -45,6 +46,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
+	storeDir = dir
 	if store, err = workspace.NewStore(dir); err != nil {
 		panic(err)
 	}
