@@ -1,9 +1,12 @@
 // Package demo is the world `make run` shows a user: a Git server on 127.0.0.1 holding the
 // repository demo.git (made from the seed repository; clone it, edit, push), a Helm chart
-// repository serving the chart hello in versions 1.0.0 and 1.1.0, and the toolkit objects
-// that point Ferry at both (a GitRepository, two Kustomizations, a HelmRepository and a
-// HelmRelease). Start serves the repositories, Apply creates the objects, WaitReady reports
-// each one as it becomes Ready and waits for the Deployments they make, Stop ends the servers.
+// repository serving the chart hello in versions 1.0.0 and 1.1.0, an OCI registry holding
+// myorg/my-app v1.0.0 (the image of seed 002's Deployment), and the toolkit objects that
+// point Ferry at them (a GitRepository, two Kustomizations, a HelmRepository, a HelmRelease,
+// and seed 002's ImageRepository, ImagePolicy and ImageUpdateAutomation, which close the
+// loop: tag a new version and the Deployment runs it). Start serves the repositories, Apply
+// creates the objects, WaitReady reports each one as it becomes Ready and waits for the
+// Deployments they make, Stop ends the servers.
 package demo
 
 import (
@@ -16,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/registry"
 )
 
 // Names of the demo's repository and namespaces.
@@ -51,13 +55,16 @@ type World struct {
 	RepoURL string
 	// ChartsURL is the URL of the Helm chart repository.
 	ChartsURL string
+	// RegistryURL is the base URL of the OCI registry, Image the repository of my-app there.
+	RegistryURL, Image string
 	// ObjectsFile is the YAML of Objects, written for the user to read or re-apply.
 	ObjectsFile string
 	// Objects are the toolkit objects Apply creates, in order.
 	Objects []*unstructured.Unstructured
 
-	git    *gitServer
-	charts *helmrepo.Server
+	git      *gitServer
+	charts   *helmrepo.Server
+	registry *registry.Registry
 }
 
 // Start creates demo.git from the seed repository and serves it, publishes the chart in a
@@ -65,17 +72,22 @@ type World struct {
 func Start(opts Options) (*World, error) {
 	w := &World{}
 	var err error
-	if w.git, err = startGitServer(filepath.Join(opts.Dir, "git")); err != nil {
+	if w.registry, err = startRegistry(); err != nil {
 		return nil, err
 	}
-	if w.RepoURL, err = w.git.createRepo(RepoName, filepath.Join(opts.Testdata, "seed-repo")); err != nil {
+	w.RegistryURL, w.Image = w.registry.URL(), w.registry.Repo(ImageName)
+	if w.git, err = startGitServer(filepath.Join(opts.Dir, "git")); err != nil {
+		return nil, errors.Join(err, w.Stop())
+	}
+	edit := func(work string) error { return pointAtRegistry(work, w.Image) }
+	if w.RepoURL, err = w.git.createRepo(RepoName, filepath.Join(opts.Testdata, "seed-repo"), edit); err != nil {
 		return nil, errors.Join(err, w.Stop())
 	}
 	if w.charts, err = publishCharts(filepath.Join(opts.Testdata, "charts", "hello")); err != nil {
 		return nil, errors.Join(err, w.Stop())
 	}
 	w.ChartsURL = w.charts.URL()
-	data := objectsYAML(w.RepoURL, w.ChartsURL)
+	data := objectsYAML(w.RepoURL, w.ChartsURL, w.Image)
 	if w.Objects, err = decodeObjects(data); err != nil {
 		return nil, errors.Join(err, w.Stop())
 	}
@@ -86,9 +98,14 @@ func Start(opts Options) (*World, error) {
 	return w, nil
 }
 
-// Stop stops the chart repository and the Git server. It is safe on a partly started World.
+// Stop stops the chart repository, the Git server and the registry. It is safe on a partly
+// started World.
 func (w *World) Stop() error {
 	var errs []error
+	if w.registry != nil {
+		w.registry.Close()
+		w.registry = nil
+	}
 	if w.charts != nil {
 		w.charts.Close()
 		w.charts = nil

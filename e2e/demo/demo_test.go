@@ -12,10 +12,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/e2e/fleet"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -39,7 +41,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestDemo runs what make run shows: the demo world becomes Ready with its Deployments
-// rolled out, and a replicas change pushed to the demo's Git server reaches the cluster.
+// rolled out, a replicas change pushed to the demo's Git server reaches the cluster, and a
+// new tag of my-app in the demo's registry ends, through a commit of the automation, as the
+// image the production Deployment runs.
 func TestDemo(t *testing.T) {
 	g := NewWithT(t)
 	dumpLogsOnFailure(t)
@@ -78,6 +82,26 @@ func TestDemo(t *testing.T) {
 		g.Expect(DeploymentAvailable(d)).To(BeTrue())
 	}, timeout, pollInterval).Should(Succeed())
 	w.current(t)
+	imageLoop(t, w, objs["ImageRepository"])
+}
+
+// imageLoop tags my-app v1.2.4 in the demo's registry and asks the ImageRepository to scan,
+// as the demo tells the user to: the automation's commit reaches the production Deployment.
+func imageLoop(t *testing.T, w *World, repo *unstructured.Unstructured) {
+	g := NewWithT(t)
+	g.Expect(w.Tag("v1.2.4")).To(Succeed())
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":"now"}}}`))
+	g.Expect(env.Client.Patch(context.Background(), repo.DeepCopy(), patch)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		d := &appsv1.Deployment{}
+		g.Expect(env.Client.Get(context.Background(), Deployments[1], d)).To(Succeed())
+		g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal(w.Image + ":v1.2.4"))
+		g.Expect(DeploymentAvailable(d)).To(BeTrue())
+	}, timeout, pollInterval).Should(Succeed())
+	work := filepath.Join(t.TempDir(), "after")
+	mustGit(t, "", "clone", "-q", w.RepoURL, work)
+	g.Expect(mustGit(t, work, "log", "-1", "--format=%an: %s")).To(Equal("fluxcdbot: chore: update my-app to " + w.Image + ":v1.2.4"))
+	w.current(t)
 }
 
 // current reads every demo object, checks the kstatus invariants of its conditions and
@@ -93,7 +117,8 @@ func (w *World) current(t *testing.T) map[string]*unstructured.Unstructured {
 		}
 		typed := map[string]fluxmeta.StatusObject{"GitRepository": &sourcev1.GitRepository{},
 			"HelmRepository": &sourcev1.HelmRepository{}, "Kustomization": &kustomizev1.Kustomization{},
-			"HelmRelease": &helmv2.HelmRelease{}}[o.GetKind()]
+			"HelmRelease": &helmv2.HelmRelease{}, "ImageRepository": &imagev1.ImageRepository{},
+			"ImagePolicy": &imagev1.ImagePolicy{}, "ImageUpdateAutomation": &imagev1.ImageUpdateAutomation{}}[o.GetKind()]
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(cur.Object, typed); err != nil {
 			t.Fatal(err)
 		}

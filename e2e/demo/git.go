@@ -52,8 +52,9 @@ func (s *gitServer) close() error {
 }
 
 // createRepo makes the bare repository <name>.git, accepting pushes, whose branch master
-// holds the files of seedDir in one commit by Author, and returns its URL.
-func (s *gitServer) createRepo(name, seedDir string) (string, error) {
+// holds the files of seedDir, as edit leaves them in a working copy, in one commit by Author,
+// and returns its URL.
+func (s *gitServer) createRepo(name, seedDir string, edit func(work string) error) (string, error) {
 	bare := filepath.Join(s.dir, name+".git")
 	work, err := os.MkdirTemp(s.dir, ".work-")
 	if err != nil {
@@ -62,6 +63,9 @@ func (s *gitServer) createRepo(name, seedDir string) (string, error) {
 	defer os.RemoveAll(work)
 	if err := os.CopyFS(work, os.DirFS(seedDir)); err != nil {
 		return "", fmt.Errorf("failed to copy %s: %w", seedDir, err)
+	}
+	if err := edit(work); err != nil {
+		return "", err
 	}
 	steps := [][]string{
 		{"init", "-q", "--bare", bare},

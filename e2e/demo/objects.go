@@ -29,14 +29,25 @@ const (
 	ApplyInterval = "30s"
 	// ChartsInterval is how often the HelmRepository fetches the index.
 	ChartsInterval = "1m"
+	// ScanInterval is how often the ImageRepository lists the registry's tags (or at once on
+	// a reconcile request, as a registry webhook would ask).
+	ScanInterval = "1m"
 )
 
 // objectsYAML returns the demo's toolkit objects: seed 003's GitRepository flux-system and
-// Kustomization my-apps, seed 002's Kustomization apps (the production overlay), and a
-// HelmRepository with a HelmRelease of the chart hello, replicaCount 2.
-func objectsYAML(repoURL, chartsURL string) string {
+// Kustomization my-apps, seed 002's Kustomization apps (the production overlay), a
+// HelmRepository with a HelmRelease of the chart hello, replicaCount 2, and seed 002's
+// ImageRepository, ImagePolicy (1.x) and ImageUpdateAutomation of my-app (image), pushing
+// to the demo repository's branch master.
+func objectsYAML(repoURL, chartsURL, image string) string {
 	return strings.NewReplacer("$REPO", repoURL, "$CHARTS", chartsURL, "$GIT", GitInterval,
-		"$APPLY", ApplyInterval, "$INDEX", ChartsInterval, "$FLEET", FleetNamespace, "$DEMO", Namespace).Replace(`# The objects make run applies; edit them with kubectl and watch Ferry follow.
+		"$APPLY", ApplyInterval, "$INDEX", ChartsInterval, "$FLEET", FleetNamespace, "$DEMO", Namespace,
+		"$IMAGE", image, "$SCAN", ScanInterval).Replace(deliveryObjects + imageObjects)
+}
+
+// deliveryObjects are the GitRepository, the Kustomizations, the HelmRepository and the
+// HelmRelease, with $-placeholders.
+const deliveryObjects = `# The objects make run applies; edit them with kubectl and watch Ferry follow.
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
@@ -103,8 +114,57 @@ spec:
         name: demo-charts
   values:
     replicaCount: 2
-`)
-}
+`
+
+// imageObjects are seed 002's ImageRepository, ImagePolicy and ImageUpdateAutomation, with
+// $-placeholders.
+const imageObjects = `---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageRepository
+metadata:
+  name: my-app
+  namespace: $FLEET
+spec:
+  image: $IMAGE
+  interval: $SCAN
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+metadata:
+  name: my-app
+  namespace: $FLEET
+spec:
+  imageRepositoryRef:
+    name: my-app
+  policy:
+    semver:
+      range: "1.x"
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageUpdateAutomation
+metadata:
+  name: my-app
+  namespace: $FLEET
+spec:
+  interval: 30m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: master
+    commit:
+      author:
+        name: fluxcdbot
+        email: flux@myorg.com
+      messageTemplate: "chore: update my-app to {{range .Changed.Changes}}{{.NewValue}}{{end}}"
+    push:
+      branch: master
+  update:
+    path: ./apps
+    strategy: Setters
+`
 
 // decodeObjects decodes every document of a YAML stream.
 func decodeObjects(data string) ([]*unstructured.Unstructured, error) {

@@ -24,7 +24,8 @@ type Status struct {
 	// Reason and Message are those of the Ready condition.
 	Reason, Message string
 	// Revision is what the object holds: the artifact revision of a source, the last applied
-	// revision of a Kustomization, the chart version of a HelmRelease.
+	// revision of a Kustomization, the chart version of a HelmRelease, the tags found by an
+	// ImageRepository, the image an ImagePolicy elected, the commit an automation last saw.
 	Revision string
 }
 
@@ -46,6 +47,14 @@ func ObjectStatus(o *unstructured.Unstructured) Status {
 		st.Revision, _, _ = unstructured.NestedString(o.Object, "status", "lastAppliedRevision")
 	case "HelmRelease":
 		st.Revision, _, _ = unstructured.NestedString(o.Object, "status", "lastAttemptedRevision")
+	case "ImageRepository":
+		if n, ok, _ := unstructured.NestedInt64(o.Object, "status", "lastScanResult", "tagCount"); ok {
+			st.Revision = fmt.Sprintf("%d tags", n)
+		}
+	case "ImagePolicy":
+		st.Revision, _, _ = unstructured.NestedString(o.Object, "status", "latestImage")
+	case "ImageUpdateAutomation":
+		st.Revision, _, _ = unstructured.NestedString(o.Object, "status", "observedSourceRevision")
 	default:
 		st.Revision, _, _ = unstructured.NestedString(o.Object, "status", "artifact", "revision")
 	}

@@ -155,15 +155,15 @@ func (f *Fleet) Process(name string) *Process {
 }
 
 // LocalArgs turns a Deployment's arguments into a local process's: the namespace variable
-// is expanded, and addresses (metrics, health, storage, events, webhook receiver) and the
-// storage path are left for start to set.
+// is expanded, and addresses (metrics, health, storage, events, webhook receiver), the
+// storage paths and image-automation-controller's workspace are left for start to set.
 func LocalArgs(args []string) []string {
 	var out []string
 	for _, a := range args {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		switch name {
 		case "metrics-addr", "health-addr", "storage-path", "storage-addr", "storage-adv-addr", "events-addr",
-			"receiverAddr", "receiver-addr":
+			"receiverAddr", "receiver-addr", "workspace-path":
 			continue
 		}
 		out = append(out, strings.ReplaceAll(a, "$(RUNTIME_NAMESPACE)", Namespace))
@@ -211,6 +211,9 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 	}
 	if binary == "image-reflector-controller" {
 		p.Args = append(p.Args, "--storage-path="+filepath.Join(opts.Dir, "image-storage"))
+	}
+	if binary == "image-automation-controller" {
+		p.Args = append(p.Args, "--workspace-path="+filepath.Join(opts.Dir, "image-workspace"))
 	}
 	if err := p.eventArgs(opts); err != nil {
 		return nil, err

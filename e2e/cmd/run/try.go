@@ -11,6 +11,9 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
+// ociManifest is the media type of the manifests the demo's registry holds.
+const ociManifest = "application/vnd.oci.image.manifest.v1+json"
+
 // printTryThis prints how to reach the cluster and what to try with the demo.
 func printTryThis(o options, env *testenv.Env, f *fleet.Fleet, w *demo.World) {
 	path := []string{}
@@ -30,6 +33,7 @@ In another terminal:
 
 Look around:
   kubectl get gitrepositories,kustomizations,helmreleases -A
+  kubectl get imagerepositories,imagepolicies,imageupdateautomations -A
   kubectl get deploy -A
   ferry get all -A
   ferry get ks -A
@@ -48,9 +52,18 @@ Helm: the HelmRelease demo/hello installs chart hello 1.x (%s) from %s
   kubectl -n demo patch helmrelease hello --type merge -p '{"spec":{"values":{"replicaCount":3}}}'
   kubectl -n demo get deploy hello -w
 
-The objects applied are in %s.
+Image automation (seed 002's loop): the registry %[9]s holds %[10]s:%[11]s. Tag a new
+version, as CI would, and ask the ImageRepository to scan, as a registry webhook would:
+  curl -s -H 'Accept: %[12]s' %[9]s/v2/%[13]s/manifests/%[11]s |
+    curl -s -X PUT -H 'Content-Type: %[12]s' --data-binary @- %[9]s/v2/%[13]s/manifests/v1.2.4
+  ferry reconcile image repository my-app
+  kubectl -n production get deploy my-app -o wide -w   # runs v1.2.4 within seconds
+  git pull && git log -1                               # the automation's commit, in the clone above
+
+The objects applied are in %[8]s.
 `, env.Kubeconfig, strings.Join(path, ":"), demo.GitInterval, w.RepoURL, demo.ApplyInterval,
-		strings.Join(demo.ChartVersions, ", "), w.ChartsURL, w.ObjectsFile)
+		strings.Join(demo.ChartVersions, ", "), w.ChartsURL, w.ObjectsFile,
+		w.RegistryURL, w.Image, demo.FirstTag, ociManifest, demo.ImageName)
 	fmt.Println("\nControllers:")
 	for _, p := range f.Processes {
 		fmt.Printf("  %-28s metrics http://%s/metrics  health http://%s/readyz\n", p.Name, p.MetricsAddr, p.HealthAddr)

@@ -164,6 +164,19 @@ func Git(tb testing.TB, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// Output runs the git binary in dir as Git does and returns its output untrimmed (stdout
+// only: a file's exact bytes with git show), or an error holding stderr.
+func Output(dir string, args ...string) (string, error) {
+	cmd := gitCommand(dir, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
 // gitCommand returns a git command in dir with a fixed identity and no user or system
 // configuration, that never prompts.
 func gitCommand(dir string, args ...string) *exec.Cmd {

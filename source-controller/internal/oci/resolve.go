@@ -12,7 +12,7 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/registry"
-	"github.com/ferry-gitops/ferry/source-controller/internal/semvertag"
+	"github.com/ferry-gitops/ferry/shared/semvertag"
 )
 
 // DefaultTag is the tag resolved when spec.ref sets nothing.

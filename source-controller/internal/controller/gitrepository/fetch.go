@@ -8,10 +8,11 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/git"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/checkout"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
 // fetch asks the remote for the reference and, unless the stored artifact already holds that
@@ -21,7 +22,7 @@ func (st *state) fetch(ctx context.Context, s *scope) reconcile.Result {
 	ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 	defer cancel()
 	ref := obj.Spec.Reference
-	opts := git.CheckoutOptions{RecurseSubmodules: obj.Spec.RecurseSubmodules, SparseDirs: obj.Spec.SparseCheckout}
+	opts := checkout.Options{RecurseSubmodules: obj.Spec.RecurseSubmodules, SparseDirs: obj.Spec.SparseCheckout}
 	// With no artifact to compare, the clone alone asks the remote for the reference.
 	if obj.Status.Artifact != nil {
 		resolved, err := git.ResolveRef(ctx, obj.Spec.URL, st.auth, ref)
@@ -41,7 +42,7 @@ func (st *state) fetch(ctx context.Context, s *scope) reconcile.Result {
 	if st.dir, err = st.tempDir("gitrepository-"); err != nil {
 		return sourcecontroller.StorageFailed(obj, sourcev1.DirCreationFailedReason, err)
 	}
-	if st.commit, err = git.Checkout(ctx, obj.Spec.URL, st.auth, ref, st.dir, opts); err != nil {
+	if st.commit, err = checkout.Clone(ctx, obj.Spec.URL, st.auth, ref, st.dir, opts); err != nil {
 		return st.fetchFailed(obj, err)
 	}
 	s.SetRevision(st.commit.Revision)

@@ -6,8 +6,8 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/git"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
-	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
 // scope is the reconcile scope of a GitRepository.

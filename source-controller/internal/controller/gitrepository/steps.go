@@ -12,10 +12,10 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/git"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
 // Reasons of the IncludeUnavailable condition.
@@ -88,32 +88,11 @@ func validateSpec(obj *sourcev1.GitRepository) error {
 
 // credentials reads spec.secretRef and spec.proxySecretRef.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
-	obj := s.Obj
-	st.auth = &git.Auth{}
-	if ref := obj.Spec.SecretRef; ref != nil {
-		data, err := sourcecontroller.SecretData(ctx, s.Client, obj.Namespace, ref)
-		if err == nil {
-			st.auth, err = git.AuthFromSecret(data)
-		}
-		if err != nil {
-			return authFailed(obj, err)
-		}
+	auth, err := git.ForRepository(ctx, s.Client, s.Obj)
+	if err != nil {
+		return authFailed(s.Obj, err)
 	}
-	if ref := obj.Spec.ProxySecretRef; ref != nil {
-		data, err := sourcecontroller.SecretData(ctx, s.Client, obj.Namespace, ref)
-		if err == nil {
-			err = st.auth.SetProxyFromSecret(data)
-		}
-		if err != nil {
-			return authFailed(obj, err)
-		}
-	}
-	if err := st.auth.Check(obj.Spec.URL); err != nil {
-		if obj.Spec.SecretRef == nil && git.IsSSH(obj.Spec.URL) {
-			err = fmt.Errorf("%w: set spec.secretRef to a Secret with 'identity' and 'known_hosts'", err)
-		}
-		return authFailed(obj, err)
-	}
+	st.auth = auth
 	return reconcile.Result{}
 }
 

@@ -9,8 +9,8 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
+	"github.com/ferry-gitops/ferry/source-controller/internal/checkout"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-	"github.com/ferry-gitops/ferry/source-controller/internal/git"
 )
 
 // verify checks the PGP signatures of the fetched commit and/or tag as spec.verify asks,
@@ -30,7 +30,7 @@ func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
 	if err != nil {
 		return verificationFailed(obj, err)
 	}
-	rings, err := git.KeyRings(data)
+	rings, err := checkout.KeyRings(data)
 	if err != nil {
 		return verificationFailed(obj, err)
 	}
@@ -42,14 +42,14 @@ func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
 			conditions.MarkFalse(obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationErrorReason, err.Error())
 			return reconcile.Stalled(sourcev1.VerificationErrorReason, err)
 		}
-		key, err := git.VerifyTag(st.dir, st.commit.Ref, rings)
+		key, err := checkout.VerifyTag(st.dir, st.commit.Ref, rings)
 		if err != nil {
 			return verificationFailed(obj, err)
 		}
 		verified = append(verified, fmt.Sprintf("tag '%s' with key '%s'", tag, key))
 	}
 	if v.VerifyHEAD() {
-		key, err := git.VerifyCommit(st.dir, st.commit.Hash, rings)
+		key, err := checkout.VerifyCommit(st.dir, st.commit.Hash, rings)
 		if err != nil {
 			return verificationFailed(obj, err)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
-	"github.com/ferry-gitops/ferry/source-controller/internal/git/gittest"
+	"github.com/ferry-gitops/ferry/source-controller/internal/checkout/gittest"
 )
 
 // TestVerification checks spec.verify with PGP keys: signed commits and tags verify with
