@@ -23,14 +23,14 @@ var monorepo = map[string]string{
 	"apps/staging/podinfo-values.yaml":              "values: {}\n",
 	"infrastructure/controllers/kustomization.yaml": "resources: [cert-manager.yaml]\n",
 	"infrastructure/configs/cluster-issuers.yaml":   "kind: ClusterIssuer\n",
-	"README.md":                                     "# fleet\n",
-	"configs/a.yaml":                                "a: 1\n",
-	"configs/b.yaml":                                "b: 2\n",
-	"configs/notes.md":                              "notes\n",
-	"configs/sub/c.yaml":                            "c: 3\n",
-	"configs/testdata/t.yaml":                       "t: 4\n",
-	"values-prod.yaml":                              "replicas: 3\nimage: {tag: v2}\nports: [8080]\n",
-	"broken.yaml":                                   "a: [\n",
+	"README.md":               "# fleet\n",
+	"configs/a.yaml":          "a: 1\n",
+	"configs/b.yaml":          "b: 2\n",
+	"configs/notes.md":        "notes\n",
+	"configs/sub/c.yaml":      "c: 3\n",
+	"configs/testdata/t.yaml": "t: 4\n",
+	"values-prod.yaml":        "replicas: 3\nimage: {tag: v2}\nports: [8080]\n",
+	"broken.yaml":             "a: [\n",
 }
 
 // chart is a packaged chart, as a HelmChart or an OCIRepository's artifact holds it.

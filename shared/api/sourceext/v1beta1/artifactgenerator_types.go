@@ -52,6 +52,9 @@ const (
 	// SourceFetchFailedReason signals a source that is missing, has no artifact yet, or whose
 	// artifact cannot be read.
 	SourceFetchFailedReason = "SourceFetchFailed"
+	// OwnershipConflictReason signals an ExternalArtifact of an artifact's name that another
+	// generator or controller owns.
+	OwnershipConflictReason = "OwnershipConflict"
 )
 
 // CommonMetadata holds labels and annotations set on every generated ExternalArtifact.
