@@ -178,3 +178,27 @@ func TestDisabled(t *testing.T) {
 	}, testenv.Timeout, testenv.Interval).Should(Equal("replicas: 5\n"))
 	g.Expect(strings.Join(statuscheck.Events(t, env.Client, gen, sourceextv1beta1.ArtifactGeneratorKind), "\n")).NotTo(ContainSubstring(corev1.EventTypeWarning))
 }
+
+// TestChainedAcrossNamespaces: a generator reads, from another namespace, the ExternalArtifact
+// another generator publishes, and follows its new artifacts.
+func TestChainedAcrossNamespaces(t *testing.T) {
+	g := NewWithT(t)
+	platform, team := testenv.NewNamespace(t, env.Client), testenv.NewNamespace(t, env.Client)
+	repo := newGitRepository(t, platform, "flux-system", monorepo("replicas: 1\n"), "main@sha1:dddd")
+	statuscheck.Ready(t, env.Client, newGenerator(t, platform, "flux-system", exampleSpec(repo.Name)))
+	gen := statuscheck.Ready(t, env.Client, newGenerator(t, team, "staging", sourceextv1beta1.ArtifactGeneratorSpec{
+		Sources: []sourceextv1beta1.SourceReference{{Alias: "apps", Kind: sourcev1.ExternalArtifactKind, Name: "apps", Namespace: platform}},
+		OutputArtifacts: []sourceextv1beta1.OutputArtifact{{Name: "staging", Revision: "@apps",
+			Copy: []sourceextv1beta1.CopyOperation{copyOp("@apps/staging/", "@artifact/")}}},
+	}))
+	staging := externalArtifact(t, team, "staging")
+	g.Expect(staging.Status.Artifact.Revision).To(Equal(externalArtifact(t, platform, "apps").Status.Artifact.Revision))
+	g.Expect(servedFiles(t, staging.Status.Artifact)).To(HaveKeyWithValue("staging/podinfo-values.yaml", "replicas: 1\n"))
+
+	setArtifact(t, repo, monorepo("replicas: 4\n"), "main@sha1:eeee")
+	statuscheck.Wait(t, env.Client, gen, func(g Gomega, cur *sourceextv1beta1.ArtifactGenerator) {
+		g.Expect(cur.Status.Inventory).To(HaveLen(1))
+		g.Expect(cur.Status.Inventory[0].Digest).NotTo(Equal(staging.Status.Artifact.Digest))
+	})
+	g.Expect(servedFiles(t, externalArtifact(t, team, "staging").Status.Artifact)).To(HaveKeyWithValue("staging/podinfo-values.yaml", "replicas: 4\n"))
+}
