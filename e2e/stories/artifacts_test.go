@@ -67,31 +67,34 @@ func TestStoryArtifactGenerator(t *testing.T) {
 	step(t, "bootstrap: GitRepository flux-system (%s, branch main) and Kustomization flux-system at ./clusters/staging", url)
 	source, bootstrap := bootstrapObjects(url)
 	apply(t, source, bootstrap)
+	gen := objectOf(sourceextv1beta1.GroupVersion.String(), sourceextv1beta1.ArtifactGeneratorKind, fleet.Namespace, "flux-system")
+	ks := func(name string) *unstructured.Unstructured {
+		return objectOf(kustomizev1.GroupVersion.String(), "Kustomization", fleet.Namespace, name)
+	}
+	hr := func(ns, name string) *unstructured.Unstructured {
+		return objectOf(helmv2.GroupVersion.String(), "HelmRelease", ns, name)
+	}
 	deleteOnCleanup(t, bootstrap, source)
 
-	gen := objectOf(sourceextv1beta1.GroupVersion.String(), sourceextv1beta1.ArtifactGeneratorKind, fleet.Namespace, "flux-system")
 	waitReady(t, gen, readyBecause("Succeeded", "reconciliation succeeded, generated 3 artifact(s)"))
 	rev := sourceRevision(t, source)
 	infra := waitArtifact(t, "infrastructure", rev)
 	waitArtifact(t, "apps", rev)
 	step(t, "ArtifactGenerator flux-system published ExternalArtifacts infrastructure, apps and hello-chart from %s", rev)
 
-	ks := func(name string) *unstructured.Unstructured {
-		return objectOf(kustomizev1.GroupVersion.String(), "Kustomization", fleet.Namespace, name)
-	}
 	for _, name := range []string{"infra-controllers", "infra-configs", "apps"} {
 		waitReady(t, ks(name))
 	}
 	issuer := objectOf("issuers.example.org/v1", "ClusterIssuer", "", "letsencrypt")
 	server, _, _ := unstructured.NestedString(get(NewWithT(t), issuer).Object, "spec", "acme", "server")
 	NewWithT(t).Expect(server).To(Equal("https://acme.staging.example.org/directory"), "infra-configs patches the server for staging")
-	waitReady(t, objectOf(helmv2.GroupVersion.String(), "HelmRelease", "issuer-system", "issuer"))
+	waitReady(t, hr("issuer-system", "issuer"))
 	waitDeployment(t, "issuer-system", "issuer", 1)
 	step(t, "infra-controllers installed chart issuer (chartRef OCIRepository) and its CRD; infra-configs applied ClusterIssuer letsencrypt with the staging server")
 
-	waitReady(t, objectOf(helmv2.GroupVersion.String(), "HelmRelease", "podinfo", "podinfo"), releasedVersion("1.0.0", 1))
+	waitReady(t, hr("podinfo", "podinfo"), releasedVersion("1.0.0", 1))
 	waitDeployment(t, "podinfo", "podinfo", 2, withMessage("podinfo on staging"))
-	waitReady(t, objectOf(helmv2.GroupVersion.String(), "HelmRelease", "podinfo", "hello"))
+	waitReady(t, hr("podinfo", "hello"))
 	waitDeployment(t, "podinfo", "hello", 1, withMessage("hello from staging"))
 	step(t, "apps installed podinfo (HelmRepository, staging values: 2 replicas) and hello (chartRef ExternalArtifact hello-chart, values merged by the generator)")
 
@@ -195,4 +198,3 @@ func withMessage(message string) func(Gomega, *appsv1.Deployment) {
 		g.Expect(d.Spec.Template.Spec.Containers[0].Env).To(ContainElement(HaveField("Value", message)), fmt.Sprintf("MESSAGE of %s", d.Name))
 	}
 }
-
