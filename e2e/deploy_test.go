@@ -133,7 +133,8 @@ func TestDeployBaseHoldsEveryPiece(t *testing.T) {
 	g.Expect(kindNames(objs, "ClusterRoleBinding")).To(HaveLen(len(ctrls) + 2))
 	g.Expect(kindNames(objs, "Service")).To(Equal([]string{"notification-controller", "source-controller", "webhook-receiver"}))
 	g.Expect(kindNames(objs, "NetworkPolicy")).To(ConsistOf("allow-egress", "allow-same-namespace", "allow-scraping", "allow-webhooks"))
-	g.Expect(kindNames(objs, "CustomResourceDefinition")).To(HaveLen(13))
+	// 13 toolkit kinds, ExternalArtifact and ArtifactGenerator.
+	g.Expect(kindNames(objs, "CustomResourceDefinition")).To(HaveLen(15))
 	g.Expect(kindNames(objs, "Namespace")).To(Equal([]string{installNS}))
 
 	deps := deploymentsIn(t, objs)

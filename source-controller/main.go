@@ -14,9 +14,11 @@ import (
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	sourceextv1beta1 "github.com/ferry-gitops/ferry/shared/api/sourceext/v1beta1"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
+	"github.com/ferry-gitops/ferry/source-controller/internal/controller/artifactgenerator"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/bucket"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/gitrepository"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
@@ -39,9 +41,10 @@ func main() {
 	manager.Main(manager.Program{
 		Name:              controllerName,
 		DefaultConcurrent: 2,
-		AddToScheme:       []func(*runtime.Scheme) error{sourcev1.AddToScheme},
-		Kinds:             []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.HelmRepository{}, &sourcev1.HelmChart{}, &sourcev1.Bucket{}},
-		Flags:             f.bind,
+		AddToScheme:       []func(*runtime.Scheme) error{sourcev1.AddToScheme, sourceextv1beta1.AddToScheme},
+		Kinds: []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.HelmRepository{}, &sourcev1.HelmChart{}, &sourcev1.Bucket{},
+			&sourceextv1beta1.ArtifactGenerator{}},
+		Flags: f.bind,
 		IgnoredFlags: map[string]manager.FlagKind{
 			"artifact-retention-ttl": manager.StringFlag, "artifact-digest-algo": manager.StringFlag,
 			"helm-cache-max-size": manager.StringFlag, "helm-cache-ttl": manager.StringFlag, "helm-cache-purge-interval": manager.StringFlag,
@@ -94,6 +97,7 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 // kinds sets up the reconciler of each source kind.
 var kinds = []func(ctrl.Manager, *reconcile.Runtime, *controller.Deps) error{
 	gitrepository.Setup, ocirepository.Setup, helmrepository.Setup, helmchart.Setup, bucket.Setup,
+	artifactgenerator.Setup,
 }
 
 // advertisedAddr is --storage-adv-addr, or the hostname with the port of --storage-addr.

@@ -26,6 +26,7 @@ var bases = map[string]string{
 	"HelmRepository":        `{"url":"https://127.0.0.1:1/charts","interval":"1h"}`,
 	"HelmChart":             `{"chart":"app","sourceRef":{"kind":"HelmRepository","name":"repo"},"interval":"1h"}`,
 	"Bucket":                `{"bucketName":"bucket","endpoint":"127.0.0.1:1","interval":"1h"}`,
+	"ArtifactGenerator":     `{"sources":[{"alias":"repo","kind":"GitRepository","name":"repo"}],"artifacts":[{"name":"app","copy":[{"from":"@repo/**","to":"@artifact/"}]}]}`,
 	"Kustomization":         `{"interval":"1h","prune":false,"sourceRef":{"kind":"GitRepository","name":"repo"}}`,
 	"HelmRelease":           `{"interval":"1h","chart":{"spec":{"chart":"app","sourceRef":{"kind":"HelmRepository","name":"repo"}}}}`,
 	"ImageRepository":       `{"image":"127.0.0.1:1/app","interval":"1h"}`,

@@ -68,7 +68,7 @@ func Root() (string, error) {
 }
 
 // Rows parses the field table of the compatibility document under root. Sections start with a
-// heading "### <apiVersion> <Kind>"; rows are "| `path` | status | tests | message | set |".
+// heading "### <apiVersion> <Kind>" (a fluxcd.io group); rows are "| `path` | status | tests | message | set |".
 func Rows(root string) ([]Row, error) {
 	f, err := os.Open(filepath.Join(root, DocPath))
 	if err != nil {
@@ -83,7 +83,7 @@ func Rows(root string) ([]Row, error) {
 		line := strings.TrimSpace(sc.Text())
 		if h, ok := strings.CutPrefix(line, "### "); ok {
 			apiVersion, kind = "", ""
-			if f := strings.Fields(h); len(f) == 2 && strings.Contains(f[0], ".toolkit.fluxcd.io/") {
+			if f := strings.Fields(h); len(f) == 2 && strings.Contains(f[0], ".fluxcd.io/") {
 				apiVersion, kind = f[0], f[1]
 			}
 			continue

@@ -45,7 +45,7 @@ func Generate(sharedDir, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("failed to create %s: %w", out, err)
 	}
-	old, _ := filepath.Glob(filepath.Join(out, "*.toolkit.fluxcd.io_*.yaml"))
+	old, _ := filepath.Glob(filepath.Join(out, "*.fluxcd.io_*.yaml"))
 	for _, f := range old {
 		if err := os.Remove(f); err != nil {
 			return fmt.Errorf("failed to remove stale CRD: %w", err)
@@ -90,7 +90,7 @@ func component(crd *apiextensionsv1.CustomResourceDefinition) string {
 		return "image-automation-controller"
 	}
 	switch strings.TrimSuffix(crd.Spec.Group, ".toolkit.fluxcd.io") {
-	case "source":
+	case "source", "source.extensions.fluxcd.io":
 		return "source-controller"
 	case "kustomize":
 		return "kustomize-controller"

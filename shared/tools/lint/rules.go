@@ -25,6 +25,7 @@ var aliases = map[string]string{
 	modulePrefix + "shared/api/notification/v1":                "notificationv1",
 	modulePrefix + "shared/api/notification/v1beta3":           "notificationv1beta3",
 	modulePrefix + "shared/api/meta":                           "fluxmeta",
+	modulePrefix + "shared/api/sourceext/v1beta1":              "sourceextv1beta1",
 	"k8s.io/apimachinery/pkg/apis/meta/v1":                     "metav1",
 	"k8s.io/api/core/v1":                                       "corev1",
 	"k8s.io/apimachinery/pkg/api/errors":                       "apierrors",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -39,18 +40,24 @@ func (a *Artifacts[T]) Storage() *storage.Storage { return a.storage }
 // again, and re-stamps the URL of one that is there with the storage's advertised address,
 // which may have changed since it was stored. It returns whether the artifact vanished.
 func (a *Artifacts[T]) Check(s *reconcile.Scope[T]) bool {
-	artifact, url := a.status(s.Obj)
+	return a.Refresh(s.Obj, s.Log)
+}
+
+// Refresh is Check for an object whose artifact is kept by the reconciler of another object
+// (an ExternalArtifact by its ArtifactGenerator): it changes obj's status in memory only.
+func (a *Artifacts[T]) Refresh(obj T, log logr.Logger) bool {
+	artifact, url := a.status(obj)
 	current := *artifact
 	if current == nil {
 		return false
 	}
 	if !a.storage.Exists(*current) {
-		s.Log.Info("artifact vanished from storage, fetching it again", "path", current.Path)
+		log.Info("artifact vanished from storage, fetching it again", "path", current.Path)
 		*artifact = nil
 		if url != nil {
 			*url = ""
 		}
-		conditions.Delete(s.Obj, sourcev1.ArtifactInStorageCondition)
+		conditions.Delete(obj, sourcev1.ArtifactInStorageCondition)
 		return true
 	}
 	current.URL = a.storage.URL(current.Path)
@@ -86,8 +93,7 @@ func (a *Artifacts[T]) Store(ctx context.Context, s *reconcile.Scope[T], n NewAr
 		if !res.IsDone() {
 			return res
 		}
-		if previous := *artifact; previous == nil || !sameArtifact(*previous, written) {
-			*artifact = &written
+		if a.Record(s.Obj, written) {
 			s.Event(corev1.EventTypeNormal, sourcev1.NewArtifactEventReason, n.Event)
 		}
 	}
@@ -106,24 +112,51 @@ func (a *Artifacts[T]) Store(ctx context.Context, s *reconcile.Scope[T], n NewAr
 // wrote.
 func (a *Artifacts[T]) write(ctx context.Context, s *reconcile.Scope[T],
 	write func(context.Context, *storage.Storage) (fluxmeta.Artifact, error)) (fluxmeta.Artifact, reconcile.Result) {
-	obj := s.Obj
-	unlock, err := a.storage.Lock(ctx, a.kind, obj.GetNamespace(), obj.GetName())
+	written, reason, err := a.Put(ctx, s.Log, s.Obj.GetNamespace(), s.Obj.GetName(), write)
 	if err != nil {
-		return fluxmeta.Artifact{}, StorageFailed(obj, sourcev1.AcquireLockFailedReason, err)
+		return fluxmeta.Artifact{}, StorageFailed(s.Obj, reason, err)
+	}
+	return written, reconcile.Done("", "")
+}
+
+// Put writes the artifact of the object namespace/name of the kind with write, under the
+// object's storage lock, collects the object's older artifacts and returns the record
+// written. On failure it returns the reason (AcquireLockFailed, ArchiveOperationFailed). It
+// is how a reconciler stores the artifacts of objects it keeps for another one (the
+// ExternalArtifacts of an ArtifactGenerator); Store uses it for the object it reconciles.
+func (a *Artifacts[T]) Put(ctx context.Context, log logr.Logger, namespace, name string,
+	write func(context.Context, *storage.Storage) (fluxmeta.Artifact, error)) (fluxmeta.Artifact, string, error) {
+	unlock, err := a.storage.Lock(ctx, a.kind, namespace, name)
+	if err != nil {
+		return fluxmeta.Artifact{}, sourcev1.AcquireLockFailedReason, err
 	}
 	defer unlock()
 	written, err := write(ctx, a.storage)
 	if err != nil {
-		return fluxmeta.Artifact{}, StorageFailed(obj, sourcev1.ArchiveOperationFailedReason, err)
+		return fluxmeta.Artifact{}, sourcev1.ArchiveOperationFailedReason, err
 	}
-	removed, err := a.storage.GarbageCollect(ctx, a.kind, obj.GetNamespace(), obj.GetName(), written)
+	removed, err := a.storage.GarbageCollect(ctx, a.kind, namespace, name, written)
 	switch {
 	case err != nil:
-		s.Log.Error(err, "failed to collect old artifacts")
+		log.Error(err, "failed to collect old artifacts")
 	case len(removed) > 0:
-		s.Log.V(1).Info("collected old artifacts", "paths", removed)
+		log.V(1).Info("collected old artifacts", "paths", removed)
 	}
-	return written, reconcile.Done("", "")
+	return written, "", nil
+}
+
+// Record puts written in obj's status unless the artifact there is the same (file, revision,
+// digest and metadata), and reports whether it did.
+func (a *Artifacts[T]) Record(obj T, written fluxmeta.Artifact) bool {
+	artifact, url := a.status(obj)
+	if previous := *artifact; previous != nil && sameArtifact(*previous, written) {
+		return false
+	}
+	*artifact = &written
+	if url != nil {
+		*url = written.URL
+	}
+	return true
 }
 
 // sameArtifact reports whether b is the artifact a: same file, revision and metadata.

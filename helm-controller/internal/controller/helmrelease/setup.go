@@ -46,10 +46,12 @@ type Reconciler struct {
 }
 
 // chartSources are the kinds a HelmRelease takes its chart from: its own HelmChart (of
-// spec.chart) or the one spec.chartRef names, or an OCIRepository of spec.chartRef.
+// spec.chart) or the one spec.chartRef names, or an OCIRepository or ExternalArtifact of
+// spec.chartRef.
 var chartSources = sourceref.Kinds{
-	sourcev1.HelmChartKind:     func() sourceref.Source { return &sourcev1.HelmChart{} },
-	sourcev1.OCIRepositoryKind: func() sourceref.Source { return &sourcev1.OCIRepository{} },
+	sourcev1.HelmChartKind:        func() sourceref.Source { return &sourcev1.HelmChart{} },
+	sourcev1.OCIRepositoryKind:    func() sourceref.Source { return &sourcev1.OCIRepository{} },
+	sourcev1.ExternalArtifactKind: func() sourceref.Source { return &sourcev1.ExternalArtifact{} },
 }
 
 // Setup registers the HelmRelease reconciler, its field indexes and its watches.

@@ -31,14 +31,17 @@ func (st *state) getChart(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 		return res
 	}
 	art := src.GetArtifact()
-	if art == nil || !conditions.IsReady(src) {
+	if art == nil || !sourceReady(src) {
 		return reconcile.Waiting(helmv2.ArtifactFailedReason, notReady(src))
 	}
 	c, err := st.r.charts.Load(ctx, art)
 	if err != nil {
 		return reconcile.Transient(helmv2.ArtifactFailedReason, err)
 	}
-	if _, ok := src.(*sourcev1.OCIRepository); ok {
+	// An OCIRepository's or ExternalArtifact's chart may change without a new chart version:
+	// the artifact's digest goes into the version, so that a new artifact upgrades the release.
+	switch src.(type) {
+	case *sourcev1.OCIRepository, *sourcev1.ExternalArtifact:
 		if st.ociDigest = chart.OCIDigest(art.Revision); st.ociDigest == "" {
 			st.ociDigest = art.Digest
 		}
@@ -48,11 +51,23 @@ func (st *state) getChart(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	return reconcile.Done("", "")
 }
 
+// sourceReady reports whether src is Ready for its current generation. An ExternalArtifact's
+// producer need not set status.observedGeneration: its Ready condition is enough.
+func sourceReady(src sourceref.Source) bool {
+	if _, ok := src.(*sourcev1.ExternalArtifact); ok && src.GetObjectStatus().ObservedGeneration == 0 {
+		return conditions.IsTrue(src, fluxmeta.ReadyCondition)
+	}
+	return conditions.IsReady(src)
+}
+
 // notReady explains why a source has no usable artifact, with the source's own message.
 func notReady(src sourceref.Source) error {
 	kind := sourcev1.HelmChartKind
-	if _, ok := src.(*sourcev1.OCIRepository); ok {
+	switch src.(type) {
+	case *sourcev1.OCIRepository:
 		kind = sourcev1.OCIRepositoryKind
+	case *sourcev1.ExternalArtifact:
+		kind = sourcev1.ExternalArtifactKind
 	}
 	msg := fmt.Sprintf("%s '%s/%s' is not ready", kind, src.GetNamespace(), src.GetName())
 	if c := conditions.Get(src, fluxmeta.ReadyCondition); c != nil && c.Message != "" && c.Status != "True" {
@@ -94,8 +109,8 @@ func (st *state) source(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRele
 	return hc, reconcile.Done("", "")
 }
 
-// chartRef reads the OCIRepository or HelmChart spec.chartRef names. ExternalArtifact is
-// refused before any step (unsupportedFields); the CRD allows no other kind.
+// chartRef reads the OCIRepository, HelmChart or ExternalArtifact spec.chartRef names; the
+// CRD allows no other kind.
 func (st *state) chartRef(ctx context.Context, c client.Reader, obj *helmv2.HelmRelease) (sourceref.Source, reconcile.Result) {
 	ref := obj.Spec.ChartRef
 	return sourceref.Resolve(ctx, c, obj, sourceref.Ref{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name},

@@ -33,7 +33,4 @@ var unsupportedFields = []unsupported.Rule{
 		Message: "spec.upgrade.serverSideApply enabled is not supported by Ferry: Helm 3 applies client-side, use disabled or auto"},
 	{Path: "spec.rollback.serverSideApply", Values: []string{"enabled"},
 		Message: "spec.rollback.serverSideApply enabled is not supported by Ferry: Helm 3 applies client-side, use disabled or auto"},
-	// Ferry has no ExternalArtifact kind to take a chart from.
-	{Path: "spec.chartRef.kind", Values: []string{"ExternalArtifact"},
-		Message: "spec.chartRef.kind ExternalArtifact is not supported by Ferry: use an OCIRepository or a HelmChart"},
 }

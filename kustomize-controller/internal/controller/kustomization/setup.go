@@ -64,6 +64,8 @@ var sourceKinds = sourceref.Kinds{
 	sourcev1.GitRepositoryKind: func() sourceref.Source { return &sourcev1.GitRepository{} },
 	sourcev1.OCIRepositoryKind: func() sourceref.Source { return &sourcev1.OCIRepository{} },
 	sourcev1.BucketKind:        func() sourceref.Source { return &sourcev1.Bucket{} },
+	// ExternalArtifact is written by another controller (an ArtifactGenerator's, say).
+	sourcev1.ExternalArtifactKind: func() sourceref.Source { return &sourcev1.ExternalArtifact{} },
 }
 
 // Setup registers the Kustomization reconciler, its indexes and its watches with mgr.

@@ -28,6 +28,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&HelmRepository{}, &HelmRepositoryList{},
 		&HelmChart{}, &HelmChartList{},
 		&Bucket{}, &BucketList{},
+		&ExternalArtifact{}, &ExternalArtifactList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -72,7 +72,7 @@ func TestAddToScheme(t *testing.T) {
 	if err := AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []string{GitRepositoryKind, OCIRepositoryKind, HelmRepositoryKind, HelmChartKind, BucketKind} {
+	for _, kind := range []string{GitRepositoryKind, OCIRepositoryKind, HelmRepositoryKind, HelmChartKind, BucketKind, ExternalArtifactKind} {
 		for _, k := range []string{kind, kind + "List"} {
 			if !s.Recognizes(GroupVersion.WithKind(k)) {
 				t.Errorf("scheme does not recognize %s", k)

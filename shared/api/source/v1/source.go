@@ -43,4 +43,5 @@ var (
 	_ Source = &HelmRepository{}
 	_ Source = &HelmChart{}
 	_ Source = &Bucket{}
+	_ Source = &ExternalArtifact{}
 )
