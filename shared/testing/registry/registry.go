@@ -35,6 +35,10 @@ type Options struct {
 	// TagsPageSize, when above zero, serves tag lists in pages of at most this many tags,
 	// each but the last with a Link header to the next, as Docker Hub and GHCR paginate.
 	TagsPageSize int
+	// Referrers serves the OCI 1.1 referrers API (GET /v2/<repo>/referrers/<digest>), where
+	// signatures attached as referrers are listed; without it clients fall back to the
+	// referrers tag schema (a sha256-<hex> tag).
+	Referrers bool
 }
 
 // Registry is a running registry.
@@ -86,7 +90,7 @@ func Start(opts Options) (*Registry, error) {
 		return nil, fmt.Errorf("failed to listen: %w", err)
 	}
 	r := &Registry{Host: ln.Addr().String(), Username: opts.Username, Password: opts.Password, scheme: "http", pageSize: opts.TagsPageSize}
-	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(opts.Referrers))
 	r.srv = &http.Server{Handler: r.wrap(handler), ErrorLog: log.New(io.Discard, "", 0)}
 	if opts.TLS || opts.MutualTLS {
 		cfg, err := r.newTLSConfig(opts.MutualTLS)

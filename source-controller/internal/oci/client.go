@@ -6,6 +6,9 @@
 package oci
 
 import (
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/ferry-gitops/ferry/shared/artifact"
 	"github.com/ferry-gitops/ferry/shared/registry"
 )
@@ -42,3 +45,12 @@ func NewClient(cfg Config) (*Client, error) {
 
 // Close releases the client's idle connections.
 func (c *Client) Close() { c.reg.Close() }
+
+// RemoteOptions are the go-containerregistry options that send requests as the client does
+// (its credentials, TLS, proxy and retries), for the signature verifiers.
+func (c *Client) RemoteOptions() []remote.Option {
+	return []remote.Option{remote.Reuse(c.reg.Puller())}
+}
+
+// NameOptions are the options to parse the references the client reaches.
+func (c *Client) NameOptions() []name.Option { return c.reg.NameOptions() }

@@ -10,10 +10,6 @@ var unsupportedFields = []unsupported.Rule{
 	// management cluster instead of the remote one.
 	{Path: "spec.kubeConfig.configMapRef",
 		Message: "HelmRelease spec.kubeConfig.configMapRef is not supported by Ferry: give the remote cluster's kubeconfig in spec.kubeConfig.secretRef"},
-	// The source-controller refuses HelmChart spec.verify for every source; the HelmRelease would
-	// wait on a stalled HelmChart instead of saying why.
-	{Path: "spec.chart.spec.verify",
-		Message: "HelmRelease spec.chart.spec.verify is not supported by Ferry: chart signatures cannot be verified"},
 	// Dependencies are checked by their Ready condition only; the expression would be ignored.
 	{Path: "spec.dependsOn[].readyExpr",
 		Message: "spec.dependsOn[].readyExpr is not supported by Ferry: a dependency is ready when its Ready condition is True"},

@@ -3,6 +3,16 @@ package gittest
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +20,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 )
@@ -59,4 +70,58 @@ func SignedCommit(tb testing.TB, repos *gitserver.Repos, name, tag string, key *
 	repos.Push(tb, name, "HEAD", "refs/heads/master")
 	repos.Push(tb, name, "refs/tags/"+tag, "refs/tags/"+tag)
 	return hash.String()
+}
+
+// SSH key types NewSSHKey makes.
+const (
+	SSHEd25519 = "ed25519"
+	SSHECDSA   = "ecdsa"
+	SSHRSA     = "rsa"
+)
+
+// NewSSHKey writes a new SSH private key of type kind (SSHEd25519, SSHECDSA or SSHRSA) into a
+// temporary file, as git's user.signingkey takes it, and returns the file and the public key
+// as an authorized_keys line.
+func NewSSHKey(tb testing.TB, kind string) (keyFile, authorized string) {
+	tb.Helper()
+	var priv crypto.Signer
+	var err error
+	switch kind {
+	case SSHECDSA:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case SSHRSA:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "ferry test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyFile = filepath.Join(tb.TempDir(), "id_"+kind)
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := ssh.NewPublicKey(priv.Public())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return keyFile, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))) + " test@example.com"
+}
+
+// SSHSignedCommit commits on master of the repository name an empty change and tags it with
+// an annotated tag, both signed by git itself with the SSH key in keyFile (gpg.format ssh,
+// which runs ssh-keygen -Y sign), pushes both and returns the commit hash.
+func SSHSignedCommit(tb testing.TB, repos *gitserver.Repos, name, tag, keyFile string) string {
+	tb.Helper()
+	work := repos.WorkDir(name)
+	sign := []string{"-c", "gpg.format=ssh", "-c", "user.signingkey=" + keyFile}
+	gitserver.Git(tb, work, append(sign, "commit", "-q", "-S", "--allow-empty", "-m", "signed "+tag)...)
+	gitserver.Git(tb, work, append(sign, "tag", "-s", "-m", tag, tag)...)
+	repos.Push(tb, name, "HEAD", "refs/heads/master")
+	repos.Push(tb, name, "refs/tags/"+tag, "refs/tags/"+tag)
+	return gitserver.Git(tb, work, "rev-parse", "HEAD")
 }

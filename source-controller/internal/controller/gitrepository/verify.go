@@ -13,8 +13,8 @@ import (
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
-// verify checks the PGP signatures of the fetched commit and/or tag as spec.verify asks,
-// with the keys of its Secret. An artifact that is up to date was verified when it was built.
+// verify checks the OpenPGP or SSH signatures of the fetched commit and/or tag as
+// spec.verify asks, with the keys of its Secret. An artifact that is up to date was verified when it was built.
 func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	v := obj.Spec.Verification
@@ -30,7 +30,7 @@ func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
 	if err != nil {
 		return verificationFailed(obj, err)
 	}
-	rings, err := checkout.KeyRings(data)
+	keys, err := checkout.ParseTrustedKeys(data)
 	if err != nil {
 		return verificationFailed(obj, err)
 	}
@@ -42,14 +42,14 @@ func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
 			conditions.MarkFalse(obj, sourcev1.SourceVerifiedCondition, sourcev1.VerificationErrorReason, err.Error())
 			return reconcile.Stalled(sourcev1.VerificationErrorReason, err)
 		}
-		key, err := checkout.VerifyTag(st.dir, st.commit.Ref, rings)
+		key, err := checkout.VerifyTag(st.dir, st.commit.Ref, keys)
 		if err != nil {
 			return verificationFailed(obj, err)
 		}
 		verified = append(verified, fmt.Sprintf("tag '%s' with key '%s'", tag, key))
 	}
 	if v.VerifyHEAD() {
-		key, err := checkout.VerifyCommit(st.dir, st.commit.Hash, rings)
+		key, err := checkout.VerifyCommit(st.dir, st.commit.Hash, keys)
 		if err != nil {
 			return verificationFailed(obj, err)
 		}

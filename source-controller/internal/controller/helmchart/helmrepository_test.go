@@ -187,21 +187,23 @@ func TestSourceRefAPIVersion(t *testing.T) {
 }
 
 // TestVerifyIsRefused stalls a chart of an HTTP repository that asks for signature
-// verification, which Ferry cannot do, before the chart is downloaded: no unverified chart is
-// ever served.
+// verification, which Ferry, as Flux, does only for OCI charts, before the chart is
+// downloaded: no unverified chart is ever served.
 func TestVerifyIsRefused(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
 	srv := newServer(t, helmrepo.Options{}, demo("1.0.0"))
 	repo := newRepository(ns, "repo", srv.URL())
 	chart := newChart(ns, "verified", sourcev1.HelmRepositoryKind, "repo", "demo", func(o *sourcev1.HelmChart) {
-		o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.VerificationProviderCosign}
+		o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: sourcev1.VerificationProviderCosign,
+			SecretRef: &fluxmeta.LocalObjectReference{Name: "cosign-keys"}}
 	})
 	create(g, repo, chart)
 	sourcetest.ReadyWith(t, env.Client, repo, fluxmeta.SucceededReason)
 	got := statuscheck.NotReady(t, env.Client, chart, fluxmeta.UnsupportedSpecReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
-	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix(
+		"spec.verify is not supported by Ferry for charts from a HelmRepository of type default"))
 	g.Expect(got.Status.Artifact).To(BeNil())
 	g.Expect(srv.Served("/demo-1.0.0.tgz")).To(BeZero())
 }

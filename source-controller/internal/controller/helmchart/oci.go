@@ -54,7 +54,11 @@ func (st *state) pullFromRegistry(ctx context.Context, s *scope) reconcile.Resul
 	defer f.Close()
 	ctx, cancel := context.WithTimeout(ctx, st.repo.GetTimeout())
 	defer cancel()
-	if _, err := st.oci.Pull(ctx, obj.Spec.Chart, st.chart.tag, f, st.r.limits.ChartMaxSize); err != nil {
+	ref := st.chart.tag
+	if st.chart.digest != "" {
+		ref = st.chart.digest // the digest whose signature was verified
+	}
+	if _, err := st.oci.Pull(ctx, obj.Spec.Chart, ref, f, st.r.limits.ChartMaxSize); err != nil {
 		return buildFailed(obj, pullReason(err), err)
 	}
 	if err := f.Close(); err != nil {

@@ -83,6 +83,7 @@ func TestPullFromOCIRepository(t *testing.T) {
 	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring(`no tag matches "3.x"`))
 	got = statuscheck.NotReady(t, env.Client, verify, fluxmeta.UnsupportedSpecReason, "")
 	g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
-	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix(
+		"keyless verification of HelmChart signatures against the public Sigstore instance is not supported by Ferry"))
 	g.Expect(got.Status.Artifact).To(BeNil())
 }

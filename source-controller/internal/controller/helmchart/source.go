@@ -42,6 +42,9 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	if err := checkAPIVersion(ref.APIVersion); err != nil {
 		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
 	}
+	if res := checkVerify(obj, nil); !res.IsDone() {
+		return res
+	}
 	src, res := sourceref.Resolve(ctx, s.Client, obj, sourceref.Ref{Kind: ref.Kind, Name: ref.Name},
 		sourceKinds, st.r.noCrossNamespaceRefs, SourceUnavailableReason)
 	if !res.IsDone() {
@@ -53,6 +56,9 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 		st.repo = repo
 		if err := helmrepository.Refused(repo); err != nil {
 			return reconcile.Waiting(SourceUnavailableReason, fmt.Errorf("HelmRepository '%s' sets a field Ferry refuses: %w", key, err))
+		}
+		if res := checkVerify(obj, repo); !res.IsDone() {
+			return res
 		}
 		if repo.IsOCI() {
 			return reconcile.Result{}

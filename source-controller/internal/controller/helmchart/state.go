@@ -41,6 +41,9 @@ type resolved struct {
 	entry index.Version
 	// tag is the tag of the version in an OCI HelmRepository.
 	tag string
+	// digest is the manifest digest of tag, when it was resolved to verify its signature:
+	// the chart is then pulled by this digest.
+	digest string
 	// root is the directory the artifact of a GitRepository or Bucket was extracted to.
 	root string
 }
@@ -60,6 +63,7 @@ func (st *state) kind() *reconcile.Kind[*sourcev1.HelmChart] {
 			{Name: "storage", Run: st.checkStorage},
 			{Name: "source", Run: st.source},
 			{Name: "chart", Run: st.resolve},
+			{Name: "verify", Run: st.verify},
 			{Name: "build", Run: st.build},
 			{Name: "artifact", Run: st.store},
 		})

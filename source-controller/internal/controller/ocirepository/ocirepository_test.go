@@ -127,27 +127,6 @@ func TestDigestUnchangedMakesNoRequest(t *testing.T) {
 	g.Expect(r.Counts()).To(Equal(registry.Counts{}))
 }
 
-// TestVerifyIsRefused stalls an OCIRepository that asks for signature verification, which
-// Ferry cannot do, before anything is pulled: no unverified artifact is ever served.
-func TestVerifyIsRefused(t *testing.T) {
-	g := NewWithT(t)
-	r := registry.New(t, registry.Options{})
-	pushFiles(t, r, "app", "latest", manifests)
-	ns := testenv.NewNamespace(t, env.Client)
-	r.ResetCounts()
-	for _, provider := range []string{sourcev1.VerificationProviderCosign, sourcev1.VerificationProviderNotation} {
-		obj := newRepo(t, ns, provider, sourcev1.OCIRepositorySpec{URL: r.OCIURL("app"),
-			Verify: &sourcev1.OCIRepositoryVerification{Provider: provider, SecretRef: &fluxmeta.LocalObjectReference{Name: "keys"}}})
-		got := statuscheck.NotReady(t, env.Client, obj, fluxmeta.UnsupportedSpecReason, "")
-		g.Expect(conditions.IsTrue(got, fluxmeta.StalledCondition)).To(BeTrue())
-		g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(HavePrefix("spec.verify is not supported by Ferry"))
-		g.Expect(got.Status.Artifact).To(BeNil())
-		g.Expect(got.Status.URL).To(BeEmpty())
-		g.Expect(conditions.Get(got, sourcev1.SourceVerifiedCondition)).To(BeNil())
-	}
-	g.Expect(r.Counts()).To(Equal(registry.Counts{}), "nothing is asked of the registry")
-}
-
 // TestIgnore leaves spec.ignore matches out of an extracted artifact, and a changed
 // spec.ignore rebuilds the artifact of an unchanged revision.
 func TestIgnore(t *testing.T) {

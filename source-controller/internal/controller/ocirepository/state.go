@@ -35,6 +35,7 @@ func (st *state) kind() *reconcile.Kind[*sourcev1.OCIRepository] {
 			{Name: "validate", Run: st.validate},
 			{Name: "client", Run: st.newClient},
 			{Name: "resolve", Run: st.resolve},
+			{Name: "verify", Run: st.verify},
 			{Name: "pull", Run: st.pull},
 			{Name: "artifact", Run: st.store},
 		})

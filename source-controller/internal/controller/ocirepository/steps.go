@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -17,6 +18,7 @@ import (
 	"github.com/ferry-gitops/ferry/source-controller/internal/ignore"
 	"github.com/ferry-gitops/ferry/source-controller/internal/oci"
 	"github.com/ferry-gitops/ferry/source-controller/internal/storage"
+	"github.com/ferry-gitops/ferry/source-controller/internal/verify"
 )
 
 // copyExt is the extension of a layer stored as it is (operation copy).
@@ -29,8 +31,8 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 	return reconcile.Done("", "")
 }
 
-// validate stalls on a spec that can never work. Refused fields (spec.verify, cloud
-// providers) are stalled by the kind's unsupported rules before this runs.
+// validate stalls on a spec that can never work. Refused fields (cloud providers) are stalled
+// by the kind's unsupported rules before this runs.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	if _, err := oci.ParseURL(obj.Spec.URL, obj.Spec.Insecure); err != nil {
@@ -39,9 +41,9 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	if op := obj.GetLayerOperation(); op != sourcev1.OCILayerExtract && op != sourcev1.OCILayerCopy {
 		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, fmt.Errorf("layer operation '%s' is not supported: use extract or copy", op))
 	}
-	// spec.verify is refused, so nothing is verified: drop a SourceVerified condition left
-	// from a time the object set it.
-	conditions.Delete(obj, sourcev1.SourceVerifiedCondition)
+	if err := sourcecontroller.CheckOCIVerification(sourcev1.OCIRepositoryKind, obj.Spec.Verify); err != nil {
+		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
 	return reconcile.Done("", "")
 }
 
@@ -74,6 +76,28 @@ func (st *state) resolve(ctx context.Context, s *scope) reconcile.Result {
 		equality.Semantic.DeepEqual(obj.Status.ObservedLayerSelector, obj.Spec.LayerSelector) &&
 		equality.Semantic.DeepEqual(obj.Status.ObservedIgnore, obj.Spec.Ignore)
 	return reconcile.Done("", "")
+}
+
+// verify checks the signature of the resolved digest as spec.verify asks, before anything of
+// it is pulled; the digest verified is the digest pulled. An up-to-date artifact verified
+// under the current spec is not checked again.
+func (st *state) verify(ctx context.Context, s *scope) reconcile.Result {
+	obj := s.Obj
+	if obj.Spec.Verify == nil {
+		conditions.Delete(obj, sourcev1.SourceVerifiedCondition)
+		return reconcile.Done("", "")
+	}
+	if st.upToDate && sourcecontroller.VerifiedAt(obj) {
+		return reconcile.Done("", "")
+	}
+	ref, err := name.NewDigest(st.resolved.Repository+"@"+st.resolved.Digest, st.client.NameOptions()...)
+	if err != nil {
+		return st.fetchFailed(obj, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to parse reference %s@%s: %w", st.resolved.Repository, st.resolved.Digest, err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+	defer cancel()
+	return sourcecontroller.VerifyOCIArtifact(ctx, st.r.secrets, obj, obj.Spec.Verify, st.resolved.Revision, ref,
+		verify.Registry{Remote: st.client.RemoteOptions(), Name: st.client.NameOptions()})
 }
 
 // pull fetches the selected layer of the resolved manifest into a temporary directory,

@@ -11,10 +11,6 @@ const providerAdvice = "use generic with spec.secretRef or the image pull secret
 // unsupportedFields are the OCIRepository fields Ferry refuses: an object setting one is
 // stalled before anything is pulled or served.
 var unsupportedFields = []unsupported.Rule{
-	// Signatures are not verified (neither cosign nor notation): serving the artifact would
-	// hand an unverified artifact to a user who asked for verification. The message names the
-	// kind, as it stands for every field below spec.verify.
-	{Path: "spec.verify", Message: "spec.verify is not supported by Ferry: OCIRepository signatures (cosign, notation) cannot be verified, so no artifact is served"},
 	// ECR authentication with IAM workload identity is not implemented.
 	sourcecontroller.RefuseValue("spec.provider", "aws", providerAdvice),
 	// ACR authentication with Azure workload or managed identity is not implemented.

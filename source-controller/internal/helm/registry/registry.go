@@ -94,12 +94,46 @@ func (c *Client) Tags(ctx context.Context, chart string) ([]string, error) {
 	return tags, nil
 }
 
-// Pull writes the packaged chart tagged tag into w, refusing one larger than maxSize bytes
-// (no limit when zero), and returns the manifest digest.
-func (c *Client) Pull(ctx context.Context, chart, tag string, w io.Writer, maxSize int64) (string, error) {
-	ref, err := name.NewTag(c.Ref(chart)+":"+tag, c.nopt...)
+// RemoteOptions are the go-containerregistry options that send requests as the client does
+// (its credentials and TLS), for the signature verifiers.
+func (c *Client) RemoteOptions() []remote.Option { return append([]remote.Option{}, c.opts...) }
+
+// NameOptions are the options to parse the references the client reaches.
+func (c *Client) NameOptions() []name.Option { return append([]name.Option{}, c.nopt...) }
+
+// Digest returns the manifest digest the chart's tag points at, with one manifest HEAD.
+func (c *Client) Digest(ctx context.Context, chart, tag string) (string, error) {
+	ref, err := c.reference(chart, tag)
 	if err != nil {
-		return "", fmt.Errorf("invalid chart reference %q: %w", c.Ref(chart)+":"+tag, err)
+		return "", err
+	}
+	desc, err := remote.Head(ref, append(c.RemoteOptions(), remote.WithContext(ctx))...)
+	if err != nil {
+		return "", fmt.Errorf("failed to get the digest of %s: %w", ref, classify(err))
+	}
+	return desc.Digest.String(), nil
+}
+
+// reference is the reference of the chart's version ref: a tag, or a manifest digest
+// (sha256:<hex>).
+func (c *Client) reference(chart, ref string) (name.Reference, error) {
+	sep := ":"
+	if strings.HasPrefix(ref, "sha256:") {
+		sep = "@"
+	}
+	r, err := name.ParseReference(c.Ref(chart)+sep+ref, c.nopt...)
+	if err != nil {
+		return nil, fmt.Errorf("invalid chart reference %q: %w", c.Ref(chart)+sep+ref, err)
+	}
+	return r, nil
+}
+
+// Pull writes the packaged chart ref names (a tag, or a manifest digest sha256:<hex>) into w,
+// refusing one larger than maxSize bytes (no limit when zero), and returns the manifest digest.
+func (c *Client) Pull(ctx context.Context, chart, version string, w io.Writer, maxSize int64) (string, error) {
+	ref, err := c.reference(chart, version)
+	if err != nil {
+		return "", err
 	}
 	opts := append(c.opts, remote.WithContext(ctx))
 	desc, err := remote.Get(ref, opts...)
