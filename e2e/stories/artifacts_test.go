@@ -74,7 +74,10 @@ func TestStoryArtifactGenerator(t *testing.T) {
 	hr := func(ns, name string) *unstructured.Unstructured {
 		return objectOf(helmv2.GroupVersion.String(), "HelmRelease", ns, name)
 	}
-	deleteOnCleanup(t, bootstrap, source)
+	// Everything the bootstrap applied goes with it (prune), down to the releases and the CRD
+	// the charts installed, so that the story can run again in the same cluster.
+	deleteOnCleanup(t, bootstrap, source, gen, ks("infra-controllers"), ks("infra-configs"), ks("apps"),
+		hr("issuer-system", "issuer"), hr("podinfo", "podinfo"), hr("podinfo", "hello"))
 
 	waitReady(t, gen, readyBecause("Succeeded", "reconciliation succeeded, generated 3 artifact(s)"))
 	rev := sourceRevision(t, source)

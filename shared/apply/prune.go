@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -32,7 +33,9 @@ func (m *Manager) PruneWith(ctx context.Context, refs []ObjectRef, opts PruneOpt
 		live := &unstructured.Unstructured{}
 		live.SetGroupVersionKind(ref.GroupVersionKind())
 		err := m.client.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, live)
-		if apierrors.IsNotFound(err) {
+		// An object of a kind the cluster no longer serves (its CRD left with the rest of
+		// the inventory) is gone as well.
+		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
 			cs.add(ref, Skipped)
 			continue
 		}

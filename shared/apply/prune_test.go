@@ -60,3 +60,16 @@ func TestPruneSkipsOtherOwners(t *testing.T) {
 	g.Expect(actions(pruned)).To(Equal([]Change{{Ref: RefOf(objs[0]), Action: Deleted}, {Ref: RefOf(objs[1]), Action: Skipped}}))
 	g.Expect(get(t, objs[1])).NotTo(BeNil())
 }
+
+// TestPruneKindGone: an object of a kind the cluster no longer serves (its CRD was deleted
+// with the rest of the inventory) is gone too; pruning it is not an error that would hold a
+// Kustomization's deletion forever.
+func TestPruneKindGone(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	m := NewManager(env.Client, owner, annotations)
+	ref := ObjectRef{Group: "widgets.example.com", Version: "v1", Kind: "Widget", Namespace: ns, Name: "orphan"}
+	pruned, err := m.Prune(ctxFor(t), []ObjectRef{ref})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(actions(pruned)).To(Equal([]Change{{Ref: ref, Action: Skipped}}))
+}

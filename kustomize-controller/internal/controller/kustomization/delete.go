@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -73,7 +74,8 @@ func waitGone(ctx context.Context, c client.Reader, refs []apply.ObjectRef, time
 		for _, ref := range left {
 			u := &unstructured.Unstructured{}
 			u.SetGroupVersionKind(ref.GroupVersionKind())
-			if err := c.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, u); !apierrors.IsNotFound(err) {
+			err := c.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, u)
+			if !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) { // a kind no longer served: gone too
 				still = append(still, ref)
 			}
 		}

@@ -65,8 +65,8 @@ func (st *state) health(ctx context.Context, s *scope) reconcile.Result {
 }
 
 // wait shows that the health check is running (Reconciling=True, Ready and Healthy Unknown)
-// and waits, up to spec.timeout, until the pending objects are Current. A new source revision
-// cancels the wait.
+// and waits, up to spec.timeout, until the pending objects are Current. A new source revision,
+// a new spec or the deletion of the Kustomization cancels the wait.
 func (st *state) wait(ctx context.Context, s *scope, pending []health.ObjectRef, checks *health.Checks) reconcile.Result {
 	obj := s.Obj
 	msg := fmt.Sprintf("Running health checks for revision %s with a timeout of %s", st.artifact.Revision, obj.GetTimeout())
@@ -199,6 +199,17 @@ func (w *waits) cancelUnless(nn types.NamespacedName, revision string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if entry, ok := w.running[nn]; ok && entry.revision != revision {
+		entry.superseded = true
+		entry.cancel()
+	}
+}
+
+// cancel cancels the health check of nn, whatever its revision: the Kustomization is being
+// deleted, or its spec changed, so the check's outcome no longer matters.
+func (w *waits) cancel(nn types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if entry, ok := w.running[nn]; ok {
 		entry.superseded = true
 		entry.cancel()
 	}

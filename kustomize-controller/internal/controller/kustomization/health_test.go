@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -177,4 +178,32 @@ func TestHealthWaitShowsProgress(t *testing.T) {
 	g.Expect(env.Client.Patch(ctxT(t), d, unpin)).To(Succeed())
 	cur = readyAt(t, k, b.Revision)
 	g.Expect(conditions.IsTrue(cur, kustomizev1.HealthyCondition)).To(BeTrue())
+}
+
+// TestDeletionCancelsHealthWait: deleting a Kustomization whose health check waits (here on a
+// Deployment that never becomes available, with a 10-minute timeout) cancels the check at
+// once: the deletion does not wait for spec.timeout, and the objects are pruned.
+func TestDeletionCancelsHealthWait(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	a := publish(t, ns, rev(1), map[string]string{"web.yaml": deployment("web", unschedulable, "")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Wait = true
+		k.Spec.Timeout = &metav1.Duration{Duration: 10 * time.Minute}
+	})
+	statuscheck.Wait(t, env.Client, k, func(g Gomega, cur *kustomizev1.Kustomization) {
+		g.Expect(conditions.IsTrue(cur, fluxmeta.ReconcilingCondition)).To(BeTrue())
+		g.Expect(conditions.Get(cur, kustomizev1.HealthyCondition)).NotTo(BeNil())
+		g.Expect(conditions.Get(cur, kustomizev1.HealthyCondition).Reason).To(Equal(fluxmeta.ProgressingReason))
+	})
+	g.Expect(object(t, "apps/v1", "Deployment", ns, "web")).NotTo(BeNil())
+
+	g.Expect(env.Client.Delete(ctxT(t), k)).To(Succeed())
+	// testenv.Timeout (20 s) is far below the health check's 10 minutes.
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), &kustomizev1.Kustomization{}))
+	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), "the Kustomization is gone before its health check would have timed out")
+	g.Expect(object(t, "apps/v1", "Deployment", ns, "web")).To(BeNil(), "its objects are pruned")
 }

@@ -12,10 +12,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -88,6 +90,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 	newList := func() client.ObjectList { return &kustomizev1.KustomizationList{} }
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(controller.Default())).
+		Watches(&kustomizev1.Kustomization{}, handler.Funcs{UpdateFunc: r.cancelObsoleteWait}).
 		Watches(&kustomizev1.Kustomization{}, dependency.EnqueueDependents(mgr.GetClient(), newList),
 			builder.WithPredicates(predicate.Or(dependency.ReadinessChanged(), appliedRevisionChanged()))).
 		WithOptions(shared.ControllerOptions()).
@@ -120,6 +123,19 @@ func sourceOf(obj *kustomizev1.Kustomization) sourceref.Ref {
 func (r *Reconciler) supersede(_ context.Context, src client.Object, req ctrl.Request) {
 	if s, ok := src.(sourcev1.Source); ok && s.GetArtifact() != nil {
 		r.waits.cancelUnless(req.NamespacedName, s.GetArtifact().Revision)
+	}
+}
+
+// cancelObsoleteWait cancels the running health check of a Kustomization that is being
+// deleted or whose spec changed: its deletion (or the next reconcile) must not wait up to
+// spec.timeout for a check whose outcome no longer matters. The For watch enqueues it.
+func (r *Reconciler) cancelObsoleteWait(_ context.Context, e event.UpdateEvent, _ workqueue.TypedRateLimitingInterface[ctrl.Request]) {
+	if e.ObjectOld == nil || e.ObjectNew == nil {
+		return
+	}
+	deleted := e.ObjectNew.GetDeletionTimestamp() != nil && e.ObjectOld.GetDeletionTimestamp() == nil
+	if deleted || e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() {
+		r.waits.cancel(client.ObjectKeyFromObject(e.ObjectNew))
 	}
 }
 
