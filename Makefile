@@ -12,7 +12,7 @@ GO_TEST_FLAGS ?= -count=1
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 TESTBIN := shared/testing/testenv/testbin/build.sh
 
-.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt images
+.PHONY: all build generate api-surface testbin tools test e2e chaos run bench lint fmt images
 
 all: build
 
@@ -60,6 +60,12 @@ test: testbin tools build
 e2e: testbin tools build
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
 	cd e2e && go test $(GO_TEST_FLAGS) -v -timeout 20m ./stories/
+
+## chaos: the fault suite at the issue's full size (200 Kustomizations, 50 HelmReleases, 20
+## controller kills; FERRY_CHAOS_SEED=<n> replays a run); make test runs its short form
+chaos: testbin tools build
+	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN) FERRY_CHAOS=full; \
+	cd e2e && go test $(GO_TEST_FLAGS) -count=1 -v -timeout 60m ./chaos/
 
 ## run: a local control plane, the CRDs, the fleet and a live GitOps demo (a Git server you can
 ## push to, a chart repository, a GitRepository, Kustomizations and a HelmRelease); Ctrl-C stops

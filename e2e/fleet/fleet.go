@@ -54,6 +54,8 @@ type Fleet struct {
 	Processes []*Process
 	// Bin holds the binaries the fleet runs, and the ferry CLI (CLI).
 	Bin string
+	// opts are the options the fleet started with, for Restart.
+	opts Options
 }
 
 // CLI is the name of the ferry command's binary, which Build puts beside the controllers.
@@ -118,13 +120,13 @@ const Namespace = "flux-system"
 // Start runs every controller against the cluster of opts.Kubeconfig and waits until each
 // one is ready.
 func Start(ctx context.Context, opts Options) (*Fleet, error) {
-	f := &Fleet{Bin: opts.Bin}
 	if opts.EventsAddr == "" {
 		var err error
 		if opts.EventsAddr, err = freeAddr(); err != nil {
 			return nil, err
 		}
 	}
+	f := &Fleet{Bin: opts.Bin, opts: opts}
 	for _, name := range Controllers {
 		p, err := start(name, name, opts.Args[name], opts)
 		if err != nil {
@@ -219,7 +221,8 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 		return nil, err
 	}
 	p.Args = append(append(p.Args, "--log-encoding=console"), opts.ExtraArgs...)
-	log, err := os.Create(p.LogPath)
+	// A restarted controller's output follows its previous one's.
+	log, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log of %s: %w", name, err)
 	}
@@ -327,6 +330,42 @@ func answers(url string) bool {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// Kill kills controller name with SIGKILL, as the kernel's OOM killer or a node failure
+// would, and returns once it has exited. Restart starts it again.
+func (f *Fleet) Kill(name string) error {
+	p := f.Process(name)
+	if p == nil {
+		return fmt.Errorf("no controller %s", name)
+	}
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("failed to kill %s (pid %d): %w", name, p.cmd.Process.Pid, err)
+	}
+	<-p.exited
+	return nil
+}
+
+// Restart starts controller name again, after Kill or Stop, with the arguments it had (on new
+// addresses, as a rescheduled pod gets a new IP), and waits until it is ready.
+func (f *Fleet) Restart(ctx context.Context, name string) error {
+	for i, p := range f.Processes {
+		if p.Name != name {
+			continue
+		}
+		select {
+		case <-p.exited:
+		default:
+			return fmt.Errorf("%s is still running", name)
+		}
+		next, err := StartOne(ctx, f.opts, p.Name, p.binary, p.deployArgs)
+		if err != nil {
+			return err
+		}
+		f.Processes[i] = next
+		return nil
+	}
+	return fmt.Errorf("no controller %s", name)
 }
 
 // stopTimeout is how long a controller gets to exit after SIGTERM before it is killed.
