@@ -244,9 +244,11 @@ func apply(t *testing.T, objs ...*unstructured.Unstructured) {
 	}
 }
 
-// requestReconcile asks for an immediate reconcile of o, as a webhook Receiver does.
-func requestReconcile(t *testing.T, o *unstructured.Unstructured) {
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, requestedAt, time.Now().Format(time.RFC3339Nano))
+// requestReconcile asks for an immediate reconcile of o, as a webhook Receiver does, and
+// returns the value set.
+func requestReconcile(t *testing.T, o *unstructured.Unstructured) string {
+	at := time.Now().Format(time.RFC3339Nano)
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, requestedAt, at)
 	cur := &unstructured.Unstructured{}
 	cur.SetGroupVersionKind(o.GroupVersionKind())
 	cur.SetNamespace(o.GetNamespace())
@@ -254,6 +256,7 @@ func requestReconcile(t *testing.T, o *unstructured.Unstructured) {
 	if err := env.Client.Patch(context.Background(), cur, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
+	return at
 }
 
 // get reads the current state of o.
