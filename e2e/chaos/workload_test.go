@@ -268,11 +268,14 @@ func get(g Gomega, o *unstructured.Unstructured) *unstructured.Unstructured {
 }
 
 // ready returns the status, reason and message of o's Ready condition.
-func ready(o *unstructured.Unstructured) (status, reason, message string) {
+func ready(o *unstructured.Unstructured) (status, reason, message string) { return condition(o, "Ready") }
+
+// condition returns the status, reason and message of o's condition typ.
+func condition(o *unstructured.Unstructured, typ string) (status, reason, message string) {
 	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
 	for _, c := range conds {
 		m, _ := c.(map[string]any)
-		if m["type"] == "Ready" {
+		if m["type"] == typ {
 			s, _ := m["status"].(string)
 			r, _ := m["reason"].(string)
 			msg, _ := m["message"].(string)

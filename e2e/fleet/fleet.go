@@ -347,8 +347,11 @@ func (f *Fleet) Kill(name string) error {
 }
 
 // Restart starts controller name again, after Kill or Stop, with the arguments it had (on new
-// addresses, as a rescheduled pod gets a new IP), and waits until it is ready.
-func (f *Fleet) Restart(ctx context.Context, name string) error {
+// addresses, as a rescheduled pod gets a new IP), and waits until it is ready. Arguments in
+// args come last, so they override the ones it had (a flag's last value wins).
+func (f *Fleet) Restart(ctx context.Context, name string, args ...string) error {
+	opts := f.opts
+	opts.ExtraArgs = append(append([]string(nil), opts.ExtraArgs...), args...)
 	for i, p := range f.Processes {
 		if p.Name != name {
 			continue
@@ -358,7 +361,7 @@ func (f *Fleet) Restart(ctx context.Context, name string) error {
 		default:
 			return fmt.Errorf("%s is still running", name)
 		}
-		next, err := StartOne(ctx, f.opts, p.Name, p.binary, p.deployArgs)
+		next, err := StartOne(ctx, opts, p.Name, p.binary, p.deployArgs)
 		if err != nil {
 			return err
 		}
