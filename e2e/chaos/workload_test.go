@@ -268,7 +268,9 @@ func get(g Gomega, o *unstructured.Unstructured) *unstructured.Unstructured {
 }
 
 // ready returns the status, reason and message of o's Ready condition.
-func ready(o *unstructured.Unstructured) (status, reason, message string) { return condition(o, "Ready") }
+func ready(o *unstructured.Unstructured) (status, reason, message string) {
+	return condition(o, "Ready")
+}
 
 // condition returns the status, reason and message of o's condition typ.
 func condition(o *unstructured.Unstructured, typ string) (status, reason, message string) {
