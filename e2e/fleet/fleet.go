@@ -332,6 +332,19 @@ func answers(url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
+// PID returns the controller's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Running tells whether the controller's process has not exited.
+func (p *Process) Running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
 // Kill kills controller name with SIGKILL, as the kernel's OOM killer or a node failure
 // would, and returns once it has exited. Restart starts it again.
 func (f *Fleet) Kill(name string) error {
