@@ -85,11 +85,14 @@ func chartArtifact(t testing.TB, name, version string) fluxmeta.Artifact {
 		t.Fatal(err)
 	}
 	c.Metadata.Version = version
-	pkg, err := chartutil.Save(c, t.TempDir())
+	dir := t.TempDir()
+	pkg, err := chartutil.Save(c, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := artifacts.ArtifactFromFile(fmt.Sprintf("helmchart/%s/%s-%s.tgz", t.Name(), name, version), pkg, version)
+	// A path of its own (the temporary directory's unique name): a test that publishes the
+	// same chart twice must not overwrite the first artifact, whose digest is recorded.
+	art, err := artifacts.ArtifactFromFile(fmt.Sprintf("helmchart/%s/%s/%s-%s.tgz", t.Name(), filepath.Base(dir), name, version), pkg, version)
 	if err != nil {
 		t.Fatal(err)
 	}
