@@ -1,11 +1,14 @@
 package sopstest
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"github.com/getsops/sops/v3/hcvault"
 	"github.com/getsops/sops/v3/keys"
+	"github.com/getsops/sops/v3/kms"
 
+	"github.com/ferry-gitops/ferry/shared/testing/awskms"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
 )
 
@@ -20,6 +23,28 @@ func Vault(s *vaultserver.Server, mount, name string) Key {
 		}
 		mk := hcvault.NewMasterKey(s.Address(), mount, name)
 		mk.EncryptedKey = ct
+		return mk
+	}
+}
+
+// AWSKMS encrypts the data key with a key of a local AWS KMS server, as
+// `sops --kms <arn>` does.
+func AWSKMS(s *awskms.Server, arn string, encCtx map[string]string) Key {
+	return func(t testing.TB, dataKey []byte) keys.MasterKey {
+		t.Helper()
+		blob, err := s.Encrypt(arn, dataKey, encCtx)
+		if err != nil {
+			t.Fatalf("failed to encrypt the data key with AWS KMS: %v", err)
+		}
+		ctx := map[string]*string{}
+		for k, v := range encCtx {
+			ctx[k] = &v
+		}
+		mk := kms.NewMasterKey(arn, "", ctx)
+		if len(ctx) == 0 {
+			mk.EncryptionContext = nil
+		}
+		mk.EncryptedKey = base64.StdEncoding.EncodeToString(blob)
 		return mk
 	}
 }

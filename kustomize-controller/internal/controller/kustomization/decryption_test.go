@@ -1,0 +1,132 @@
+package kustomization
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
+	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
+	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
+)
+
+// sopsSecretManifest is the Secret that the decryption tests encrypt.
+const sopsSecretManifest = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: s3cr3t\n"
+
+// decryptionCase creates, in a new namespace, a decryption Secret "keys" holding data (none
+// when nil) and a Kustomization of a source holding enc (the encrypted Secret) and a plain
+// ConfigMap, decrypting with provider sops; mutate changes the Kustomization.
+func decryptionCase(t *testing.T, data map[string][]byte, enc []byte,
+	mutate func(*kustomizev1.Kustomization)) (string, *kustomizev1.Kustomization, fluxmeta.Artifact) {
+	t.Helper()
+	ns := testenv.NewNamespace(t, env.Client)
+	dec := &kustomizev1.Decryption{Provider: "sops"}
+	if data != nil {
+		if err := env.Client.Create(ctxT(t), &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keys"}, Data: data,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		dec.SecretRef = &fluxmeta.LocalObjectReference{Name: "keys"}
+	}
+	a := publish(t, ns, rev(1), map[string]string{"secret.yaml": string(enc), "cm.yaml": configMap("plain", "v")})
+	repo := gitRepository(t, ns, "repo", &a)
+	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
+		k.Spec.TargetNamespace = ns
+		k.Spec.Decryption = dec
+		if mutate != nil {
+			mutate(k)
+		}
+	})
+	return ns, k, a
+}
+
+// expectDecrypted checks that the Secret db of ns holds the plain password.
+func expectDecrypted(t *testing.T, ns string) {
+	t.Helper()
+	g := NewWithT(t)
+	var s corev1.Secret
+	g.Expect(env.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: "db"}, &s)).To(Succeed())
+	g.Expect(string(s.Data["password"])).To(Equal("s3cr3t"))
+	g.Expect(object(t, "v1", "Secret", ns, "db").Object).NotTo(HaveKey("sops"))
+}
+
+// expectNothingApplied checks that a failed decryption applied none of the objects.
+func expectNothingApplied(t *testing.T, ns string, k *kustomizev1.Kustomization) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(object(t, "v1", "Secret", ns, "db")).To(BeNil())
+	g.Expect(object(t, "v1", "ConfigMap", ns, "plain")).To(BeNil())
+	g.Expect(k.Status.Inventory).To(BeNil())
+}
+
+func TestDecryptionPGP(t *testing.T) {
+	key, other := sopstest.NewPGPKey(t), sopstest.NewPGPKey(t)
+	enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", key.Key())
+
+	ns, k, a := decryptionCase(t, map[string][]byte{"sops.asc": []byte(key.Armored)}, enc, nil)
+	readyAt(t, k, a.Revision)
+	expectDecrypted(t, ns)
+
+	ns, k, _ = decryptionCase(t, map[string][]byte{"sops.asc": []byte(other.Armored)}, enc, nil)
+	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "no OpenPGP key of the decryption Secret (entries ending in .asc) has the fingerprint "+key.Fingerprint)
+	expectNothingApplied(t, ns, k)
+}
+
+func TestDecryptionVault(t *testing.T) {
+	vault, err := vaultserver.New(vaultserver.Options{Token: "s.vault-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vault.Close()
+	enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", sopstest.Vault(vault, "transit", "ferry"))
+
+	ns, k, a := decryptionCase(t, map[string][]byte{decrypt.VaultTokenKey: []byte("s.vault-token")}, enc, nil)
+	readyAt(t, k, a.Revision)
+	expectDecrypted(t, ns)
+
+	ns, k, _ = decryptionCase(t, map[string][]byte{decrypt.VaultTokenKey: []byte("s.other-token")}, enc, nil)
+	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "permission denied")
+	NewWithT(t).Expect(readyMessage(k)).NotTo(ContainSubstring("s.other-token"))
+	expectNothingApplied(t, ns, k)
+}
+
+func TestSOPSAgeSecretFlag(t *testing.T) {
+	g := NewWithT(t)
+	controllerNS := testenv.NewNamespace(t, env.Client)
+	global, own := sopstest.NewIdentity(t), sopstest.NewIdentity(t)
+	g.Expect(env.Client.Create(ctxT(t), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: controllerNS, Name: "sops-age"},
+		Data:       map[string][]byte{"fallback.agekey": []byte(global.Secret)},
+	})).To(Succeed())
+	startController(t, "agesecret", "--sops-age-secret="+controllerNS+"/sops-age")
+	shard := func(k *kustomizev1.Kustomization) { k.Labels = map[string]string{shardLabel: "agesecret"} }
+	forGlobal := sopstest.Encrypt(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", global.Recipient)
+
+	// Without a decryption Secret of its own, and beside one holding another key.
+	ns, k, a := decryptionCase(t, nil, forGlobal, shard)
+	readyAt(t, k, a.Revision)
+	expectDecrypted(t, ns)
+	ns, k, a = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal, shard)
+	readyAt(t, k, a.Revision)
+	expectDecrypted(t, ns)
+
+	// The Kustomization's own keys still decrypt.
+	forOwn := sopstest.Encrypt(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", own.Recipient)
+	ns, k, a = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forOwn, shard)
+	readyAt(t, k, a.Revision)
+	expectDecrypted(t, ns)
+
+	// A controller without the flag does not have the global key.
+	ns, k, _ = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal, nil)
+	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "no age identity of the decryption Secret matches the age recipient "+global.Recipient)
+	expectNothingApplied(t, ns, k)
+}

@@ -1,0 +1,52 @@
+package decrypt_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
+	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
+	"github.com/ferry-gitops/ferry/shared/testing/awskms"
+)
+
+const testARN = "arn:aws:kms:eu-west-1:123456789012:key/0c8f2a7e-1b2c-4d5e-8f90-123456789abc"
+
+func TestDecryptAWSKMS(t *testing.T) {
+	creds := awskms.Credentials{AccessKeyID: "AKIAFERRYTEST", SecretAccessKey: "ferry-secret-access-key", SessionToken: "ferry-session"}
+	s, err := awskms.New(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t.Setenv(decrypt.TestAWSKMSEndpointEnv, s.URL())
+	// The SDK cannot add a CA bundle of the environment to the test hook's HTTP client.
+	t.Setenv("AWS_CA_BUNDLE", "")
+	enc := sopstest.EncryptFor(t, "app.yaml", []byte(providerPlain), "",
+		sopstest.AWSKMS(s, testARN, map[string]string{"app": "ferry"}))
+	entry := func(id, secret string) map[string][]byte {
+		return map[string][]byte{decrypt.AWSKMSKey: []byte("aws_access_key_id: " + id + "\naws_secret_access_key: " + secret +
+			"\naws_session_token: " + creds.SessionToken + "\n")}
+	}
+	g := NewWithT(t)
+
+	expectDecrypts(g, entry(creds.AccessKeyID, creds.SecretAccessKey), enc)
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
+
+	expectFails(g, entry(creds.AccessKeyID, "wrong-secret-key"), enc,
+		[]string{"the AWS KMS key " + testARN + " failed", "InvalidSignatureException"}, "wrong-secret-key")
+	expectFails(g, entry("AKIAOTHER", creds.SecretAccessKey), enc, []string{"UnrecognizedClientException"}, creds.SecretAccessKey)
+	g.Expect(s.Denied()).To(BeEquivalentTo(2))
+
+	// Without the Secret's credentials nothing is sent, even when the controller's
+	// environment has credentials.
+	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", creds.SessionToken)
+	expectFails(g, map[string][]byte{}, enc, []string{"needs credentials: no sops.aws-kms entry"})
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
+	g.Expect(s.Denied()).To(BeEquivalentTo(2))
+
+	_, err = decrypt.NewDecryptor(map[string][]byte{decrypt.AWSKMSKey: []byte("aws_access_key_id: x\n")})
+	g.Expect(err).To(MatchError(ContainSubstring("aws_access_key_id and aws_secret_access_key are required")))
+}

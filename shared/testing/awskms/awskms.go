@@ -1,0 +1,207 @@
+// Package awskms is a local HTTP server on 127.0.0.1 that speaks the part of the AWS Key
+// Management Service API that SOPS uses, as AWS documents it: the JSON 1.1 protocol
+// (POST /, Content-Type application/x-amz-json-1.1, X-Amz-Target TrentService.Encrypt or
+// TrentService.Decrypt), requests signed with Signature Version 4 by one access key, and
+// AWS's error shapes. It is not KMS: keys are AES-256-GCM keys created on first use, and the
+// ciphertext blob is its own format (the key ARN, a nonce and the sealed plaintext).
+package awskms
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Server is a KMS endpoint on 127.0.0.1; it is safe for concurrent use.
+type Server struct {
+	creds Credentials
+	srv   *httptest.Server
+
+	mu   sync.Mutex
+	keys map[string][]byte // ARN -> AES-256 key
+
+	decrypts, denied atomic.Int64
+}
+
+// Credentials are the one access key the server accepts.
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+}
+
+// New starts a server accepting requests signed with creds. The caller must call Close.
+func New(creds Credentials) (*Server, error) {
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
+		return nil, errors.New("an access key is required")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen: %w", err)
+	}
+	s := &Server{creds: creds, keys: map[string][]byte{}}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Listener = ln
+	s.srv.Start()
+	return s, nil
+}
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// Decrypts counts the successful decryptions.
+func (s *Server) Decrypts() int64 { return s.decrypts.Load() }
+
+// Denied counts the requests refused for their signature or credentials.
+func (s *Server) Denied() int64 { return s.denied.Load() }
+
+// Encrypt encrypts plaintext with the key of arn (created if needed) and the encryption
+// context, as TrentService.Encrypt does, without a request; it returns the ciphertext blob.
+func (s *Server) Encrypt(arn string, plaintext []byte, encCtx map[string]string) ([]byte, error) {
+	gcm := s.aead(arn, true)
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	blob := binary.BigEndian.AppendUint16(nil, uint16(len(arn)))
+	blob = append(blob, arn...)
+	blob = append(blob, nonce...)
+	return gcm.Seal(blob, nonce, plaintext, contextAAD(encCtx)), nil
+}
+
+// decrypt opens a blob of Encrypt; it returns the key's ARN and the plaintext.
+func (s *Server) decrypt(blob []byte, encCtx map[string]string) (string, []byte, error) {
+	if len(blob) < 2 || len(blob) < 2+int(binary.BigEndian.Uint16(blob)) {
+		return "", nil, errors.New("invalid ciphertext")
+	}
+	n := int(binary.BigEndian.Uint16(blob))
+	arn, rest := string(blob[2:2+n]), blob[2+n:]
+	gcm := s.aead(arn, false)
+	if gcm == nil || len(rest) < gcm.NonceSize() {
+		return "", nil, errors.New("invalid ciphertext")
+	}
+	plain, err := gcm.Open(nil, rest[:gcm.NonceSize()], rest[gcm.NonceSize():], contextAAD(encCtx))
+	if err != nil {
+		return "", nil, errors.New("invalid ciphertext or encryption context")
+	}
+	return arn, plain, nil
+}
+
+// aead returns the cipher of a key, creating it when create is set; nil when missing.
+func (s *Server) aead(arn string, create bool) cipher.AEAD {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.keys[arn]
+	if !ok {
+		if !create {
+			return nil
+		}
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		s.keys[arn] = key
+	}
+	block, _ := aes.NewCipher(key)
+	gcm, _ := cipher.NewGCM(block)
+	return gcm
+}
+
+// contextAAD binds the encryption context to a ciphertext, in a canonical order.
+func contextAAD(encCtx map[string]string) []byte {
+	names := make([]string, 0, len(encCtx))
+	for k := range encCtx {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "%d:%s=%d:%s;", len(k), k, len(encCtx[k]), encCtx[k])
+	}
+	return []byte(b.String())
+}
+
+// kmsRequest is the body of Encrypt and Decrypt requests.
+type kmsRequest struct {
+	KeyID             string            `json:"KeyId"`
+	Plaintext         []byte            `json:"Plaintext"`
+	CiphertextBlob    []byte            `json:"CiphertextBlob"`
+	EncryptionContext map[string]string `json:"EncryptionContext"`
+}
+
+// serve answers the JSON 1.1 protocol.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/" {
+		writeError(w, http.StatusNotFound, "UnknownOperationException", "")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", "failed to read the request")
+		return
+	}
+	if code, typ, msg := s.authenticate(r, body); code != 0 {
+		s.denied.Add(1)
+		writeError(w, code, typ, msg)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+		writeError(w, http.StatusBadRequest, "SerializationException", "unexpected content type "+ct)
+		return
+	}
+	var req kmsRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", "failed to parse the request")
+		return
+	}
+	switch r.Header.Get("X-Amz-Target") {
+	case "TrentService.Encrypt":
+		blob, err := s.Encrypt(req.KeyID, req.Plaintext, req.EncryptionContext)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "KMSInternalException", err.Error())
+			return
+		}
+		writeJSON(w, map[string]any{"CiphertextBlob": blob, "KeyId": req.KeyID})
+	case "TrentService.Decrypt":
+		arn, plain, err := s.decrypt(req.CiphertextBlob, req.EncryptionContext)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "InvalidCiphertextException", "")
+			return
+		}
+		if req.KeyID != "" && req.KeyID != arn {
+			writeError(w, http.StatusBadRequest, "IncorrectKeyException",
+				"The key ID in the request does not identify a CMK that can perform this operation.")
+			return
+		}
+		s.decrypts.Add(1)
+		writeJSON(w, map[string]any{"Plaintext": plain, "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+	default:
+		writeError(w, http.StatusBadRequest, "UnknownOperationException", "")
+	}
+}
+
+// writeJSON writes a JSON 1.1 answer.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes an error of the JSON 1.1 protocol.
+func writeError(w http.ResponseWriter, code int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", typ)
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+}
+
