@@ -204,4 +204,3 @@ func writeError(w http.ResponseWriter, code int, typ, msg string) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
 }
-
