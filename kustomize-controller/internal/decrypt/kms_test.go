@@ -1,6 +1,9 @@
 package decrypt_test
 
 import (
+	"crypto/tls"
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -8,6 +11,8 @@ import (
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
 	"github.com/ferry-gitops/ferry/shared/testing/awskms"
+	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
+	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
 const testARN = "arn:aws:kms:eu-west-1:123456789012:key/0c8f2a7e-1b2c-4d5e-8f90-123456789abc"
@@ -49,4 +54,63 @@ func TestDecryptAWSKMS(t *testing.T) {
 
 	_, err = decrypt.NewDecryptor(map[string][]byte{decrypt.AWSKMSKey: []byte("aws_access_key_id: x\n")})
 	g.Expect(err).To(MatchError(ContainSubstring("aws_access_key_id and aws_secret_access_key are required")))
+}
+
+// testCA writes a new CA to a file named by decrypt.TestCAFileEnv for the test and returns
+// a server certificate for 127.0.0.1.
+func testCA(t *testing.T) tls.Certificate {
+	t.Helper()
+	ca, err := pki.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ca.IssueServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(decrypt.TestCAFileEnv, caFile)
+	return pair.Certificate
+}
+
+func TestDecryptAzureKeyVault(t *testing.T) {
+	p := azurekv.Principal{TenantID: "a1b2c3d4-0000-4000-8000-000000000001", ClientID: "ferry-client", ClientSecret: "ferry-client-secret"}
+	s, err := azurekv.New(p, testCA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t.Setenv(decrypt.TestAzureAuthorityEnv, s.URL())
+	enc := sopstest.EncryptFor(t, "app.yaml", []byte(providerPlain), "", sopstest.AzureKV(s, "sops", "0123456789abcdef"))
+	entry := func(secret string) map[string][]byte {
+		return map[string][]byte{decrypt.AzureKVKey: []byte(`{"tenantId":"` + p.TenantID + `","clientId":"` + p.ClientID +
+			`","clientSecret":"` + secret + `"}`)}
+	}
+	g := NewWithT(t)
+
+	expectDecrypts(g, entry(p.ClientSecret), enc)
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
+
+	expectFails(g, entry("wrong-client-secret"), enc,
+		[]string{"the Azure Key Vault key " + s.URL() + "/keys/sops/0123456789abcdef failed", "invalid_client"}, "wrong-client-secret")
+	g.Expect(s.Denied()).To(BeEquivalentTo(1))
+
+	// Without the Secret's credentials nothing is sent, even when the controller's
+	// environment has some.
+	t.Setenv("AZURE_TENANT_ID", p.TenantID)
+	t.Setenv("AZURE_CLIENT_ID", p.ClientID)
+	t.Setenv("AZURE_CLIENT_SECRET", p.ClientSecret)
+	expectFails(g, map[string][]byte{}, enc, []string{"needs credentials: no sops.azure-kv entry"})
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
+
+	for value, want := range map[string]string{
+		`{"clientId":"x"}`: "tenantId, clientId and clientSecret are required",
+		`{"tenantId":"t","clientId":"c","clientCertificate":"pem"}`: "clientCertificate is not supported by Ferry",
+	} {
+		_, err := decrypt.NewDecryptor(map[string][]byte{decrypt.AzureKVKey: []byte(value)})
+		g.Expect(err).To(MatchError(ContainSubstring(want)))
+	}
 }

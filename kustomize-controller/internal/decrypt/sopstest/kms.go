@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/getsops/sops/v3/azkv"
 	"github.com/getsops/sops/v3/hcvault"
 	"github.com/getsops/sops/v3/keys"
 	"github.com/getsops/sops/v3/kms"
 
 	"github.com/ferry-gitops/ferry/shared/testing/awskms"
+	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
 )
 
@@ -45,6 +47,21 @@ func AWSKMS(s *awskms.Server, arn string, encCtx map[string]string) Key {
 			mk.EncryptionContext = nil
 		}
 		mk.EncryptedKey = base64.StdEncoding.EncodeToString(blob)
+		return mk
+	}
+}
+
+// AzureKV encrypts the data key with a key of a local Azure Key Vault, as
+// `sops --azure-kv <vault>/keys/<name>/<version>` does.
+func AzureKV(s *azurekv.Server, name, version string) Key {
+	return func(t testing.TB, dataKey []byte) keys.MasterKey {
+		t.Helper()
+		ct, err := s.Encrypt(name, version, dataKey)
+		if err != nil {
+			t.Fatalf("failed to encrypt the data key with Azure Key Vault: %v", err)
+		}
+		mk := azkv.NewMasterKey(s.URL(), name, version)
+		mk.EncryptedKey = ct
 		return mk
 	}
 }
