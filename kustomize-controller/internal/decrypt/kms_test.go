@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
 	"github.com/ferry-gitops/ferry/shared/testing/awskms"
 	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
 	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
@@ -113,4 +114,35 @@ func TestDecryptAzureKeyVault(t *testing.T) {
 		_, err := decrypt.NewDecryptor(map[string][]byte{decrypt.AzureKVKey: []byte(value)})
 		g.Expect(err).To(MatchError(ContainSubstring(want)))
 	}
+}
+
+func TestDecryptGCPKMS(t *testing.T) {
+	s, err := gcpkms.New("sops@ferry-test.iam.gserviceaccount.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t.Setenv(decrypt.TestGCPKMSEndpointEnv, s.URL())
+	const resource = "projects/ferry-test/locations/global/keyRings/sops/cryptoKeys/app"
+	enc := sopstest.EncryptFor(t, "app.yaml", []byte(providerPlain), "", sopstest.GCPKMS(s, resource))
+	g := NewWithT(t)
+
+	expectDecrypts(g, map[string][]byte{decrypt.GCPKMSKey: s.ServiceAccountJSON()}, enc)
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
+
+	foreign := s.ForeignServiceAccountJSON()
+	expectFails(g, map[string][]byte{decrypt.GCPKMSKey: foreign}, enc,
+		[]string{"the GCP KMS key " + resource + " failed"}, string(foreign))
+	g.Expect(s.Denied()).NotTo(BeZero())
+	denied := s.Denied()
+
+	// Without the Secret's credentials nothing is sent, even when the controller's
+	// environment has some.
+	t.Setenv("GOOGLE_CREDENTIALS", string(s.ServiceAccountJSON()))
+	expectFails(g, map[string][]byte{}, enc, []string{"needs credentials: no sops.gcp-kms entry"})
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
+	g.Expect(s.Denied()).To(Equal(denied))
+
+	_, err = decrypt.NewDecryptor(map[string][]byte{decrypt.GCPKMSKey: []byte(`{"type":"external_account","credential_source":{"file":"/var/run/secrets/token"}}`)})
+	g.Expect(err).To(MatchError(ContainSubstring("only credentials of type service_account are supported")))
 }

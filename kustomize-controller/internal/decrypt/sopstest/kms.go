@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	"github.com/getsops/sops/v3/azkv"
+	gcpkmssops "github.com/getsops/sops/v3/gcpkms"
 	"github.com/getsops/sops/v3/hcvault"
 	"github.com/getsops/sops/v3/keys"
 	"github.com/getsops/sops/v3/kms"
 
 	"github.com/ferry-gitops/ferry/shared/testing/awskms"
 	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
 )
 
@@ -62,6 +64,17 @@ func AzureKV(s *azurekv.Server, name, version string) Key {
 		}
 		mk := azkv.NewMasterKey(s.URL(), name, version)
 		mk.EncryptedKey = ct
+		return mk
+	}
+}
+
+// GCPKMS encrypts the data key with a crypto key of a local Cloud KMS, as
+// `sops --gcp-kms <resource>` does.
+func GCPKMS(s *gcpkms.Server, resourceID string) Key {
+	return func(t testing.TB, dataKey []byte) keys.MasterKey {
+		t.Helper()
+		mk := gcpkmssops.NewMasterKeyFromResourceID(resourceID)
+		mk.EncryptedKey = base64.StdEncoding.EncodeToString(s.Encrypt(resourceID, dataKey))
 		return mk
 	}
 }
