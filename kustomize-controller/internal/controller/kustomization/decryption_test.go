@@ -1,6 +1,8 @@
 package kustomization
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -10,6 +12,10 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/testing/awskms"
+	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
+	"github.com/ferry-gitops/ferry/shared/testing/pki"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
@@ -129,4 +135,73 @@ func TestSOPSAgeSecretFlag(t *testing.T) {
 	ns, k, _ = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal, nil)
 	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "no age identity of the decryption Secret matches the age recipient "+global.Recipient)
 	expectNothingApplied(t, ns, k)
+}
+
+func TestDecryptionCloudKMS(t *testing.T) {
+	ca, err := pki.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ca.IssueServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The test hooks of package decrypt point the key sources of the suite's controller
+	// at the local servers.
+	t.Setenv(decrypt.TestCAFileEnv, caFile)
+	t.Setenv("AWS_CA_BUNDLE", "")
+
+	creds := awskms.Credentials{AccessKeyID: "AKIAFERRYSUITE", SecretAccessKey: "suite-secret-key"}
+	aws, err := awskms.New(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer aws.Close()
+	t.Setenv(decrypt.TestAWSKMSEndpointEnv, aws.URL())
+	principal := azurekv.Principal{TenantID: "b2c3d4e5-0000-4000-8000-000000000002", ClientID: "suite-client", ClientSecret: "suite-client-secret"}
+	azure, err := azurekv.New(principal, pair.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer azure.Close()
+	t.Setenv(decrypt.TestAzureAuthorityEnv, azure.URL())
+	gcp, err := gcpkms.New("suite@ferry-test.iam.gserviceaccount.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gcp.Close()
+	t.Setenv(decrypt.TestGCPKMSEndpointEnv, gcp.URL())
+
+	tests := []struct {
+		name  string
+		key   sopstest.Key
+		entry string
+		value []byte
+	}{
+		{"aws", sopstest.AWSKMS(aws, "arn:aws:kms:us-east-2:123456789012:alias/sops", nil), decrypt.AWSKMSKey,
+			[]byte("aws_access_key_id: " + creds.AccessKeyID + "\naws_secret_access_key: " + creds.SecretAccessKey + "\n")},
+		{"azure", sopstest.AzureKV(azure, "sops", "1"), decrypt.AzureKVKey,
+			[]byte("tenantId: " + principal.TenantID + "\nclientId: " + principal.ClientID + "\nclientSecret: " + principal.ClientSecret + "\n")},
+		{"gcp", sopstest.GCPKMS(gcp, "projects/p/locations/global/keyRings/r/cryptoKeys/k"), decrypt.GCPKMSKey, gcp.ServiceAccountJSON()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", tt.key)
+			ns, k, a := decryptionCase(t, map[string][]byte{tt.entry: tt.value}, enc, nil)
+			readyAt(t, k, a.Revision)
+			expectDecrypted(t, ns)
+
+			ns, k, _ = decryptionCase(t, map[string][]byte{"unrelated": []byte("x")}, enc, nil)
+			k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "needs credentials: no "+tt.entry+" entry in the decryption Secret")
+			expectNothingApplied(t, ns, k)
+		})
+	}
+	g := NewWithT(t)
+	g.Expect(aws.Decrypts()).NotTo(BeZero())
+	g.Expect(azure.Decrypts()).NotTo(BeZero())
+	g.Expect(gcp.Decrypts()).NotTo(BeZero())
 }
