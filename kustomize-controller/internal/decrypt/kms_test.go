@@ -1,9 +1,6 @@
 package decrypt_test
 
 import (
-	"crypto/tls"
-	"os"
-	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -13,7 +10,6 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/awskms"
 	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
 	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
-	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
 const testARN = "arn:aws:kms:eu-west-1:123456789012:key/0c8f2a7e-1b2c-4d5e-8f90-123456789abc"
@@ -57,29 +53,9 @@ func TestDecryptAWSKMS(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("aws_access_key_id and aws_secret_access_key are required")))
 }
 
-// testCA writes a new CA to a file named by decrypt.TestCAFileEnv for the test and returns
-// a server certificate for 127.0.0.1.
-func testCA(t *testing.T) tls.Certificate {
-	t.Helper()
-	ca, err := pki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := ca.IssueServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(decrypt.TestCAFileEnv, caFile)
-	return pair.Certificate
-}
-
 func TestDecryptAzureKeyVault(t *testing.T) {
 	p := azurekv.Principal{TenantID: "a1b2c3d4-0000-4000-8000-000000000001", ClientID: "ferry-client", ClientSecret: "ferry-client-secret"}
-	s, err := azurekv.New(p, testCA(t))
+	s, err := azurekv.New(p, sopstest.TrustedCertificate(t))
 	if err != nil {
 		t.Fatal(err)
 	}

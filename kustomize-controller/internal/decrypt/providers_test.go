@@ -2,7 +2,6 @@ package decrypt_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
-	"github.com/ferry-gitops/ferry/shared/testing/pki"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
 )
 
@@ -92,18 +90,6 @@ func TestNewDecryptorRefusesUnusablePGPKeys(t *testing.T) {
 }
 
 func TestDecryptVault(t *testing.T) {
-	ca, err := pki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := ca.IssueServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for _, tls := range []bool{false, true} {
 		name := "http"
 		if tls {
@@ -112,8 +98,8 @@ func TestDecryptVault(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := vaultserver.Options{Token: "s.root-token", Mounts: []string{"sops/transit"}}
 			if tls {
-				o.TLS = &pair.Certificate
-				t.Setenv(decrypt.TestCAFileEnv, caFile)
+				cert := sopstest.TrustedCertificate(t)
+				o.TLS = &cert
 			}
 			s, err := vaultserver.New(o)
 			if err != nil {

@@ -7,32 +7,24 @@
 package awskms
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
 )
 
 // Server is a KMS endpoint on 127.0.0.1; it is safe for concurrent use.
 type Server struct {
+	keyserver.Counts
 	creds Credentials
 	srv   *httptest.Server
-
-	mu   sync.Mutex
-	keys map[string][]byte // ARN -> AES-256 key
-
-	decrypts, denied atomic.Int64
+	keys  keyserver.Keyring // by ARN
 }
 
 // Credentials are the one access key the server accepts.
@@ -45,15 +37,10 @@ func New(creds Credentials) (*Server, error) {
 	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
 		return nil, errors.New("an access key is required")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen: %w", err)
-	}
-	s := &Server{creds: creds, keys: map[string][]byte{}}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.srv.Listener = ln
-	s.srv.Start()
-	return s, nil
+	s := &Server{creds: creds}
+	var err error
+	s.srv, err = keyserver.Start(http.HandlerFunc(s.serve), nil)
+	return s, err
 }
 
 // URL is the server's base URL.
@@ -62,60 +49,10 @@ func (s *Server) URL() string { return s.srv.URL }
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
-// Decrypts counts the successful decryptions.
-func (s *Server) Decrypts() int64 { return s.decrypts.Load() }
-
-// Denied counts the requests refused for their signature or credentials.
-func (s *Server) Denied() int64 { return s.denied.Load() }
-
 // Encrypt encrypts plaintext with the key of arn (created if needed) and the encryption
 // context, as TrentService.Encrypt does, without a request; it returns the ciphertext blob.
 func (s *Server) Encrypt(arn string, plaintext []byte, encCtx map[string]string) ([]byte, error) {
-	gcm := s.aead(arn, true)
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	blob := binary.BigEndian.AppendUint16(nil, uint16(len(arn)))
-	blob = append(blob, arn...)
-	blob = append(blob, nonce...)
-	return gcm.Seal(blob, nonce, plaintext, contextAAD(encCtx)), nil
-}
-
-// decrypt opens a blob of Encrypt; it returns the key's ARN and the plaintext.
-func (s *Server) decrypt(blob []byte, encCtx map[string]string) (string, []byte, error) {
-	if len(blob) < 2 || len(blob) < 2+int(binary.BigEndian.Uint16(blob)) {
-		return "", nil, errors.New("invalid ciphertext")
-	}
-	n := int(binary.BigEndian.Uint16(blob))
-	arn, rest := string(blob[2:2+n]), blob[2+n:]
-	gcm := s.aead(arn, false)
-	if gcm == nil || len(rest) < gcm.NonceSize() {
-		return "", nil, errors.New("invalid ciphertext")
-	}
-	plain, err := gcm.Open(nil, rest[:gcm.NonceSize()], rest[gcm.NonceSize():], contextAAD(encCtx))
-	if err != nil {
-		return "", nil, errors.New("invalid ciphertext or encryption context")
-	}
-	return arn, plain, nil
-}
-
-// aead returns the cipher of a key, creating it when create is set; nil when missing.
-func (s *Server) aead(arn string, create bool) cipher.AEAD {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key, ok := s.keys[arn]
-	if !ok {
-		if !create {
-			return nil
-		}
-		key = make([]byte, 32)
-		_, _ = rand.Read(key)
-		s.keys[arn] = key
-	}
-	block, _ := aes.NewCipher(key)
-	gcm, _ := cipher.NewGCM(block)
-	return gcm
+	return s.keys.Seal(arn, plaintext, contextAAD(encCtx)), nil
 }
 
 // contextAAD binds the encryption context to a ciphertext, in a canonical order.
@@ -152,7 +89,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code, typ, msg := s.authenticate(r, body); code != 0 {
-		s.denied.Add(1)
+		s.Refused()
 		writeError(w, code, typ, msg)
 		return
 	}
@@ -174,7 +111,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, map[string]any{"CiphertextBlob": blob, "KeyId": req.KeyID})
 	case "TrentService.Decrypt":
-		arn, plain, err := s.decrypt(req.CiphertextBlob, req.EncryptionContext)
+		arn, plain, err := s.keys.Open(req.CiphertextBlob, contextAAD(req.EncryptionContext))
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "InvalidCiphertextException", "")
 			return
@@ -184,7 +121,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				"The key ID in the request does not identify a CMK that can perform this operation.")
 			return
 		}
-		s.decrypts.Add(1)
+		s.Decrypted()
 		writeJSON(w, map[string]any{"Plaintext": plain, "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
 	default:
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "")

@@ -17,12 +17,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
 )
 
 // Principal is the one service principal the server accepts.
@@ -33,14 +33,13 @@ type Principal struct {
 // Server is an Entra ID authority and a key vault on 127.0.0.1; it is safe for concurrent
 // use.
 type Server struct {
+	keyserver.Counts
 	principal Principal
 	srv       *httptest.Server
 
 	mu     sync.Mutex
 	keys   map[string]*rsa.PrivateKey // name/version
 	tokens map[string]string          // access token -> scope
-
-	decrypts, denied atomic.Int64
 }
 
 // New starts a server with the TLS certificate (for 127.0.0.1). The caller must call Close.
@@ -48,21 +47,15 @@ func New(p Principal, cert tls.Certificate) (*Server, error) {
 	if p.TenantID == "" || p.ClientID == "" || p.ClientSecret == "" {
 		return nil, errors.New("a tenant, client ID and client secret are required")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen: %w", err)
-	}
 	s := &Server{principal: p, keys: map[string]*rsa.PrivateKey{}, tokens: map[string]string{}}
 	mux := http.NewServeMux()
 	// Only the principal's tenant exists: other tenants are not found.
 	mux.HandleFunc("GET /"+p.TenantID+"/v2.0/.well-known/openid-configuration", s.openIDConfiguration)
 	mux.HandleFunc("POST /"+p.TenantID+"/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("POST /keys/{name}/{version}/{op}", s.keyOperation)
-	s.srv = httptest.NewUnstartedServer(mux)
-	s.srv.Listener = ln
-	s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s.srv.StartTLS()
-	return s, nil
+	var err error
+	s.srv, err = keyserver.Start(mux, &cert)
+	return s, err
 }
 
 // URL is the server's base URL: the authority host and the vault URL.
@@ -70,12 +63,6 @@ func (s *Server) URL() string { return s.srv.URL }
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
-
-// Decrypts counts the successful decryptions.
-func (s *Server) Decrypts() int64 { return s.decrypts.Load() }
-
-// Denied counts the refused token requests and key operations with a wrong token.
-func (s *Server) Denied() int64 { return s.denied.Load() }
 
 // Encrypt encrypts plaintext with RSA-OAEP-256 with a key (created if needed), as the
 // encrypt operation does, without a request; it returns the result base64url-encoded, as
@@ -130,11 +117,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: unsupported grant type")
 		return
 	case f.Get("client_id") != s.principal.ClientID:
-		s.denied.Add(1)
+		s.Refused()
 		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", "AADSTS700016: Application not found in the directory.")
 		return
 	case f.Get("client_secret") != s.principal.ClientSecret:
-		s.denied.Add(1)
+		s.Refused()
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
 		return
 	case resourceScope == "":
@@ -172,7 +159,7 @@ func (s *Server) keyOperation(w http.ResponseWriter, r *http.Request) {
 	scope, ok := s.tokens[strings.TrimPrefix(auth, "Bearer ")]
 	s.mu.Unlock()
 	if !ok || scope != resource(r.Host)+"/.default" {
-		s.denied.Add(1)
+		s.Refused()
 		writeKVError(w, http.StatusUnauthorized, "Unauthorized", "AKV10032: Invalid issuer.")
 		return
 	}
@@ -210,7 +197,7 @@ func (s *Server) keyOperation(w http.ResponseWriter, r *http.Request) {
 			writeKVError(w, http.StatusBadRequest, "BadParameter", "Decryption failed.")
 			return
 		}
-		s.decrypts.Add(1)
+		s.Decrypted()
 		writeJSON(w, http.StatusOK, map[string]string{"kid": kid, "value": base64.RawURLEncoding.EncodeToString(plain)})
 	default:
 		writeKVError(w, http.StatusBadRequest, "BadParameter", "unsupported operation")

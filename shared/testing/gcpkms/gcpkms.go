@@ -9,37 +9,32 @@
 package gcpkms
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
 )
 
 // Server is a token endpoint and a Cloud KMS REST endpoint; it is safe for concurrent use.
 type Server struct {
+	keyserver.Counts
 	email string
 	keyID string
 	key   *rsa.PrivateKey
 	srv   *httptest.Server
+	keys  keyserver.Keyring // by crypto key resource name
 
 	mu     sync.Mutex
-	keys   map[string][]byte // crypto key resource name -> AES-256 key
 	tokens map[string]bool
-
-	decrypts, denied atomic.Int64
 }
 
 // New starts a server trusting one new service account. The caller must call Close.
@@ -50,18 +45,12 @@ func New(email string) (*Server, error) {
 	}
 	id := make([]byte, 20)
 	_, _ = rand.Read(id)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen: %w", err)
-	}
-	s := &Server{email: email, keyID: hex.EncodeToString(id), key: key, keys: map[string][]byte{}, tokens: map[string]bool{}}
+	s := &Server{email: email, keyID: hex.EncodeToString(id), key: key, tokens: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("POST /v1/", s.kms)
-	s.srv = httptest.NewUnstartedServer(mux)
-	s.srv.Listener = ln
-	s.srv.Start()
-	return s, nil
+	s.srv, err = keyserver.Start(mux, nil)
+	return s, err
 }
 
 // URL is the server's base URL, the Cloud KMS endpoint.
@@ -69,12 +58,6 @@ func (s *Server) URL() string { return s.srv.URL }
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
-
-// Decrypts counts the successful decryptions.
-func (s *Server) Decrypts() int64 { return s.decrypts.Load() }
-
-// Denied counts the refused token requests and KMS requests.
-func (s *Server) Denied() int64 { return s.denied.Load() }
 
 // ServiceAccountJSON is the key file of the trusted service account, as the Cloud console
 // downloads it, with the server's token endpoint.
@@ -105,47 +88,16 @@ func (s *Server) serviceAccount(key *rsa.PrivateKey) []byte {
 // Encrypt encrypts plaintext with a crypto key (created if needed), as
 // POST /v1/{name}:encrypt does, without a request; it returns the ciphertext.
 func (s *Server) Encrypt(name string, plaintext []byte) []byte {
-	gcm := s.aead(name, true)
-	nonce := make([]byte, gcm.NonceSize())
-	_, _ = rand.Read(nonce)
-	blob := binary.BigEndian.AppendUint16(nil, uint16(len(name)))
-	blob = append(blob, name...)
-	blob = append(blob, nonce...)
-	return gcm.Seal(blob, nonce, plaintext, nil)
+	return s.keys.Seal(name, plaintext, nil)
 }
 
 // decrypt opens a ciphertext of Encrypt made with the key of name.
 func (s *Server) decrypt(name string, blob []byte) ([]byte, error) {
-	if len(blob) < 2 || len(blob) < 2+int(binary.BigEndian.Uint16(blob)) {
-		return nil, errors.New("invalid ciphertext")
+	id, plain, err := s.keys.Open(blob, nil)
+	if err == nil && id != name {
+		err = errors.New("the ciphertext was not encrypted with this key")
 	}
-	n := int(binary.BigEndian.Uint16(blob))
-	if string(blob[2:2+n]) != name {
-		return nil, errors.New("the ciphertext was not encrypted with this key")
-	}
-	gcm, rest := s.aead(name, false), blob[2+n:]
-	if gcm == nil || len(rest) < gcm.NonceSize() {
-		return nil, errors.New("invalid ciphertext")
-	}
-	return gcm.Open(nil, rest[:gcm.NonceSize()], rest[gcm.NonceSize():], nil)
-}
-
-// aead returns the cipher of a key, creating it when create is set; nil when missing.
-func (s *Server) aead(name string, create bool) cipher.AEAD {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key, ok := s.keys[name]
-	if !ok {
-		if !create {
-			return nil
-		}
-		key = make([]byte, 32)
-		_, _ = rand.Read(key)
-		s.keys[name] = key
-	}
-	block, _ := aes.NewCipher(key)
-	gcm, _ := cipher.NewGCM(block)
-	return gcm
+	return plain, err
 }
 
 // token answers the JWT bearer grant with an access token.
@@ -159,7 +111,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.verifyJWT(r.PostForm.Get("assertion"), s.srv.URL+"/token"); err != nil {
-		s.denied.Add(1)
+		s.Refused()
 		writeOAuthError(w, "invalid_grant", "Invalid JWT Signature.")
 		return
 	}
@@ -188,7 +140,7 @@ func (s *Server) authorized(r *http.Request) bool {
 // kms answers POST /v1/{name}:encrypt and :decrypt.
 func (s *Server) kms(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(r) {
-		s.denied.Add(1)
+		s.Refused()
 		writeStatus(w, http.StatusUnauthorized, "UNAUTHENTICATED",
 			"Request had invalid authentication credentials. Expected OAuth 2 access token.")
 		return
@@ -215,7 +167,7 @@ func (s *Server) kms(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Decryption failed: "+err.Error()+".")
 		return
 	}
-	s.decrypts.Add(1)
+	s.Decrypted()
 	writeJSON(w, http.StatusOK, map[string]any{"plaintext": plain})
 }
 

@@ -6,20 +6,16 @@
 package vaultserver
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
 )
 
 // ciphertextPrefix starts every ciphertext of the first version of a key.
@@ -27,14 +23,11 @@ const ciphertextPrefix = "vault:v1:"
 
 // Server is a transit engine on 127.0.0.1; it is safe for concurrent use.
 type Server struct {
+	keyserver.Counts
 	token  string
 	mounts map[string]bool
 	srv    *httptest.Server
-
-	mu   sync.Mutex
-	keys map[string][]byte // "mount/name" -> AES-256 key
-
-	decrypts, denied atomic.Int64
+	keys   keyserver.Keyring // by "mount/name"
 }
 
 // Options configure a Server.
@@ -55,23 +48,13 @@ func New(o Options) (*Server, error) {
 	if len(o.Mounts) == 0 {
 		o.Mounts = []string{"transit"}
 	}
-	s := &Server{token: o.Token, mounts: map[string]bool{}, keys: map[string][]byte{}}
+	s := &Server{token: o.Token, mounts: map[string]bool{}}
 	for _, m := range o.Mounts {
 		s.mounts[strings.Trim(m, "/")] = true
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen: %w", err)
-	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.srv.Listener = ln
-	if o.TLS != nil {
-		s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{*o.TLS}, MinVersion: tls.VersionTLS12}
-		s.srv.StartTLS()
-	} else {
-		s.srv.Start()
-	}
-	return s, nil
+	var err error
+	s.srv, err = keyserver.Start(http.HandlerFunc(s.serve), o.TLS)
+	return s, err
 }
 
 // Address is the server's address, as VAULT_ADDR.
@@ -80,12 +63,6 @@ func (s *Server) Address() string { return s.srv.URL }
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
-// Decrypts counts the successful decryptions.
-func (s *Server) Decrypts() int64 { return s.decrypts.Load() }
-
-// Denied counts the requests refused for their token.
-func (s *Server) Denied() int64 { return s.denied.Load() }
-
 // Encrypt encrypts plaintext with a key of a mount, creating the key if needed, as a POST to
 // /v1/<mount>/encrypt/<name> does, without a request.
 func (s *Server) Encrypt(mount, name string, plaintext []byte) (string, error) {
@@ -93,65 +70,30 @@ func (s *Server) Encrypt(mount, name string, plaintext []byte) (string, error) {
 	if !s.mounts[mount] {
 		return "", fmt.Errorf("no transit engine at %q", mount)
 	}
-	gcm, err := s.aead(mount+"/"+name, true)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	sealed := gcm.Seal(nonce, nonce, plaintext, nil)
+	sealed := s.keys.Seal(mount+"/"+name, plaintext, nil)
 	return ciphertextPrefix + base64.StdEncoding.EncodeToString(sealed), nil
 }
 
-// decrypt opens a ciphertext of Encrypt.
+// decrypt opens a ciphertext of Encrypt made with the key of mount and name.
 func (s *Server) decrypt(mount, name, ciphertext string) ([]byte, int, string) {
-	gcm, err := s.aead(mount+"/"+name, false)
-	if err != nil {
-		return nil, http.StatusBadRequest, "encryption key not found"
-	}
 	if !strings.HasPrefix(ciphertext, ciphertextPrefix) {
 		return nil, http.StatusBadRequest, "invalid ciphertext: no prefix"
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(ciphertext, ciphertextPrefix))
-	if err != nil || len(raw) < gcm.NonceSize() {
+	if err != nil {
 		return nil, http.StatusBadRequest, "invalid ciphertext: could not decode"
 	}
-	plain, err := gcm.Open(nil, raw[:gcm.NonceSize()], raw[gcm.NonceSize():], nil)
-	if err != nil {
+	id, plain, err := s.keys.Open(raw, nil)
+	if err != nil || id != mount+"/"+name {
 		return nil, http.StatusBadRequest, "cipher: message authentication failed"
 	}
 	return plain, http.StatusOK, ""
 }
 
-// aead returns the cipher of a key, creating the key when create is set.
-func (s *Server) aead(id string, create bool) (cipher.AEAD, error) {
-	s.mu.Lock()
-	key, ok := s.keys[id]
-	if !ok && create {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			s.mu.Unlock()
-			return nil, err
-		}
-		s.keys[id] = key
-	}
-	s.mu.Unlock()
-	if key == nil {
-		return nil, errors.New("no such key")
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
 // serve answers /v1/<mount>/(encrypt|decrypt)/<name>.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("X-Vault-Token") != s.token {
-		s.denied.Add(1)
+		s.Refused()
 		writeErrors(w, http.StatusForbidden, "permission denied")
 		return
 	}
@@ -192,7 +134,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeErrors(w, code, msg)
 			return
 		}
-		s.decrypts.Add(1)
+		s.Decrypted()
 		writeData(w, map[string]any{"plaintext": base64.StdEncoding.EncodeToString(plain)})
 	}
 }

@@ -1,8 +1,6 @@
 package kustomization
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -15,7 +13,6 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/awskms"
 	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
 	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
-	"github.com/ferry-gitops/ferry/shared/testing/pki"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
@@ -138,21 +135,9 @@ func TestSOPSAgeSecretFlag(t *testing.T) {
 }
 
 func TestDecryptionCloudKMS(t *testing.T) {
-	ca, err := pki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := ca.IssueServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	// The test hooks of package decrypt point the key sources of the suite's controller
 	// at the local servers.
-	t.Setenv(decrypt.TestCAFileEnv, caFile)
+	cert := sopstest.TrustedCertificate(t)
 	t.Setenv("AWS_CA_BUNDLE", "")
 
 	creds := awskms.Credentials{AccessKeyID: "AKIAFERRYSUITE", SecretAccessKey: "suite-secret-key"}
@@ -163,7 +148,7 @@ func TestDecryptionCloudKMS(t *testing.T) {
 	defer aws.Close()
 	t.Setenv(decrypt.TestAWSKMSEndpointEnv, aws.URL())
 	principal := azurekv.Principal{TenantID: "b2c3d4e5-0000-4000-8000-000000000002", ClientID: "suite-client", ClientSecret: "suite-client-secret"}
-	azure, err := azurekv.New(principal, pair.Certificate)
+	azure, err := azurekv.New(principal, cert)
 	if err != nil {
 		t.Fatal(err)
 	}
