@@ -16,7 +16,7 @@ func TestUnsignedAndForgedRequestsAreRefused(t *testing.T) {
 	defer s.Close()
 	for auth, want := range map[string]string{
 		"": "MissingAuthenticationTokenException",
-		"AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00": "IncompleteSignatureException",
+		"AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00":  "IncompleteSignatureException",
 		"AWS4-HMAC-SHA256 Credential=AKIDOTHER/20260101/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00": "UnrecognizedClientException",
 	} {
 		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/", strings.NewReader(`{}`))
