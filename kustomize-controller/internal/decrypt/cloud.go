@@ -76,18 +76,9 @@ func (c *credentials) decryptAzure(ctx context.Context, k *keyservice.AzureKeyVa
 	if c.azure == nil {
 		return nil, fmt.Errorf("the Azure Key Vault key %s needs credentials: no %s entry in the decryption Secret", mk.ToString(), AzureKVKey)
 	}
-	opts := azcore.ClientOptions{}
-	if hc := testHTTPClient(); hc != nil {
-		opts.Transport = hc
-	}
-	credOpts := &azidentity.ClientSecretCredentialOptions{ClientOptions: opts}
-	if host := testEnv(TestAzureAuthorityEnv); host != "" {
-		credOpts.Cloud.ActiveDirectoryAuthorityHost = host
-		credOpts.DisableInstanceDiscovery = true
-	}
-	cred, err := azidentity.NewClientSecretCredential(c.azure.TenantID, c.azure.ClientID, c.azure.ClientSecret, credOpts)
+	cred, opts, err := c.azureCredential()
 	if err != nil {
-		return nil, fmt.Errorf("failed to use the Azure credentials of %s: %w", AzureKVKey, err)
+		return nil, err
 	}
 	mk.EncryptedKey = string(ciphertext)
 	azkv.NewTokenCredential(cred).ApplyToMasterKey(mk)
@@ -97,6 +88,27 @@ func (c *credentials) decryptAzure(ctx context.Context, k *keyservice.AzureKeyVa
 		return nil, fmt.Errorf("the Azure Key Vault key %s failed to decrypt the data key: %w", mk.ToString(), err)
 	}
 	return plain, nil
+}
+
+// azureCredential returns the credential of the Secret's service principal, made once per
+// Decryptor so that its token serves every document of a build, and the client options.
+func (c *credentials) azureCredential() (*azidentity.ClientSecretCredential, azcore.ClientOptions, error) {
+	opts := azcore.ClientOptions{}
+	if hc := testHTTPClient(); hc != nil {
+		opts.Transport = hc
+	}
+	c.azureOnce.Do(func() {
+		credOpts := &azidentity.ClientSecretCredentialOptions{ClientOptions: opts}
+		if host := testEnv(TestAzureAuthorityEnv); host != "" {
+			credOpts.Cloud.ActiveDirectoryAuthorityHost = host
+			credOpts.DisableInstanceDiscovery = true
+		}
+		c.azureCred, c.azureErr = azidentity.NewClientSecretCredential(c.azure.TenantID, c.azure.ClientID, c.azure.ClientSecret, credOpts)
+		if c.azureErr != nil {
+			c.azureErr = fmt.Errorf("failed to use the Azure credentials of %s: %w", AzureKVKey, c.azureErr)
+		}
+	})
+	return c.azureCred, opts, c.azureErr
 }
 
 // decryptGCP decrypts a data key with Google Cloud KMS, through its REST API, authenticated

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	sopsage "github.com/getsops/sops/v3/age"
 	"sigs.k8s.io/yaml"
@@ -36,6 +39,10 @@ type credentials struct {
 	aws        *awsCredentials
 	azure      *azureCredentials
 	gcp        []byte
+
+	azureOnce sync.Once
+	azureCred *azidentity.ClientSecretCredential
+	azureErr  error
 }
 
 // awsCredentials are the static AWS credentials of the sops.aws-kms entry.
