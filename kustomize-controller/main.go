@@ -70,13 +70,9 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 	if err != nil {
 		return err
 	}
-	var ageSecret types.NamespacedName
-	if f.sopsAgeSecret != "" {
-		ns := os.Getenv(manager.RuntimeNamespaceEnv)
-		if ns == "" {
-			return fmt.Errorf("--sops-age-secret needs the %s environment variable", manager.RuntimeNamespaceEnv)
-		}
-		ageSecret = types.NamespacedName{Namespace: ns, Name: f.sopsAgeSecret}
+	ageSecret, err := f.ageSecret()
+	if err != nil {
+		return err
 	}
 	return kustomization.Setup(mgr, rt, o, kustomization.Options{
 		SOPSAgeSecret:      ageSecret,
@@ -84,4 +80,17 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 		StrictSubstitution: o.FeatureGate(strictGate),
 		Cache:              cache,
 	})
+}
+
+// ageSecret is the Secret of --sops-age-secret, in the controller's namespace; empty without
+// the flag.
+func (f *flags) ageSecret() (types.NamespacedName, error) {
+	if f.sopsAgeSecret == "" {
+		return types.NamespacedName{}, nil
+	}
+	ns := os.Getenv(manager.RuntimeNamespaceEnv)
+	if ns == "" {
+		return types.NamespacedName{}, fmt.Errorf("--sops-age-secret needs the %s environment variable", manager.RuntimeNamespaceEnv)
+	}
+	return types.NamespacedName{Namespace: ns, Name: f.sopsAgeSecret}, nil
 }
