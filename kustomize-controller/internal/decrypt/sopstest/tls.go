@@ -12,7 +12,7 @@ import (
 
 // TrustedCertificate makes a CA that the key sources trust for the rest of the test
 // (through decrypt.TestCAFileEnv) and returns a server certificate it issued for 127.0.0.1.
-func TrustedCertificate(t *testing.T) tls.Certificate {
+func TrustedCertificate(t testing.TB) tls.Certificate {
 	t.Helper()
 	ca, err := pki.NewCA()
 	if err != nil {
