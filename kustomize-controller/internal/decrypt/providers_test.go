@@ -1,7 +1,10 @@
 package decrypt_test
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,10 +63,16 @@ func TestDecryptPGP(t *testing.T) {
 		expectFails(NewWithT(t), map[string][]byte{"sops.asc": []byte(other.Armored)}, enc,
 			[]string{"no OpenPGP key of the decryption Secret", key.Fingerprint}, other.Armored)
 	})
-	t.Run("no key", func(t *testing.T) {
+	t.Run("no key, even with one in the controller's GnuPG home", func(t *testing.T) {
+		home := t.TempDir()
+		var ring bytes.Buffer
+		NewWithT(t).Expect(key.Entity.SerializePrivateWithoutSigning(&ring, nil)).To(Succeed())
+		NewWithT(t).Expect(os.WriteFile(filepath.Join(home, "secring.gpg"), ring.Bytes(), 0o600)).To(Succeed())
+		t.Setenv("GNUPGHOME", home)
 		expectFails(NewWithT(t), map[string][]byte{}, enc, []string{"no OpenPGP key", key.Fingerprint})
 	})
 	entries, err := os.ReadDir(tmp)
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return strings.HasPrefix(e.Name(), "TestDecryptPGP") })
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(entries).To(BeEmpty())
 }
@@ -124,4 +133,16 @@ func TestDecryptVault(t *testing.T) {
 			g.Expect(s.Denied()).To(BeEquivalentTo(1))
 		})
 	}
+}
+
+func TestDecryptAgeIgnoresTheEnvironment(t *testing.T) {
+	id := sopstest.NewIdentity(t)
+	enc := sopstest.Encrypt(t, "app.yaml", []byte(providerPlain), "", id.Recipient)
+	keyFile := filepath.Join(t.TempDir(), "keys.txt")
+	g := NewWithT(t)
+	g.Expect(os.WriteFile(keyFile, []byte(id.Secret), 0o600)).To(Succeed())
+	t.Setenv("SOPS_AGE_KEY", id.Secret)
+	t.Setenv("SOPS_AGE_KEY_FILE", keyFile)
+	expectFails(g, map[string][]byte{}, enc, []string{"no age identity in the decryption Secret", id.Recipient}, id.Secret)
+	expectDecrypts(g, map[string][]byte{"age.agekey": []byte(id.Secret)}, enc)
 }
