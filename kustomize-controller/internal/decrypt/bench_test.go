@@ -43,7 +43,7 @@ func BenchmarkDecryptFile(b *testing.B) {
 		{"aws", func(b *testing.B) sopstest.Key {
 			b.Setenv(decrypt.TestAWSKMSEndpointEnv, aws.URL())
 			b.Setenv("AWS_CA_BUNDLE", "")
-			return sopstest.AWSKMS(aws, "arn:aws:kms:us-east-1:123456789012:key/k", nil)
+			return sopstest.AWSKMS(aws, "arn:aws:kms:us-east-1:123456789012:key/k", "", nil)
 		}, map[string][]byte{decrypt.AWSKMSKey: []byte("aws_access_key_id: AKIDBENCH\naws_secret_access_key: s\n")}},
 		{"azure", nil, map[string][]byte{decrypt.AzureKVKey: []byte(`{"tenantId":"tenant","clientId":"c","clientSecret":"s"}`)}},
 		{"gcp", func(b *testing.B) sopstest.Key {

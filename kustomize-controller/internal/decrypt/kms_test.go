@@ -1,6 +1,7 @@
 package decrypt_test
 
 import (
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -25,7 +26,7 @@ func TestDecryptAWSKMS(t *testing.T) {
 	// The SDK cannot add a CA bundle of the environment to the test hook's HTTP client.
 	t.Setenv("AWS_CA_BUNDLE", "")
 	enc := sopstest.EncryptFor(t, "app.yaml", []byte(providerPlain), "",
-		sopstest.AWSKMS(s, testARN, map[string]string{"app": "ferry"}))
+		sopstest.AWSKMS(s, testARN, "", map[string]string{"app": "ferry"}))
 	entry := func(id, secret string) map[string][]byte {
 		return map[string][]byte{decrypt.AWSKMSKey: []byte("aws_access_key_id: " + id + "\naws_secret_access_key: " + secret +
 			"\naws_session_token: " + creds.SessionToken + "\n")}
@@ -48,6 +49,17 @@ func TestDecryptAWSKMS(t *testing.T) {
 	expectFails(g, map[string][]byte{}, enc, []string{"needs credentials: no sops.aws-kms entry"})
 	g.Expect(s.Decrypts()).To(BeEquivalentTo(1))
 	g.Expect(s.Denied()).To(BeEquivalentTo(2))
+
+	// A key that only a role may use: the document names the role, which the Secret's
+	// credentials assume through STS.
+	const roleARN = "arn:aws:iam::123456789012:role/sops-decrypt"
+	roleKey := strings.Replace(testARN, "0c8f2a7e", "1d9e3b8f", 1)
+	s.RequireRole(roleKey, roleARN)
+	withRole := sopstest.EncryptFor(t, "app.yaml", []byte(providerPlain), "", sopstest.AWSKMS(s, roleKey, roleARN, nil))
+	withoutRole := sopstest.EncryptFor(t, "app.yaml", []byte(providerPlain), "", sopstest.AWSKMS(s, roleKey, "", nil))
+	expectDecrypts(g, entry(creds.AccessKeyID, creds.SecretAccessKey), withRole)
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(2))
+	expectFails(g, entry(creds.AccessKeyID, creds.SecretAccessKey), withoutRole, []string{"AccessDeniedException"})
 
 	_, err = decrypt.NewDecryptor(map[string][]byte{decrypt.AWSKMSKey: []byte("aws_access_key_id: x\n")})
 	g.Expect(err).To(MatchError(ContainSubstring("aws_access_key_id and aws_secret_access_key are required")))

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
 )
@@ -25,6 +26,10 @@ type Server struct {
 	creds Credentials
 	srv   *httptest.Server
 	keys  keyserver.Keyring // by ARN
+
+	mu       sync.Mutex
+	keyRoles map[string]string  // ARN -> the role whose credentials alone may use the key
+	sessions map[string]session // temporary access key ID -> session of AssumeRole
 }
 
 // Credentials are the one access key the server accepts.
@@ -37,7 +42,7 @@ func New(creds Credentials) (*Server, error) {
 	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
 		return nil, errors.New("an access key is required")
 	}
-	s := &Server{creds: creds}
+	s := &Server{creds: creds, keyRoles: map[string]string{}, sessions: map[string]session{}}
 	var err error
 	s.srv, err = keyserver.Start(http.HandlerFunc(s.serve), nil)
 	return s, err
@@ -45,6 +50,32 @@ func New(creds Credentials) (*Server, error) {
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.srv.URL }
+
+// RequireRole makes the key of arn usable only with the temporary credentials of role,
+// which the server's access key gets from STS AssumeRole (served at the same address).
+func (s *Server) RequireRole(arn, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keyRoles[arn] = role
+}
+
+// credentials returns the secret of an access key ID: the server's or a session's.
+func (s *Server) credentials(accessKeyID string) (Credentials, bool) {
+	if accessKeyID == s.creds.AccessKeyID {
+		return s.creds, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[accessKeyID]
+	return sess.creds, ok
+}
+
+// roleOf is the role of the credentials, "" for the server's access key.
+func (s *Server) roleOf(c Credentials) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[c.AccessKeyID].role
+}
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
@@ -88,8 +119,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "SerializationException", "failed to read the request")
 		return
 	}
-	if code, typ, msg := s.authenticate(r, body); code != 0 {
-		s.Refused()
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		s.sts(w, r, body)
+		return
+	}
+	creds, code, typ, msg := s.authenticate(r, body, "kms")
+	if code != 0 {
 		writeError(w, code, typ, msg)
 		return
 	}
@@ -116,6 +151,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "InvalidCiphertextException", "")
 			return
 		}
+		if role := s.keyRole(arn); role != "" && s.roleOf(creds) != role {
+			s.Refused()
+			writeError(w, http.StatusBadRequest, "AccessDeniedException", "The caller is not authorized to use the key.")
+			return
+		}
 		if req.KeyID != "" && req.KeyID != arn {
 			writeError(w, http.StatusBadRequest, "IncorrectKeyException",
 				"The key ID in the request does not identify a CMK that can perform this operation.")
@@ -126,6 +166,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "")
 	}
+}
+
+// keyRole is the role a key requires, or "".
+func (s *Server) keyRole(arn string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyRoles[arn]
 }
 
 // writeJSON writes a JSON 1.1 answer.

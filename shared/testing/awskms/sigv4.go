@@ -15,14 +15,24 @@ import (
 // maxSkew is how far a request's X-Amz-Date may be from the server's clock, as AWS allows.
 const maxSkew = 15 * time.Minute
 
-// authenticate checks the Signature Version 4 of a request as AWS documents it ("Create a
-// signed AWS API request"): the credential scope, the canonical request over the signed
-// headers and the body, and the session token. It returns 0 or the HTTP status, the error
-// type and the message of a refusal.
-func (s *Server) authenticate(r *http.Request, body []byte) (int, string, string) {
+// authenticate checks the Signature Version 4 of a request to service (kms or sts) as AWS
+// documents it ("Create a signed AWS API request"): the credential scope, the canonical
+// request over the signed headers and the body, and the session token. It returns the
+// credentials that signed, or the HTTP status, the error type and the message of a refusal.
+func (s *Server) authenticate(r *http.Request, body []byte, service string) (Credentials, int, string, string) {
+	creds, code, typ, msg := s.verify(r, body, service)
+	if code != 0 {
+		s.Refused()
+	}
+	return creds, code, typ, msg
+}
+
+// verify checks a request's signature for authenticate.
+func (s *Server) verify(r *http.Request, body []byte, service string) (Credentials, int, string, string) {
+	none := Credentials{}
 	auth := r.Header.Get("Authorization")
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-		return http.StatusBadRequest, "MissingAuthenticationTokenException", "Request is missing Authentication Token"
+		return none, http.StatusBadRequest, "MissingAuthenticationTokenException", "Request is missing Authentication Token"
 	}
 	fields := map[string]string{}
 	for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
@@ -30,41 +40,39 @@ func (s *Server) authenticate(r *http.Request, body []byte) (int, string, string
 		fields[k] = v
 	}
 	scope := strings.Split(fields["Credential"], "/")
-	if len(scope) != 5 || scope[3] != "kms" || scope[4] != "aws4_request" {
-		return http.StatusBadRequest, "IncompleteSignatureException", "malformed credential scope"
+	if len(scope) != 5 || scope[3] != service || scope[4] != "aws4_request" {
+		return none, http.StatusBadRequest, "IncompleteSignatureException", "malformed credential scope"
 	}
-	if scope[0] != s.creds.AccessKeyID {
-		return http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid."
-	}
-	if r.Header.Get("X-Amz-Security-Token") != s.creds.SessionToken {
-		return http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid."
+	creds, ok := s.credentials(scope[0])
+	if !ok || r.Header.Get("X-Amz-Security-Token") != creds.SessionToken {
+		return none, http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid."
 	}
 	date := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", date)
 	if err != nil || !strings.HasPrefix(date, scope[1]) {
-		return http.StatusBadRequest, "IncompleteSignatureException", "invalid X-Amz-Date"
+		return none, http.StatusBadRequest, "IncompleteSignatureException", "invalid X-Amz-Date"
 	}
 	if d := time.Since(t); d > maxSkew || d < -maxSkew {
-		return http.StatusBadRequest, "InvalidSignatureException", "Signature expired"
+		return none, http.StatusBadRequest, "InvalidSignatureException", "Signature expired"
 	}
 	signed := strings.Split(fields["SignedHeaders"], ";")
 	if !contains(signed, "host") || !contains(signed, "x-amz-date") ||
-		(s.creds.SessionToken != "" && !contains(signed, "x-amz-security-token")) {
-		return http.StatusBadRequest, "IncompleteSignatureException", "required headers are not signed"
+		(creds.SessionToken != "" && !contains(signed, "x-amz-security-token")) {
+		return none, http.StatusBadRequest, "IncompleteSignatureException", "required headers are not signed"
 	}
 	canonical := canonicalRequest(r, signed, body)
 	sum := sha256.Sum256([]byte(canonical))
 	toSign := "AWS4-HMAC-SHA256\n" + date + "\n" + strings.Join(scope[1:], "/") + "\n" + hex.EncodeToString(sum[:])
-	key := hmacSHA256([]byte("AWS4"+s.creds.SecretAccessKey), scope[1])
+	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), scope[1])
 	for _, part := range scope[2:] {
 		key = hmacSHA256(key, part)
 	}
 	want := hex.EncodeToString(hmacSHA256(key, toSign))
 	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
-		return http.StatusBadRequest, "InvalidSignatureException",
+		return none, http.StatusBadRequest, "InvalidSignatureException",
 			"The request signature we calculated does not match the signature you provided."
 	}
-	return 0, "", ""
+	return creds, 0, "", ""
 }
 
 // canonicalRequest builds the canonical request of Signature Version 4.

@@ -167,7 +167,7 @@ func TestDecryptionCloudKMS(t *testing.T) {
 		entry string
 		value []byte
 	}{
-		{"aws", sopstest.AWSKMS(aws, "arn:aws:kms:us-east-2:123456789012:alias/sops", nil), decrypt.AWSKMSKey,
+		{"aws", sopstest.AWSKMS(aws, "arn:aws:kms:us-east-2:123456789012:alias/sops", "", nil), decrypt.AWSKMSKey,
 			[]byte("aws_access_key_id: " + creds.AccessKeyID + "\naws_secret_access_key: " + creds.SecretAccessKey + "\n")},
 		{"azure", sopstest.AzureKV(azure, "sops", "1"), decrypt.AzureKVKey,
 			[]byte("tenantId: " + principal.TenantID + "\nclientId: " + principal.ClientID + "\nclientSecret: " + principal.ClientSecret + "\n")},

@@ -32,8 +32,8 @@ func Vault(s *vaultserver.Server, mount, name string) Key {
 }
 
 // AWSKMS encrypts the data key with a key of a local AWS KMS server, as
-// `sops --kms <arn>` does.
-func AWSKMS(s *awskms.Server, arn string, encCtx map[string]string) Key {
+// `sops --kms <arn>[+<role>]` does (role "" for none).
+func AWSKMS(s *awskms.Server, arn, role string, encCtx map[string]string) Key {
 	return func(t testing.TB, dataKey []byte) keys.MasterKey {
 		t.Helper()
 		blob, err := s.Encrypt(arn, dataKey, encCtx)
@@ -44,7 +44,7 @@ func AWSKMS(s *awskms.Server, arn string, encCtx map[string]string) Key {
 		for k, v := range encCtx {
 			ctx[k] = &v
 		}
-		mk := kms.NewMasterKey(arn, "", ctx)
+		mk := kms.NewMasterKey(arn, role, ctx)
 		if len(ctx) == 0 {
 			mk.EncryptionContext = nil
 		}
