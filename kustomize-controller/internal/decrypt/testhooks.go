@@ -18,8 +18,9 @@ const (
 	// TestCAFileEnv names a PEM file of certificate authorities that the HTTP clients of the
 	// key sources trust besides the system's.
 	TestCAFileEnv = "FERRY_SOPS_TEST_CA_FILE"
-	// TestAWSKMSEndpointEnv is a base URL to which AWS KMS requests are sent instead of
-	// the regional endpoint (the Host header, which the request signature covers, is kept).
+	// TestAWSKMSEndpointEnv is a base URL to which the AWS requests of the KMS key source
+	// (KMS, and STS when the document names a role) are sent instead of the regional
+	// endpoints (the Host header, which the request signature covers, is kept).
 	TestAWSKMSEndpointEnv = "FERRY_SOPS_TEST_AWS_KMS_ENDPOINT"
 	// TestAzureAuthorityEnv is the Microsoft Entra authority host (https://host:port/) to
 	// use instead of the public cloud's.
