@@ -52,9 +52,12 @@ func decryptionCase(t *testing.T, data map[string][]byte, enc []byte,
 	return ns, k, a
 }
 
-// expectDecrypted checks that the Secret db of ns holds the plain password.
-func expectDecrypted(t *testing.T, ns string) {
+// appliedWith checks that a Kustomization decrypting enc with the keys (none when nil)
+// becomes Ready and applies the decrypted Secret.
+func appliedWith(t *testing.T, keys map[string][]byte, enc []byte, mutate func(*kustomizev1.Kustomization)) {
 	t.Helper()
+	ns, k, a := decryptionCase(t, keys, enc, mutate)
+	readyAt(t, k, a.Revision)
 	g := NewWithT(t)
 	var s corev1.Secret
 	g.Expect(env.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: "db"}, &s)).To(Succeed())
@@ -62,26 +65,27 @@ func expectDecrypted(t *testing.T, ns string) {
 	g.Expect(object(t, "v1", "Secret", ns, "db").Object).NotTo(HaveKey("sops"))
 }
 
-// expectNothingApplied checks that a failed decryption applied none of the objects.
-func expectNothingApplied(t *testing.T, ns string, k *kustomizev1.Kustomization) {
+// refusedWith checks that a Kustomization decrypting enc with the keys is Ready=False
+// (BuildFailed) with msg and applies none of its objects; it returns the Kustomization.
+func refusedWith(t *testing.T, keys map[string][]byte, enc []byte, msg string,
+	mutate func(*kustomizev1.Kustomization)) *kustomizev1.Kustomization {
 	t.Helper()
+	ns, k, _ := decryptionCase(t, keys, enc, mutate)
+	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, msg)
 	g := NewWithT(t)
 	g.Expect(object(t, "v1", "Secret", ns, "db")).To(BeNil())
 	g.Expect(object(t, "v1", "ConfigMap", ns, "plain")).To(BeNil())
 	g.Expect(k.Status.Inventory).To(BeNil())
+	return k
 }
 
 func TestDecryptionPGP(t *testing.T) {
 	key, other := sopstest.NewPGPKey(t), sopstest.NewPGPKey(t)
 	enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", key.Key())
 
-	ns, k, a := decryptionCase(t, map[string][]byte{"sops.asc": []byte(key.Armored)}, enc, nil)
-	readyAt(t, k, a.Revision)
-	expectDecrypted(t, ns)
-
-	ns, k, _ = decryptionCase(t, map[string][]byte{"sops.asc": []byte(other.Armored)}, enc, nil)
-	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "no OpenPGP key of the decryption Secret (entries ending in .asc) has the fingerprint "+key.Fingerprint)
-	expectNothingApplied(t, ns, k)
+	appliedWith(t, map[string][]byte{"sops.asc": []byte(key.Armored)}, enc, nil)
+	refusedWith(t, map[string][]byte{"sops.asc": []byte(other.Armored)}, enc,
+		"no OpenPGP key of the decryption Secret (entries ending in .asc) has the fingerprint "+key.Fingerprint, nil)
 }
 
 func TestDecryptionVault(t *testing.T) {
@@ -92,14 +96,9 @@ func TestDecryptionVault(t *testing.T) {
 	defer vault.Close()
 	enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", sopstest.Vault(vault, "transit", "ferry"))
 
-	ns, k, a := decryptionCase(t, map[string][]byte{decrypt.VaultTokenKey: []byte("s.vault-token")}, enc, nil)
-	readyAt(t, k, a.Revision)
-	expectDecrypted(t, ns)
-
-	ns, k, _ = decryptionCase(t, map[string][]byte{decrypt.VaultTokenKey: []byte("s.other-token")}, enc, nil)
-	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "permission denied")
+	appliedWith(t, map[string][]byte{decrypt.VaultTokenKey: []byte("s.vault-token")}, enc, nil)
+	k := refusedWith(t, map[string][]byte{decrypt.VaultTokenKey: []byte("s.other-token")}, enc, "permission denied", nil)
 	NewWithT(t).Expect(readyMessage(k)).NotTo(ContainSubstring("s.other-token"))
-	expectNothingApplied(t, ns, k)
 }
 
 func TestSOPSAgeSecretFlag(t *testing.T) {
@@ -115,23 +114,16 @@ func TestSOPSAgeSecretFlag(t *testing.T) {
 	forGlobal := sopstest.Encrypt(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", global.Recipient)
 
 	// Without a decryption Secret of its own, and beside one holding another key.
-	ns, k, a := decryptionCase(t, nil, forGlobal, shard)
-	readyAt(t, k, a.Revision)
-	expectDecrypted(t, ns)
-	ns, k, a = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal, shard)
-	readyAt(t, k, a.Revision)
-	expectDecrypted(t, ns)
+	appliedWith(t, nil, forGlobal, shard)
+	appliedWith(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal, shard)
 
 	// The Kustomization's own keys still decrypt.
 	forOwn := sopstest.Encrypt(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", own.Recipient)
-	ns, k, a = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forOwn, shard)
-	readyAt(t, k, a.Revision)
-	expectDecrypted(t, ns)
+	appliedWith(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forOwn, shard)
 
 	// A controller without the flag does not have the global key.
-	ns, k, _ = decryptionCase(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal, nil)
-	k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "no age identity of the decryption Secret matches the age recipient "+global.Recipient)
-	expectNothingApplied(t, ns, k)
+	refusedWith(t, map[string][]byte{"own.agekey": []byte(own.Secret)}, forGlobal,
+		"no age identity of the decryption Secret matches the age recipient "+global.Recipient, nil)
 }
 
 func TestDecryptionCloudKMS(t *testing.T) {
@@ -176,13 +168,8 @@ func TestDecryptionCloudKMS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", tt.key)
-			ns, k, a := decryptionCase(t, map[string][]byte{tt.entry: tt.value}, enc, nil)
-			readyAt(t, k, a.Revision)
-			expectDecrypted(t, ns)
-
-			ns, k, _ = decryptionCase(t, map[string][]byte{"unrelated": []byte("x")}, enc, nil)
-			k = statuscheck.NotReady(t, env.Client, k, fluxmeta.BuildFailedReason, "needs credentials: no "+tt.entry+" entry in the decryption Secret")
-			expectNothingApplied(t, ns, k)
+			appliedWith(t, map[string][]byte{tt.entry: tt.value}, enc, nil)
+			refusedWith(t, map[string][]byte{"unrelated": []byte("x")}, enc, "needs credentials: no "+tt.entry+" entry in the decryption Secret", nil)
 		})
 	}
 	g := NewWithT(t)
