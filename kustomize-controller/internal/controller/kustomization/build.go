@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -61,7 +62,9 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 	return reconcile.Done("", "")
 }
 
-// decryptor returns the SOPS decryptor of spec.decryption, or nil when there is none.
+// decryptor returns the SOPS decryptor of spec.decryption, or nil when there is none. It
+// holds the keys of the Kustomization's decryption Secret and the age identities of the
+// --sops-age-secret Secret.
 func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomization) (*decrypt.Decryptor, reconcile.Result) {
 	d := obj.Spec.Decryption
 	if d == nil {
@@ -72,18 +75,42 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 			fmt.Errorf("decryption provider '%s' is not supported: use sops", d.Provider))
 	}
 	keys := map[string][]byte{}
-	if d.SecretRef != nil {
-		var secret corev1.Secret
-		if err := r.reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: d.SecretRef.Name}, &secret); err != nil {
+	if global := r.opts.SOPSAgeSecret; global.Name != "" {
+		secret, err := r.secret(ctx, global)
+		if err != nil {
 			return nil, reconcile.Transient(fluxmeta.BuildFailedReason,
-				fmt.Errorf("failed to get the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
+				fmt.Errorf("failed to get the --sops-age-secret Secret '%s': %w", global, err))
 		}
-		keys = secret.Data
+		for name, value := range secret.Data {
+			if strings.HasSuffix(name, decrypt.AgeKeySuffix) {
+				// Secret keys cannot hold "/": these never collide with the Kustomization's.
+				keys[global.String()+":"+name] = value
+			}
+		}
+	}
+	if d.SecretRef != nil {
+		ref := types.NamespacedName{Namespace: obj.Namespace, Name: d.SecretRef.Name}
+		secret, err := r.secret(ctx, ref)
+		if err != nil {
+			return nil, reconcile.Transient(fluxmeta.BuildFailedReason,
+				fmt.Errorf("failed to get the decryption Secret '%s': %w", ref, err))
+		}
+		for name, value := range secret.Data {
+			keys[name] = value
+		}
 	}
 	dec, err := decrypt.NewDecryptor(keys)
 	if err != nil {
-		return nil, reconcile.Stalled(fluxmeta.BuildFailedReason,
-			fmt.Errorf("failed to read the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
+		return nil, reconcile.Stalled(fluxmeta.BuildFailedReason, fmt.Errorf("failed to read the decryption keys: %w", err))
 	}
 	return dec, reconcile.Done("", "")
+}
+
+// secret reads a Secret from the API server.
+func (r *Reconciler) secret(ctx context.Context, key types.NamespacedName) (*corev1.Secret, error) {
+	var secret corev1.Secret
+	if err := r.reader.Get(ctx, key, &secret); err != nil {
+		return nil, err
+	}
+	return &secret, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,6 +47,10 @@ type Options struct {
 	StrictSubstitution bool
 	// Cache shares the extracted artifacts.
 	Cache *source.Cache
+	// SOPSAgeSecret names a Secret (--sops-age-secret, in the controller's namespace) whose
+	// age identities decrypt the SOPS documents of every Kustomization with decryption
+	// provider sops, besides those of its own decryption Secret. Empty: none.
+	SOPSAgeSecret types.NamespacedName
 }
 
 // Reconciler reconciles Kustomizations.
