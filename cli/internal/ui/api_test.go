@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,11 @@ func create(t *testing.T, obj client.Object) {
 func TestTokenAndHost(t *testing.T) {
 	ns := testenv.NewNamespace(t, env.Client)
 	p := serve(t, nil, ui.Options{Namespace: ns})
+	u, err := url.Parse(p.http.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookieName := "ferry_ui_token_" + u.Port()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(method, path, cookie, header, host string) *http.Response {
 		t.Helper()
@@ -41,7 +47,7 @@ func TestTokenAndHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		if cookie != "" {
-			req.AddCookie(&http.Cookie{Name: "ferry_ui_token", Value: cookie})
+			req.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
 		}
 		if header != "" {
 			req.Header.Set("X-Ferry-Token", header)
@@ -88,7 +94,7 @@ func TestTokenAndHost(t *testing.T) {
 	resp := do("GET", "/?token="+tok, "", "", "")
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == "ferry_ui_token" {
+		if c.Name == cookieName {
 			cookie = c
 		}
 	}

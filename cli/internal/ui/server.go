@@ -151,8 +151,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return err
 }
 
-// tokenCookie is the cookie that carries the token once the page has been opened.
-const tokenCookie = "ferry_ui_token"
+// tokenCookie is the prefix of the cookie that carries the token once the page has been
+// opened; the port follows, since browsers share cookies between the ports of a host and
+// two ferry ui may run at once.
+const tokenCookie = "ferry_ui_token_"
+
+// cookieName is the name of the token's cookie for the port the request was sent to.
+func cookieName(r *http.Request) string {
+	_, port, _ := net.SplitHostPort(r.Host)
+	return tokenCookie + port
+}
 
 // tokenHeader carries the token on the page's own requests; writes require it, so another
 // site cannot send one with the cookie alone.
@@ -171,7 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/" && s.validToken(r.URL.Query().Get("token")) {
 		// The token moves from the address bar into a cookie the page's requests carry.
-		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: s.opts.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.SetCookie(w, &http.Cookie{Name: cookieName(r), Value: s.opts.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
@@ -191,7 +199,7 @@ func (s *Server) authorized(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	c, err := r.Cookie(tokenCookie)
+	c, err := r.Cookie(cookieName(r))
 	return err == nil && s.validToken(c.Value)
 }
 
