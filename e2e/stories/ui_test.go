@@ -116,7 +116,7 @@ func uiFailure(t *testing.T, ctx context.Context, ks *unstructured.Unstructured,
 	expectJS(t, ctx, fmt.Sprintf(`(() => { const c = document.querySelector(".card[data-id='%s'][data-status='Failed'] .msg");
 		return !!c && c.textContent.includes('does not exist') })()`, id), uiFailDeadline)
 	step(t, "within %s of the API server's Ready=False the card is red with %q", uiFailDeadline, msg)
-	NewWithT(t).Expect(chromedp.Run(ctx, chromedp.Click(fmt.Sprintf(".card[data-id='%s']", id), chromedp.ByQuery))).To(Succeed())
+	selectCard(t, ctx, id)
 	expectJS(t, ctx, `document.querySelector("#detail-message").textContent.includes("does not exist")`, timeout)
 	expectJS(t, ctx, `!!document.querySelector("#events li.ev-Warning")`, timeout)
 	browser.Screenshot(t, ctx, shots, "2-failed")
@@ -154,7 +154,7 @@ func uiWithoutPatchRights(t *testing.T, ctx context.Context, shots string) {
 	NewWithT(t).Expect(chromedp.Run(tab, chromedp.Navigate(ui.URL))).To(Succeed())
 	id := "Kustomization/flux-system/apps"
 	expectJS(t, tab, card(id, "Ready"), timeout)
-	NewWithT(t).Expect(chromedp.Run(tab, chromedp.Click(fmt.Sprintf(".card[data-id='%s']", id), chromedp.ByQuery))).To(Succeed())
+	selectCard(t, tab, id)
 	for _, button := range []string{"#btn-reconcile", "#btn-reconcile-with-source", "#btn-suspend"} {
 		expectJS(t, tab, fmt.Sprintf(`(() => { const b = document.querySelector(%q);
 			return !!b && b.disabled && b.title.includes("you may not patch Kustomization objects in flux-system") })()`, button), timeout)
@@ -163,11 +163,34 @@ func uiWithoutPatchRights(t *testing.T, ctx context.Context, shots string) {
 	step(t, "the viewer sees Reconcile, Reconcile with source and Suspend disabled: you may not patch")
 }
 
-// expectJS fails the test unless expr becomes true within d.
+// selectCard clicks the card of node id until the page's panel shows the node: a click is
+// lost when the card is redrawn between the press and the release.
+func selectCard(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	parts := strings.SplitN(id, "/", 2)
+	shown := fmt.Sprintf(`(() => { const h = document.querySelector("#detail:not([hidden]) h3");
+		return !!h && h.textContent.includes(%q) })()`, parts[0]+" "+parts[1])
+	deadline := time.Now().Add(timeout)
+	for {
+		NewWithT(t).Expect(chromedp.Run(ctx, chromedp.Click(fmt.Sprintf(".card[data-id='%s']", id), chromedp.ByQuery))).To(Succeed())
+		if browser.WaitJS(ctx, shown, time.Second) == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the panel of %s does not open", id)
+		}
+	}
+}
+
+// expectJS fails the test unless expr becomes true within d; the page's cards are then
+// logged.
 func expectJS(t *testing.T, ctx context.Context, expr string, d time.Duration) {
 	t.Helper()
 	if err := browser.WaitJS(ctx, expr, d); err != nil {
-		t.Fatal(err)
+		var cards, detail string
+		_ = chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll(".card[data-id]")].map((c) => c.dataset.id + " " + c.dataset.status + ": " + c.textContent.replace(/\s+/g, " ")).join("\n")`, &cards),
+			chromedp.Evaluate(`document.querySelector("#detail").outerHTML`, &detail))
+		t.Fatalf("%v\nthe page shows:\n%s\nits panel:\n%s", err, cards, detail)
 	}
 }
 

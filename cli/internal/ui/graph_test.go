@@ -173,10 +173,11 @@ func nextChange(t *testing.T, s *stream) ui.Change {
 	return c
 }
 
-// TestStatusFollowsKstatus checks the status of a node against its conditions.
+// TestStatusFollowsKstatus checks the status of a node against its conditions; a failure
+// the controller retries (Reconciling=True beside Ready=False) is Failed.
 func TestStatusFollowsKstatus(t *testing.T) {
 	ns := testenv.NewNamespace(t, env.Client)
-	for _, name := range []string{"ready", "failed", "stalled", "reconciling", "old", "suspended"} {
+	for _, name := range []string{"ready", "failed", "retrying", "stalled", "reconciling", "old", "suspended"} {
 		ks := kustomization(ns, name)
 		ks.Spec.Suspend = name == "suspended"
 		create(t, ks)
@@ -184,6 +185,8 @@ func TestStatusFollowsKstatus(t *testing.T) {
 	gvk := kustomizev1.GroupVersion.WithKind("Kustomization")
 	patchStatus(t, gvk, ns, "ready", ready("Applied"))
 	patchStatus(t, gvk, ns, "failed", map[string]any{"observedGeneration": 1, "conditions": []any{condition("Ready", "False", "BuildFailed", "bad")}})
+	patchStatus(t, gvk, ns, "retrying", map[string]any{"observedGeneration": 1, "conditions": []any{
+		condition("Ready", "False", "ArtifactFailed", "path not found"), condition("Reconciling", "True", "ProgressingWithRetry", "retrying")}})
 	patchStatus(t, gvk, ns, "stalled", map[string]any{"observedGeneration": 1, "conditions": []any{
 		condition("Ready", "False", "InvalidPath", "bad path"), condition("Stalled", "True", "InvalidPath", "bad path")}})
 	patchStatus(t, gvk, ns, "reconciling", map[string]any{"observedGeneration": 1, "conditions": []any{
@@ -194,7 +197,7 @@ func TestStatusFollowsKstatus(t *testing.T) {
 	p := serve(t, nil, ui.Options{Namespace: ns})
 	nodes, _ := p.graph(t)
 	for name, want := range map[string]string{
-		"ready": ui.StatusReady, "failed": ui.StatusFailed, "stalled": ui.StatusStalled,
+		"ready": ui.StatusReady, "failed": ui.StatusFailed, "retrying": ui.StatusFailed, "stalled": ui.StatusStalled,
 		"reconciling": ui.StatusReconciling, "old": ui.StatusReconciling, "suspended": ui.StatusSuspended,
 	} {
 		if got := nodes["Kustomization/"+ns+"/"+name].Status; got != want {

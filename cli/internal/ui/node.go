@@ -146,8 +146,11 @@ func NewNode(k *kinds.Kind, obj kinds.Object, canPatch bool) *Node {
 	return n
 }
 
-// statusOf decides the node's status from the object's conditions, as kstatus reads them:
-// suspension first, then Stalled, Reconciling, a generation not yet observed, and Ready.
+// statusOf decides the node's status from the object's conditions, after kstatus:
+// suspension first, then Stalled; Ready=False at the observed generation is Failed even
+// while Reconciling=True says the controller retries (Flux's ProgressingWithRetry), since
+// the user sees a failure; otherwise Reconciling=True, a generation not yet observed or a
+// Ready that is missing or Unknown is Reconciling, and Ready=True is Ready.
 func statusOf(k *kinds.Kind, obj kinds.Object) (status, reason, message string) {
 	so, ok := obj.(fluxmeta.StatusObject)
 	if obj.IsSuspended() {
@@ -164,21 +167,23 @@ func statusOf(k *kinds.Kind, obj kinds.Object) (status, reason, message string) 
 	if c := find(st.Conditions, fluxmeta.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
 		return StatusStalled, c.Reason, c.Message
 	}
+	ready := find(st.Conditions, fluxmeta.ReadyCondition)
+	current := st.ObservedGeneration >= obj.GetGeneration()
+	if ready != nil && ready.Status == metav1.ConditionFalse && current {
+		return StatusFailed, ready.Reason, ready.Message
+	}
 	if c := find(st.Conditions, fluxmeta.ReconcilingCondition); c != nil && c.Status == metav1.ConditionTrue {
 		return StatusReconciling, c.Reason, c.Message
 	}
-	c := find(st.Conditions, fluxmeta.ReadyCondition)
 	switch {
-	case c == nil:
+	case ready == nil:
 		return StatusReconciling, "", "waiting to be reconciled"
-	case st.ObservedGeneration < obj.GetGeneration():
-		return StatusReconciling, c.Reason, "the controller has not observed the latest generation yet"
-	case c.Status == metav1.ConditionTrue:
-		return StatusReady, c.Reason, c.Message
-	case c.Status == metav1.ConditionFalse:
-		return StatusFailed, c.Reason, c.Message
+	case !current:
+		return StatusReconciling, ready.Reason, "the controller has not observed the latest generation yet"
+	case ready.Status == metav1.ConditionTrue:
+		return StatusReady, ready.Reason, ready.Message
 	}
-	return StatusReconciling, c.Reason, c.Message
+	return StatusReconciling, ready.Reason, ready.Message
 }
 
 // readyCondition returns the Ready condition's status, reason and message.

@@ -120,8 +120,8 @@ function render() {
   }
   for (const [layer, groups] of Object.entries(columns)) {
     const el = document.querySelector(`.column[data-layer="${layer}"] .groups`);
-    el.innerHTML = [...groups.keys()].sort().map((ns) => groupHTML(layer, ns, groups.get(ns))).join("")
-      || `<p class="empty">nothing here</p>`;
+    setHTML(el, [...groups.keys()].sort().map((ns) => groupHTML(layer, ns, groups.get(ns))).join("")
+      || `<p class="empty">nothing here</p>`);
   }
   renderSummary(counts);
   renderNamespaces(namespaces);
@@ -133,6 +133,15 @@ function render() {
     window.ferryFirstRender = { at: performance.now(), took: performance.now() - t0, nodes: state.nodes.size };
     document.body.dataset.ready = "true";
   }
+}
+
+// setHTML replaces the content of el only when it changed, so that a click is not lost
+// between its press and its release to a redraw of the same thing.
+const drawn = new WeakMap();
+function setHTML(el, html) {
+  if (drawn.get(el) === html) return;
+  drawn.set(el, html);
+  el.innerHTML = html;
 }
 
 function addTo(groups, ns, item) {
@@ -199,8 +208,8 @@ function healthStatus(h) {
 }
 
 function renderSummary(counts) {
-  $("#summary").innerHTML = `${state.nodes.size} objects ` + STATUSES.filter((s) => counts[s])
-    .map((s) => `<button class="dot s-${s}" data-status-filter="${s}">${counts[s]} ${s}</button>`).join("");
+  setHTML($("#summary"), `${state.nodes.size} objects ` + STATUSES.filter((s) => counts[s])
+    .map((s) => `<button class="dot s-${s}" data-status-filter="${s}">${counts[s]} ${s}</button>`).join(""));
 }
 
 function renderNamespaces(namespaces) {
@@ -216,7 +225,7 @@ function renderNamespaces(namespaces) {
 function renderWarnings() {
   const el = $("#warnings");
   el.hidden = state.warnings.length === 0;
-  el.innerHTML = state.warnings.map((w) => `<div>⚠ ${esc(w)}</div>`).join("");
+  setHTML(el, state.warnings.map((w) => `<div>⚠ ${esc(w)}</div>`).join(""));
 }
 
 // ---- inventory health and events, read on demand -------------------------------------
@@ -264,7 +273,7 @@ function renderDetail() {
     `<button id="${id}" data-action="${id.slice(4)}" ${disabled || state.busy ? "disabled" : ""} title="${esc(reason || why)}">${label}</button>`;
   const reconcileOff = !!why || !n.reconcilable || n.suspended;
   const sourceOff = reconcileOff || !src || !src.canPatch;
-  el.innerHTML = `<button class="close" data-close="1">×</button>
+  setHTML(el, `<button class="close" data-close="1">×</button>
     <h3><span class="kind">${esc(n.kind)}</span> ${esc(n.namespace)}/${esc(n.name)}</h3>
     <p><span class="badge s-${esc(n.status)}" id="detail-status">${esc(n.status)}</span> ${esc(n.reason)}</p>
     <p class="msg" id="detail-message">${esc(n.message)}</p>
@@ -285,7 +294,7 @@ function renderDetail() {
     <table>${(n.conditions || []).map((c) => `<tr><td>${esc(c.type)}</td><td>${esc(c.status)}</td><td>${esc(c.reason)}</td><td>${esc(c.message)}</td></tr>`).join("")}</table>
     <h4>Recent events</h4>
     <ul id="events">${ev ? (ev.error ? `<li>${esc(ev.error)}</li>` : ev.list.map((e) =>
-      `<li class="ev-${esc(e.type)}"><b>${esc(e.reason)}</b> ${esc(e.message)} <small>${esc(e.lastSeen)}${e.count > 1 ? " ×" + e.count : ""}</small></li>`).join("") || "<li>none</li>") : "<li>…</li>"}</ul>`;
+      `<li class="ev-${esc(e.type)}"><b>${esc(e.reason)}</b> ${esc(e.message)} <small>${esc(e.lastSeen)}${e.count > 1 ? " ×" + e.count : ""}</small></li>`).join("") || "<li>none</li>") : "<li>…</li>"}</ul>`);
 }
 
 function runAction(action) {
@@ -320,8 +329,8 @@ function drawEdges() {
     const owner = cards.get(el.dataset.owner);
     if (owner) edges.push([owner, el, "inv"]);
   }
-  if (edges.length > MAX_EDGES) { svg.innerHTML = ""; return; }
-  svg.innerHTML = edges.map(([a, b, cls]) => {
+  if (edges.length > MAX_EDGES) { setHTML(svg, ""); return; }
+  setHTML(svg, edges.map(([a, b, cls]) => {
     const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
     const forward = ra.left < rb.left;
     const x1 = (forward ? ra.right : ra.left) - box.left, y1 = ra.top + ra.height / 2 - box.top;
@@ -332,7 +341,7 @@ function drawEdges() {
       ? `M${ra.left - box.left},${y1} C${ra.left - box.left - 30},${y1} ${rb.left - box.left - 30},${y2} ${rb.left - box.left},${y2}`
       : `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
     return `<path class="edge ${cls}" d="${d}"/>`;
-  }).join("");
+  }).join(""));
 }
 
 // ---- events of the page -------------------------------------------------------------
