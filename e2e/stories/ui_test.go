@@ -45,7 +45,7 @@ func TestStoryUI(t *testing.T) {
 	shots := browser.ScreenshotDir(t)
 	step(t, "run seed 002: apps with image automation, ingress-nginx, the Slack Provider and Alert")
 	loop := startImageLoop(t)
-	release := runIngressNginx(t)
+	_, release := applyIngressNginx(t, chartRepository(t, "4.8.0"))
 	ns := fleet.Namespace
 	slack := newSlackServer(t)
 	apply(t, secretObject(ns, "slack-webhook", map[string]string{"address": slack.URL + "/services/T000/B000/XXXX"}))
@@ -85,25 +85,6 @@ func TestStoryUI(t *testing.T) {
 	uiFailure(t, ctx, loop.ks, shots)
 	uiReconcile(t, ctx, loop.ks, shots)
 	uiWithoutPatchRights(t, ctx, shots)
-}
-
-// runIngressNginx applies seed 002's HelmRepository (moved to a local chart repository)
-// and HelmRelease ingress-nginx, removed when the test ends.
-func runIngressNginx(t *testing.T) *unstructured.Unstructured {
-	t.Helper()
-	repo := chartRepository(t, "4.8.0")
-	ensureNamespace(t, ingressNginxNamespace)
-	source := seedObject(t, "HelmRepository", "ingress-nginx", fleet.Namespace)
-	NewWithT(t).Expect(unstructured.SetNestedField(source.Object, repo.URL(), "spec", "url")).To(Succeed())
-	release := seedObject(t, "HelmRelease", "ingress-nginx", ingressNginxNamespace)
-	apply(t, source, release)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			waitGone(t, &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")})
-		}
-	})
-	deleteOnCleanup(t, release, source)
-	return release
 }
 
 // uiFailure makes ks fail (its path no longer exists) and checks that the page turns it red

@@ -140,7 +140,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "failed to list the events: "+err.Error(), apiStatus(err))
 		return
 	}
-	sort.SliceStable(list.Items, func(i, j int) bool { return lastSeen(&list.Items[j]).Before(lastSeen(&list.Items[i])) })
+	sort.SliceStable(list.Items, func(i, j int) bool { return LastSeen(&list.Items[j]).Before(LastSeen(&list.Items[i])) })
 	out := []Event{}
 	for i := range list.Items {
 		if len(out) == maxEvents {
@@ -148,13 +148,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		ev := &list.Items[i]
 		out = append(out, Event{Type: ev.Type, Reason: ev.Reason, Message: ev.Message, Count: ev.Count,
-			LastSeen: lastSeen(ev).UTC().Format(time.RFC3339)})
+			LastSeen: LastSeen(ev).UTC().Format(time.RFC3339)})
 	}
 	writeJSON(w, out)
 }
 
 // lastSeen returns when ev last happened.
-func lastSeen(ev *corev1.Event) time.Time {
+func LastSeen(ev *corev1.Event) time.Time {
 	switch {
 	case !ev.LastTimestamp.IsZero():
 		return ev.LastTimestamp.Time
