@@ -101,10 +101,33 @@ func uiFailure(t *testing.T, ctx context.Context, ks *unstructured.Unstructured,
 	expectJS(t, ctx, `document.querySelector("#detail-message").textContent.includes("does not exist")`, timeout)
 	expectJS(t, ctx, `!!document.querySelector("#events li.ev-Warning")`, timeout)
 	browser.Screenshot(t, ctx, shots, "2-failed")
-	step(t, "its panel shows the message and the Warning event; repair it")
+	step(t, "its panel shows the message and the Warning event")
+	uiFilters(t, ctx, shots)
+	step(t, "repair apps: spec.path ./apps/production")
 	patchPath(t, ks, "./apps/production")
 	waitReady(t, ks)
 	expectJS(t, ctx, card(id, "Ready"), timeout)
+}
+
+// uiFilters checks the status filter (only apps is Failed) and the search (the objects of
+// ingress-nginx), then clears both.
+func uiFilters(t *testing.T, ctx context.Context, shots string) {
+	set := func(sel, value string) {
+		t.Helper()
+		expectJS(t, ctx, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q;
+			e.dispatchEvent(new Event("input")); return true })()`, sel, value), timeout)
+	}
+	set("#status-filter", "Failed")
+	expectJS(t, ctx, `(() => { const ids = [...document.querySelectorAll(".card[data-id]")].map((c) => c.dataset.id);
+		return ids.length === 1 && ids[0] === "Kustomization/flux-system/apps" })()`, timeout)
+	browser.Screenshot(t, ctx, shots, "2-filter-failed")
+	set("#status-filter", "")
+	set("#search", "ingress-nginx")
+	expectJS(t, ctx, `(() => { const ids = [...document.querySelectorAll(".card[data-id]")].map((c) => c.dataset.id);
+		return ids.length === 3 && ids.every((id) => id.includes("ingress-nginx")) })()`, timeout)
+	set("#search", "")
+	expectJS(t, ctx, `document.querySelectorAll(".card[data-id]").length === 10`, timeout)
+	step(t, "the status filter Failed shows apps alone; the search ingress-nginx shows its HelmRepository, HelmChart and HelmRelease")
 }
 
 // uiReconcile clicks the reconcile button of ks (its panel is open) and checks that the
