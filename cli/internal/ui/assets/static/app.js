@@ -276,7 +276,7 @@ function renderDetail() {
   setHTML(el, `<button class="close" data-close="1">×</button>
     <h3><span class="kind">${esc(n.kind)}</span> ${esc(n.namespace)}/${esc(n.name)}</h3>
     <p><span class="badge s-${esc(n.status)}" id="detail-status">${esc(n.status)}</span> ${esc(n.reason)}</p>
-    <p class="msg" id="detail-message">${esc(n.message)}</p>
+    <p class="${n.status === "Ready" ? "note" : "msg"}" id="detail-message">${esc(n.message)}</p>
     <dl>${n.revision ? `<dt>Revision</dt><dd>${esc(n.revision)}</dd>` : ""}
       ${n.updated ? `<dt>Updated</dt><dd>${esc(n.updated)}</dd>` : ""}
       ${n.source ? `<dt>Source</dt><dd><a href="#" data-select="${esc(n.source)}">${esc(n.source)}</a></dd>` : ""}
