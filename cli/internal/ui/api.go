@@ -153,7 +153,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
-// lastSeen returns when ev last happened.
+// LastSeen returns when ev last happened: its last timestamp, its event time (events of
+// the events.k8s.io API) or its first timestamp; `ferry events` sorts by it too.
 func LastSeen(ev *corev1.Event) time.Time {
 	switch {
 	case !ev.LastTimestamp.IsZero():
