@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/cli/internal/ui"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -55,6 +56,10 @@ func TestGraphShowsSeed002(t *testing.T) {
 	hrStatus := ready("Helm install succeeded")
 	hrStatus["helmChart"] = "flux-system/ingress-nginx-ingress-nginx"
 	patchStatus(t, helmv2.GroupVersion.WithKind("HelmRelease"), "ingress-nginx", "ingress-nginx", hrStatus)
+
+	policy := ready("Latest image tag for ghcr.io/myorg/my-app resolved to 1.2.3")
+	policy["latestRef"] = map[string]any{"name": "ghcr.io/myorg/my-app", "tag": "1.2.3"}
+	patchStatus(t, imagev1.GroupVersion.WithKind("ImagePolicy"), "flux-system", "my-app", policy)
 
 	p := serve(t, nil, ui.Options{})
 	nodes, snap := p.graph(t)
@@ -109,8 +114,11 @@ func TestGraphShowsSeed002(t *testing.T) {
 			t.Errorf("%s refers to %v, want %v", id, got, want)
 		}
 	}
-	if got := nodes["ImagePolicy/flux-system/my-app"].Status; got != ui.StatusReconciling {
-		t.Errorf("an ImagePolicy no controller has seen is %s, want Reconciling", got)
+	if got := nodes["ImageRepository/flux-system/my-app"].Status; got != ui.StatusReconciling {
+		t.Errorf("an ImageRepository no controller has seen is %s, want Reconciling", got)
+	}
+	if got := nodes["ImagePolicy/flux-system/my-app"].Details; !slices.Equal(got, []string{"IMAGE: ghcr.io/myorg/my-app", "TAG: 1.2.3"}) {
+		t.Errorf("the ImagePolicy's details are %v, want its image and tag", got)
 	}
 	if got := nodes["Alert/flux-system/deployment-alerts"].Status; got != ui.StatusReady {
 		t.Errorf("an Alert (no status) is %s, want Ready", got)

@@ -63,6 +63,10 @@ type Node struct {
 	// Updated is when the source last fetched a new artifact, or the object last became
 	// Ready, in RFC 3339.
 	Updated string `json:"updated,omitempty"`
+	// Details are the kind's other columns of `ferry get` that have a value, as
+	// "HEADER: value": an image repository's last scan, a policy's image and tag, an
+	// automation's last run.
+	Details []string `json:"details,omitempty"`
 	// Suspended is spec.suspend.
 	Suspended bool `json:"suspended"`
 	// Reconcilable says the kind answers reconcile requests (it has a status).
@@ -132,6 +136,11 @@ func NewNode(k *kinds.Kind, obj kinds.Object, canPatch bool) *Node {
 	n.Status, n.Reason, n.Message = statusOf(k, obj)
 	if k.Revision != nil {
 		n.Revision = k.Revision(obj)
+	}
+	for _, c := range k.Columns {
+		if v := c.Value(obj); v != "" && c.Header != "SUSPENDED" {
+			n.Details = append(n.Details, c.Header+": "+v)
+		}
 	}
 	if k.Source != nil {
 		if ref, ok := k.Source(obj); ok {

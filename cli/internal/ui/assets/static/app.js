@@ -185,6 +185,7 @@ function cardHTML(n) {
     <div class="title"><span class="kind">${esc(n.kind)}</span> <span class="name">${esc(n.name)}</span>
       <span class="badge s-${esc(n.status)}">${esc(n.status)}</span></div>
     ${n.revision ? `<div class="rev" title="${esc(n.updated)}">${esc(n.revision)}</div>` : ""}
+    ${(n.details || []).map((d) => `<div class="rev">${esc(d)}</div>`).join("")}
     ${n.status !== "Ready" && n.message ? `<div class="msg">${esc(n.message)}</div>` : ""}
     ${deps}${extra}</div>`;
 }
@@ -279,6 +280,7 @@ function renderDetail() {
     <p class="${n.status === "Ready" ? "note" : "msg"}" id="detail-message">${esc(n.message)}</p>
     <dl>${n.revision ? `<dt>Revision</dt><dd>${esc(n.revision)}</dd>` : ""}
       ${n.updated ? `<dt>Updated</dt><dd>${esc(n.updated)}</dd>` : ""}
+      ${(n.details || []).map((d) => { const i = d.indexOf(": "); return `<dt>${esc(d.slice(0, i))}</dt><dd>${esc(d.slice(i + 2))}</dd>`; }).join("")}
       ${n.source ? `<dt>Source</dt><dd><a href="#" data-select="${esc(n.source)}">${esc(n.source)}</a></dd>` : ""}
       ${(n.dependsOn || []).map((d) => `<dt>Depends on</dt><dd><a href="#" data-select="${esc(d)}">${esc(d)}</a></dd>`).join("")}
       ${(n.refs || []).map((d) => `<dt>Refers to</dt><dd><a href="#" data-select="${esc(d)}">${esc(d)}</a></dd>`).join("")}
