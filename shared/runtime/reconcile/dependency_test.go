@@ -40,7 +40,7 @@ func startWidgetController(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := dependency.SetupIndex(ctx, mgr, &Widget{}); err != nil {
+	if err := dependency.SetupIndex(ctx, mgr, &Widget{}, "Widget"); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := events.NewRecorder(env.Config, env.Scheme, "test-controller", "")
@@ -50,10 +50,9 @@ func startWidgetController(t *testing.T) {
 	m, _ := metrics.Register(prometheus.NewRegistry())
 	rt := &reconcile.Runtime{Client: mgr.GetClient(), Events: rec, Metrics: m}
 	kind := widgetKind(&counter{steps: map[string]int{}, final: map[string]int{}})
-	err = ctrl.NewControllerManagedBy(mgr).
-		For(&Widget{}, builder.WithPredicates(controller.Default())).
-		Watches(&Widget{}, dependency.EnqueueDependents(mgr.GetClient(), func() client.ObjectList { return &WidgetList{} }),
-			builder.WithPredicates(dependency.ReadinessChanged())).
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&Widget{}, builder.WithPredicates(controller.Default()))
+	err = dependency.Watch(b, mgr.GetClient(), widgetDependencies, func() client.ObjectList { return &WidgetList{} }, nil).
 		Named("widget").
 		Complete(ctrlreconcile.Func(func(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 			return reconcile.Run(ctx, rt, kind, req)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
@@ -50,7 +52,7 @@ func TestMain(m *testing.M) {
 
 func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, helmv2.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}
@@ -77,6 +79,9 @@ func setup(e *testenv.Env) error {
 	return err
 }
 
+// chartSeq numbers the packaged charts.
+var chartSeq atomic.Int64
+
 // chartArtifact packages testdata/charts/<name> at the given version and publishes it.
 func chartArtifact(t testing.TB, name, version string) fluxmeta.Artifact {
 	t.Helper()
@@ -89,7 +94,8 @@ func chartArtifact(t testing.TB, name, version string) fluxmeta.Artifact {
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := artifacts.ArtifactFromFile(fmt.Sprintf("helmchart/%s/%s-%s.tgz", t.Name(), name, version), pkg, version)
+	// A test may package the same chart twice (in two namespaces): each gets its own path.
+	art, err := artifacts.ArtifactFromFile(fmt.Sprintf("helmchart/%s/%d/%s-%s.tgz", t.Name(), chartSeq.Add(1), name, version), pkg, version)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,9 +54,9 @@ func (st *state) kind() *reconcile.Kind[*kustomizev1.Kustomization] {
 
 func newKustomization() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} }
 
-// dependencies waits until every Kustomization in spec.dependsOn is Ready.
+// dependencies waits until every Kustomization and HelmRelease in spec.dependsOn is ready.
 func (st *state) dependencies(ctx context.Context, s *scope) reconcile.Result {
-	return dependency.Check(ctx, s.Client, s.Obj, newKustomization)
+	return dependency.Check(ctx, s.Client, s.Obj, st.r.deps)
 }
 
 // releaseArtifact lets the cache reclaim the artifact once the reconcile is over.

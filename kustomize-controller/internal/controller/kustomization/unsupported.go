@@ -10,9 +10,6 @@ var unsupportedFields = []unsupported.Rule{
 	// SOPS decryption reads age keys from spec.decryption.secretRef only: no cloud KMS workload identity.
 	{Path: "spec.decryption.serviceAccountName", Message: "spec.decryption.serviceAccountName is not supported by Ferry: " +
 		"no cloud KMS workload identity, put age keys in spec.decryption.secretRef"},
-	// CEL readiness is not implemented, and falling back to the Ready condition would change the order asked for.
-	{Path: "spec.dependsOn[].readyExpr", Message: "spec.dependsOn[].readyExpr is not supported by Ferry: " +
-		"remove it to wait for the dependency's Ready condition"},
 	// Secret-less remote clusters (cloud workload identity) are not implemented.
 	{Path: "spec.kubeConfig.configMapRef", Message: "spec.kubeConfig.configMapRef is not supported by Ferry: " +
 		"give the Kustomization a kubeconfig in spec.kubeConfig.secretRef"},
