@@ -26,6 +26,7 @@ type state struct {
 	handle   *source.Handle
 	target   *target
 	objects  []*unstructured.Unstructured
+	digest   string
 	changes  *apply.ChangeSet
 	pruned   *apply.ChangeSet
 }
@@ -49,6 +50,7 @@ func (st *state) kind() *reconcile.Kind[*kustomizev1.Kustomization] {
 		Finalize:      st.finalize,
 		Interval:      func(obj *kustomizev1.Kustomization) time.Duration { return obj.Spec.Interval.Duration },
 		RetryInterval: func(obj *kustomizev1.Kustomization) time.Duration { return obj.GetRetryInterval() },
+		Summarized:    st.record,
 	}
 }
 
