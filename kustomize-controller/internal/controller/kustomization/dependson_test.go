@@ -13,6 +13,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
@@ -135,4 +136,19 @@ func TestDependsOnHelmRelease(t *testing.T) {
 		k.Spec.DependsOn = []fluxmeta.DependencyReference{{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: helmv2.HelmReleaseKind, Name: "db"}}
 	})
 	statuscheck.Stalled(t, env.Client, wrong, fluxmeta.UnsupportedSpecReason, `dependency 'db' has apiVersion "kustomize.toolkit.fluxcd.io/v1", not one of helm.toolkit.fluxcd.io`)
+}
+
+// TestDependsOnAdditiveGate: with AdditiveCELDependencyCheck a true readyExpr is not enough,
+// the dependency must be Ready as well; without it the expression decides alone.
+func TestDependsOnAdditiveGate(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	// No controller serves this shard: the dependency stays without status, not Ready.
+	kustomization(t, ns, "db", "repo", func(k *kustomizev1.Kustomization) { k.Labels = map[string]string{shardLabel: "none"} })
+	app := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}}
+	app.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: "db", ReadyExpr: "dep.metadata.name == 'db'"}}
+	g.Expect(dependency.Check(ctxT(t), env.Client, app, dependency.Appliers(dependency.Kustomizations, false)).IsDone()).To(BeTrue())
+	res := dependency.Check(ctxT(t), env.Client, app, dependency.Appliers(dependency.Kustomizations, true))
+	g.Expect(res.IsWaiting()).To(BeTrue())
+	g.Expect(res.Err).To(MatchError("dependency '" + ns + "/db' is not ready"))
 }
