@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -182,6 +183,10 @@ func checkOne(ctx context.Context, c client.Client, obj Dependent, set Set, k Ki
 	if err := c.Get(ctx, nn, dep); err != nil {
 		if apierrors.IsNotFound(err) {
 			return reconcile.Waiting(fluxmeta.DependencyNotReadyReason, fmt.Errorf("dependency '%s' not found", name))
+		}
+		if meta.IsNoMatchError(err) {
+			return reconcile.Transient(fluxmeta.DependencyNotReadyReason,
+				fmt.Errorf("dependency '%s': the cluster does not serve the kind %s", name, k.Name))
 		}
 		return reconcile.Transient(fluxmeta.DependencyNotReadyReason, fmt.Errorf("failed to get dependency '%s': %w", name, err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -24,8 +25,14 @@ type Changed func(old, cur client.Object) bool
 // matter: all of them when its readiness changes or also passes, and those with a readyExpr
 // for it when the expression's result for the old and the new object differ. So dependents
 // are woken when their answer may change, and not by every status write of a dependency.
-func Watch(b *builder.Builder, c client.Reader, set Set, newList func() client.ObjectList, also Changed) *builder.Builder {
-	for _, k := range set.kinds() {
+// A kind of Others that the cluster does not serve (its controller and CRD were left out of
+// the install) is not watched: the controller still starts, and a dependency of that kind is
+// retried with back-off.
+func Watch(b *builder.Builder, c client.Client, set Set, newList func() client.ObjectList, also Changed) *builder.Builder {
+	for i, k := range set.kinds() {
+		if i > 0 && !served(c, k) {
+			continue
+		}
 		w := &watcher{c: c, set: set, kind: k, newList: newList, also: also}
 		b = b.Watches(k.New(), handler.Funcs{
 			CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { w.enqueue(ctx, q, nil, e.Object) },
@@ -37,6 +44,16 @@ func Watch(b *builder.Builder, c client.Reader, set Set, newList func() client.O
 }
 
 type queue = workqueue.TypedRateLimitingInterface[ctrl.Request]
+
+// served reports whether the cluster serves kind k.
+func served(c client.Client, k Kind) bool {
+	_, err := c.RESTMapper().RESTMapping(schema.GroupKind{Group: k.GroupVersion.Group, Kind: k.Name}, k.GroupVersion.Version)
+	if err != nil {
+		ctrl.Log.Info("dependencies of this kind are not watched: the cluster does not serve it", "kind", k.Name, "error", err.Error())
+		return false
+	}
+	return true
+}
 
 // watcher maps the objects of one kind to their dependents.
 type watcher struct {

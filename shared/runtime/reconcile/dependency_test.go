@@ -143,3 +143,21 @@ func TestDependentSeesDependencyCreated(t *testing.T) {
 	}, testenv.Timeout, testenv.Interval).Should(Succeed())
 	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(HavePrefix("True"))
 }
+
+// TestDependencyKindNotServed: the controller starts although a kind its objects may depend
+// on is not served (that controller and its CRD left out of the install), and an object that
+// depends on one is told so, and retried.
+func TestDependencyKindNotServed(t *testing.T) {
+	g := NewWithT(t)
+	startWidgetController(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	app := createWidget(t, ns, "app", WidgetSpec{DependsOn: []fluxmeta.DependencyReference{{Kind: "HelmRelease", Name: "db"}}})
+	g.Eventually(func() string {
+		got := &Widget{}
+		g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(app), got)).To(Succeed())
+		if c := conditions.Get(got, fluxmeta.ReadyCondition); c != nil {
+			return c.Reason + " " + c.Message
+		}
+		return ""
+	}, testenv.Timeout, testenv.Interval).Should(Equal("DependencyNotReady dependency 'HelmRelease/" + ns + "/db': the cluster does not serve the kind HelmRelease"))
+}

@@ -57,10 +57,11 @@ func newWidget() *Widget { return &Widget{} }
 
 var widgetGV = schema.GroupVersion{Group: "test.ferry.dev", Version: "v1"}
 
-// widgetDependencies: a widget depends on widgets.
+// widgetDependencies: a widget depends on widgets, and may name HelmReleases, which the test
+// API server does not serve.
 var widgetDependencies = dependency.Set{Own: dependency.Kind{
 	GroupVersion: widgetGV, Name: "Widget", New: func() reconcile.Object { return &Widget{} },
-}}
+}, Others: []dependency.Kind{dependency.HelmReleases}}
 
 // WidgetList is a list of widgets.
 type WidgetList struct {
