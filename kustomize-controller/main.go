@@ -11,8 +11,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 
@@ -39,10 +41,10 @@ func (f *flags) program() manager.Program {
 	return manager.Program{
 		Name:              kustomization.ControllerName,
 		DefaultConcurrent: 10,
-		AddToScheme:       []func(*runtime.Scheme) error{kustomizev1.AddToScheme, sourcev1.AddToScheme},
+		AddToScheme:       []func(*runtime.Scheme) error{kustomizev1.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme},
 		Kinds:             []client.Object{&kustomizev1.Kustomization{}},
 		Flags:             f.bind,
-		FeatureGates:      []string{strictGate},
+		FeatureGates:      []string{strictGate, dependency.AdditiveGate},
 		// Applying hundreds of objects a second needs more than client-go's usual budget; the
 		// API server's priority and fairness still protects it.
 		FlagDefaults: map[string]string{"kube-api-qps": "500", "kube-api-burst": "1000"},

@@ -2,15 +2,21 @@ package kustomization
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
@@ -59,7 +65,25 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 		return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 	}
 	st.objects = objects
+	st.digest = digest(objects)
 	return reconcile.Done("", "")
+}
+
+// digest is the "sha256:<hex>" of the objects of a build, in the order of their ids: the
+// identity of what a reconcile applies, for status.history.
+func digest(objects []*unstructured.Unstructured) string {
+	sorted := append([]*unstructured.Unstructured(nil), objects...)
+	sort.Slice(sorted, func(i, j int) bool { return apply.RefOf(sorted[i]).ID() < apply.RefOf(sorted[j]).ID() })
+	h := sha256.New()
+	for _, o := range sorted {
+		b, err := json.Marshal(o.Object)
+		if err != nil {
+			continue
+		}
+		h.Write(b)
+		h.Write([]byte{'\n'})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // decryptor returns the SOPS decryptor of spec.decryption, or nil when there is none. It

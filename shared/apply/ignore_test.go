@@ -1,4 +1,4 @@
-package action
+package apply
 
 import (
 	"testing"
@@ -86,7 +86,7 @@ func TestIgnoreRuleTargets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ig, err := newIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
+			ig, err := NewIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(ig.rules[0].matches(obj)).To(Equal(tt.want))
 		})
@@ -108,7 +108,7 @@ func TestIgnoreRuleErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			_, err := newIgnorer([]fluxmeta.IgnoreRule{tt.rule})
+			_, err := NewIgnorer([]fluxmeta.IgnoreRule{tt.rule})
 			g.Expect(err).To(MatchError(ContainSubstring(tt.want)))
 		})
 	}
@@ -119,7 +119,7 @@ func FuzzIgnorePointer(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, pointer string) {
-		ig, err := newIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{pointer}}})
+		ig, err := NewIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{pointer}}})
 		if err != nil {
 			return
 		}
@@ -128,6 +128,6 @@ func FuzzIgnorePointer(f *testing.F) {
 			"spec": map[string]any{"replicas": int64(1), "containers": []any{map[string]any{"image": "x"}, "y"}},
 			"a/b":  map[string]any{"~c": true},
 		}}
-		ig.strip(obj, obj)
+		ig.Strip(obj, obj)
 	})
 }
