@@ -54,6 +54,10 @@ type Fleet struct {
 	Processes []*Process
 	// Bin holds the binaries the fleet runs, and the ferry CLI (CLI).
 	Bin string
+	// Dir holds each controller's log (<name>.log) and what else the run records.
+	Dir string
+	// Secrets are the values of the Secrets the tests created, which CheckLeaks looks for.
+	Secrets *Secrets
 }
 
 // CLI is the name of the ferry command's binary, which Build puts beside the controllers.
@@ -118,7 +122,7 @@ const Namespace = "flux-system"
 // Start runs every controller against the cluster of opts.Kubeconfig and waits until each
 // one is ready.
 func Start(ctx context.Context, opts Options) (*Fleet, error) {
-	f := &Fleet{Bin: opts.Bin}
+	f := &Fleet{Bin: opts.Bin, Dir: opts.Dir, Secrets: &Secrets{}}
 	if opts.EventsAddr == "" {
 		var err error
 		if opts.EventsAddr, err = freeAddr(); err != nil {
