@@ -12,7 +12,7 @@ GO_TEST_FLAGS ?= -count=1
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 TESTBIN := shared/testing/testenv/testbin/build.sh
 
-.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt images
+.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt images fuzz fuzz-short
 
 all: build
 
@@ -48,13 +48,27 @@ testbin:
 tools:
 	@bash hack/tools.sh $$(cd tools && GOWORK=off go list tool | sed 's|.*/||') >/dev/null
 
-## test: the whole suite: unit and integration tests on a real API server, the e2e module's
-## checks of deploy/ and the fleet, then `make e2e` (the user stories), all with bin/
+## test: the whole suite: unit and integration tests on a real API server (they replay every
+## fuzz target's seeds and testdata/fuzz corpus), the e2e module's checks of deploy/ and the
+## fleet, `make e2e` (the user stories), all with bin/, then `make fuzz-short`
 test: testbin tools build
 	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
 	failed=0; for m in $(MODULES); do echo "=== $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v '/e2e/stories$$')) || failed=1; done; \
-	echo "=== e2e user stories"; $(MAKE) --no-print-directory e2e || failed=1; exit $$failed
+	echo "=== e2e user stories"; $(MAKE) --no-print-directory e2e || failed=1; \
+	echo "=== fuzz (short)"; $(MAKE) --no-print-directory fuzz-short || failed=1; exit $$failed
+
+## fuzz: every fuzz target (func FuzzXxx of any module, found by hack/fuzz.sh) for FUZZTIME
+## each (default 30s); FUZZ=<regexp> picks targets. A crash leaves its input in the package's
+## testdata/fuzz/<target>/, which plain `go test` then replays: fix it and commit the file
+FUZZTIME ?= 30s
+fuzz:
+	@bash hack/fuzz.sh $(FUZZTIME) '$(or $(FUZZ),.)'
+
+## fuzz-short: every fuzz target for a few seconds each (what make test runs)
+fuzz-short:
+	@bash hack/fuzz.sh $(or $(FUZZSHORT),3s) '$(or $(FUZZ),.)'
+
 
 ## e2e: the user stories against the whole fleet, step by step (-v)
 e2e: testbin tools build
