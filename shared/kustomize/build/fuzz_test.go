@@ -35,8 +35,8 @@ func FuzzBuild(f *testing.F) {
 		root := filepath.Join(parent, "root")
 		outside := filepath.Join(parent, "outside")
 		writeTree(t, parent, map[string]string{
-			"outside/kustomization.yaml": "resources: [cm.yaml]\n",
-			"outside/cm.yaml":            strings.ReplaceAll(configMap, "k: v", "k: "+outsideMarker),
+			"outside/kustomization.yaml":   "resources: [cm.yaml]\n",
+			"outside/cm.yaml":              strings.ReplaceAll(configMap, "k: v", "k: "+outsideMarker),
 			"root/base/kustomization.yaml": "resources: [cm.yaml]\n",
 			"root/base/cm.yaml":            configMap,
 			"root/app/link.yaml":           "->" + filepath.Join(outside, "cm.yaml"),
