@@ -45,6 +45,7 @@ type Leak struct {
 	What string
 }
 
+// String names the place and the secret, without its value.
 func (l Leak) String() string { return fmt.Sprintf("%s:%d: the value of %s", l.Source, l.Line, l.What) }
 
 // RecordObject records the values of obj when it is a Secret (data, base64, and stringData);
