@@ -43,6 +43,7 @@ for m in $modules; do
 			execs=$(sed -nE 's/.*execs: ([0-9]+) .*/\1/p' <<<"$last")
 			elapsed=$(sed -nE 's/^fuzz: elapsed: ([0-9hms]+),.*/\1/p' <<<"$last")
 			rate=-
+			[ -z "$execs" ] && execs=baseline # the time went to replaying the cached corpus
 			if [ -n "$execs" ] && [ -n "$elapsed" ]; then
 				secs=$(($(sed -E 's/h/*3600+/; s/m/*60+/; s/s$//; s/\+$//' <<<"$elapsed")))
 				rate=$((execs / (secs > 0 ? secs : 1)))
