@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 )
@@ -59,7 +60,7 @@ var simplePath = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z][a-zA-Z0-9
 
 // FuzzSetPath sets a value at a targetPath of spec.valuesFrom (Helm's --set syntax). Whatever
 // the path and value: no panic, no unbounded allocation (Helm caps list indexes and nesting);
-// and a literal value set at a path of plain keys is read back at that path unchanged.
+// and a literal UTF-8 value set at a path of plain keys is read back at that path unchanged.
 func FuzzSetPath(f *testing.F) {
 	f.Add("a.b", "value", true)
 	f.Add("a.b[0].c", "1", false)
@@ -69,7 +70,8 @@ func FuzzSetPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, path, value string, literal bool) {
 		dest := map[string]any{}
 		err := SetPath(dest, path, value, literal)
-		if err != nil || !literal || !simplePath.MatchString(path) || strings.ContainsAny(value, "\n") {
+		// Values are text: Helm's parser reads runes, so bytes that are not UTF-8 become U+FFFD.
+		if err != nil || !literal || !simplePath.MatchString(path) || !utf8.ValidString(value) {
 			return
 		}
 		var cur any = dest
