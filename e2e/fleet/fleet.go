@@ -44,6 +44,7 @@ type Process struct {
 	binary     string
 	deployArgs []string
 	cmd        *exec.Cmd
+	logStart   int64 // where this run's output starts in LogPath
 	exited     chan struct{}
 	err        error
 }
@@ -223,9 +224,14 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 		return nil, err
 	}
 	p.Args = append(append(p.Args, "--log-encoding=console"), opts.ExtraArgs...)
-	log, err := os.Create(p.LogPath)
+	// Appended to, not truncated: the log of a restarted controller keeps what its earlier
+	// runs wrote, which the secret-leak check (CheckLeaks) reads at the end.
+	log, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log of %s: %w", name, err)
+	}
+	if st, err := log.Stat(); err == nil {
+		p.logStart = st.Size()
 	}
 	cmd := exec.Command(filepath.Join(opts.Bin, binary), p.Args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+opts.Kubeconfig, "RUNTIME_NAMESPACE="+Namespace)
@@ -320,7 +326,7 @@ func (p *Process) lostPort() bool {
 		return false
 	}
 	data, err := os.ReadFile(p.LogPath)
-	return err == nil && strings.Contains(string(data), "address already in use")
+	return err == nil && int64(len(data)) >= p.logStart && strings.Contains(string(data[p.logStart:]), "address already in use")
 }
 
 // answers tells whether a GET of url answers 200.
