@@ -2,7 +2,7 @@
 # fuzz.sh runs every Go native fuzz target of the workspace for a set time each:
 #
 #   hack/fuzz.sh 30s                    # every target, 30 s each (make fuzz)
-#   hack/fuzz.sh 3s                     # the short form make test runs (make fuzz-short)
+#   hack/fuzz.sh 2s                     # the short form make test runs (make fuzz-short)
 #   hack/fuzz.sh 1m FuzzExtract         # only targets whose name matches a regexp
 #
 # Targets are discovered, never listed by hand: the packages whose _test.go files declare a
