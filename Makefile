@@ -11,8 +11,11 @@ GO_TEST_FLAGS ?= -count=1
 # VERSION is the ferry CLI's version (ferry version, the header of bootstrap's manifests).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 TESTBIN := shared/testing/testenv/testbin/build.sh
+# CHROMIUM finds (or, as root on Debian, installs) the browser that the stories of ferry ui
+# drive; the targets that run them fail without one.
+CHROMIUM := bash hack/chromium.sh
 
-.PHONY: all build generate api-surface testbin tools test e2e run bench lint fmt images fuzz fuzz-short
+.PHONY: all build generate api-surface testbin tools test e2e chaos run bench lint fmt images fuzz fuzz-short
 
 all: build
 
@@ -50,9 +53,11 @@ tools:
 
 ## test: the whole suite: unit and integration tests on a real API server (they replay every
 ## fuzz target's seeds and testdata/fuzz corpus), the e2e module's checks of deploy/ and the
-## fleet, `make e2e` (the user stories), all with bin/, then `make fuzz-short`
+## fleet, `make e2e` (the user stories, ferry ui's in headless Chromium among them), all with
+## bin/, then `make fuzz-short`
 test: testbin tools build
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
+	@chromium=$$($(CHROMIUM)) || exit 1; \
+	export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN) FERRY_CHROMIUM=$$chromium; \
 	failed=0; for m in $(MODULES); do echo "=== $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v '/e2e/stories$$')) || failed=1; done; \
 	echo "=== e2e user stories"; $(MAKE) --no-print-directory e2e || failed=1; \
@@ -69,11 +74,18 @@ fuzz:
 fuzz-short:
 	@bash hack/fuzz.sh $(or $(FUZZSHORT),2s) '$(or $(FUZZ),.)'
 
-
-## e2e: the user stories against the whole fleet, step by step (-v)
+## e2e: the user stories against the whole fleet, step by step (-v); ferry ui's story drives
+## headless Chromium and leaves its screenshots in $$FERRY_SCREENSHOTS (or a temporary directory)
 e2e: testbin tools build
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
+	@chromium=$$($(CHROMIUM)) || exit 1; \
+	export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN) FERRY_CHROMIUM=$$chromium; \
 	cd e2e && go test $(GO_TEST_FLAGS) -v -timeout 20m ./stories/
+
+## chaos: the fault suite at the issue's full size (200 Kustomizations, 50 HelmReleases, 20
+## controller kills; FERRY_CHAOS_SEED=<n> replays a run); make test runs its short form
+chaos: testbin tools build
+	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN) FERRY_CHAOS=full; \
+	cd e2e && go test $(GO_TEST_FLAGS) -count=1 -v -timeout 60m ./chaos/
 
 ## run: a local control plane, the CRDs, the fleet and a live GitOps demo (a Git server you can
 ## push to, a chart repository, a GitRepository, Kustomizations and a HelmRelease); Ctrl-C stops
@@ -83,9 +95,10 @@ run: build
 	echo "build ferry-run"; cd e2e && go build -o $(BIN)/ferry-run ./cmd/run && \
 	exec $(BIN)/ferry-run -bin $(BIN) -deploy $(CURDIR)/deploy -testdata $(CURDIR)/e2e/testdata
 
-## bench: benchmarks, printed as tables
+## bench: benchmarks, printed as tables (ferry ui's page at 2,000 Kustomizations among them)
 bench: testbin tools build
-	@export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN); \
+	@chromium=$$($(CHROMIUM)) || exit 1; \
+	export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN) FERRY_CHROMIUM=$$chromium; \
 	for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench . -benchmem ./...) || exit 1; done
 
 ## lint: gofmt, go vet, the module-boundary rules of STYLE.md, and shared/tools/lint (import

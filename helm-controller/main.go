@@ -7,7 +7,9 @@ import (
 
 	"github.com/ferry-gitops/ferry/helm-controller/internal/controller/helmrelease"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 )
 
@@ -17,7 +19,8 @@ func main() {
 	manager.Main(manager.Program{
 		Name:              controllerName,
 		DefaultConcurrent: 4,
-		AddToScheme:       []func(*runtime.Scheme) error{helmv2.AddToScheme, sourcev1.AddToScheme},
+		AddToScheme:       []func(*runtime.Scheme) error{helmv2.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme},
+		FeatureGates:      []string{dependency.AdditiveGate},
 		Kinds:             []client.Object{&helmv2.HelmRelease{}},
 		IgnoredFlags: map[string]manager.FlagKind{
 			"http-retry": manager.StringFlag, "snapshot-digest-algo": manager.StringFlag,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -34,5 +35,25 @@ func TestFlags(t *testing.T) {
 		if o.KubeAPIQPS != 500 || o.KubeAPIBurst != 1000 {
 			t.Errorf("%v: qps %v burst %d, want the controller's defaults 500 and 1000", tt.args, o.KubeAPIQPS, o.KubeAPIBurst)
 		}
+	}
+}
+
+func TestSOPSAgeSecretFlag(t *testing.T) {
+	var f flags
+	_, fs, err := manager.FlagSet(f.program(), pflag.ContinueOnError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--sops-age-secret=sops-age"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(manager.RuntimeNamespaceEnv, "")
+	if _, err := f.ageSecret(); err == nil || !strings.Contains(err.Error(), manager.RuntimeNamespaceEnv) {
+		t.Fatalf("without %s: %v", manager.RuntimeNamespaceEnv, err)
+	}
+	t.Setenv(manager.RuntimeNamespaceEnv, "flux-system")
+	got, err := f.ageSecret()
+	if err != nil || got.String() != "flux-system/sops-age" {
+		t.Fatalf("got %v, %v", got, err)
 	}
 }

@@ -59,6 +59,8 @@ type Fleet struct {
 	Dir string
 	// Secrets are the values of the Secrets the tests created, which CheckLeaks looks for.
 	Secrets *Secrets
+	// opts are the options the fleet started with, for Restart.
+	opts Options
 }
 
 // CLI is the name of the ferry command's binary, which Build puts beside the controllers.
@@ -123,13 +125,13 @@ const Namespace = "flux-system"
 // Start runs every controller against the cluster of opts.Kubeconfig and waits until each
 // one is ready.
 func Start(ctx context.Context, opts Options) (*Fleet, error) {
-	f := &Fleet{Bin: opts.Bin, Dir: opts.Dir, Secrets: &Secrets{}}
 	if opts.EventsAddr == "" {
 		var err error
 		if opts.EventsAddr, err = freeAddr(); err != nil {
 			return nil, err
 		}
 	}
+	f := &Fleet{Bin: opts.Bin, Dir: opts.Dir, Secrets: &Secrets{}, opts: opts}
 	for _, name := range Controllers {
 		p, err := start(name, name, opts.Args[name], opts)
 		if err != nil {
@@ -337,6 +339,58 @@ func answers(url string) bool {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// PID returns the controller's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Running tells whether the controller's process has not exited.
+func (p *Process) Running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Kill kills controller name with SIGKILL, as the kernel's OOM killer or a node failure
+// would, and returns once it has exited. Restart starts it again.
+func (f *Fleet) Kill(name string) error {
+	p := f.Process(name)
+	if p == nil {
+		return fmt.Errorf("no controller %s", name)
+	}
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("failed to kill %s (pid %d): %w", name, p.cmd.Process.Pid, err)
+	}
+	<-p.exited
+	return nil
+}
+
+// Restart starts controller name again, after Kill or Stop, with the arguments it had (on new
+// addresses, as a rescheduled pod gets a new IP), and waits until it is ready. Arguments in
+// args come last, so they override the ones it had (a flag's last value wins).
+func (f *Fleet) Restart(ctx context.Context, name string, args ...string) error {
+	opts := f.opts
+	opts.ExtraArgs = append(append([]string(nil), opts.ExtraArgs...), args...)
+	for i, p := range f.Processes {
+		if p.Name != name {
+			continue
+		}
+		select {
+		case <-p.exited:
+		default:
+			return fmt.Errorf("%s is still running", name)
+		}
+		next, err := StartOne(ctx, opts, p.Name, p.binary, p.deployArgs)
+		if err != nil {
+			return err
+		}
+		f.Processes[i] = next
+		return nil
+	}
+	return fmt.Errorf("no controller %s", name)
 }
 
 // stopTimeout is how long a controller gets to exit after SIGTERM before it is killed.

@@ -36,17 +36,7 @@ func TestStoryHelmReleaseFollowsChartRange(t *testing.T) {
 	repo := chartRepository(t, "4.8.0", "4.9.0")
 
 	step(t, "apply seed 002's HelmRepository (url %s) and HelmRelease ingress-nginx (version 4.8.x)", repo.URL())
-	ensureNamespace(t, ingressNginxNamespace)
-	source := seedObject(t, "HelmRepository", "ingress-nginx", fleet.Namespace)
-	NewWithT(t).Expect(unstructured.SetNestedField(source.Object, repo.URL(), "spec", "url")).To(Succeed())
-	release := seedObject(t, "HelmRelease", "ingress-nginx", ingressNginxNamespace)
-	apply(t, source, release)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			waitGone(t, &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")})
-		}
-	})
-	deleteOnCleanup(t, release, source)
+	source, release := applyIngressNginx(t, repo)
 
 	hr := waitReady(t, release, releasedVersion("4.8.0", 1),
 		readyBecause("InstallSucceeded", "Helm install succeeded for release ingress-nginx/ingress-nginx.v1 with chart ingress-nginx@4.8.0"))
@@ -105,6 +95,24 @@ func checkInvariants(t *testing.T, o *unstructured.Unstructured, typed fluxmeta.
 	if err := conditions.CheckInvariants(typed); err != nil {
 		t.Errorf("%s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 	}
+}
+
+// applyIngressNginx applies seed 002's HelmRepository, moved to repo, and HelmRelease
+// ingress-nginx; both are removed when the test ends, and then the release's Service is gone.
+func applyIngressNginx(t *testing.T, repo *helmrepo.Server) (source, release *unstructured.Unstructured) {
+	t.Helper()
+	ensureNamespace(t, ingressNginxNamespace)
+	source = seedObject(t, "HelmRepository", "ingress-nginx", fleet.Namespace)
+	NewWithT(t).Expect(unstructured.SetNestedField(source.Object, repo.URL(), "spec", "url")).To(Succeed())
+	release = seedObject(t, "HelmRelease", "ingress-nginx", ingressNginxNamespace)
+	apply(t, source, release)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			waitGone(t, &corev1.Service{ObjectMeta: objectMeta(ingressNginxNamespace, "ingress-nginx-controller")})
+		}
+	})
+	deleteOnCleanup(t, release, source)
+	return source, release
 }
 
 // chartRepository serves a Helm repository holding the ingress-nginx chart of

@@ -26,6 +26,10 @@ type Options struct {
 	// Namespaces to be Active and for forced objects to be gone before they are recreated:
 	// one deadline for all of them, not one timeout per object.
 	WaitTimeout time.Duration
+	// Ignore names fields that are left as the cluster has them on objects that exist: they
+	// are applied with their live values (or left out when the live object has none), so that
+	// drift in them is not corrected. Nil ignores nothing.
+	Ignore *Ignorer
 }
 
 // Annotations name the per-object annotations of the caller's API group that change how an
@@ -198,6 +202,12 @@ func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts
 	if live != nil && (policy == ssaIfNotPresentValue || m.disabled(live)) {
 		p.action, p.result = Skipped, live
 		return p, nil
+	}
+	if live != nil && opts.Ignore != nil {
+		if kept := obj.DeepCopy(); opts.Ignore.Keep(kept, live) {
+			obj, p.obj, dry = kept, kept, kept.DeepCopy()
+			dryErr = m.client.Patch(ctx, dry, client.Apply, m.patchOptions(obj, client.DryRunAll)...)
+		}
 	}
 	if dryErr != nil && !(p.force && live != nil && isImmutable(dryErr)) {
 		return p, fmt.Errorf("failed to dry-run apply %s: %w", ref, dryErr)

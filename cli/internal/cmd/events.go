@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/cli/internal/kinds"
+	"github.com/ferry-gitops/ferry/cli/internal/ui"
 )
 
 // eventsFlags are the flags of `ferry events`.
@@ -122,7 +123,7 @@ func (a *app) printEvents(ctx context.Context, c client.Client, namespace string
 			events = append(events, &list.Items[i])
 		}
 	}
-	sort.SliceStable(events, func(i, j int) bool { return lastSeen(events[i]).Before(lastSeen(events[j])) })
+	sort.SliceStable(events, func(i, j int) bool { return ui.LastSeen(events[i]).Before(ui.LastSeen(events[j])) })
 	if len(events) == 0 && !f.watch {
 		a.failuref("no events found in %s", namespaceText(namespace))
 		return nil
@@ -143,22 +144,11 @@ func (a *app) printEvents(ctx context.Context, c client.Client, namespace string
 // eventRow is the table row of ev.
 func eventRow(ev *corev1.Event, namespaces bool) []string {
 	seen := "<unknown>"
-	if t := lastSeen(ev); !t.IsZero() {
+	if t := ui.LastSeen(ev); !t.IsZero() {
 		seen = utilduration.HumanDuration(time.Since(t))
 	}
 	object := ev.InvolvedObject.Kind + "/" + ev.InvolvedObject.Name
 	return withNamespace(namespaces, ev.Namespace, []string{seen, ev.Type, ev.Reason, object, ev.Message})
-}
-
-// lastSeen returns when ev last happened.
-func lastSeen(ev *corev1.Event) time.Time {
-	switch {
-	case !ev.LastTimestamp.IsZero():
-		return ev.LastTimestamp.Time
-	case !ev.EventTime.IsZero():
-		return ev.EventTime.Time
-	}
-	return ev.FirstTimestamp.Time
 }
 
 // namespaceText names a namespace for messages, or all of them.

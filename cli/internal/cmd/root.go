@@ -101,6 +101,7 @@ func NewRootCommand(opts Options) *cobra.Command {
 		newLogsCommand(a),
 		newBuildCommand(a),
 		newDiffCommand(a),
+		newUICommand(a),
 	)
 	return root
 }

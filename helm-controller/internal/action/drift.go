@@ -73,7 +73,7 @@ func (d *Drift) String() string {
 // with the live object, leaving out the fields the ignore rules name and the objects
 // labelled or annotated helm.toolkit.fluxcd.io/driftDetection: disabled.
 func (c *Client) Drift(ctx context.Context, rel *release.Release, ignore []fluxmeta.IgnoreRule) (*Drift, error) {
-	ig, err := newIgnorer(ignore)
+	ig, err := apply.NewIgnorer(ignore)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (c *Client) manifestObjects(rel *release.Release) ([]*unstructured.Unstruct
 }
 
 // driftOf compares one object with the cluster; nil means no drift.
-func (c *Client) driftOf(ctx context.Context, rel *release.Release, obj *unstructured.Unstructured, ig *ignorer) (*DriftedObject, error) {
+func (c *Client) driftOf(ctx context.Context, rel *release.Release, obj *unstructured.Unstructured, ig *apply.Ignorer) (*DriftedObject, error) {
 	ref := apply.RefOf(obj)
 	if driftDisabled(obj) {
 		return nil, nil
@@ -124,7 +124,7 @@ func (c *Client) driftOf(ctx context.Context, rel *release.Release, obj *unstruc
 	err := c.shared.client.Get(ctx, client.ObjectKeyFromObject(obj), live)
 	if apierrors.IsNotFound(err) {
 		desired := owned(obj.DeepCopy(), rel)
-		ig.strip(desired, obj)
+		ig.Strip(desired, obj)
 		return &DriftedObject{Ref: ref, Missing: true, Object: desired}, nil
 	}
 	if err != nil {
@@ -134,15 +134,15 @@ func (c *Client) driftOf(ctx context.Context, rel *release.Release, obj *unstruc
 		return nil, nil
 	}
 	desired := owned(obj.DeepCopy(), rel)
-	ig.strip(desired, live)
+	ig.Strip(desired, live)
 	dry := desired.DeepCopy()
 	if err := c.shared.client.Patch(ctx, dry, client.Apply, client.FieldOwner(FieldManager),
 		client.ForceOwnership, client.DryRunAll); err != nil {
 		return nil, fmt.Errorf("failed to dry-run apply %s: %w", ref, err)
 	}
-	ig.strip(dry, live)
+	ig.Strip(dry, live)
 	cmp := live.DeepCopy()
-	ig.strip(cmp, live)
+	ig.Strip(cmp, live)
 	if apply.InSync(cmp, dry) {
 		return nil, nil
 	}

@@ -1,11 +1,14 @@
-// Package decrypt decrypts SOPS-encrypted manifests and files with age identities, in memory.
+// Package decrypt decrypts SOPS-encrypted manifests and files in memory, with the keys and
+// credentials of a Kustomization's decryption Secret: age identities, OpenPGP private keys,
+// a HashiCorp Vault token, and AWS KMS, Azure Key Vault and GCP KMS credentials. The data key
+// of a document is decrypted through the key sources of the sops library; credentials come
+// from the Secret only, never from the controller's environment, files or cloud identity.
 //
 // Nothing decrypted is logged, written to disk or put in an error message: errors name the
-// file or object and the step that failed, never a value.
+// file or object, the key and the step that failed, never a value.
 package decrypt
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -14,105 +17,41 @@ import (
 
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
-	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/keyservice"
 	"github.com/getsops/sops/v3/logging"
 	"github.com/sirupsen/logrus"
-	"google.golang.org/grpc"
 )
 
-// AgeKeySuffix is the suffix of the Secret data keys that hold age identities.
-const AgeKeySuffix = ".agekey"
-
-// Decryptor decrypts SOPS documents whose data key is encrypted for one of its age
-// identities. It is safe for concurrent use.
+// Decryptor decrypts SOPS documents whose data key is encrypted for one of the keys it
+// holds. It is safe for concurrent use.
 type Decryptor struct {
-	ids      sopsage.ParsedIdentities
-	services []keyservice.KeyServiceClient
-	// others names the Secret's entries that Flux reads as PGP keys or KMS credentials,
-	// which Ferry does not support: errors say so.
-	others []string
+	creds *credentials
 }
 
 var quietSOPS sync.Once
 
-// NewDecryptor returns a Decryptor holding the age identities found in the entries of keys
-// (the data of a Secret) whose name ends in ".agekey". Other entries are ignored: only age is
-// supported. An entry that is not a valid age identity is an error naming the entry.
+// NewDecryptor returns a Decryptor holding the keys and credentials found in keys (the data
+// of a decryption Secret), under the entry names Flux documents: "*.agekey" (age identities),
+// "*.asc" (armored OpenPGP private keys), "sops.vault-token", "sops.aws-kms", "sops.azure-kv"
+// and "sops.gcp-kms". Other entries are ignored. An entry that cannot be used is an error
+// naming the entry, never quoting it.
 func NewDecryptor(keys map[string][]byte) (*Decryptor, error) {
 	quietSOPS.Do(func() { logging.SetLevel(logrus.ErrorLevel) })
-	names := make([]string, 0, len(keys))
-	var others []string
-	for name := range keys {
-		switch {
-		case strings.HasSuffix(name, AgeKeySuffix):
-			names = append(names, name)
-		case strings.HasSuffix(name, ".asc") || strings.HasPrefix(name, "sops."):
-			others = append(others, name)
-		}
-	}
-	sort.Strings(names)
-	sort.Strings(others)
-	var ids sopsage.ParsedIdentities
-	for _, name := range names {
-		// The parse error may quote the key: it is deliberately not wrapped.
-		if err := ids.Import(string(keys[name])); err != nil {
-			return nil, fmt.Errorf("failed to parse age identities in %q: not a valid age key", name)
-		}
-	}
-	return &Decryptor{ids: ids, services: []keyservice.KeyServiceClient{ageKeyService{ids: ids}}, others: others}, nil
-}
-
-// othersHint says which entries of the Secret Ferry did not use, or nothing.
-func (d *Decryptor) othersHint() string {
-	if len(d.others) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("; the Secret's entries %s (PGP keys or KMS credentials) are not supported by Ferry: only age is",
-		strings.Join(d.others, ", "))
-}
-
-// ageKeyService is an in-process SOPS key service that decrypts data keys with age
-// identities only. It never reads identities from the environment or the file system.
-type ageKeyService struct {
-	ids sopsage.ParsedIdentities
-}
-
-// Decrypt decrypts a data key encrypted for an age recipient.
-func (s ageKeyService) Decrypt(_ context.Context, req *keyservice.DecryptRequest,
-	_ ...grpc.CallOption) (*keyservice.DecryptResponse, error) {
-	ageKey := req.GetKey().GetAgeKey()
-	if ageKey == nil {
-		return nil, errors.New("only age keys are supported")
-	}
-	if len(s.ids) == 0 {
-		return nil, errors.New("no age identity in the decryption Secret (entries ending in .agekey)")
-	}
-	mk := &sopsage.MasterKey{Recipient: ageKey.GetRecipient(), EncryptedKey: string(req.GetCiphertext())}
-	s.ids.ApplyToMasterKey(mk)
-	plain, err := mk.Decrypt()
+	creds, err := parseCredentials(keys)
 	if err != nil {
-		return nil, fmt.Errorf("no age identity matches recipient %s", ageKey.GetRecipient())
+		return nil, err
 	}
-	return &keyservice.DecryptResponse{Plaintext: plain}, nil
-}
-
-// Encrypt is not supported: the controller only decrypts.
-func (ageKeyService) Encrypt(context.Context, *keyservice.EncryptRequest,
-	...grpc.CallOption) (*keyservice.EncryptResponse, error) {
-	return nil, errors.New("encryption is not supported")
+	return &Decryptor{creds: creds}, nil
 }
 
 // decryptTree decrypts every value of tree in place. As with Flux, the message authentication
 // code is not verified: it covers the unencrypted values too, which users edit by hand and
 // Kustomize transformers change (namespace, labels, name prefix).
 func (d *Decryptor) decryptTree(tree *sops.Tree) error {
-	if len(d.ids) == 0 {
-		return errors.New("failed to get the SOPS data key: no age identity in the decryption Secret (entries ending in .agekey)" + d.othersHint())
-	}
-	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices(d.services, nil)
+	ks := &keyService{creds: d.creds}
+	dataKey, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{ks}, nil)
 	if err != nil {
-		return fmt.Errorf("failed to get the SOPS data key: %s%s", recipientsHint(tree.Metadata), d.othersHint())
+		return fmt.Errorf("failed to get the SOPS data key: %s", ks.failures(tree.Metadata))
 	}
 	if _, err := tree.Decrypt(dataKey, aes.NewCipher()); err != nil {
 		// The cause can quote a value that was expected to be encrypted but is not.
@@ -121,29 +60,34 @@ func (d *Decryptor) decryptTree(tree *sops.Tree) error {
 	return nil
 }
 
-// recipientsHint says which keys a document was encrypted for, none of which the decryptor
-// holds.
-func recipientsHint(m sops.Metadata) string {
-	var age []string
-	others := 0
-	for _, group := range m.KeyGroups {
-		for _, k := range group {
-			if ak, ok := k.(*sopsage.MasterKey); ok {
-				age = append(age, ak.Recipient)
-			} else {
-				others++
-			}
+// failures says why no key of a document gave its data key: the reason of each key that was
+// tried, in a stable order.
+func (s *keyService) failures(m sops.Metadata) string {
+	s.mu.Lock()
+	reasons := append([]string(nil), s.errs...)
+	s.mu.Unlock()
+	sort.Strings(reasons)
+	reasons = compact(reasons)
+	if len(reasons) == 0 {
+		n := 0
+		for _, g := range m.KeyGroups {
+			n += len(g)
+		}
+		if n == 0 {
+			return "the document names no key"
+		}
+		return "no key of the document could be used"
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// compact removes adjacent duplicates of a sorted slice.
+func compact(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
 		}
 	}
-	msg := "no age identity of the decryption Secret matches"
-	if len(age) > 0 {
-		msg += " the age recipients " + strings.Join(age, ", ")
-	}
-	if others > 0 {
-		msg += fmt.Sprintf(" (%d key(s) of other providers are not supported: only age is)", others)
-	}
-	if len(age) == 0 && others == 0 {
-		msg += ": the document names no key"
-	}
-	return msg
+	return out
 }

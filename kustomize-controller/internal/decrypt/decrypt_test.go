@@ -37,7 +37,7 @@ func decode(g *WithT, manifest []byte) *unstructured.Unstructured {
 
 // decryptorFor returns a Decryptor holding id.
 func decryptorFor(g *WithT, ids ...sopstest.Identity) *decrypt.Decryptor {
-	keys := map[string][]byte{"ignored.asc": []byte("not an age key")}
+	keys := map[string][]byte{"ignored.txt": []byte("not a key")}
 	for i, id := range ids {
 		keys[string(rune('a'+i))+".agekey"] = []byte("# created by the test\n" + id.Secret + "\n")
 	}
@@ -69,7 +69,7 @@ func TestDecryptObject(t *testing.T) {
 			name: "no matching identity", ids: []sopstest.Identity{other},
 			wantErr: []string{"Secret/apps/db", "no age identity of the decryption Secret matches", id.Recipient},
 		},
-		{name: "no identity at all", ids: nil, wantErr: []string{"no age identity", "ignored.asc", "not supported by Ferry: only age is"}},
+		{name: "no identity at all", ids: nil, wantErr: []string{"no age identity in the decryption Secret", id.Recipient}},
 		{
 			name: "a value that should be encrypted is plain", ids: []sopstest.Identity{id},
 			change: func(u *unstructured.Unstructured) {

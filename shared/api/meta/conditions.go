@@ -32,6 +32,9 @@ const (
 	ReconciliationFailedReason string = "ReconciliationFailed"
 	// DependencyNotReadyReason signals that a dependency of the object is not ready.
 	DependencyNotReadyReason string = "DependencyNotReady"
+	// InvalidCELExpressionReason signals that a CEL expression of the spec does not compile or
+	// does not return what it must.
+	InvalidCELExpressionReason string = "InvalidCELExpression"
 	// InvalidPathReason signals that a path in the spec is invalid.
 	InvalidPathReason string = "InvalidPath"
 	// InvalidURLReason signals that a URL in the spec is invalid.

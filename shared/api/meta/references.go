@@ -40,6 +40,17 @@ type NamespacedObjectKindReference struct {
 // DependencyReference names an object this one depends on, optionally in another namespace,
 // with an optional CEL expression deciding readiness.
 type DependencyReference struct {
+	// APIVersion of the referent, a Ferry extension: when set, its group must be the one of
+	// Kind (kustomize.toolkit.fluxcd.io or helm.toolkit.fluxcd.io).
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+
+	// Kind of the referent, a Ferry extension: a Kustomization may depend on a HelmRelease
+	// and the reverse. Defaults to the kind of the referring object.
+	// +kubebuilder:validation:Enum=Kustomization;HelmRelease
+	// +optional
+	Kind string `json:"kind,omitempty"`
+
 	// Name of the referent.
 	// +required
 	Name string `json:"name"`
@@ -48,7 +59,9 @@ type DependencyReference struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 
-	// ReadyExpr is a CEL expression that decides whether the dependency is ready.
+	// ReadyExpr is a CEL expression that decides whether the dependency is ready, in place of
+	// its Ready condition. It reads the dependency as dep and the referring object as self,
+	// and must return a bool.
 	// +optional
 	ReadyExpr string `json:"readyExpr,omitempty"`
 }

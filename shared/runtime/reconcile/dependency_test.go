@@ -40,7 +40,7 @@ func startWidgetController(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := dependency.SetupIndex(ctx, mgr, &Widget{}); err != nil {
+	if err := dependency.SetupIndex(ctx, mgr, &Widget{}, "Widget"); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := events.NewRecorder(env.Config, env.Scheme, "test-controller", "")
@@ -50,10 +50,9 @@ func startWidgetController(t *testing.T) {
 	m, _ := metrics.Register(prometheus.NewRegistry())
 	rt := &reconcile.Runtime{Client: mgr.GetClient(), Events: rec, Metrics: m}
 	kind := widgetKind(&counter{steps: map[string]int{}, final: map[string]int{}})
-	err = ctrl.NewControllerManagedBy(mgr).
-		For(&Widget{}, builder.WithPredicates(controller.Default())).
-		Watches(&Widget{}, dependency.EnqueueDependents(mgr.GetClient(), func() client.ObjectList { return &WidgetList{} }),
-			builder.WithPredicates(dependency.ReadinessChanged())).
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&Widget{}, builder.WithPredicates(controller.Default()))
+	err = dependency.Watch(b, mgr.GetClient(), widgetDependencies, func() client.ObjectList { return &WidgetList{} }, nil).
 		Named("widget").
 		Complete(ctrlreconcile.Func(func(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 			return reconcile.Run(ctx, rt, kind, req)
@@ -143,4 +142,22 @@ func TestDependentSeesDependencyCreated(t *testing.T) {
 		return env.Client.Update(context.Background(), got)
 	}, testenv.Timeout, testenv.Interval).Should(Succeed())
 	g.Eventually(readyMessage, testenv.Timeout, testenv.Interval).Should(HavePrefix("True"))
+}
+
+// TestDependencyKindNotServed: the controller starts although a kind its objects may depend
+// on is not served (that controller and its CRD left out of the install), and an object that
+// depends on one is told so, and retried.
+func TestDependencyKindNotServed(t *testing.T) {
+	g := NewWithT(t)
+	startWidgetController(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	app := createWidget(t, ns, "app", WidgetSpec{DependsOn: []fluxmeta.DependencyReference{{Kind: "HelmRelease", Name: "db"}}})
+	g.Eventually(func() string {
+		got := &Widget{}
+		g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(app), got)).To(Succeed())
+		if c := conditions.Get(got, fluxmeta.ReadyCondition); c != nil {
+			return c.Reason + " " + c.Message
+		}
+		return ""
+	}, testenv.Timeout, testenv.Interval).Should(Equal("DependencyNotReady dependency 'HelmRelease/" + ns + "/db': the cluster does not serve the kind HelmRelease"))
 }

@@ -75,6 +75,9 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 	previous := snapshotReady(obj)
 	res := runKind(ctx, kind, s)
 	summarize(obj, res)
+	if kind.Summarized != nil {
+		kind.Summarized(ctx, s, res)
+	}
 	if v, ok := fluxmeta.GetRequestedAt(obj); ok {
 		obj.GetObjectStatus().LastHandledReconcileAt = v
 	}

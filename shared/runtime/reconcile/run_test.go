@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/events"
@@ -35,6 +36,7 @@ func TestMain(m *testing.M) {
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = addWidgets(scheme)
+	_ = helmv2.AddToScheme(scheme) // a kind whose CRD the API server does not serve
 	os.Exit(testenv.Run(m, testenv.Options{
 		Scheme:            scheme,
 		CRDDirectoryPaths: []string{"testdata"},

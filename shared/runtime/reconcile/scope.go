@@ -47,6 +47,10 @@ type Kind[T Object] struct {
 	// RetryInterval, when set, returns the time until the next attempt after a transient
 	// failure (spec.retryInterval); when nil, the work queue backs off exponentially.
 	RetryInterval func(obj T) time.Duration
+	// Summarized, when set, runs after the steps and after Ready, Reconciling and Stalled are
+	// set from their result, before the status is written: it records what the outcome means
+	// for the kind's own status fields (a Kustomization's history), whatever step it ended at.
+	Summarized func(ctx context.Context, s *Scope[T], res Result)
 }
 
 // Scope is the state of one reconcile: the object and what the steps want reported.

@@ -57,6 +57,12 @@ func newWidget() *Widget { return &Widget{} }
 
 var widgetGV = schema.GroupVersion{Group: "test.ferry.dev", Version: "v1"}
 
+// widgetDependencies: a widget depends on widgets, and may name HelmReleases, which the test
+// API server does not serve.
+var widgetDependencies = dependency.Set{Own: dependency.Kind{
+	GroupVersion: widgetGV, Name: "Widget", New: func() reconcile.Object { return &Widget{} },
+}, Others: []dependency.Kind{dependency.HelmReleases}}
+
 // WidgetList is a list of widgets.
 type WidgetList struct {
 	metav1.TypeMeta `json:",inline"`
@@ -97,7 +103,7 @@ func widgetKind(cnt *counter) *reconcile.Kind[*Widget] {
 		Interval:  func(*Widget) time.Duration { return time.Hour },
 		Steps: []reconcile.Step[*Widget]{
 			{Name: "dependencies", Run: func(ctx context.Context, s *reconcile.Scope[*Widget]) reconcile.Result {
-				return dependency.Check(ctx, s.Client, s.Obj, newWidget)
+				return dependency.Check(ctx, s.Client, s.Obj, widgetDependencies)
 			}},
 			{Name: "outcome", Run: func(ctx context.Context, s *reconcile.Scope[*Widget]) reconcile.Result {
 				cnt.inc(cnt.steps, s.Obj.Name)

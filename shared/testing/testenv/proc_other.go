@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"context"
 	"errors"
 	"syscall"
 )
@@ -25,3 +26,8 @@ func startReaper(...string) (*reaper, error) { return nil, nil }
 
 // stop does nothing.
 func (r *reaper) stop() error { return nil }
+
+// KillAPIServer is not implemented outside Linux.
+func (e *Env) KillAPIServer() (func(context.Context) error, error) {
+	return nil, errors.New("failed to find the API server process: needs /proc")
+}

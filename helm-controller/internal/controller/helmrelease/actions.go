@@ -75,7 +75,7 @@ func (st *state) upgrade(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 // when they are enabled.
 func (st *state) released(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], act helmv2.ReleaseAction, rel *release.Release, err error) reconcile.Result {
 	obj := s.Obj
-	st.refreshHistory(s, rel)
+	st.refreshHistory(s, rel, string(act))
 	reason, failed := helmv2.InstallSucceededReason, helmv2.InstallFailedReason
 	if act == helmv2.ReleaseActionUpgrade {
 		reason, failed = helmv2.UpgradeSucceededReason, helmv2.UpgradeFailedReason

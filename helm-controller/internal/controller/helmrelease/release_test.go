@@ -46,6 +46,7 @@ func TestInstallUpgradeAndNoOp(t *testing.T) {
 	snap := got.Status.History[0]
 	g.Expect(snap.Version).To(Equal(1))
 	g.Expect(snap.Status).To(Equal(helmv2.SnapshotStatusDeployed))
+	g.Expect(snap.Action).To(Equal(string(helmv2.ReleaseActionInstall)))
 	g.Expect(snap.ChartName + "@" + snap.ChartVersion).To(Equal("app@0.1.0"))
 	g.Expect(snap.ConfigDigest).To(Equal(got.Status.LastAttemptedConfigDigest))
 	g.Expect(got.Status.LastAttemptedRevision).To(Equal("0.1.0"))
@@ -74,6 +75,8 @@ func TestInstallUpgradeAndNoOp(t *testing.T) {
 		g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition).Reason).To(Equal(helmv2.UpgradeSucceededReason))
 	})
 	g.Expect(got.Status.History[0].Version).To(Equal(2))
+	g.Expect(got.Status.History[0].Action).To(Equal(string(helmv2.ReleaseActionUpgrade)))
+	g.Expect(got.Status.History[1].Action).To(Equal(string(helmv2.ReleaseActionInstall)), "kept by the sync with the storage")
 	g.Expect(got.Status.LastAttemptedReleaseAction).To(Equal(helmv2.ReleaseActionUpgrade))
 	g.Expect(k8s.Get(ctx, key(ns, "web"), &dep)).To(Succeed())
 	g.Expect(dep.Spec.Template.Annotations["message"]).To(Equal("two"))

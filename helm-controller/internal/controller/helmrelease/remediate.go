@@ -63,7 +63,7 @@ func (st *state) rollback(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 		MaxHistory:    obj.GetMaxHistory(),
 	})
 	cur, _ := st.helm.LastRelease(obj.GetReleaseName())
-	st.refreshHistory(s, cur)
+	st.refreshHistory(s, cur, helmv2.SnapshotActionRollback)
 	if err != nil {
 		msg := fmt.Sprintf("Helm rollback to previous release %s with chart %s failed: %s", prev.FullReleaseName(), prev.VersionedChartName(), err)
 		conditions.MarkFalse(obj, helmv2.RemediatedCondition, helmv2.RollbackFailedReason, msg)
@@ -96,7 +96,7 @@ func (st *state) uninstall(ctx context.Context, s *reconcile.Scope[*helmv2.HelmR
 	latest := obj.Status.History.Latest()
 	progressing(ctx, s, "uninstall", opts.Timeout, fmt.Sprintf("for release %s with chart %s", latest.FullReleaseName(), latest.VersionedChartName()))
 	_, err := st.helm.Uninstall(ctx, obj.GetReleaseName(), opts)
-	st.refreshHistory(s, nil)
+	st.refreshHistory(s, nil, "")
 	if err == nil {
 		obj.Status.Inventory = nil
 	}
@@ -116,8 +116,8 @@ func uninstallOptions(obj *helmv2.HelmRelease) action.UninstallOptions {
 }
 
 // refreshHistory brings the history up to date with the storage after an action, adding rel
-// (the revision the action made, when it made one).
-func (st *state) refreshHistory(s *reconcile.Scope[*helmv2.HelmRelease], rel *release.Release) {
+// (the revision the action act made, when it made one).
+func (st *state) refreshHistory(s *reconcile.Scope[*helmv2.HelmRelease], rel *release.Release, act string) {
 	obj := s.Obj
 	stored, err := st.helm.History(obj.GetReleaseName(), 0)
 	if err != nil {
@@ -126,7 +126,9 @@ func (st *state) refreshHistory(s *reconcile.Scope[*helmv2.HelmRelease], rel *re
 	}
 	syncHistory(obj, stored)
 	if rel != nil {
-		upsertSnapshot(obj, snapshotOf(rel, st.ociDigest))
+		snap := snapshotOf(rel, st.ociDigest)
+		snap.Action = act
+		upsertSnapshot(obj, snap)
 	}
 }
 

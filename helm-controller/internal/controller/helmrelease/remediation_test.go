@@ -49,6 +49,8 @@ func TestUpgradeRemediatedByRollback(t *testing.T) {
 	latest := got.Status.History.Latest()
 	g.Expect(latest.Version).To(Equal(3))
 	g.Expect(latest.Status).To(Equal(helmv2.SnapshotStatusDeployed))
+	g.Expect(latest.Action).To(Equal(helmv2.SnapshotActionRollback))
+	g.Expect(got.Status.History.Previous(false).Action).To(Equal(string(helmv2.ReleaseActionInstall)))
 	g.Expect(latest.ConfigDigest).To(Equal(got.Status.History.Previous(false).ConfigDigest))
 
 	// A force request retries the upgrade although the retries are used up.

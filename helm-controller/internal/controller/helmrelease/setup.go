@@ -43,6 +43,8 @@ type Reconciler struct {
 	defaultServiceAccount string
 	// noCrossNamespaceRefs refuses sources in another namespace.
 	noCrossNamespaceRefs bool
+	// deps are the kinds a HelmRelease may depend on.
+	deps dependency.Set
 }
 
 // chartSources are the kinds a HelmRelease takes its chart from: its own HelmChart (of
@@ -64,9 +66,10 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 		actions:               action.NewCache(0),
 		defaultServiceAccount: o.DefaultServiceAccount,
 		noCrossNamespaceRefs:  o.NoCrossNamespaceRefs,
+		deps:                  dependency.Appliers(dependency.HelmReleases, o.FeatureGate(dependency.AdditiveGate)),
 	}
 	ctx := context.Background()
-	if err := dependency.SetupIndex(ctx, mgr, &helmv2.HelmRelease{}); err != nil {
+	if err := dependency.SetupIndex(ctx, mgr, &helmv2.HelmRelease{}, helmv2.HelmReleaseKind); err != nil {
 		return err
 	}
 	if err := sourceref.SetupIndex(ctx, mgr, &helmv2.HelmRelease{}, chartSource); err != nil {
@@ -76,9 +79,8 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&helmv2.HelmRelease{}, builder.WithPredicates(controller.Default())).
-		Watches(&helmv2.HelmRelease{}, dependency.EnqueueDependents(rt.Client, newList),
-			builder.WithPredicates(dependency.ReadinessChanged()))
+		For(&helmv2.HelmRelease{}, builder.WithPredicates(controller.Default()))
+	b = dependency.Watch(b, rt.Client, r.deps, newList, nil)
 	b = sourceref.Watch(b, rt.Client, chartSources, newList, nil)
 	// Only the metadata of ConfigMaps and Secrets is cached; their data is read directly.
 	err := b.Watches(&corev1.ConfigMap{}, enqueueValuesUsers(rt.Client, "ConfigMap"), builder.OnlyMetadata).

@@ -46,9 +46,9 @@ func (st *state) kind() *reconcile.Kind[*helmv2.HelmRelease] {
 	}
 }
 
-// dependencies waits until every HelmRelease in spec.dependsOn is Ready.
+// dependencies waits until every HelmRelease and Kustomization in spec.dependsOn is ready.
 func (st *state) dependencies(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
-	return dependency.Check(ctx, s.Client, s.Obj, newHelmRelease)
+	return dependency.Check(ctx, s.Client, s.Obj, st.r.deps)
 }
 
 // helmClient returns the action client of the release, acting as its identity.

@@ -93,6 +93,9 @@ func upsertSnapshot(obj *helmv2.HelmRelease, snap *helmv2.Snapshot) {
 			if snap.OCIDigest == "" {
 				snap.OCIDigest = old.OCIDigest
 			}
+			if snap.Action == "" {
+				snap.Action = old.Action
+			}
 			obj.Status.History[i] = snap
 			return
 		}

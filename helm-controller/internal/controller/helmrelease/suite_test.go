@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
+	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
@@ -50,7 +51,7 @@ func TestMain(m *testing.M) {
 
 func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, helmv2.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}
@@ -85,11 +86,14 @@ func chartArtifact(t testing.TB, name, version string) fluxmeta.Artifact {
 		t.Fatal(err)
 	}
 	c.Metadata.Version = version
-	pkg, err := chartutil.Save(c, t.TempDir())
+	dir := t.TempDir()
+	pkg, err := chartutil.Save(c, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := artifacts.ArtifactFromFile(fmt.Sprintf("helmchart/%s/%s-%s.tgz", t.Name(), name, version), pkg, version)
+	// A path of its own (the temporary directory's unique name): a test that publishes the
+	// same chart twice must not overwrite the first artifact, whose digest is recorded.
+	art, err := artifacts.ArtifactFromFile(fmt.Sprintf("helmchart/%s/%s/%s-%s.tgz", t.Name(), filepath.Base(dir), name, version), pkg, version)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,6 @@ var unsupportedFields = []unsupported.Rule{
 	// management cluster instead of the remote one.
 	{Path: "spec.kubeConfig.configMapRef",
 		Message: "HelmRelease spec.kubeConfig.configMapRef is not supported by Ferry: give the remote cluster's kubeconfig in spec.kubeConfig.secretRef"},
-	// Dependencies are checked by their Ready condition only; the expression would be ignored.
-	{Path: "spec.dependsOn[].readyExpr",
-		Message: "spec.dependsOn[].readyExpr is not supported by Ferry: a dependency is ready when its Ready condition is True"},
 	// Helm clients are always shared; there is no client per action to ask for.
 	{Path: "spec.persistentClient", Values: []string{"false"},
 		Message: "spec.persistentClient false is not supported by Ferry: its Helm clients are shared and reload the API's kinds when a chart adds some, so remove the field"},

@@ -24,6 +24,10 @@ var applyAnnotations = apply.Annotations{
 // When it fails, what it created joins the old inventory so that nothing escapes pruning.
 func (st *state) apply(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
+	ignore, err := apply.NewIgnorer(obj.Spec.Ignore)
+	if err != nil {
+		return reconcile.Stalled(fluxmeta.ReconciliationFailedReason, fmt.Errorf("invalid spec.ignore: %w", err))
+	}
 	t, err := st.r.target(ctx, obj)
 	if err != nil {
 		return reconcile.Transient(fluxmeta.ReconciliationFailedReason, err)
@@ -33,7 +37,7 @@ func (st *state) apply(ctx context.Context, s *scope) reconcile.Result {
 	for _, o := range st.objects {
 		setLabels(o, labels)
 	}
-	cs, err := t.manager.ApplyAll(ctx, st.objects, apply.Options{Force: obj.Spec.Force, WaitTimeout: obj.GetTimeout()})
+	cs, err := t.manager.ApplyAll(ctx, st.objects, apply.Options{Force: obj.Spec.Force, WaitTimeout: obj.GetTimeout(), Ignore: ignore})
 	st.changes = cs
 	if err != nil {
 		obj.Status.Inventory = union(obj.Status.Inventory, cs.Inventory())

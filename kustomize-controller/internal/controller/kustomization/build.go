@@ -2,14 +2,21 @@ package kustomization
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
@@ -58,10 +65,30 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 		return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 	}
 	st.objects = objects
+	st.digest = digest(objects)
 	return reconcile.Done("", "")
 }
 
-// decryptor returns the SOPS decryptor of spec.decryption, or nil when there is none.
+// digest is the "sha256:<hex>" of the objects of a build, in the order of their ids: the
+// identity of what a reconcile applies, for status.history.
+func digest(objects []*unstructured.Unstructured) string {
+	sorted := append([]*unstructured.Unstructured(nil), objects...)
+	sort.Slice(sorted, func(i, j int) bool { return apply.RefOf(sorted[i]).ID() < apply.RefOf(sorted[j]).ID() })
+	h := sha256.New()
+	for _, o := range sorted {
+		b, err := json.Marshal(o.Object)
+		if err != nil {
+			continue
+		}
+		h.Write(b)
+		h.Write([]byte{'\n'})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// decryptor returns the SOPS decryptor of spec.decryption, or nil when there is none. It
+// holds the keys of the Kustomization's decryption Secret and the age identities of the
+// --sops-age-secret Secret.
 func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomization) (*decrypt.Decryptor, reconcile.Result) {
 	d := obj.Spec.Decryption
 	if d == nil {
@@ -72,18 +99,42 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 			fmt.Errorf("decryption provider '%s' is not supported: use sops", d.Provider))
 	}
 	keys := map[string][]byte{}
-	if d.SecretRef != nil {
-		var secret corev1.Secret
-		if err := r.reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: d.SecretRef.Name}, &secret); err != nil {
+	if global := r.opts.SOPSAgeSecret; global.Name != "" {
+		secret, err := r.secret(ctx, global)
+		if err != nil {
 			return nil, reconcile.Transient(fluxmeta.BuildFailedReason,
-				fmt.Errorf("failed to get the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
+				fmt.Errorf("failed to get the --sops-age-secret Secret '%s': %w", global, err))
 		}
-		keys = secret.Data
+		for name, value := range secret.Data {
+			if strings.HasSuffix(name, decrypt.AgeKeySuffix) {
+				// Secret keys cannot hold "/": these never collide with the Kustomization's.
+				keys[global.String()+":"+name] = value
+			}
+		}
+	}
+	if d.SecretRef != nil {
+		ref := types.NamespacedName{Namespace: obj.Namespace, Name: d.SecretRef.Name}
+		secret, err := r.secret(ctx, ref)
+		if err != nil {
+			return nil, reconcile.Transient(fluxmeta.BuildFailedReason,
+				fmt.Errorf("failed to get the decryption Secret '%s': %w", ref, err))
+		}
+		for name, value := range secret.Data {
+			keys[name] = value
+		}
 	}
 	dec, err := decrypt.NewDecryptor(keys)
 	if err != nil {
-		return nil, reconcile.Stalled(fluxmeta.BuildFailedReason,
-			fmt.Errorf("failed to read the decryption Secret '%s/%s': %w", obj.Namespace, d.SecretRef.Name, err))
+		return nil, reconcile.Stalled(fluxmeta.BuildFailedReason, fmt.Errorf("failed to read the decryption keys: %w", err))
 	}
 	return dec, reconcile.Done("", "")
+}
+
+// secret reads a Secret from the API server.
+func (r *Reconciler) secret(ctx context.Context, key types.NamespacedName) (*corev1.Secret, error) {
+	var secret corev1.Secret
+	if err := r.reader.Get(ctx, key, &secret); err != nil {
+		return nil, err
+	}
+	return &secret, nil
 }

@@ -17,6 +17,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 
@@ -134,7 +135,7 @@ func TestDependencyRevision(t *testing.T) {
 	}
 	for _, tt := range tests {
 		app.Spec.DependsOn = []fluxmeta.DependencyReference{{Name: tt.dependsOn}}
-		res := dependenciesAt(ctxT(t), &scope{Obj: app, Client: env.Client}, rev(2))
+		res := dependenciesAt(ctxT(t), &scope{Obj: app, Client: env.Client}, dependency.Appliers(dependency.Kustomizations, false), rev(2))
 		if tt.waiting == "" {
 			g.Expect(res.IsDone()).To(BeTrue(), "%s: %v", tt.dependsOn, res.Err)
 			continue

@@ -186,13 +186,16 @@ func TestHealthWaitShowsProgress(t *testing.T) {
 func TestDeletionCancelsHealthWait(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
-	a := publish(t, ns, rev(1), map[string]string{"web.yaml": deployment("web", unschedulable, "")})
+	a := publish(t, ns, rev(1), map[string]string{"cm.yaml": configMap("cm", "1")})
 	repo := gitRepository(t, ns, "repo", &a)
 	k := kustomization(t, ns, "app", repo.Name, func(k *kustomizev1.Kustomization) {
 		k.Spec.TargetNamespace = ns
 		k.Spec.Wait = true
 		k.Spec.Timeout = &metav1.Duration{Duration: 10 * time.Minute}
 	})
+	readyAt(t, k, a.Revision)
+	b := publish(t, ns, rev(2), map[string]string{"cm.yaml": configMap("cm", "1"), "web.yaml": deployment("web", unschedulable, "")})
+	setArtifact(t, repo, b)
 	statuscheck.Wait(t, env.Client, k, func(g Gomega, cur *kustomizev1.Kustomization) {
 		g.Expect(conditions.IsTrue(cur, fluxmeta.ReconcilingCondition)).To(BeTrue())
 		g.Expect(conditions.Get(cur, kustomizev1.HealthyCondition)).NotTo(BeNil())
@@ -206,4 +209,5 @@ func TestDeletionCancelsHealthWait(t *testing.T) {
 		return apierrors.IsNotFound(env.Client.Get(ctxT(t), client.ObjectKeyFromObject(k), &kustomizev1.Kustomization{}))
 	}, testenv.Timeout, testenv.Interval).Should(BeTrue(), "the Kustomization is gone before its health check would have timed out")
 	g.Expect(object(t, "apps/v1", "Deployment", ns, "web")).To(BeNil(), "its objects are pruned")
+	g.Expect(object(t, "v1", "ConfigMap", ns, "cm")).To(BeNil(), "its objects are pruned")
 }

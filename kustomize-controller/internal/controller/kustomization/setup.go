@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -18,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
@@ -46,6 +46,10 @@ type Options struct {
 	StrictSubstitution bool
 	// Cache shares the extracted artifacts.
 	Cache *source.Cache
+	// SOPSAgeSecret names a Secret (--sops-age-secret, in the controller's namespace) whose
+	// age identities decrypt the SOPS documents of every Kustomization with decryption
+	// provider sops, besides those of its own decryption Secret. Empty: none.
+	SOPSAgeSecret types.NamespacedName
 }
 
 // Reconciler reconciles Kustomizations.
@@ -59,6 +63,7 @@ type Reconciler struct {
 	mapper  ctrlMapper
 	clients *clientCache
 	waits   *waits
+	deps    dependency.Set
 }
 
 // sourceKinds are the kinds a Kustomization may take its artifact from.
@@ -76,9 +81,10 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 		rt: rt, opts: opts, shared: shared,
 		reader: mgr.GetAPIReader(), config: mgr.GetConfig(), scheme: mgr.GetScheme(), mapper: mgr.GetRESTMapper(),
 		clients: newClientCache(clientCacheSize), waits: newWaits(),
+		deps: dependency.Appliers(dependency.Kustomizations, shared.FeatureGate(dependency.AdditiveGate)),
 	}
 	ctx := context.Background()
-	if err := dependency.SetupIndex(ctx, mgr, &kustomizev1.Kustomization{}); err != nil {
+	if err := dependency.SetupIndex(ctx, mgr, &kustomizev1.Kustomization{}, kustomizev1.KustomizationKind); err != nil {
 		return err
 	}
 	err := sourceref.SetupIndex(ctx, mgr, &kustomizev1.Kustomization{}, func(o client.Object) []sourceref.Ref {
@@ -91,10 +97,9 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&kustomizev1.Kustomization{}, builder.WithPredicates(controller.Default())).
 		Watches(&kustomizev1.Kustomization{}, handler.Funcs{UpdateFunc: r.cancelObsoleteWait}).
-		Watches(&kustomizev1.Kustomization{}, dependency.EnqueueDependents(mgr.GetClient(), newList),
-			builder.WithPredicates(predicate.Or(dependency.ReadinessChanged(), appliedRevisionChanged()))).
 		WithOptions(shared.ControllerOptions()).
 		Named("kustomization")
+	b = dependency.Watch(b, mgr.GetClient(), r.deps, newList, appliedRevisionChanged)
 	b = sourceref.Watch(b, mgr.GetClient(), sourceKinds, newList, r.supersede)
 	if err := b.Complete(ctrlreconcile.Func(r.Reconcile)); err != nil {
 		return fmt.Errorf("failed to set up the Kustomization controller: %w", err)
@@ -139,17 +144,11 @@ func (r *Reconciler) cancelObsoleteWait(_ context.Context, e event.UpdateEvent, 
 	}
 }
 
-// appliedRevisionChanged passes updates of a Kustomization that change its last applied
-// revision: dependents on the same source wait for it, and it may stay Ready throughout.
-func appliedRevisionChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return false },
-		DeleteFunc:  func(event.DeleteEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(*kustomizev1.Kustomization)
-			n, ok2 := e.ObjectNew.(*kustomizev1.Kustomization)
-			return ok1 && ok2 && o.Status.LastAppliedRevision != n.Status.LastAppliedRevision
-		},
-	}
+// appliedRevisionChanged reports whether an update of a Kustomization changes its last
+// applied revision: dependents on the same source wait for it, and it may stay Ready
+// throughout.
+func appliedRevisionChanged(old, cur client.Object) bool {
+	o, ok1 := old.(*kustomizev1.Kustomization)
+	n, ok2 := cur.(*kustomizev1.Kustomization)
+	return ok1 && ok2 && o.Status.LastAppliedRevision != n.Status.LastAppliedRevision
 }

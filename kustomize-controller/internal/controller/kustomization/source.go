@@ -9,6 +9,7 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
 )
@@ -29,7 +30,7 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	if a == nil {
 		return reconcile.Waiting(fluxmeta.ArtifactFailedReason, fmt.Errorf("Source '%s' is not ready, artifact not found", ref))
 	}
-	if res := dependenciesAt(ctx, s, a.Revision); !res.IsDone() {
+	if res := dependenciesAt(ctx, s, st.r.deps, a.Revision); !res.IsDone() {
 		return res
 	}
 	s.SetRevision(a.Revision)
@@ -46,13 +47,16 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	return reconcile.Done("", "")
 }
 
-// dependenciesAt waits, as Flux does, until every dependency that takes its artifact from the
-// same source has applied revision: the order dependsOn asks for then holds for each new
-// revision too, not only for the first. The dependencies step has already checked that they
-// are Ready.
-func dependenciesAt(ctx context.Context, s *scope, revision string) reconcile.Result {
+// dependenciesAt waits, as Flux does, until every Kustomization dependency that takes its
+// artifact from the same source has applied revision: the order dependsOn asks for then holds
+// for each new revision too, not only for the first. The dependencies step has already
+// checked that they are ready; a dependency whose readyExpr decides alone is not checked.
+func dependenciesAt(ctx context.Context, s *scope, deps dependency.Set, revision string) reconcile.Result {
 	obj := s.Obj
 	for _, d := range obj.Spec.DependsOn {
+		if (d.Kind != "" && d.Kind != kustomizev1.KustomizationKind) || !deps.BuiltIn(d) {
+			continue
+		}
 		nn := types.NamespacedName{Namespace: d.Namespace, Name: d.Name}
 		if nn.Namespace == "" {
 			nn.Namespace = obj.Namespace

@@ -26,6 +26,7 @@ type state struct {
 	handle   *source.Handle
 	target   *target
 	objects  []*unstructured.Unstructured
+	digest   string
 	changes  *apply.ChangeSet
 	pruned   *apply.ChangeSet
 }
@@ -49,14 +50,15 @@ func (st *state) kind() *reconcile.Kind[*kustomizev1.Kustomization] {
 		Finalize:      st.finalize,
 		Interval:      func(obj *kustomizev1.Kustomization) time.Duration { return obj.Spec.Interval.Duration },
 		RetryInterval: func(obj *kustomizev1.Kustomization) time.Duration { return obj.GetRetryInterval() },
+		Summarized:    st.record,
 	}
 }
 
 func newKustomization() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} }
 
-// dependencies waits until every Kustomization in spec.dependsOn is Ready.
+// dependencies waits until every Kustomization and HelmRelease in spec.dependsOn is ready.
 func (st *state) dependencies(ctx context.Context, s *scope) reconcile.Result {
-	return dependency.Check(ctx, s.Client, s.Obj, newKustomization)
+	return dependency.Check(ctx, s.Client, s.Obj, st.r.deps)
 }
 
 // releaseArtifact lets the cache reclaim the artifact once the reconcile is over.

@@ -12,10 +12,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -40,7 +42,7 @@ const shardLabel = "test.ferry.dev/shard"
 
 func TestMain(m *testing.M) {
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, kustomizev1.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			panic(err)
 		}
@@ -96,19 +98,24 @@ func startController(t testing.TB, shard string, args ...string) *ctrltest.Manag
 }
 
 // startManager starts a controller; shard "" serves the Kustomizations without shardLabel.
-// "--strict" turns strict substitution on.
+// "--strict" turns strict substitution on; "--sops-age-secret=<namespace>/<name>" sets the
+// global age Secret.
 func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) {
 	sel := "!" + shardLabel
 	if shard != "" {
 		sel = shardLabel + "=" + shard
 	}
-	strict := false
-	for _, a := range args {
-		strict = strict || a == "--strict"
-	}
+	opts := Options{}
 	var flags []string
 	for _, a := range args {
-		if a != "--strict" {
+		switch {
+		case a == "--strict":
+			opts.StrictSubstitution = true
+		case strings.HasPrefix(a, "--sops-age-secret="):
+			// main.go reads the namespace from RUNTIME_NAMESPACE; tests give it.
+			ns, name, _ := strings.Cut(strings.TrimPrefix(a, "--sops-age-secret="), "/")
+			opts.SOPSAgeSecret = types.NamespacedName{Namespace: ns, Name: name}
+		default:
 			flags = append(flags, a)
 		}
 	}
@@ -121,7 +128,8 @@ func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) 
 		Kinds: []client.Object{&kustomizev1.Kustomization{}},
 		Args:  append([]string{"--watch-label-selector=" + sel, "--concurrent=10", "--kube-api-qps=500", "--kube-api-burst=1000"}, flags...),
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return Setup(mgr, rt, o, Options{Cache: cache, StrictSubstitution: strict})
+			opts.Cache = cache
+			return Setup(mgr, rt, o, opts)
 		},
 	})
 }

@@ -5,14 +5,9 @@ import "github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 // unsupportedFields are the Kustomization fields Ferry's CRD accepts but the controller does
 // not implement: an object that sets one is Stalled before anything is fetched or applied.
 var unsupportedFields = []unsupported.Rule{
-	// Drift ignore rules are not implemented (every applied field is corrected); setting any sub-field sets spec.ignore.
-	{Path: "spec.ignore", Message: "spec.ignore is not supported by Ferry: a Kustomization corrects drift in every field it applies"},
-	// SOPS decryption reads age keys from spec.decryption.secretRef only: no cloud KMS workload identity.
+	// SOPS decryption reads keys and KMS credentials from spec.decryption.secretRef only: no cloud KMS workload identity.
 	{Path: "spec.decryption.serviceAccountName", Message: "spec.decryption.serviceAccountName is not supported by Ferry: " +
-		"no cloud KMS workload identity, put age keys in spec.decryption.secretRef"},
-	// CEL readiness is not implemented, and falling back to the Ready condition would change the order asked for.
-	{Path: "spec.dependsOn[].readyExpr", Message: "spec.dependsOn[].readyExpr is not supported by Ferry: " +
-		"remove it to wait for the dependency's Ready condition"},
+		"no cloud KMS workload identity, put keys or KMS credentials in spec.decryption.secretRef"},
 	// Secret-less remote clusters (cloud workload identity) are not implemented.
 	{Path: "spec.kubeConfig.configMapRef", Message: "spec.kubeConfig.configMapRef is not supported by Ferry: " +
 		"give the Kustomization a kubeconfig in spec.kubeConfig.secretRef"},

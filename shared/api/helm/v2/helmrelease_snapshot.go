@@ -14,6 +14,9 @@ const (
 	SnapshotStatusDeployed = "deployed"
 	// SnapshotStatusSuperseded is the status of a revision replaced by a newer one.
 	SnapshotStatusSuperseded = "superseded"
+	// SnapshotActionRollback is the action of a revision made by a rollback (install and
+	// upgrade revisions carry ReleaseActionInstall and ReleaseActionUpgrade).
+	SnapshotActionRollback = "rollback"
 	// TestHookPhaseFailed is the phase of a test hook that failed.
 	TestHookPhaseFailed = "Failed"
 	// TestHookPhaseSucceeded is the phase of a test hook that passed.

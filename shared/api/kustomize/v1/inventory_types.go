@@ -1,6 +1,10 @@
 package v1
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // HistoryMaxSize is the number of snapshots kept in status.history.
 const HistoryMaxSize = 5
@@ -39,6 +43,29 @@ type Snapshot struct {
 	// revision.
 	// +optional
 	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// Upsert records a reconciliation of the build of digest that ended with status at t and
+// took duration: the snapshot of that digest counts it (its first reconciliation stays), or
+// a new one is added when no snapshot has that digest. Either way it moves to the front, so
+// the history is newest first, and the oldest snapshots past HistoryMaxSize are dropped.
+func (h *History) Upsert(digest string, t metav1.Time, duration time.Duration, status string, metadata map[string]string) {
+	snap := Snapshot{Digest: digest, FirstReconciled: t}
+	rest := make(History, 0, len(*h))
+	for _, s := range *h {
+		if s.Digest == digest {
+			snap = s
+			continue
+		}
+		rest = append(rest, s)
+	}
+	snap.LastReconciled, snap.LastReconciledDuration, snap.LastReconciledStatus = t, metav1.Duration{Duration: duration}, status
+	snap.TotalReconciliations++
+	snap.Metadata = metadata
+	*h = append(History{snap}, rest...)
+	if len(*h) > HistoryMaxSize {
+		*h = (*h)[:HistoryMaxSize]
+	}
 }
 
 // Latest returns the newest snapshot, or nil when the history is empty.

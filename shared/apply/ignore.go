@@ -1,4 +1,4 @@
-package action
+package apply
 
 import (
 	"fmt"
@@ -8,12 +8,15 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 )
 
-// ignorer removes the fields that drift ignore rules name from the objects they target.
-type ignorer struct {
+// Ignorer applies drift ignore rules (a Kustomization's spec.ignore, a HelmRelease's
+// spec.driftDetection.ignore): the fields they name, on the objects they target, are left as
+// the cluster has them. The nil Ignorer has no rules.
+type Ignorer struct {
 	rules []compiledRule
 }
 
@@ -26,11 +29,11 @@ type compiledRule struct {
 	labels, annotations                   labels.Selector
 }
 
-// newIgnorer parses the rules; a bad pattern or selector expression is an error. As in Flux,
-// the group, version, kind, name and namespace of a target are regular expressions that
-// must match the whole value.
-func newIgnorer(rules []fluxmeta.IgnoreRule) (*ignorer, error) {
-	out := &ignorer{}
+// NewIgnorer parses the rules; a bad pointer, pattern or selector expression is an error. As
+// in Flux, the group, version, kind, name and namespace of a target are regular expressions
+// that must match the whole value.
+func NewIgnorer(rules []fluxmeta.IgnoreRule) (*Ignorer, error) {
+	out := &Ignorer{}
 	for i, r := range rules {
 		cr := compiledRule{paths: r.Paths, labels: labels.Everything(), annotations: labels.Everything()}
 		if t := r.Target; t != nil {
@@ -76,9 +79,12 @@ func (r *compiledRule) compileTarget(t *fluxmeta.Selector) error {
 	return nil
 }
 
-// strip removes from obj every field named by a rule whose target selects match (the
+// Strip removes from obj every field named by a rule whose target selects match (the
 // live object when there is one, else the desired one).
-func (ig *ignorer) strip(obj, match *unstructured.Unstructured) {
+func (ig *Ignorer) Strip(obj, match *unstructured.Unstructured) {
+	if ig == nil {
+		return
+	}
 	for _, r := range ig.rules {
 		if !r.matches(match) {
 			continue
@@ -86,6 +92,85 @@ func (ig *ignorer) strip(obj, match *unstructured.Unstructured) {
 		for _, p := range r.paths {
 			parts, _ := splitPointer(p)
 			removePath(obj.Object, parts)
+		}
+	}
+}
+
+// Keep sets, in obj, every field named by a rule whose target selects obj to its value in
+// live, and removes those live does not have, so that applying obj leaves them as the cluster
+// has them. It reports whether any rule selected obj.
+func (ig *Ignorer) Keep(obj, live *unstructured.Unstructured) bool {
+	if ig == nil {
+		return false
+	}
+	kept := false
+	for _, r := range ig.rules {
+		if !r.matches(obj) {
+			continue
+		}
+		kept = true
+		for _, p := range r.paths {
+			parts, _ := splitPointer(p)
+			if v, ok := lookupPath(live.Object, parts); ok {
+				setPath(obj.Object, parts, runtime.DeepCopyJSONValue(v))
+			} else {
+				removePath(obj.Object, parts)
+			}
+		}
+	}
+	return kept
+}
+
+// lookupPath returns the value at parts in doc.
+func lookupPath(doc any, parts []string) (any, bool) {
+	for _, key := range parts {
+		switch v := doc.(type) {
+		case map[string]any:
+			child, ok := v[key]
+			if !ok {
+				return nil, false
+			}
+			doc = child
+		case []any:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(v) {
+				return nil, false
+			}
+			doc = v[i]
+		default:
+			return nil, false
+		}
+	}
+	return doc, true
+}
+
+// setPath sets the value at parts in doc, creating the maps on the way; a list too short for
+// an index, or a path through a scalar, is left alone.
+func setPath(doc any, parts []string, value any) {
+	for i, key := range parts {
+		last := i == len(parts)-1
+		switch v := doc.(type) {
+		case map[string]any:
+			if last {
+				v[key] = value
+				return
+			}
+			if _, ok := v[key]; !ok {
+				v[key] = map[string]any{}
+			}
+			doc = v[key]
+		case []any:
+			n, err := strconv.Atoi(key)
+			if err != nil || n < 0 || n >= len(v) {
+				return
+			}
+			if last {
+				v[n] = value
+				return
+			}
+			doc = v[n]
+		default:
+			return
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package action
+package apply
 
 import (
 	"reflect"
@@ -88,7 +88,7 @@ func TestIgnoreRuleTargets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ig, err := newIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
+			ig, err := NewIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{"/spec"}, Target: tt.target}})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(ig.rules[0].matches(obj)).To(Equal(tt.want))
 		})
@@ -110,7 +110,7 @@ func TestIgnoreRuleErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			_, err := newIgnorer([]fluxmeta.IgnoreRule{tt.rule})
+			_, err := NewIgnorer([]fluxmeta.IgnoreRule{tt.rule})
 			g.Expect(err).To(MatchError(ContainSubstring(tt.want)))
 		})
 	}
@@ -124,7 +124,7 @@ func FuzzIgnorePointer(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, pointer string) {
-		ig, err := newIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{pointer}}})
+		ig, err := NewIgnorer([]fluxmeta.IgnoreRule{{Paths: []string{pointer}}})
 		if err != nil {
 			return
 		}
@@ -136,7 +136,7 @@ func FuzzIgnorePointer(f *testing.F) {
 			}}
 		}
 		obj, orig := fresh(), fresh()
-		ig.strip(obj, obj)
+		ig.Strip(obj, obj)
 		if !subset(obj.Object, orig.Object) {
 			t.Fatalf("stripping %q changed or added a value: %v", pointer, obj.Object)
 		}

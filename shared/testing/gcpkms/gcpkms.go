@@ -1,0 +1,189 @@
+// Package gcpkms is a local HTTP server on 127.0.0.1 that speaks, as Google documents them,
+// the parts of Google Cloud that a Cloud KMS client with a service account key talks to: the
+// OAuth 2.0 token endpoint of service accounts (the JWT bearer grant, RFC 7523, checking the
+// assertion's RS256 signature with the account's public key) and the REST API of Cloud KMS
+// (POST /v1/{cryptoKey}:encrypt and :decrypt), which accepts an access token of the token
+// endpoint or a self-signed JWT of the account. It is not Google Cloud: the service account
+// key is made by New, keys are AES-256-GCM keys created on first use, and the ciphertext is
+// its own format.
+package gcpkms
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+
+	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
+)
+
+// Server is a token endpoint and a Cloud KMS REST endpoint; it is safe for concurrent use.
+type Server struct {
+	keyserver.Counts
+	email string
+	keyID string
+	key   *rsa.PrivateKey
+	srv   *httptest.Server
+	keys  keyserver.Keyring // by crypto key resource name
+
+	mu     sync.Mutex
+	tokens map[string]bool
+}
+
+// New starts a server trusting one new service account. The caller must call Close.
+func New(email string) (*Server, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	id := make([]byte, 20)
+	_, _ = rand.Read(id)
+	s := &Server{email: email, keyID: hex.EncodeToString(id), key: key, tokens: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", s.token)
+	mux.HandleFunc("POST /v1/", s.kms)
+	s.srv, err = keyserver.Start(mux, nil)
+	return s, err
+}
+
+// URL is the server's base URL, the Cloud KMS endpoint.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// ServiceAccountJSON is the key file of the trusted service account, as the Cloud console
+// downloads it, with the server's token endpoint.
+func (s *Server) ServiceAccountJSON() []byte {
+	return s.serviceAccount(s.key)
+}
+
+// ForeignServiceAccountJSON is a key file of the same account with another private key,
+// which the server does not trust.
+func (s *Server) ForeignServiceAccountJSON() []byte {
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	return s.serviceAccount(other)
+}
+
+// serviceAccount writes a key file with the private key.
+func (s *Server) serviceAccount(key *rsa.PrivateKey) []byte {
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	out, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "ferry-test", "private_key_id": s.keyID,
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": s.email, "client_id": "100000000000000000001",
+		"auth_uri": s.srv.URL + "/auth", "token_uri": s.srv.URL + "/token",
+		"universe_domain": "googleapis.com",
+	})
+	return out
+}
+
+// Encrypt encrypts plaintext with a crypto key (created if needed), as
+// POST /v1/{name}:encrypt does, without a request; it returns the ciphertext.
+func (s *Server) Encrypt(name string, plaintext []byte) []byte {
+	return s.keys.Seal(name, plaintext, nil)
+}
+
+// decrypt opens a ciphertext of Encrypt made with the key of name.
+func (s *Server) decrypt(name string, blob []byte) ([]byte, error) {
+	id, plain, err := s.keys.Open(blob, nil)
+	if err == nil && id != name {
+		err = errors.New("the ciphertext was not encrypted with this key")
+	}
+	return plain, err
+}
+
+// token answers the JWT bearer grant with an access token.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, "invalid_request", "malformed form")
+		return
+	}
+	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+		writeOAuthError(w, "unsupported_grant_type", "Invalid grant_type")
+		return
+	}
+	if err := s.verifyJWT(r.PostForm.Get("assertion"), s.srv.URL+"/token"); err != nil {
+		s.Refused()
+		writeOAuthError(w, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
+	raw := make([]byte, 24)
+	_, _ = rand.Read(raw)
+	token := "ya29." + hex.EncodeToString(raw)
+	s.mu.Lock()
+	s.tokens[token] = true
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+}
+
+// authorized reports whether a request carries an access token of the token endpoint or a
+// self-signed JWT of the account.
+func (s *Server) authorized(r *http.Request) bool {
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	known := s.tokens[bearer]
+	s.mu.Unlock()
+	return known || s.verifyJWT(bearer, "") == nil
+}
+
+// kms answers POST /v1/{name}:encrypt and :decrypt.
+func (s *Server) kms(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		s.Refused()
+		writeStatus(w, http.StatusUnauthorized, "UNAUTHENTICATED",
+			"Request had invalid authentication credentials. Expected OAuth 2 access token.")
+		return
+	}
+	name, op, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1/"), ":")
+	if !ok || (op != "encrypt" && op != "decrypt") {
+		writeStatus(w, http.StatusNotFound, "NOT_FOUND", "unknown method")
+		return
+	}
+	var body struct {
+		Plaintext  []byte `json:"plaintext"`
+		Ciphertext []byte `json:"ciphertext"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
+		writeStatus(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+		return
+	}
+	if op == "encrypt" {
+		writeJSON(w, http.StatusOK, map[string]any{"name": name, "ciphertext": s.Encrypt(name, body.Plaintext)})
+		return
+	}
+	plain, err := s.decrypt(name, body.Ciphertext)
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Decryption failed: "+err.Error()+".")
+		return
+	}
+	s.Decrypted()
+	writeJSON(w, http.StatusOK, map[string]any{"plaintext": plain})
+}
+
+// writeJSON writes a JSON answer.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeOAuthError writes an error of the token endpoint.
+func writeOAuthError(w http.ResponseWriter, typ, desc string) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": typ, "error_description": desc})
+}
+
+// writeStatus writes a Google API error.
+func writeStatus(w http.ResponseWriter, code int, status, msg string) {
+	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "message": msg, "status": status}})
+}
