@@ -15,7 +15,7 @@ TESTBIN := shared/testing/testenv/testbin/build.sh
 # drive; the targets that run them fail without one.
 CHROMIUM := bash hack/chromium.sh
 
-.PHONY: all build generate api-surface testbin tools test e2e chaos run bench lint fmt images
+.PHONY: all build generate api-surface testbin tools test e2e chaos run bench lint fmt images fuzz fuzz-short
 
 all: build
 
@@ -51,15 +51,28 @@ testbin:
 tools:
 	@bash hack/tools.sh $$(cd tools && GOWORK=off go list tool | sed 's|.*/||') >/dev/null
 
-## test: the whole suite: unit and integration tests on a real API server, the e2e module's
-## checks of deploy/ and the fleet, then `make e2e` (the user stories, ferry ui's in headless
-## Chromium among them), all with bin/
+## test: the whole suite: unit and integration tests on a real API server (they replay every
+## fuzz target's seeds and testdata/fuzz corpus), the e2e module's checks of deploy/ and the
+## fleet, `make e2e` (the user stories, ferry ui's in headless Chromium among them), all with
+## bin/, then `make fuzz-short`
 test: testbin tools build
 	@chromium=$$($(CHROMIUM)) || exit 1; \
 	export KUBEBUILDER_ASSETS=$$(bash $(TESTBIN) | tail -n 1) FERRY_BIN=$(BIN) FERRY_CHROMIUM=$$chromium; \
 	failed=0; for m in $(MODULES); do echo "=== $$m"; \
 		(cd $$m && go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v '/e2e/stories$$')) || failed=1; done; \
-	echo "=== e2e user stories"; $(MAKE) --no-print-directory e2e || failed=1; exit $$failed
+	echo "=== e2e user stories"; $(MAKE) --no-print-directory e2e || failed=1; \
+	echo "=== fuzz (short)"; $(MAKE) --no-print-directory fuzz-short || failed=1; exit $$failed
+
+## fuzz: every fuzz target (func FuzzXxx of any module, found by hack/fuzz.sh) for FUZZTIME
+## each (default 30s); FUZZ=<regexp> picks targets. A crash leaves its input in the package's
+## testdata/fuzz/<target>/, which plain `go test` then replays: fix it and commit the file
+FUZZTIME ?= 30s
+fuzz:
+	@bash hack/fuzz.sh $(FUZZTIME) '$(or $(FUZZ),.)'
+
+## fuzz-short: every fuzz target for 2 s each (FUZZSHORT=…), what make test runs; about 3 min
+fuzz-short:
+	@bash hack/fuzz.sh $(or $(FUZZSHORT),2s) '$(or $(FUZZ),.)'
 
 ## e2e: the user stories against the whole fleet, step by step (-v); ferry ui's story drives
 ## headless Chromium and leaves its screenshots in $$FERRY_SCREENSHOTS (or a temporary directory)

@@ -44,6 +44,7 @@ type Process struct {
 	binary     string
 	deployArgs []string
 	cmd        *exec.Cmd
+	logStart   int64 // where this run's output starts in LogPath
 	exited     chan struct{}
 	err        error
 }
@@ -54,6 +55,10 @@ type Fleet struct {
 	Processes []*Process
 	// Bin holds the binaries the fleet runs, and the ferry CLI (CLI).
 	Bin string
+	// Dir holds each controller's log (<name>.log) and what else the run records.
+	Dir string
+	// Secrets are the values of the Secrets the tests created, which CheckLeaks looks for.
+	Secrets *Secrets
 	// opts are the options the fleet started with, for Restart.
 	opts Options
 }
@@ -126,7 +131,7 @@ func Start(ctx context.Context, opts Options) (*Fleet, error) {
 			return nil, err
 		}
 	}
-	f := &Fleet{Bin: opts.Bin, opts: opts}
+	f := &Fleet{Bin: opts.Bin, Dir: opts.Dir, Secrets: &Secrets{}, opts: opts}
 	for _, name := range Controllers {
 		p, err := start(name, name, opts.Args[name], opts)
 		if err != nil {
@@ -221,10 +226,14 @@ func start(name, binary string, deployArgs []string, opts Options) (*Process, er
 		return nil, err
 	}
 	p.Args = append(append(p.Args, "--log-encoding=console"), opts.ExtraArgs...)
-	// A restarted controller's output follows its previous one's.
+	// Appended to, not truncated: the log of a restarted controller keeps what its earlier
+	// runs wrote, which the secret-leak check (CheckLeaks) reads at the end.
 	log, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log of %s: %w", name, err)
+	}
+	if st, err := log.Stat(); err == nil {
+		p.logStart = st.Size()
 	}
 	cmd := exec.Command(filepath.Join(opts.Bin, binary), p.Args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+opts.Kubeconfig, "RUNTIME_NAMESPACE="+Namespace)
@@ -319,7 +328,7 @@ func (p *Process) lostPort() bool {
 		return false
 	}
 	data, err := os.ReadFile(p.LogPath)
-	return err == nil && strings.Contains(string(data), "address already in use")
+	return err == nil && int64(len(data)) >= p.logStart && strings.Contains(string(data[p.logStart:]), "address already in use")
 }
 
 // answers tells whether a GET of url answers 200.

@@ -43,10 +43,14 @@ func TestStoryBootstrapGit(t *testing.T) {
 	bare := repos.BarePath("fleet-infra")
 	gitserver.Git(t, repos.Dir, "init", "-q", "--bare", bare)
 	gitserver.Git(t, bare, "config", "http.receivepack", "true")
-	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Username: "git", Password: "token"})
+	// The CLI writes the password into the Secret flux-system/flux-system: recorded, so that
+	// the suite fails if it leaks.
+	const password = "bootstrap-pa55word"
+	controllers.Secrets.Record("the bootstrap git password", "password", []byte(password))
+	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Username: "git", Password: password})
 	caFile := filepath.Join(t.TempDir(), "ca.crt")
 	g.Expect(os.WriteFile(caFile, srv.CA, 0o600)).To(Succeed())
-	bootstrap := []string{"bootstrap", "git", "--url", srv.RepoURL("fleet-infra"), "--username", "git", "--password", "token",
+	bootstrap := []string{"bootstrap", "git", "--url", srv.RepoURL("fleet-infra"), "--username", "git", "--password", password,
 		"--ca-file", caFile, "--branch", "main", "--path", "clusters/my-cluster", "--silent", "--timeout", "3m"}
 	cleanupBootstrap(t)
 

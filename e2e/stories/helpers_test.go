@@ -143,10 +143,13 @@ func decodeYAML(t testing.TB, data string) []*unstructured.Unstructured {
 	}
 }
 
-// apply server-side applies objs, as `kubectl apply --server-side` does.
+// apply server-side applies objs, as `kubectl apply --server-side` does. The values of every
+// Secret among them are recorded first, so that the suite fails if one leaks into a
+// controller's log, an Event or a status (fleet.RunSuite).
 func apply(t testing.TB, objs ...*unstructured.Unstructured) {
 	t.Helper()
 	for _, o := range objs {
+		controllers.Secrets.RecordObject(o)
 		o = o.DeepCopy()
 		o.SetManagedFields(nil)
 		o.SetResourceVersion("")

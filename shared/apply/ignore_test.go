@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -114,8 +116,11 @@ func TestIgnoreRuleErrors(t *testing.T) {
 	}
 }
 
+// FuzzIgnorePointer reads a JSON pointer of spec.driftDetection.ignore. Whatever the pointer:
+// no panic; stripping it from an object only removes (never adds or changes a value); and a
+// pointer naming map keys that exist removes exactly that field.
 func FuzzIgnorePointer(f *testing.F) {
-	for _, seed := range []string{"/spec/replicas", "/spec/containers/0/image", "/a~1b/~0c", "/", "//", "/spec/containers/-1", "spec"} {
+	for _, seed := range []string{"/spec/replicas", "/spec/containers/0/image", "/a~1b/~0c", "/", "//", "/spec/containers/-1", "spec", "/spec/~2"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, pointer string) {
@@ -123,11 +128,71 @@ func FuzzIgnorePointer(f *testing.F) {
 		if err != nil {
 			return
 		}
-		obj := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "v1", "kind": "ConfigMap",
-			"spec": map[string]any{"replicas": int64(1), "containers": []any{map[string]any{"image": "x"}, "y"}},
-			"a/b":  map[string]any{"~c": true},
-		}}
+		fresh := func() *unstructured.Unstructured {
+			return &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "ConfigMap",
+				"spec": map[string]any{"replicas": int64(1), "containers": []any{map[string]any{"image": "x"}, "y"}},
+				"a/b":  map[string]any{"~c": true},
+			}}
+		}
+		obj, orig := fresh(), fresh()
 		ig.Strip(obj, obj)
+		if !subset(obj.Object, orig.Object) {
+			t.Fatalf("stripping %q changed or added a value: %v", pointer, obj.Object)
+		}
+		parts, _ := splitPointer(pointer)
+		if len(parts) == 0 {
+			return
+		}
+		parent, ok := any(orig.Object).(map[string]any)
+		for _, p := range parts[:len(parts)-1] {
+			if parent, ok = parent[p].(map[string]any); !ok {
+				return
+			}
+		}
+		if _, exists := parent[parts[len(parts)-1]]; !exists {
+			return
+		}
+		cur := obj.Object
+		for _, p := range parts[:len(parts)-1] {
+			if cur, ok = cur[p].(map[string]any); !ok {
+				t.Fatalf("stripping %q removed a parent", pointer)
+			}
+		}
+		if _, still := cur[parts[len(parts)-1]]; still {
+			t.Fatalf("stripping %q left the field", pointer)
+		}
 	})
+}
+
+// subset reports whether a holds only what b holds: map keys of b with values that are
+// subsets, lists no longer than b's with elements that are subsets of some element of b's
+// (an index removed shifts the rest), other values equal.
+func subset(a, b any) bool {
+	switch av := a.(type) {
+	case map[string]any:
+		bv, ok := b.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range av {
+			if w, ok := bv[k]; !ok || !subset(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		bv, ok := b.([]any)
+		if !ok || len(av) > len(bv) {
+			return false
+		}
+		for _, v := range av {
+			if !slices.ContainsFunc(bv, func(w any) bool { return subset(v, w) }) {
+				return false
+			}
+		}
+		return true
+	default:
+		return reflect.DeepEqual(a, b)
+	}
 }

@@ -3,12 +3,17 @@ package artifact
 import (
 	"archive/tar"
 	"bytes"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // FuzzExtract feeds arbitrary archives to Extract and checks that it never
-// panics and never writes outside its destination.
+// panics, never writes outside its destination (nor a link resolving outside it,
+// nor special mode bits), leaves no more than the limits allow, and that an
+// archive it accepts extracts again to the same tree.
 //
 // An input that starts like a gzip stream is passed to Extract as it is.
 // Any other input is read as a compact description of an archive (see
@@ -39,8 +44,19 @@ func FuzzExtract(f *testing.F) {
 			data = gzipBytes(t, specArchive(data))
 		}
 		parent, dest, sentinel := newConfinedDir(t)
-		_ = Extract(bytes.NewReader(data), dest, limits)
+		err := Extract(bytes.NewReader(data), dest, limits)
 		assertConfined(t, parent, dest, sentinel)
+		assertWithinLimits(t, dest, limits)
+		if err == nil {
+			// An archive extracted once extracts again to the same tree.
+			_, again, _ := newConfinedDir(t)
+			if err := Extract(bytes.NewReader(data), again, limits); err != nil {
+				t.Fatalf("the second extraction failed: %v", err)
+			}
+			if a, b := treeOf(t, dest), treeOf(t, again); !maps.Equal(a, b) {
+				t.Fatalf("two extractions differ: %v, %v", a, b)
+			}
+		}
 	})
 }
 
@@ -100,4 +116,52 @@ func specHeader(typ byte, name, target string) *tar.Header {
 		hdr.Typeflag = typ
 	}
 	return hdr
+}
+
+// assertWithinLimits checks that what an extraction left in dest is within limits: at most
+// MaxFiles entries, no file larger than MaxFileSize, at most MaxSize bytes in all.
+func assertWithinLimits(t *testing.T, dest string, limits Limits) {
+	t.Helper()
+	var files int
+	var total int64
+	_ = filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dest {
+			return nil
+		}
+		files++
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			if info.Size() > limits.MaxFileSize {
+				t.Fatalf("%s holds %d bytes, over the limit of %d", p, info.Size(), limits.MaxFileSize)
+			}
+			total += info.Size()
+		}
+		return nil
+	})
+	if files > limits.MaxFiles || total > limits.MaxSize {
+		t.Fatalf("extracted %d entries, %d bytes: over the limits %+v", files, total, limits)
+	}
+}
+
+// treeOf maps every path below dir to its type and content (or link target).
+func treeOf(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case d.Type()&os.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			out[rel] = "link:" + target
+		case d.IsDir():
+			out[rel] = "dir"
+		default:
+			b, _ := os.ReadFile(p)
+			out[rel] = "file:" + string(b)
+		}
+		return nil
+	})
+	return out
 }

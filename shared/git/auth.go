@@ -7,6 +7,9 @@
 package git
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -142,44 +145,84 @@ func (a *Auth) sshMethod() (transport.AuthMethod, error) {
 	return pk, nil
 }
 
-// hostKeyCallback verifies host keys strictly against known_hosts content.
+// hostKeyCallback verifies host keys strictly against known_hosts content, read as OpenSSH
+// reads it: host names plain or hashed (`ssh-keygen -H`), "[host]:port" for a port other than
+// 22, and a key marked @revoked refused whatever other lines say. Host patterns (*, ?, !)
+// and @cert-authority lines are not supported: they match no host.
 func hostKeyCallback(knownHosts []byte) (ssh.HostKeyCallback, error) {
 	type entry struct {
 		hosts []string
-		key   ssh.PublicKey
+		key   string
 	}
 	var entries []entry
+	revoked := map[string]bool{}
 	rest := knownHosts
 	for len(rest) > 0 {
-		_, hosts, key, _, next, err := ssh.ParseKnownHosts(rest)
+		marker, hosts, key, _, next, err := ssh.ParseKnownHosts(rest)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			return nil, fmt.Errorf("failed to parse known_hosts: %w", err)
 		}
-		entries = append(entries, entry{hosts: hosts, key: key})
+		switch marker {
+		case "revoked":
+			revoked[string(key.Marshal())] = true
+		case "":
+			entries = append(entries, entry{hosts: hosts, key: string(key.Marshal())})
+		}
 		rest = next
 	}
 	if len(entries) == 0 {
 		return nil, errors.New("failed to parse known_hosts: no host keys found")
 	}
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		presented := string(key.Marshal())
+		if revoked[presented] {
+			return fmt.Errorf("failed to verify host key of %s: the key is marked @revoked in known_hosts", hostname)
+		}
 		want := []string{knownhosts.Normalize(hostname)}
 		if remote != nil {
 			want = append(want, knownhosts.Normalize(remote.String()))
 		}
 		for _, e := range entries {
+			if e.key != presented {
+				continue
+			}
 			for _, h := range e.hosts {
-				for _, w := range want {
-					if knownhosts.Normalize(h) == w && string(e.key.Marshal()) == string(key.Marshal()) {
-						return nil
-					}
+				if knownHostMatches(h, want) {
+					return nil
 				}
 			}
 		}
 		return fmt.Errorf("failed to verify host key of %s: not in known_hosts", hostname)
 	}, nil
+}
+
+// knownHostMatches tells whether a host of a known_hosts line, plain or hashed
+// ("|1|<base64 salt>|<base64 HMAC-SHA1 of the host>"), names one of the normalized hosts.
+func knownHostMatches(pattern string, hosts []string) bool {
+	if salt64, sum64, ok := strings.Cut(strings.TrimPrefix(pattern, "|1|"), "|"); ok && strings.HasPrefix(pattern, "|1|") {
+		salt, err1 := base64.StdEncoding.DecodeString(salt64)
+		sum, err2 := base64.StdEncoding.DecodeString(sum64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		for _, h := range hosts {
+			mac := hmac.New(sha1.New, salt)
+			mac.Write([]byte(h))
+			if hmac.Equal(mac.Sum(nil), sum) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, h := range hosts {
+		if knownhosts.Normalize(pattern) == h {
+			return true
+		}
+	}
+	return false
 }
 
 // Check reports whether a can authenticate to the remote at url, for instance that an SSH

@@ -113,6 +113,38 @@ func TestHostKeyCallback(t *testing.T) {
 	}
 }
 
+// TestHostKeyCallbackOpenSSHForms: a hashed host name (ssh-keygen -H) verifies its host; a
+// key marked @revoked is refused even where another line lists it; a @cert-authority line
+// is no host key.
+func TestHostKeyCallbackOpenSSHForms(t *testing.T) {
+	known, _ := fuzzKeys(t)
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(known)))
+	tests := []struct {
+		name, content, host string
+		ok                  bool
+	}{
+		{"hashed", hashedHost("gitlab.com", []byte("salt-salt-salt-salt!")) + " " + line, "gitlab.com:22", true},
+		{"hashed other port", hashedHost("[h.example]:2222", []byte("salt-salt-salt-salt!")) + " " + line, "h.example:2222", true},
+		{"hashed other host", hashedHost("gitlab.com", []byte("salt-salt-salt-salt!")) + " " + line, "github.com:22", false},
+		{"revoked", "github.com " + line + "\n@revoked * " + line, "github.com:22", false},
+		{"cert-authority", "@cert-authority github.com " + line + "\ngithub.com ssh-ed25519 " + strings.Fields(line)[1][:20] + "x", "github.com:22", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cb, err := hostKeyCallback([]byte(tt.content + "\n"))
+			if err != nil {
+				if tt.ok {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err := cb(tt.host, nil, known); (err == nil) != tt.ok {
+				t.Fatalf("callback = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
 func identity(t *testing.T) []byte {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

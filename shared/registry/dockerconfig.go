@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -13,11 +15,14 @@ import (
 
 // dockerConfig is the part of a .dockerconfigjson document that holds credentials.
 type dockerConfig struct {
-	Auths map[string]struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Auth     string `json:"auth"`
-	} `json:"auths"`
+	Auths map[string]dockerAuth `json:"auths"`
+}
+
+// dockerAuth is one registry's entry: a user name and password, or both in auth.
+type dockerAuth struct {
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Auth     string `json:"auth,omitempty"`
 }
 
 // keychain resolves credentials by registry host.
@@ -49,6 +54,8 @@ func newKeychain(docs [][]byte) (keychain, error) {
 }
 
 // parseDockerConfig reads the credentials of a .dockerconfigjson document, keyed by host.
+// When several keys name one host ("r" and "https://r/v1/"), the one that is the bare host
+// wins, then the first in sorted order: the same document always gives the same credentials.
 func parseDockerConfig(data []byte) (keychain, error) {
 	k := keychain{}
 	if len(data) == 0 {
@@ -58,7 +65,18 @@ func parseDockerConfig(data []byte) (keychain, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, errors.New("failed to parse the registry credentials: .dockerconfigjson is not valid JSON")
 	}
-	for server, a := range doc.Auths {
+	servers := slices.Collect(maps.Keys(doc.Auths))
+	slices.SortFunc(servers, func(a, b string) int {
+		if bareA, bareB := a == Host(a), b == Host(b); bareA != bareB {
+			if bareA {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, server := range servers {
+		a := doc.Auths[server]
 		user, pass := a.Username, a.Password
 		if a.Auth != "" {
 			decoded, err := base64.StdEncoding.DecodeString(a.Auth)
@@ -70,9 +88,25 @@ func parseDockerConfig(data []byte) (keychain, error) {
 				return nil, fmt.Errorf("failed to parse the registry credentials of %s: auth is not user:password", server)
 			}
 		}
-		k[Host(server)] = authn.AuthConfig{Username: user, Password: pass}
+		if _, ok := k[Host(server)]; !ok {
+			k[Host(server)] = authn.AuthConfig{Username: user, Password: pass}
+		}
 	}
 	return k, nil
+}
+
+// Credentials returns the credentials a .dockerconfigjson document holds for the registry
+// host (as Host spells it), or an error when it holds none.
+func Credentials(data []byte, host string) (authn.AuthConfig, error) {
+	k, err := parseDockerConfig(data)
+	if err != nil {
+		return authn.AuthConfig{}, err
+	}
+	a, ok := k[Host(host)]
+	if !ok {
+		return authn.AuthConfig{}, fmt.Errorf("failed to find registry credentials for %s in .dockerconfigjson", host)
+	}
+	return a, nil
 }
 
 // Host turns a dockerconfig server key ("host", "https://host/v1/", "host/path") into the

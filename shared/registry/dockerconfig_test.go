@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -64,25 +66,54 @@ func TestKeychainMatchesHost(t *testing.T) {
 	}
 }
 
-// FuzzParseDockerConfig feeds untrusted Secret data to the credentials parser: it must never
-// panic, and every credential is keyed by a bare host.
+// FuzzParseDockerConfig feeds untrusted Secret data to the credentials parser. It must never
+// panic; parse the same document to the same credentials every time (a host spelled twice,
+// "r" and "https://r/v1/", once made the winner depend on Go's map order); key every
+// credential by a bare host; give Credentials the same credentials for that host; read back
+// the same keychain from a document written from it; and never quote a password or auth
+// value in an error.
 func FuzzParseDockerConfig(f *testing.F) {
 	f.Add([]byte(`{"auths":{"r.example:5000":{"username":"u","password":"p"}}}`))
 	f.Add([]byte(`{"auths":{"https://r.example/v1/":{"auth":"dTpzZWNyZXQ="}}}`))
 	f.Add([]byte(`{"auths":{"r":{"auth":"!!"}}}`))
+	f.Add([]byte(`{"auths":{"r":{"auth":"c2VjcmV0LXZhbHVl"}}}`))
 	f.Add([]byte(`{"auths":null}`))
+	f.Add([]byte(`{"auths":{"docker.io":{"username":"a","password":"p"},"https://index.docker.io/v1/":{"username":"b","password":"p"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := parseDockerConfig(data)
 		if err != nil {
-			if strings.Contains(err.Error(), "secret") {
-				t.Fatalf("error names a value: %v", err)
+			var doc dockerConfig
+			_ = json.Unmarshal(data, &doc)
+			for _, a := range doc.Auths {
+				for _, v := range []string{a.Password, a.Auth} {
+					if len(v) >= 4 && strings.Contains(err.Error(), v) {
+						t.Fatalf("the error quotes a secret value: %v", err)
+					}
+				}
 			}
 			return
 		}
-		for host := range k {
-			if strings.Contains(host, "/") {
-				t.Fatalf("host %q holds a path", host)
+		for range 16 {
+			if again, _ := parseDockerConfig(data); !maps.Equal(again, k) {
+				t.Fatalf("parsed twice, read %v then %v", k, again)
 			}
+		}
+		doc := dockerConfig{Auths: map[string]dockerAuth{}}
+		for host, a := range k {
+			if host != Host(host) || strings.Contains(host, "/") {
+				t.Fatalf("host %q is not bare", host)
+			}
+			if c, err := Credentials(data, host); err != nil || c != a {
+				t.Fatalf("Credentials(%q) = %+v, %v; the keychain holds %+v", host, c, err, a)
+			}
+			doc.Auths[host] = dockerAuth{Username: a.Username, Password: a.Password}
+		}
+		written, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := parseDockerConfig(written); err != nil || !maps.Equal(back, k) {
+			t.Fatalf("the keychain %v written as %s reads back as %v, %v", k, written, back, err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package message
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -22,11 +23,13 @@ const maxLength = 64 << 10
 var withheld = []string{"env", "expandenv", "getHostByName"}
 
 // bounded replace the Sprig functions that build a value as large as their argument asks,
-// so that a template cannot make the controller allocate without bound.
+// so that one call cannot make the controller allocate without bound: each refuses a result
+// longer than maxLength before building it. (A template that loops still runs as long as
+// its loops do: text/template has no step budget.)
 var bounded = map[string]any{
 	"repeat": func(count int, s string) (string, error) {
-		if count < 0 || (len(s) > 0 && count > maxLength/len(s)) {
-			return "", errors.New("repeat: the result would be longer than 64 KiB")
+		if err := within("repeat", count, len(s)); err != nil {
+			return "", err
 		}
 		return strings.Repeat(s, count), nil
 	},
@@ -39,6 +42,106 @@ var bounded = map[string]any{
 	"untilStep": func(start, stop, step int) ([]int, error) {
 		return steps(start, stop, step)
 	},
+	"indent":  func(n int, s string) (string, error) { return indent("indent", n, s, "") },
+	"nindent": func(n int, s string) (string, error) { return indent("nindent", n, s, "\n") },
+	"replace": func(old, repl, src string) (string, error) {
+		n := strings.Count(src, old)
+		if err := within("replace", n, len(repl)); err != nil {
+			return "", err
+		}
+		return strings.ReplaceAll(src, old, repl), nil
+	},
+	"join": func(sep string, v any) (string, error) {
+		if n := listLen(v); n > 0 {
+			if err := within("join", n, len(sep)+1); err != nil {
+				return "", err
+			}
+		}
+		return sprigFunc("join").(func(string, any) string)(sep, v), nil
+	},
+	"wrapWith": func(width int, sep, s string) (string, error) {
+		if width > 0 {
+			if err := within("wrapWith", len(s)/width+1, len(sep)); err != nil {
+				return "", err
+			}
+		}
+		return sprigFunc("wrapWith").(func(int, string, string) string)(width, sep, s), nil
+	},
+	"regexReplaceAll": func(re, s, repl string) (string, error) {
+		if err := within("regexReplaceAll", len(s)+1, len(repl)); err != nil {
+			return "", err
+		}
+		return sprigFunc("regexReplaceAll").(func(string, string, string) string)(re, s, repl), nil
+	},
+	"regexReplaceAllLiteral": func(re, s, repl string) (string, error) {
+		if err := within("regexReplaceAllLiteral", len(s)+1, len(repl)); err != nil {
+			return "", err
+		}
+		return sprigFunc("regexReplaceAllLiteral").(func(string, string, string) string)(re, s, repl), nil
+	},
+	"seq": func(params ...int) (string, error) {
+		if len(params) > 0 && len(params) <= 3 {
+			start, step, stop := 1, 1, params[len(params)-1]
+			if len(params) > 1 {
+				start = params[0]
+			}
+			if len(params) == 3 {
+				step = params[1]
+			}
+			if step != 0 && (stop-start)/step > maxLength {
+				return "", errors.New("seq: more than 65536 numbers")
+			}
+		}
+		return sprigFunc("seq").(func(...int) string)(params...), nil
+	},
+}
+
+func init() {
+	for _, name := range []string{"randAlphaNum", "randAlpha", "randAscii", "randNumeric"} {
+		f := sprigFunc(name).(func(int) string)
+		bounded[name] = func(count int) (string, error) {
+			if err := within(name, count, 1); err != nil {
+				return "", err
+			}
+			return f(count), nil
+		}
+	}
+	randBytes := sprigFunc("randBytes").(func(int) (string, error))
+	bounded["randBytes"] = func(count int) (string, error) {
+		if err := within("randBytes", count, 2); err != nil {
+			return "", err
+		}
+		return randBytes(count)
+	}
+}
+
+// sprigFunc returns Sprig's function name.
+func sprigFunc(name string) any { return sprig.TxtFuncMap()[name] }
+
+// within refuses count pieces of size bytes when they would exceed maxLength.
+func within(fn string, count, size int) error {
+	if count < 0 || (size > 0 && count > maxLength/size) {
+		return fmt.Errorf("%s: the result would be longer than 64 KiB", fn)
+	}
+	return nil
+}
+
+// indent is Sprig's indent (and nindent, with prefix "\n"), bounded.
+func indent(fn string, n int, s, prefix string) (string, error) {
+	if err := within(fn, n, strings.Count(s, "\n")+1); err != nil {
+		return "", err
+	}
+	pad := strings.Repeat(" ", max(n, 0))
+	return prefix + pad + strings.ReplaceAll(s, "\n", "\n"+pad), nil
+}
+
+// listLen is the length of a list, slice or array value (0 for anything else).
+func listLen(v any) int {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+		return rv.Len()
+	}
+	return 0
 }
 
 // steps returns start, start+step, … up to (not including) stop, as Sprig's until and

@@ -42,12 +42,14 @@ func Apply(objs []*unstructured.Unstructured, vars map[string]string, strict boo
 		if Disabled(obj.GetAnnotations(), obj.GetLabels()) {
 			continue
 		}
+		// An object without variables is left alone, whatever it holds: YAML cannot write
+		// some strings (control characters) that JSON and the API server accept.
+		if !hasVariable(obj.Object) {
+			continue
+		}
 		text, err := yaml.Marshal(obj.Object)
 		if err != nil {
 			return fmt.Errorf("failed to encode %s: %w", objectName(obj), err)
-		}
-		if !strings.Contains(string(text), "${") {
-			continue
 		}
 		out, err := document(text, vars, strict)
 		if err != nil {
@@ -56,6 +58,27 @@ func Apply(objs []*unstructured.Unstructured, vars map[string]string, strict boo
 		obj.Object = out.Object
 	}
 	return nil
+}
+
+// hasVariable reports whether a key or string value of v, at any depth, holds "${".
+func hasVariable(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, "${")
+	case map[string]any:
+		for k, e := range v {
+			if strings.Contains(k, "${") || hasVariable(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasVariable(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // validate checks that every variable name is a valid identifier.

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
@@ -26,7 +27,13 @@ import (
 //			Setup:             func(e *testenv.Env) error { env = e; return nil },
 //		}))
 //	}
+//
+// A fuzzing run (go test -fuzz, and each of its workers) runs only a fuzz target, which
+// needs no API server: Run then runs the tests without starting one.
 func Run(m *testing.M, opts Options) int {
+	if Fuzzing() {
+		return m.Run()
+	}
 	env, err := Start(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
@@ -50,6 +57,21 @@ func Run(m *testing.M, opts Options) int {
 		}
 	}
 	return code
+}
+
+// Fuzzing reports whether the test binary runs a fuzz target's fuzzing (-test.fuzz, or as a
+// fuzzing worker), in which case no other test runs. A TestMain that starts servers calls it
+// to skip them: each fuzzing worker is a process of its own and runs TestMain again.
+func Fuzzing() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // unsafeName matches runs of characters a namespace name cannot hold.

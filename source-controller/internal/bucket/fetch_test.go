@@ -18,12 +18,16 @@ import (
 	"time"
 
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
+	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
 // server is one S3 server shared by the tests of this file; each test uses its own bucket.
 var server *s3server.Server
 
 func TestMain(m *testing.M) {
+	if testenv.Fuzzing() { // a fuzz target needs no S3 server
+		os.Exit(m.Run())
+	}
 	var err error
 	if server, err = s3server.Start(s3server.Options{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/ferry-gitops/ferry/shared/helm/values"
 )
 
 // mergeYAML merges the YAML document overlay into base as Helm merges values files given
@@ -18,7 +20,7 @@ func mergeYAML(base, overlay []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := yaml.Marshal(mergeMaps(b, o))
+	out, err := yaml.Marshal(values.Merge(b, o))
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode merged YAML: %w", err)
 	}
@@ -35,23 +37,4 @@ func yamlMap(data []byte) (map[string]any, error) {
 		m = map[string]any{}
 	}
 	return m, nil
-}
-
-// mergeMaps returns a copy of a with b merged in, recursively for keys whose values are maps
-// in both.
-func mergeMaps(a, b map[string]any) map[string]any {
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		if bm, ok := v.(map[string]any); ok {
-			if am, ok := out[k].(map[string]any); ok {
-				out[k] = mergeMaps(am, bm)
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package ignore
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,17 +62,40 @@ func TestExclude(t *testing.T) {
 	}
 }
 
+// FuzzPatterns reads spec.ignore (and .sourceignore files, same syntax) from untrusted text.
+// Whatever the patterns and path: no panic; the verdict on a path does not depend on how it
+// is spelled ("a//b", "./a/b/"); and adding a pattern that is not a negation never brings
+// back a path that was excluded.
 func FuzzPatterns(f *testing.F) {
-	f.Add("*.yaml\n!keep.yaml\n", "a/b.yaml")
-	f.Add("**/x/\n[a-", "x/y")
-	f.Fuzz(func(t *testing.T, text, p string) {
-		m := Matcher{m: nil}
-		_ = m.Exclude(p, false)
-		s := text
-		m, err := New(t.TempDir(), &s, Options{})
+	f.Add("*.yaml\n!keep.yaml\n", "tmp/", "a/b.yaml")
+	f.Add("**/x/\n[a-", "!x", "x/y")
+	f.Add("/deploy/**\n!deploy/keep/\n", "*.md", "deploy/keep/a.md")
+	f.Fuzz(func(t *testing.T, text, extra, p string) {
+		if (Matcher{}).Exclude(p, false) {
+			t.Fatal("a matcher without patterns excluded a path")
+		}
+		m, err := New(t.TempDir(), &text, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = m.Exclude(p, true)
+		for _, isDir := range []bool{false, true} {
+			got := m.Exclude(p, isDir)
+			for _, spelled := range []string{"./" + p, p + "/", strings.ReplaceAll(p, "/", "//")} {
+				if m.Exclude(spelled, isDir) != got {
+					t.Fatalf("Exclude(%q) = %v but Exclude(%q) = %v", p, got, spelled, !got)
+				}
+			}
+			if strings.HasPrefix(strings.TrimSpace(extra), "!") || strings.Contains(extra, "\n") {
+				continue
+			}
+			more := text + "\n" + extra
+			m2, err := New(t.TempDir(), &more, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got && !m2.Exclude(p, isDir) {
+				t.Fatalf("adding %q to the patterns brought %q back", extra, p)
+			}
+		}
 	})
 }

@@ -18,6 +18,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	sharedregistry "github.com/ferry-gitops/ferry/shared/registry"
 )
 
 // Media types of a Helm chart in an OCI registry.
@@ -193,7 +195,7 @@ func authenticator(host string, o Options) (authn.Authenticator, error) {
 	if len(o.DockerConfigJSON) == 0 {
 		return authn.Anonymous, nil
 	}
-	cfg, err := dockerConfigAuth(o.DockerConfigJSON, host)
+	cfg, err := sharedregistry.Credentials(o.DockerConfigJSON, host)
 	if err != nil {
 		return nil, err
 	}

@@ -32,20 +32,28 @@ func TestResolveTag(t *testing.T) {
 	}
 }
 
+// TestDockerConfigAuth: the credentials of a .dockerconfigjson for the chart's registry host.
 func TestDockerConfigAuth(t *testing.T) {
 	auth := base64.StdEncoding.EncodeToString([]byte("u:p"))
 	tests := []struct{ name, doc, host, user, err string }{
 		{"username", `{"auths":{"r.example.com":{"username":"u","password":"p"}}}`, "r.example.com", "u", ""},
 		{"auth field and scheme", `{"auths":{"https://r.example.com/v1/":{"auth":"` + auth + `"}}}`, "r.example.com", "u", ""},
-		{"other host", `{"auths":{"other":{"username":"u"}}}`, "r.example.com", "", "no credentials for r.example.com"},
-		{"not json", `nope`, "r.example.com", "", "not a JSON docker config"},
+		{"other host", `{"auths":{"other":{"username":"u"}}}`, "r.example.com", "", "for r.example.com"},
+		{"not json", `nope`, "r.example.com", "", "not valid JSON"},
 		{"bad base64", `{"auths":{"r.example.com":{"auth":"%%%"}}}`, "r.example.com", "", "not base64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := dockerConfigAuth([]byte(tt.doc), tt.host)
-			if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) || cfg.Username != tt.user {
-				t.Fatalf("dockerConfigAuth = %+v, %v", cfg, err)
+			a, err := authenticator(tt.host, Options{DockerConfigJSON: []byte(tt.doc)})
+			if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("authenticator = %v, want an error with %q", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			cfg, err := a.Authorization()
+			if err != nil || cfg.Username != tt.user {
+				t.Fatalf("Authorization = %+v, %v; want user %q", cfg, err, tt.user)
 			}
 		})
 	}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# fuzz.sh runs every Go native fuzz target of the workspace for a set time each:
+#
+#   hack/fuzz.sh 30s                    # every target, 30 s each (make fuzz)
+#   hack/fuzz.sh 2s                     # the short form make test runs (make fuzz-short)
+#   hack/fuzz.sh 1m FuzzExtract         # only targets whose name matches a regexp
+#
+# Targets are discovered, never listed by hand: the packages whose _test.go files declare a
+# `func FuzzXxx(f *testing.F)`, then `go test -list '^Fuzz'` in each of them. `go test -fuzz`
+# takes one target per run, so each target is its own run. A crash fails the run: Go writes
+# the crashing input to the package's testdata/fuzz/<target>/, where plain `go test` then
+# replays it. At the end a table gives each target's executions and executions per second.
+#
+# Environment:
+#   FUZZ_PARALLEL   fuzzing workers per target (default 2)
+#   FUZZ_MODULES    the modules to search (default: every module of go.work)
+set -uo pipefail
+
+fuzztime="${1:-30s}"
+filter="${2:-.}"
+parallel="${FUZZ_PARALLEL:-2}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+modules="${FUZZ_MODULES:-$(cd "$root" && go work edit -json | sed -n 's/.*"DiskPath": "\.\/\(.*\)".*/\1/p')}"
+
+summary=()
+failed=()
+start=$SECONDS
+for m in $modules; do
+	# Packages (directories) whose tests declare a fuzz target.
+	dirs=$(cd "$root/$m" && grep -rlE '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' --include='*_test.go' . |
+		xargs -r -n1 dirname | sort -u)
+	for d in $dirs; do
+		targets=$(cd "$root/$m" && go test -list '^Fuzz' "$d" | grep '^Fuzz' | grep -E -- "$filter")
+		for t in $targets; do
+			echo "=== fuzz $m/${d#./} $t ($fuzztime)"
+			log=$(mktemp)
+			(cd "$root/$m" && go test -run '^$' -fuzz "^${t}\$" -fuzztime "$fuzztime" -parallel "$parallel" "$d") 2>&1 | tee "$log" |
+				grep -vE '^fuzz: elapsed: .*(gathering baseline|execs: [0-9]+ \([0-9]+/sec\), new interesting)' || true
+			rc=${PIPESTATUS[0]}
+			# The last progress line holds the totals: "fuzz: elapsed: 1m3s, execs: 12345 (0/sec), …";
+			# its rate is the last interval's, so the rate printed is execs over elapsed.
+			last=$(grep -E '^fuzz: elapsed: .*execs: ' "$log" | tail -n 1)
+			execs=$(sed -nE 's/.*execs: ([0-9]+) .*/\1/p' <<<"$last")
+			elapsed=$(sed -nE 's/^fuzz: elapsed: ([0-9hms]+),.*/\1/p' <<<"$last")
+			rate=-
+			[ -z "$execs" ] && execs=baseline # the time went to replaying the cached corpus
+			if [ -n "$execs" ] && [ -n "$elapsed" ]; then
+				secs=$(($(sed -E 's/h/*3600+/; s/m/*60+/; s/s$//; s/\+$//' <<<"$elapsed")))
+				rate=$((execs / (secs > 0 ? secs : 1)))
+			fi
+			if ! grep -qE '^(ok|PASS)' "$log" || [ "${rc:-1}" != 0 ]; then
+				failed+=("$m/${d#./} $t")
+				summary+=("$(printf '%-60s %-26s %12s %10s  FAIL' "$m/${d#./}" "$t" "${execs:--}" "${rate:--}")")
+			else
+				summary+=("$(printf '%-60s %-26s %12s %10s  ok' "$m/${d#./}" "$t" "${execs:--}" "${rate:--}")")
+			fi
+			rm -f "$log"
+		done
+	done
+done
+
+echo
+printf '%-60s %-26s %12s %10s  %s\n' package target execs 'execs/s' result
+printf '%s\n' "${summary[@]}"
+echo "${#summary[@]} targets, ${fuzztime} each, $((SECONDS - start)) s in all"
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "failed (the crashing inputs are in each package's testdata/fuzz/):"
+	printf '  %s\n' "${failed[@]}"
+	exit 1
+fi
