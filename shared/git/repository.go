@@ -2,7 +2,13 @@ package git
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -13,14 +19,17 @@ import (
 // ForRepository builds the Auth of a GitRepository from the Secrets it names, read with c in
 // its namespace: spec.secretRef (credentials, TLS material, SSH identity and known_hosts) and
 // spec.proxySecretRef. It checks that the Auth can reach spec.url, without contacting it; an
-// SSH URL without a Secret is told to name one. Errors never quote a Secret's value.
+// SSH URL without a Secret is told to name one. With spec.provider github, the credentials are
+// a GitHub App installation token. Errors never quote a Secret's value.
 func ForRepository(ctx context.Context, c client.Reader, repo *sourcev1.GitRepository) (*Auth, error) {
 	auth := &Auth{}
+	var secretData map[string][]byte
 	if ref := repo.Spec.SecretRef; ref != nil && ref.Name != "" {
 		secret, err := secrets.Get(ctx, c, repo.Namespace, ref.Name)
 		if err != nil {
 			return nil, err
 		}
+		secretData = secret.Data
 		if auth, err = AuthFromSecret(secret.Data); err != nil {
 			return nil, err
 		}
@@ -34,6 +43,11 @@ func ForRepository(ctx context.Context, c client.Reader, repo *sourcev1.GitRepos
 			return nil, err
 		}
 	}
+	if repo.Spec.Provider == sourcev1.GitProviderGitHub {
+		if err := auth.asGitHubApp(ctx, repo, secretData); err != nil {
+			return nil, err
+		}
+	}
 	if err := auth.Check(repo.Spec.URL); err != nil {
 		if repo.Spec.SecretRef == nil && IsSSH(repo.Spec.URL) {
 			err = fmt.Errorf("%w: set spec.secretRef to a Secret with 'identity' and 'known_hosts'", err)
@@ -41,4 +55,58 @@ func ForRepository(ctx context.Context, c client.Reader, repo *sourcev1.GitRepos
 		return nil, err
 	}
 	return auth, nil
+}
+
+// asGitHubApp makes a authenticate as the GitHub App installation of spec.secretRef
+// (githubAppID, githubAppInstallationID, githubAppPrivateKey, optional githubAppBaseURL): an
+// installation access token, sent as the password of x-access-token. The token request goes
+// through the Secret's CA bundle and the proxy of spec.proxySecretRef.
+func (a *Auth) asGitHubApp(ctx context.Context, repo *sourcev1.GitRepository, data map[string][]byte) error {
+	if repo.Spec.SecretRef == nil || repo.Spec.SecretRef.Name == "" {
+		return fmt.Errorf("spec.provider github needs spec.secretRef naming a Secret with %s, %s and %s",
+			GitHubAppIDKey, GitHubAppInstallationIDKey, GitHubAppPrivateKeyKey)
+	}
+	if IsSSH(repo.Spec.URL) {
+		return errors.New("spec.provider github authenticates over HTTPS only: use an https:// URL")
+	}
+	app, err := gitHubAppFromSecret(data)
+	if err != nil {
+		return err
+	}
+	hc, err := a.apiClient()
+	if err != nil {
+		return err
+	}
+	token, err := app.token(ctx, hc)
+	if err != nil {
+		return err
+	}
+	a.Username, a.Password, a.BearerToken = GitHubAppUsername, token, ""
+	return nil
+}
+
+// apiClient is an HTTP client for a provider's API: a's CA bundle and proxy.
+func (a *Auth) apiClient() (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if len(a.CAData) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(a.CAData) {
+			return nil, errors.New("failed to read ca.crt: no PEM certificate")
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	if a.Proxy.URL != "" {
+		u, err := url.Parse(a.Proxy.URL)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the proxy address: %w", err)
+		}
+		if a.Proxy.Username != "" {
+			u.User = url.UserPassword(a.Proxy.Username, a.Proxy.Password)
+		}
+		tr.Proxy = http.ProxyURL(u)
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
 }

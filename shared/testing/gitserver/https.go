@@ -20,6 +20,9 @@ type HTTPOptions struct {
 	Username, Password string
 	// BearerToken, when set, is accepted as an Authorization bearer token.
 	BearerToken string
+	// Check, when set, decides on the basic auth user name and password instead of Password
+	// (for credentials that change, such as tokens an API issues).
+	Check func(user, password string) bool
 	// ClientCerts requires a client certificate signed by the server's CA (mutual TLS).
 	ClientCerts bool
 	// Plain serves HTTP without TLS.
@@ -144,7 +147,7 @@ func asksForObjects(req *http.Request) bool {
 
 // authorize requires the credentials of opts, when there are any.
 func authorize(opts HTTPOptions, next http.Handler) http.Handler {
-	if opts.Username == "" && opts.Password == "" && opts.BearerToken == "" {
+	if opts.Username == "" && opts.Password == "" && opts.BearerToken == "" && opts.Check == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -153,7 +156,11 @@ func authorize(opts HTTPOptions, next http.Handler) http.Handler {
 			return
 		}
 		u, p, ok := req.BasicAuth()
-		if ok && opts.Username != "" && u == opts.Username && p == opts.Password {
+		if ok && opts.Check != nil && opts.Check(u, p) {
+			next.ServeHTTP(w, req)
+			return
+		}
+		if ok && opts.Check == nil && opts.Username != "" && u == opts.Username && p == opts.Password {
 			next.ServeHTTP(w, req)
 			return
 		}

@@ -11,6 +11,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/testing/githubapp"
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -193,4 +194,56 @@ func conditionsOf(obj *sourcev1.GitRepository) []string {
 // finalizersOf returns the finalizers of the GitRepository obj names.
 func finalizersOf(g Gomega, obj *sourcev1.GitRepository) []string {
 	return get(g, obj).Finalizers
+}
+
+// TestGitHubAppProvider: spec.provider github authenticates as the GitHub App installation of
+// spec.secretRef: the controller gets an installation token from the (local) GitHub API with
+// the App's JSON Web Token and clones over HTTPS as x-access-token with it, reusing the token
+// while it is valid. A Secret without the App's keys, or with another App's key, is
+// Ready=False AuthenticationFailed naming the cause, and nothing is cloned.
+func TestGitHubAppProvider(t *testing.T) {
+	g := NewWithT(t)
+	ns := testenv.NewNamespace(t, k8s)
+	api := githubapp.New(t)
+	repos := gitserver.NewRepos(t)
+	head := repos.Create(t, "app", map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"})
+	tokens := &tokenCheck{api: api}
+	srv := repos.ServeHTTP(t, gitserver.HTTPOptions{Username: "x-access-token", Password: "set per request", Check: tokens.valid})
+	ca := append(append([]byte{}, srv.CA...), api.CA...)
+	newSecret(t, ns, "app", map[string][]byte{"githubAppID": []byte(api.AppID), "githubAppInstallationID": []byte(fmt.Sprint(api.InstallationID)),
+		"githubAppPrivateKey": api.PrivateKey, "githubAppBaseURL": []byte(api.URL), "ca.crt": ca})
+	repo := newRepo(t, ns, "app", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+		o.Spec.Provider = sourcev1.GitProviderGitHub
+		o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "app"}
+	})
+	obj := statuscheck.Ready(t, k8s, repo)
+	g.Expect(obj.Status.Artifact.Revision).To(Equal(revision("master", head)))
+	g.Expect(api.Issued()).To(Equal(int64(1)))
+	statuscheck.RequestReconcile(t, k8s, repo)
+	g.Expect(api.Issued()).To(Equal(int64(1)), "the token is reused while valid")
+
+	other := githubapp.New(t)
+	newSecret(t, ns, "other-key", map[string][]byte{"githubAppID": []byte(api.AppID), "githubAppInstallationID": []byte(fmt.Sprint(api.InstallationID)),
+		"githubAppPrivateKey": other.PrivateKey, "githubAppBaseURL": []byte(api.URL), "ca.crt": ca})
+	wrong := newRepo(t, ns, "wrong-key", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+		o.Spec.Provider = sourcev1.GitProviderGitHub
+		o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "other-key"}
+	})
+	statuscheck.NotReady(t, k8s, wrong, sourcev1.AuthenticationFailedReason, "failed to get a GitHub App installation token")
+	g.Expect(api.Refused()).To(BeNumerically(">=", 1))
+
+	newSecret(t, ns, "plain", map[string][]byte{"username": []byte("git"), "password": []byte("pw")})
+	missing := newRepo(t, ns, "missing-keys", srv.RepoURL("app"), func(o *sourcev1.GitRepository) {
+		o.Spec.Provider = sourcev1.GitProviderGitHub
+		o.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: "plain"}
+	})
+	statuscheck.NotReady(t, k8s, missing, sourcev1.AuthenticationFailedReason, "the secret has no githubAppID, githubAppInstallationID, githubAppPrivateKey")
+	g.Expect(repos.Fetches("app")).To(Equal(1), "only the App's installation cloned")
+}
+
+// tokenCheck accepts, as the Git server's password, the last token the API issued.
+type tokenCheck struct{ api *githubapp.Server }
+
+func (c *tokenCheck) valid(user, password string) bool {
+	return user == "x-access-token" && password != "" && password == c.api.LastToken()
 }

@@ -15,8 +15,6 @@ var unsupportedFields = []unsupported.Rule{
 	sourcecontroller.RefuseValue("spec.provider", "aws", providerAdvice),
 	// Azure DevOps authentication with workload or managed identity is not implemented.
 	sourcecontroller.RefuseValue("spec.provider", "azure", providerAdvice),
-	// GitHub App authentication is not implemented.
-	sourcecontroller.RefuseValue("spec.provider", "github", providerAdvice),
 	// It only names the identity of the aws and azure providers, which are refused.
 	{Path: "spec.serviceAccountName", Message: "spec.serviceAccountName is not supported by Ferry: workload identity is not implemented; use spec.secretRef"},
 }
