@@ -3,13 +3,10 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -81,16 +78,15 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 		return err
 	}
 	senders := sender.NewRegistry(mgr.GetAPIReader())
-	keys := f.googleKeys
-	if keys == nil {
-		keys = webhook.NewKeySet(webhook.GoogleCertsURL, nil)
-	}
-	hooks, err := hook.New(mgr, ctrlmetrics.Registry, hook.Options{Addr: f.receiverAddr, NoCrossNamespaceRefs: o.NoCrossNamespaceRefs, GoogleKeys: keys},
+	hooks, err := hook.New(mgr, ctrlmetrics.Registry, hook.Options{Addr: f.receiverAddr, NoCrossNamespaceRefs: o.NoCrossNamespaceRefs, GoogleKeys: f.googleKeys},
 		ctrl.Log.WithName("receiver"))
 	if err != nil {
 		return err
 	}
-	pipeline, err := f.pipeline(mgr, o, senders, metrics)
+	opts := dispatch.DefaultOptions()
+	opts.RateLimit, opts.NoCrossNamespaceRefs, opts.QueueSize = f.rateLimit, o.NoCrossNamespaceRefs, f.queueSize
+	pipeline, err := ingest.ForManager(mgr, ingest.ManagerOptions{Namespace: f.namespace, WatchAllNamespaces: o.WatchAllNamespaces,
+		EventsAddr: o.EventsAddr, Dispatch: opts, Drain: f.drain}, senders, metrics)
 	if err != nil {
 		return err
 	}
@@ -101,36 +97,4 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 		mgr.Add(hooks),
 		mgr.Add(pipeline),
 	)
-}
-
-// pipeline builds the events pipeline: the Events of every namespace (or the watched one),
-// the checkpoint in the controller's namespace.
-func (f *flags) pipeline(mgr ctrl.Manager, o *manager.Options, senders *sender.Registry, metrics *dispatch.Metrics) (*ingest.Pipeline, error) {
-	ns := f.namespace
-	if ns == "" {
-		ns = os.Getenv(manager.RuntimeNamespaceEnv)
-	}
-	if ns == "" {
-		return nil, fmt.Errorf("the %s environment variable must name the controller's namespace (it holds the delivery checkpoint)", manager.RuntimeNamespaceEnv)
-	}
-	cs, err := kubernetes.NewForConfig(mgr.GetConfig())
-	if err != nil {
-		return nil, fmt.Errorf("failed to create the events client: %w", err)
-	}
-	watched := ""
-	if !o.WatchAllNamespaces {
-		watched = ns
-	}
-	drain := f.drain
-	if drain == 0 {
-		drain = 10 * time.Second
-	}
-	opts := dispatch.DefaultOptions()
-	opts.RateLimit, opts.NoCrossNamespaceRefs, opts.QueueSize = f.rateLimit, o.NoCrossNamespaceRefs, f.queueSize
-	return &ingest.Pipeline{
-		Events: cs.CoreV1().Events(watched), Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
-		Senders: senders, Metrics: metrics, Log: ctrl.Log.WithName("events"),
-		Opts: ingest.PipelineOptions{EventsAddr: o.EventsAddr, Namespace: ns, Dispatch: opts,
-			FlushInterval: 200 * time.Millisecond, Drain: drain},
-	}, nil
 }

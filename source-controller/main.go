@@ -4,8 +4,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -66,19 +64,7 @@ func (f *flags) bind(fs *pflag.FlagSet) {
 
 // register opens the storage, serves it from the manager and sets up every kind.
 func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-	path := f.storagePath
-	if path == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return fmt.Errorf("failed to find the working directory: %w", err)
-		}
-		path = wd + "/bin"
-	}
-	adv, err := advertisedAddr(f.storageAddr, f.storageAdvAddr)
-	if err != nil {
-		return err
-	}
-	st, err := storage.New(storage.Config{Path: path, AdvertisedAddr: adv, Retention: f.retentionRecords})
+	st, err := storage.FromFlags(f.storagePath, f.storageAddr, f.storageAdvAddr, f.retentionRecords)
 	if err != nil {
 		return err
 	}
@@ -98,21 +84,4 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 var kinds = []func(ctrl.Manager, *reconcile.Runtime, *controller.Deps) error{
 	gitrepository.Setup, ocirepository.Setup, helmrepository.Setup, helmchart.Setup, bucket.Setup,
 	artifactgenerator.Setup,
-}
-
-// advertisedAddr is --storage-adv-addr, or the hostname with the port of --storage-addr.
-func advertisedAddr(addr, adv string) (string, error) {
-	if adv != "" {
-		return adv, nil
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("failed to parse --storage-addr %q: %w", addr, err)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		if host, err = os.Hostname(); err != nil {
-			return "", fmt.Errorf("failed to find the hostname: %w", err)
-		}
-	}
-	return net.JoinHostPort(host, port), nil
 }

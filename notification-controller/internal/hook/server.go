@@ -30,7 +30,7 @@ type Options struct {
 	Addr string
 	// NoCrossNamespaceRefs refuses resources in another namespace than the Receiver's.
 	NoCrossNamespaceRefs bool
-	// GoogleKeys verifies the ID tokens of gcr Receivers.
+	// GoogleKeys verifies the ID tokens of gcr Receivers; Google's published keys when nil.
 	GoogleKeys *webhook.KeySet
 }
 
@@ -49,6 +49,9 @@ type Server struct {
 
 // New returns the Server of mgr, registering its index of Receivers and its metric.
 func New(mgr ctrl.Manager, reg prometheus.Registerer, opts Options, log logr.Logger) (*Server, error) {
+	if opts.GoogleKeys == nil {
+		opts.GoogleKeys = webhook.NewKeySet(webhook.GoogleCertsURL, nil)
+	}
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &notificationv1.Receiver{}, WebhookPathIndex, func(o client.Object) []string {
 		if p := o.(*notificationv1.Receiver).Status.WebhookPath; p != "" {
 			return []string{p}

@@ -3,31 +3,21 @@ package imageupdateautomation
 import (
 	"maps"
 
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 )
 
 // latestChanged passes the ImagePolicy events an automation reacts to: a policy created or
 // deleted, another elected image (status.latestRef), a change of its Ready status, and new
 // labels (a selector may now take it or leave it).
 func latestChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return true },
-		DeleteFunc:  func(event.DeleteEvent) bool { return true },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(*imagev1.ImagePolicy)
-			n, ok2 := e.ObjectNew.(*imagev1.ImagePolicy)
-			if !ok1 || !ok2 {
-				return false
-			}
-			return latest(o) != latest(n) || conditions.IsReady(o) != conditions.IsReady(n) ||
-				!maps.Equal(o.GetLabels(), n.GetLabels())
-		},
-	}
+	return controller.Lifecycle(func(o, n *imagev1.ImagePolicy) bool {
+		return latest(o) != latest(n) || conditions.IsReady(o) != conditions.IsReady(n) ||
+			!maps.Equal(o.GetLabels(), n.GetLabels())
+	})
 }
 
 // latest is the policy's elected image, or "".

@@ -12,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	imagecontroller "github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller"
@@ -74,19 +73,9 @@ func repositoryKey(p *imagev1.ImagePolicy) string {
 // tagsChanged passes the ImageRepository events its policies react to: its creation and
 // deletion, a new set of tags (lastScanResult.revision), and a new spec (accessFrom, image).
 func tagsChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return true },
-		DeleteFunc:  func(event.DeleteEvent) bool { return true },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(*imagev1.ImageRepository)
-			n, ok2 := e.ObjectNew.(*imagev1.ImageRepository)
-			if !ok1 || !ok2 {
-				return false
-			}
-			return revision(o) != revision(n) || o.Generation != n.Generation
-		},
-	}
+	return controller.Lifecycle(func(o, n *imagev1.ImageRepository) bool {
+		return revision(o) != revision(n) || o.Generation != n.Generation
+	})
 }
 
 // revision is the repository's lastScanResult.revision, or "".

@@ -13,8 +13,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	notifycontroller "github.com/ferry-gitops/ferry/notification-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/notification-controller/internal/dispatch"
@@ -51,7 +49,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 		For(&notificationv1beta3.Alert{}, builder.WithPredicates(controller.Default())).
 		Watches(&notificationv1beta3.Provider{}, controller.EnqueueIndexed(rt.Client, newList, providerIndexKey,
 			notifycontroller.Key, nil),
-			builder.WithPredicates(comesOrGoes())).
+			builder.WithPredicates(controller.Lifecycle[*notificationv1beta3.Provider](nil))).
 		WithOptions(o.ControllerOptions()).
 		Named("alert").
 		Complete(r)
@@ -59,16 +57,6 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 		return fmt.Errorf("failed to set up the Alert controller: %w", err)
 	}
 	return nil
-}
-
-// comesOrGoes passes the creation and deletion of a Provider.
-func comesOrGoes() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return true },
-		DeleteFunc:  func(event.DeleteEvent) bool { return true },
-		UpdateFunc:  func(event.UpdateEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-	}
 }
 
 // Reconcile checks the Alert named by req.

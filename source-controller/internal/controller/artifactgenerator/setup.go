@@ -14,7 +14,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
@@ -57,12 +56,8 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&sourceextv1beta1.ArtifactGenerator{}, builder.WithPredicates(predicate.Or(controller.Default(), reconcileAnnotationChanged()))).
-		Owns(&sourcev1.ExternalArtifact{}, builder.WithPredicates(predicate.Funcs{
-			CreateFunc: func(event.CreateEvent) bool { return false },
-			UpdateFunc: func(event.UpdateEvent) bool { return false },
-			DeleteFunc: func(event.DeleteEvent) bool { return true },
-		})).
+		For(&sourceextv1beta1.ArtifactGenerator{}, builder.WithPredicates(predicate.Or(controller.Default(), controller.AnnotationChanged(sourceextv1beta1.ReconcileAnnotation)))).
+		Owns(&sourcev1.ExternalArtifact{}, builder.WithPredicates(controller.Deleted())).
 		WithOptions(d.Options.ControllerOptions())
 	b = sourceref.Watch(b, rt.Client, sourceKinds, func() client.ObjectList { return &sourceextv1beta1.ArtifactGeneratorList{} }, nil)
 	if err := b.Complete(r); err != nil {
@@ -89,18 +84,4 @@ func sourcesOf(o client.Object) []sourceref.Ref {
 		refs = append(refs, sourceref.Ref{Kind: s.Kind, Namespace: s.Namespace, Name: s.Name})
 	}
 	return refs
-}
-
-// reconcileAnnotationChanged passes updates that set or clear the annotation pausing a
-// generator (it has no spec.suspend, whose change would be a new generation).
-func reconcileAnnotationChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return false },
-		DeleteFunc:  func(event.DeleteEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			key := sourceextv1beta1.ReconcileAnnotation
-			return e.ObjectOld.GetAnnotations()[key] != e.ObjectNew.GetAnnotations()[key]
-		},
-	}
 }
