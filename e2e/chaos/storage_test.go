@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -60,7 +61,7 @@ spec: {interval: 1h, url: "`+url+`", ref: {branch: master}}
 		status, reason, msg := ready(cur)
 		g.Expect(status).To(Equal("False"), "Ready: %s: %s", reason, msg)
 		g.Expect(msg).To(ContainSubstring("no space left on device"))
-		storage, _, _ := condition(cur, "StorageOperationFailed")
+		storage, _, _ := statuscheck.Condition(cur, "StorageOperationFailed")
 		g.Expect(storage).To(Equal("True"))
 		artifact, _, _ := unstructured.NestedMap(cur.Object, "status", "artifact")
 		g.Expect(artifact).To(Equal(before), "the previous artifact stays recorded")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 )
 
 // size is the shape of one chaos run.
@@ -269,22 +270,7 @@ func get(g Gomega, o *unstructured.Unstructured) *unstructured.Unstructured {
 
 // ready returns the status, reason and message of o's Ready condition.
 func ready(o *unstructured.Unstructured) (status, reason, message string) {
-	return condition(o, "Ready")
-}
-
-// condition returns the status, reason and message of o's condition typ.
-func condition(o *unstructured.Unstructured, typ string) (status, reason, message string) {
-	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == typ {
-			s, _ := m["status"].(string)
-			r, _ := m["reason"].(string)
-			msg, _ := m["message"].(string)
-			return s, r, msg
-		}
-	}
-	return "", "", ""
+	return statuscheck.Condition(o, "Ready")
 }
 
 // expectReady checks that cur is Ready=True at its generation.

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/shared/testing/gitserver"
+	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 )
 
 const (
@@ -192,17 +193,7 @@ func get(g Gomega, o *unstructured.Unstructured) *unstructured.Unstructured {
 
 // condition returns the status, reason and message of condition typ of o.
 func condition(o *unstructured.Unstructured, typ string) (status, reason, message string) {
-	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == typ {
-			s, _ := m["status"].(string)
-			r, _ := m["reason"].(string)
-			msg, _ := m["message"].(string)
-			return s, r, msg
-		}
-	}
-	return "", "", ""
+	return statuscheck.Condition(o, typ)
 }
 
 // waitReady waits until o is Ready=True for its current generation and returns it; check,
