@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	. "github.com/onsi/gomega"
 	"hash"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	. "github.com/onsi/gomega"
 
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
