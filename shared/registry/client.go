@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -22,6 +23,9 @@ type Config struct {
 	// DockerConfigs are .dockerconfigjson documents with registry credentials; for a host
 	// named in several, the first document wins. Anonymous access when none names the host.
 	DockerConfigs [][]byte
+	// Logins are credentials for one host each, such as a cloud provider's login; they win
+	// over DockerConfigs for their host.
+	Logins []Login
 	// CAData is a PEM bundle of certificate authorities trusted besides the system ones.
 	CAData []byte
 	// CertData and KeyData are a PEM client certificate and key for mutual TLS.
@@ -38,6 +42,24 @@ type Config struct {
 	Retry Retry
 }
 
+// Login is a username and password for the registry at Host (host[:port]).
+type Login struct {
+	// Host is the registry, as in an image reference.
+	Host string
+	// Username and Password are sent with HTTP basic auth or to the registry's token service.
+	Username, Password string
+}
+
+// HTTPClient is a client reaching registries with cfg's TLS material and proxy, for the
+// requests that are not of the registry API (a cloud provider's token exchange).
+func HTTPClient(cfg Config) (*http.Client, error) {
+	tr, err := newTransport(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
 // Client talks to registries as one Config says. Close it when done.
 type Client struct {
 	transport *http.Transport
@@ -51,6 +73,9 @@ func New(cfg Config) (*Client, error) {
 	keys, err := newKeychain(cfg.DockerConfigs)
 	if err != nil {
 		return nil, err
+	}
+	for _, l := range cfg.Logins {
+		keys[l.Host] = authn.AuthConfig{Username: l.Username, Password: l.Password}
 	}
 	tr, err := newTransport(cfg)
 	if err != nil {

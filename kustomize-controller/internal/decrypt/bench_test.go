@@ -5,9 +5,9 @@ import (
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
-	"github.com/ferry-gitops/ferry/shared/testing/awskms"
-	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
-	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
+	"github.com/ferry-gitops/ferry/shared/testing/awsapi"
+	"github.com/ferry-gitops/ferry/shared/testing/azureapi"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpapi"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
 )
 
@@ -21,13 +21,13 @@ func BenchmarkDecryptFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer vault.Close()
-	aws, err := awskms.New(awskms.Credentials{AccessKeyID: "AKIDBENCH", SecretAccessKey: "s"})
+	aws, err := awsapi.New(awsapi.Credentials{AccessKeyID: "AKIDBENCH", SecretAccessKey: "s"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer aws.Close()
-	principal := azurekv.Principal{TenantID: "tenant", ClientID: "c", ClientSecret: "s"}
-	gcp, err := gcpkms.New("bench@p.iam.gserviceaccount.com")
+	principal := azureapi.Principal{TenantID: "tenant", ClientID: "c", ClientSecret: "s"}
+	gcp, err := gcpapi.New("bench@p.iam.gserviceaccount.com")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func BenchmarkDecryptFile(b *testing.B) {
 			key := c.key
 			if c.name == "azure" {
 				cert := sopstest.TrustedCertificate(b)
-				azure, err := azurekv.New(principal, cert)
+				azure, err := azureapi.New(principal, cert)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -8,16 +8,16 @@ import (
 
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt"
 	"github.com/ferry-gitops/ferry/kustomize-controller/internal/decrypt/sopstest"
-	"github.com/ferry-gitops/ferry/shared/testing/awskms"
-	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
-	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
+	"github.com/ferry-gitops/ferry/shared/testing/awsapi"
+	"github.com/ferry-gitops/ferry/shared/testing/azureapi"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpapi"
 )
 
 const testARN = "arn:aws:kms:eu-west-1:123456789012:key/0c8f2a7e-1b2c-4d5e-8f90-123456789abc"
 
 func TestDecryptAWSKMS(t *testing.T) {
-	creds := awskms.Credentials{AccessKeyID: "AKIAFERRYTEST", SecretAccessKey: "ferry-secret-access-key", SessionToken: "ferry-session"}
-	s, err := awskms.New(creds)
+	creds := awsapi.Credentials{AccessKeyID: "AKIAFERRYTEST", SecretAccessKey: "ferry-secret-access-key", SessionToken: "ferry-session"}
+	s, err := awsapi.New(creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +66,8 @@ func TestDecryptAWSKMS(t *testing.T) {
 }
 
 func TestDecryptAzureKeyVault(t *testing.T) {
-	p := azurekv.Principal{TenantID: "a1b2c3d4-0000-4000-8000-000000000001", ClientID: "ferry-client", ClientSecret: "ferry-client-secret"}
-	s, err := azurekv.New(p, sopstest.TrustedCertificate(t))
+	p := azureapi.Principal{TenantID: "a1b2c3d4-0000-4000-8000-000000000001", ClientID: "ferry-client", ClientSecret: "ferry-client-secret"}
+	s, err := azureapi.New(p, sopstest.TrustedCertificate(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestDecryptAzureKeyVault(t *testing.T) {
 }
 
 func TestDecryptGCPKMS(t *testing.T) {
-	s, err := gcpkms.New("sops@ferry-test.iam.gserviceaccount.com")
+	s, err := gcpapi.New("sops@ferry-test.iam.gserviceaccount.com")
 	if err != nil {
 		t.Fatal(err)
 	}

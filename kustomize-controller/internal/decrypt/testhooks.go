@@ -1,12 +1,12 @@
 package decrypt
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"net/http"
 	"net/url"
 	"os"
 	"testing"
+
+	"github.com/ferry-gitops/ferry/shared/cloud"
 )
 
 // The test hooks: environment variables that only a test binary reads (testing.Testing()
@@ -38,24 +38,7 @@ func testEnv(name string) string {
 }
 
 // testTransport returns a transport trusting the CAs of TestCAFileEnv, or nil.
-func testTransport() *http.Transport {
-	file := testEnv(TestCAFileEnv)
-	if file == "" {
-		return nil
-	}
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		return nil
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	pool.AppendCertsFromPEM(pem)
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return t
-}
+func testTransport() *http.Transport { return cloud.TestTransport(TestCAFileEnv) }
 
 // testHTTPClient returns a client trusting the CAs of TestCAFileEnv, or nil.
 func testHTTPClient() *http.Client {

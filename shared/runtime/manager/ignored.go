@@ -26,8 +26,6 @@ var commonIgnoredFlags = map[string]FlagKind{
 	"oom-watch-max-memory-path":          StringFlag,
 	"oom-watch-current-memory-path":      StringFlag,
 	"oom-watch-interval":                 StringFlag,
-	"token-cache-max-size":               StringFlag,
-	"token-cache-max-duration":           StringFlag,
 	"leader-election-release-on-cancel":  BoolFlag,
 	"default-kubeconfig-service-account": StringFlag,
 	"default-decryption-service-account": StringFlag,

@@ -4,9 +4,12 @@ package manager
 
 import (
 	goflag "flag"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ferry-gitops/ferry/shared/cloud"
 )
 
 // Options are the settings every controller takes from its command line. Flag names and
@@ -49,9 +52,16 @@ type Options struct {
 	GracefulShutdownTimeout time.Duration
 	// FeatureGates is --feature-gates as given: comma-separated Name=true|false pairs.
 	FeatureGates string
+	// TokenCacheMaxSize and TokenCacheMaxDuration bound the cache of cloud logins and tokens
+	// (Tokens): how many are kept, and for how long at most.
+	TokenCacheMaxSize int
+	// TokenCacheMaxDuration is the longest a cloud login or token is kept.
+	TokenCacheMaxDuration time.Duration
 
-	ignored ignoredFlags
-	known   []string
+	tokensOnce sync.Once
+	tokens     *cloud.Cache
+	ignored    ignoredFlags
+	known      []string
 }
 
 // BindFlags registers the shared flags on fs with Flux's defaults; defaultConcurrent is the
@@ -95,6 +105,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet, defaultConcurrent int) {
 		"The duration given to the reconciler to finish before forcibly stopping.")
 	fs.StringVar(&o.FeatureGates, "feature-gates", "",
 		"A comma separated list of key=value pairs defining the state of features, e.g. StrictPostBuildSubstitutions=true.")
+	fs.IntVar(&o.TokenCacheMaxSize, "token-cache-max-size", cloud.DefaultCacheSize,
+		"The maximum number of cloud provider logins and tokens kept in the cache (0 keeps none).")
+	fs.DurationVar(&o.TokenCacheMaxDuration, "token-cache-max-duration", cloud.DefaultCacheDuration,
+		"The longest a cloud provider login or token is kept in the cache.")
 	o.ignored.bind(fs, commonIgnoredFlags)
 	// controller-runtime registers --kubeconfig on the standard flag set.
 	fs.AddGoFlagSet(goflag.CommandLine)
@@ -104,4 +118,12 @@ func (o *Options) BindFlags(fs *pflag.FlagSet, defaultConcurrent int) {
 // Ferry has no use for: they parse, and setting one is logged as ignored.
 func (o *Options) AcceptIgnoredFlags(fs *pflag.FlagSet, flags map[string]FlagKind) {
 	o.ignored.bind(fs, flags)
+}
+
+// Tokens is the controller's one cache of cloud provider logins and tokens
+// (spec.provider aws, azure, gcp), sized by --token-cache-max-size and
+// --token-cache-max-duration.
+func (o *Options) Tokens() *cloud.Cache {
+	o.tokensOnce.Do(func() { o.tokens = cloud.NewCache(o.TokenCacheMaxSize, o.TokenCacheMaxDuration) })
+	return o.tokens
 }

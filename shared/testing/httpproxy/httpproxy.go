@@ -1,7 +1,11 @@
-// Package httpproxy runs a forward HTTP proxy on 127.0.0.1 for tests: it forwards plain-HTTP
-// requests sent to it with absolute URLs, refuses CONNECT tunnels, and counts what it
-// forwarded and the Proxy-Authorization it was given, so that a test can prove a client went
-// through it with its credentials. Only tests import it.
+// Package httpproxy runs forward HTTP proxies on 127.0.0.1 for tests. New forwards
+// plain-HTTP requests sent to it with absolute URLs, refuses CONNECT tunnels, and counts what
+// it forwarded and the Proxy-Authorization it was given, so that a test can prove a client
+// went through it with its credentials. NewTunnel also opens CONNECT tunnels, but only to
+// the hostnames of its routes, each to a local address instead of the real host, so that a
+// client can reach a test server by a cloud service's hostname (its TLS certificate naming
+// that host) without a resolver; it records the hostnames it tunnelled. Only tests import
+// it.
 package httpproxy
 
 import (
@@ -9,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -18,12 +23,35 @@ type Proxy struct {
 	srv       *httptest.Server
 	forwarded atomic.Int64
 	auth      atomic.Value
+	routes    map[string]string // hostname -> local address; nil refuses every tunnel
+
+	mu        sync.Mutex
+	tunnelled map[string]bool
+	conns     map[closer]bool // open tunnel connections, closed with the proxy
 }
 
 // New starts a proxy that is closed when the test ends.
 func New(t testing.TB) *Proxy {
 	t.Helper()
-	p := &Proxy{}
+	return start(t, nil)
+}
+
+// NewTunnel starts a proxy that is closed when the test ends and that, besides forwarding
+// plain HTTP as New's does, answers `CONNECT host:port` for the hostnames (without port) of
+// routes by dialling routes[host] (a 127.0.0.1:<port> address) instead and splicing the
+// bytes both ways; it refuses other hosts with 403.
+func NewTunnel(t testing.TB, routes map[string]string) *Proxy {
+	t.Helper()
+	copied := make(map[string]string, len(routes))
+	for host, addr := range routes {
+		copied[host] = addr
+	}
+	return start(t, copied)
+}
+
+// start starts a proxy with the tunnel routes (nil for none).
+func start(t testing.TB, routes map[string]string) *Proxy {
+	p := &Proxy{routes: routes, tunnelled: map[string]bool{}, conns: map[closer]bool{}}
 	p.auth.Store("")
 	fwd := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.Out.URL = pr.In.URL // a forward proxy receives absolute URLs
@@ -31,14 +59,18 @@ func New(t testing.TB) *Proxy {
 	}}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodConnect {
-			http.Error(w, "no tunnels", http.StatusMethodNotAllowed)
+			if p.routes == nil {
+				http.Error(w, "no tunnels", http.StatusMethodNotAllowed)
+				return
+			}
+			p.tunnel(w, req)
 			return
 		}
 		p.forwarded.Add(1)
 		p.auth.Store(req.Header.Get("Proxy-Authorization"))
 		fwd.ServeHTTP(w, req)
 	}))
-	t.Cleanup(p.srv.Close)
+	t.Cleanup(p.close)
 	return p
 }
 

@@ -1,5 +1,5 @@
 // Package keyserver holds what the local key services of shared/testing (vaultserver,
-// awskms, azurekv, gcpkms) share: an HTTP server on 127.0.0.1, counts of decryptions and
+// awsapi, azureapi, gcpapi) share: an HTTP server on 127.0.0.1, counts of decryptions and
 // refusals, and a keyring of AES-256-GCM keys created on first use whose ciphertexts name
 // their key.
 package keyserver

@@ -15,6 +15,9 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
+	"testing"
 	"time"
 )
 
@@ -164,4 +167,33 @@ func template(cn string) (*x509.Certificate, error) {
 
 func encode(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+// NewServer makes a new CA and a server certificate it issued for 127.0.0.1 and localhost,
+// failing the test if it cannot.
+func NewServer(t testing.TB) (*CA, *Pair) {
+	t.Helper()
+	ca, err := NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ca.IssueServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, pair
+}
+
+// TrustedServer makes a CA that the code under test trusts for the rest of the test, through
+// a test hook: the environment variable caEnv names a file holding the CA's certificate. It
+// returns a server certificate the CA issued for 127.0.0.1.
+func TrustedServer(t testing.TB, caEnv string) tls.Certificate {
+	t.Helper()
+	ca, pair := NewServer(t)
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(caEnv, caFile)
+	return pair.Certificate
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,9 +149,15 @@ func (r *Registry) Tag(repo, ref, newTag string) error {
 }
 
 // Options are the go-containerregistry remote options that reach this registry: its
-// credentials and a transport trusting its CA.
+// credentials and a transport trusting its CA. With Options.Wrap or Options.Authorize the
+// transport also carries a private credential of the Registry that passes both, so that the
+// test itself can push and read whatever a client under test must present.
 func (r *Registry) Options() []remote.Option {
-	opts := []remote.Option{remote.WithTransport(r.Transport()), remote.WithContext(context.Background())}
+	var tr http.RoundTripper = r.Transport()
+	if r.guarded {
+		tr = ownerTransport{base: tr, owner: r.owner}
+	}
+	opts := []remote.Option{remote.WithTransport(tr), remote.WithContext(context.Background())}
 	if r.Username != "" {
 		opts = append(opts, remote.WithAuth(&authn.Basic{Username: r.Username, Password: r.Password}))
 	}

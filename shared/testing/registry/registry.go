@@ -1,12 +1,14 @@
 // Package registry runs a real OCI registry for tests: go-containerregistry's in-memory
-// registry on 127.0.0.1, optionally behind HTTP basic auth and TLS (a self-signed CA, and
-// client certificates when mutual TLS is asked for). It pushes Flux-style artifacts, plain
-// images and multi-layer artifacts, tags them, and counts the manifest and blob requests it
-// serves so tests can prove what a client did not fetch.
+// registry on 127.0.0.1, optionally behind HTTP basic auth (fixed credentials, or a test's
+// own check of them) and TLS (a self-signed CA, client certificates when mutual TLS is asked
+// for, and a server certificate that may also name cloud registry hostnames), and behind any
+// handler a test wraps around it, such as a cloud registry's token exchange. It is not a
+// cloud registry: it serves only the OCI distribution API. It pushes Flux-style artifacts,
+// plain images and multi-layer artifacts, tags them, and counts the manifest and blob
+// requests it serves so tests can prove what a client did not fetch.
 package registry
 
 import (
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
@@ -39,6 +41,18 @@ type Options struct {
 	// signatures attached as referrers are listed; without it clients fall back to the
 	// referrers tag schema (a sha256-<hex> tag).
 	Referrers bool
+	// Hosts (implies TLS) are more DNS names of the server certificate, besides 127.0.0.1 and
+	// localhost, for clients that reach the registry by a cloud registry's hostname
+	// ("012345678901.dkr.ecr.us-east-1.amazonaws.com", "ferry.azurecr.io",
+	// "europe-docker.pkg.dev") through a tunnel or a resolver of the test.
+	Hosts []string
+	// Wrap, when set, wraps the whole handler, outside the basic-auth check: a test puts a
+	// cloud registry's own authentication (as azureapi's ACR) in front of the registry.
+	Wrap func(http.Handler) http.Handler
+	// Authorize, when set, replaces the Username and Password check: a request is served
+	// when Authorize returns true for its basic-auth user and password (empty without basic
+	// auth), and refused 401 with the same Basic challenge otherwise.
+	Authorize func(user, password string) bool
 }
 
 // Registry is a running registry.
@@ -57,6 +71,9 @@ type Registry struct {
 	srv       *http.Server
 	ln        net.Listener
 	scheme    string
+	authorize func(user, password string) bool
+	owner     string // the private credential of the registry's own helpers
+	guarded   bool   // Wrap or Authorize is set: the helpers send owner
 	counts    counters
 	ca        *pki.CA   // nil without TLS
 	client    *pki.Pair // nil without TLS
@@ -89,11 +106,15 @@ func Start(opts Options) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen: %w", err)
 	}
-	r := &Registry{Host: ln.Addr().String(), Username: opts.Username, Password: opts.Password, scheme: "http", pageSize: opts.TagsPageSize}
+	r := &Registry{
+		Host: ln.Addr().String(), Username: opts.Username, Password: opts.Password, scheme: "http",
+		pageSize: opts.TagsPageSize, authorize: opts.Authorize, owner: randomHex(16),
+		guarded: opts.Wrap != nil || opts.Authorize != nil,
+	}
 	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(opts.Referrers))
-	r.srv = &http.Server{Handler: r.wrap(handler), ErrorLog: log.New(io.Discard, "", 0)}
-	if opts.TLS || opts.MutualTLS {
-		cfg, err := r.newTLSConfig(opts.MutualTLS)
+	r.srv = &http.Server{Handler: r.outer(r.wrap(handler), opts.Wrap), ErrorLog: log.New(io.Discard, "", 0)}
+	if opts.TLS || opts.MutualTLS || len(opts.Hosts) > 0 {
+		cfg, err := r.newTLSConfig(opts.MutualTLS, opts.Hosts)
 		if err != nil {
 			ln.Close()
 			return nil, err
@@ -174,15 +195,16 @@ func (r *Registry) Client() *http.Client {
 // keeps the pushes of a test from opening a connection each.
 func (r *Registry) Transport() *http.Transport { return r.transport }
 
-// newTLSConfig makes a CA, a server certificate for 127.0.0.1 and a client certificate,
-// keeps them on r (and their PEM in CACert, ClientCert and ClientKey), and returns the
-// server's TLS config, which requires the client certificate when mutual is set.
-func (r *Registry) newTLSConfig(mutual bool) (*tls.Config, error) {
+// newTLSConfig makes a CA, a server certificate for 127.0.0.1, localhost and hosts, and a
+// client certificate, keeps them on r (and their PEM in CACert, ClientCert and ClientKey),
+// and returns the server's TLS config, which requires the client certificate when mutual is
+// set.
+func (r *Registry) newTLSConfig(mutual bool, hosts []string) (*tls.Config, error) {
 	ca, err := pki.NewCA()
 	if err != nil {
 		return nil, err
 	}
-	server, err := ca.IssueServer()
+	server, err := ca.IssueServer(append([]string{"127.0.0.1", "localhost"}, hosts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,33 +223,6 @@ func (r *Registry) newTransport() *http.Transport {
 		tr.TLSClientConfig = r.ca.ClientConfig(r.client)
 	}
 	return tr
-}
-
-// wrap counts requests and checks basic auth.
-func (r *Registry) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if r.Username != "" && !r.authorized(req) {
-			r.counts.unauthorized.Add(1)
-			w.Header().Set("WWW-Authenticate", `Basic realm="ferry-test-registry"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
-			return
-		}
-		if r.throttle.refuse(w, req) {
-			return
-		}
-		r.count(req)
-		if r.pageSize > 0 && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/tags/list") {
-			r.servePage(w, req, next)
-			return
-		}
-		next.ServeHTTP(w, req)
-	})
-}
-
-func (r *Registry) authorized(req *http.Request) bool {
-	user, pass, ok := req.BasicAuth()
-	return ok && subtle.ConstantTimeCompare([]byte(user), []byte(r.Username)) == 1 &&
-		subtle.ConstantTimeCompare([]byte(pass), []byte(r.Password)) == 1
 }
 
 func (r *Registry) count(req *http.Request) {

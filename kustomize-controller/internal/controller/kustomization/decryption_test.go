@@ -10,9 +10,9 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
-	"github.com/ferry-gitops/ferry/shared/testing/awskms"
-	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
-	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
+	"github.com/ferry-gitops/ferry/shared/testing/awsapi"
+	"github.com/ferry-gitops/ferry/shared/testing/azureapi"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpapi"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
@@ -132,21 +132,21 @@ func TestDecryptionCloudKMS(t *testing.T) {
 	cert := sopstest.TrustedCertificate(t)
 	t.Setenv("AWS_CA_BUNDLE", "")
 
-	creds := awskms.Credentials{AccessKeyID: "AKIAFERRYSUITE", SecretAccessKey: "suite-secret-key"}
-	aws, err := awskms.New(creds)
+	creds := awsapi.Credentials{AccessKeyID: "AKIAFERRYSUITE", SecretAccessKey: "suite-secret-key"}
+	aws, err := awsapi.New(creds)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer aws.Close()
 	t.Setenv(decrypt.TestAWSKMSEndpointEnv, aws.URL())
-	principal := azurekv.Principal{TenantID: "b2c3d4e5-0000-4000-8000-000000000002", ClientID: "suite-client", ClientSecret: "suite-client-secret"}
-	azure, err := azurekv.New(principal, cert)
+	principal := azureapi.Principal{TenantID: "b2c3d4e5-0000-4000-8000-000000000002", ClientID: "suite-client", ClientSecret: "suite-client-secret"}
+	azure, err := azureapi.New(principal, cert)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer azure.Close()
 	t.Setenv(decrypt.TestAzureAuthorityEnv, azure.URL())
-	gcp, err := gcpkms.New("suite@ferry-test.iam.gserviceaccount.com")
+	gcp, err := gcpapi.New("suite@ferry-test.iam.gserviceaccount.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/getsops/sops/v3/keys"
 	"github.com/getsops/sops/v3/kms"
 
-	"github.com/ferry-gitops/ferry/shared/testing/awskms"
-	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
-	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
+	"github.com/ferry-gitops/ferry/shared/testing/awsapi"
+	"github.com/ferry-gitops/ferry/shared/testing/azureapi"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpapi"
 	"github.com/ferry-gitops/ferry/shared/testing/vaultserver"
 )
 
@@ -33,7 +33,7 @@ func Vault(s *vaultserver.Server, mount, name string) Key {
 
 // AWSKMS encrypts the data key with a key of a local AWS KMS server, as
 // `sops --kms <arn>[+<role>]` does (role "" for none).
-func AWSKMS(s *awskms.Server, arn, role string, encCtx map[string]string) Key {
+func AWSKMS(s *awsapi.Server, arn, role string, encCtx map[string]string) Key {
 	return func(t testing.TB, dataKey []byte) keys.MasterKey {
 		t.Helper()
 		blob, err := s.Encrypt(arn, dataKey, encCtx)
@@ -55,7 +55,7 @@ func AWSKMS(s *awskms.Server, arn, role string, encCtx map[string]string) Key {
 
 // AzureKV encrypts the data key with a key of a local Azure Key Vault, as
 // `sops --azure-kv <vault>/keys/<name>/<version>` does.
-func AzureKV(s *azurekv.Server, name, version string) Key {
+func AzureKV(s *azureapi.Server, name, version string) Key {
 	return func(t testing.TB, dataKey []byte) keys.MasterKey {
 		t.Helper()
 		ct, err := s.Encrypt(name, version, dataKey)
@@ -70,7 +70,7 @@ func AzureKV(s *azurekv.Server, name, version string) Key {
 
 // GCPKMS encrypts the data key with a crypto key of a local Cloud KMS, as
 // `sops --gcp-kms <resource>` does.
-func GCPKMS(s *gcpkms.Server, resourceID string) Key {
+func GCPKMS(s *gcpapi.Server, resourceID string) Key {
 	return func(t testing.TB, dataKey []byte) keys.MasterKey {
 		t.Helper()
 		mk := gcpkmssops.NewMasterKeyFromResourceID(resourceID)

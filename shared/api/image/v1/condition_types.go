@@ -26,6 +26,9 @@ const (
 	// AuthenticationFailedReason signals that the registry credentials are missing,
 	// malformed or rejected.
 	AuthenticationFailedReason string = "AuthenticationFailed"
+	// InvalidProviderConfigurationReason signals that spec.provider cannot be used with the
+	// rest of the spec (a Secret besides a cloud login, a registry of another provider).
+	InvalidProviderConfigurationReason string = "InvalidProviderConfiguration"
 	// ReadOperationFailedReason signals that reading from the registry or the tag
 	// database failed.
 	ReadOperationFailedReason string = "ReadOperationFailed"

@@ -1,15 +1,15 @@
-package awskms_test
+package awsapi_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/ferry-gitops/ferry/shared/testing/awskms"
+	"github.com/ferry-gitops/ferry/shared/testing/awsapi"
 )
 
 func TestUnsignedAndForgedRequestsAreRefused(t *testing.T) {
-	s, err := awskms.New(awskms.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
+	s, err := awsapi.New(awsapi.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
 	if err != nil {
 		t.Fatal(err)
 	}

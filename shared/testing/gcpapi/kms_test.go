@@ -1,4 +1,4 @@
-package gcpkms_test
+package gcpapi_test
 
 import (
 	"net/http"
@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-gitops/ferry/shared/testing/gcpkms"
+	"github.com/ferry-gitops/ferry/shared/testing/gcpapi"
 )
 
 func TestUnauthenticatedRequestsAreRefused(t *testing.T) {
-	s, err := gcpkms.New("sa@p.iam.gserviceaccount.com")
+	s, err := gcpapi.New("sa@p.iam.gserviceaccount.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,4 @@
-// Package gcpkms is a local HTTP server on 127.0.0.1 that speaks, as Google documents them,
-// the parts of Google Cloud that a Cloud KMS client with a service account key talks to: the
-// OAuth 2.0 token endpoint of service accounts (the JWT bearer grant, RFC 7523, checking the
-// assertion's RS256 signature with the account's public key) and the REST API of Cloud KMS
-// (POST /v1/{cryptoKey}:encrypt and :decrypt), which accepts an access token of the token
-// endpoint or a self-signed JWT of the account. It is not Google Cloud: the service account
-// key is made by New, keys are AES-256-GCM keys created on first use, and the ciphertext is
-// its own format.
-package gcpkms
+package gcpapi
 
 import (
 	"crypto/rand"
@@ -169,13 +161,6 @@ func (s *Server) kms(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Decrypted()
 	writeJSON(w, http.StatusOK, map[string]any{"plaintext": plain})
-}
-
-// writeJSON writes a JSON answer.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // writeOAuthError writes an error of the token endpoint.

@@ -1,4 +1,4 @@
-package gcpkms
+package gcpapi
 
 import (
 	"crypto"

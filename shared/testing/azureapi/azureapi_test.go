@@ -1,4 +1,4 @@
-package azurekv_test
+package azureapi_test
 
 import (
 	"net/http"
@@ -6,21 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-gitops/ferry/shared/testing/azurekv"
+	"github.com/ferry-gitops/ferry/shared/testing/azureapi"
 	"github.com/ferry-gitops/ferry/shared/testing/pki"
 )
 
 func TestChallengeAndClientSecret(t *testing.T) {
-	ca, err := pki.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := ca.IssueServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := azurekv.Principal{TenantID: "tenant-1", ClientID: "client", ClientSecret: "secret"}
-	s, err := azurekv.New(p, pair.Certificate)
+	ca, pair := pki.NewServer(t)
+	p := azureapi.Principal{TenantID: "tenant-1", ClientID: "client", ClientSecret: "secret"}
+	s, err := azureapi.New(p, pair.Certificate)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package awskms
+package awsapi
 
 import (
 	"crypto/hmac"
@@ -15,8 +15,8 @@ import (
 // maxSkew is how far a request's X-Amz-Date may be from the server's clock, as AWS allows.
 const maxSkew = 15 * time.Minute
 
-// authenticate checks the Signature Version 4 of a request to service (kms or sts) as AWS
-// documents it ("Create a signed AWS API request"): the credential scope, the canonical
+// authenticate checks the Signature Version 4 of a request to service (kms, sts or ecr) as
+// AWS documents it ("Create a signed AWS API request"): the credential scope, the canonical
 // request over the signed headers and the body, and the session token. It returns the
 // credentials that signed, or the HTTP status, the error type and the message of a refusal.
 func (s *Server) authenticate(r *http.Request, body []byte, service string) (Credentials, int, string, string) {

@@ -1,0 +1,103 @@
+// Package cloud gets short-lived credentials for the controller's own cloud identity, as
+// Flux's `spec.provider: aws | azure | gcp` asks: the IAM role of the pod or node on AWS
+// (IRSA, EKS Pod Identity, instance profile), the workload or managed identity on Azure, and
+// the service account of the pod or node on Google Cloud. It turns them into registry logins
+// (Amazon ECR, Azure Container Registry, Google Artifact Registry and Container Registry) and
+// into the Entra ID token of Azure DevOps, and caches what it gets until shortly before it
+// expires. Identities come from the controller's environment only, through each provider's
+// SDK (aws-sdk-go-v2, azidentity, golang.org/x/oauth2/google); nothing here reads
+// Kubernetes objects.
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The providers of spec.provider.
+const (
+	// Generic is no cloud identity: static credentials from Secrets, or anonymous access.
+	Generic = "generic"
+	// AWS is the AWS identity of the controller.
+	AWS = "aws"
+	// Azure is the Microsoft Entra identity of the controller.
+	Azure = "azure"
+	// GCP is the Google Cloud identity of the controller.
+	GCP = "gcp"
+)
+
+// ErrWrongHost is wrapped by the error for a registry that the provider does not serve
+// (an ECR login asked for a host that is not ECR's); the object's spec must change.
+var ErrWrongHost = errors.New("the registry is not one of the provider's")
+
+// Login is a username and password for a registry, valid until Expiry.
+type Login struct {
+	// Username and Password are sent with HTTP basic auth (or to the registry's token service).
+	Username, Password string
+	// Expiry is when the password stops working.
+	Expiry time.Time
+}
+
+// IsCloud reports whether provider names a cloud identity (aws, azure or gcp).
+func IsCloud(provider string) bool {
+	return provider == AWS || provider == Azure || provider == GCP
+}
+
+// RegistryLogin logs in to the registry at host (host[:port]) with the controller's identity
+// of provider. hc reaches the registry itself (with its TLS material and proxy): Azure
+// exchanges its token there. Logins are cached in c until shortly before they expire; a nil
+// Cache caches nothing.
+func (c *Cache) RegistryLogin(ctx context.Context, provider, host string, hc *http.Client) (Login, error) {
+	key := provider + "/registry/" + host
+	if l, ok := c.get(key); ok {
+		return l, nil
+	}
+	var (
+		l   Login
+		err error
+	)
+	switch provider {
+	case AWS:
+		l, err = ecrLogin(ctx, host)
+	case Azure:
+		l, err = acrLogin(ctx, c.azureCredential(), host, hc)
+	case GCP:
+		l, err = googleLogin(ctx, host)
+	default:
+		return Login{}, fmt.Errorf("provider '%s' has no registry login", provider)
+	}
+	if err != nil {
+		return Login{}, err
+	}
+	c.put(key, l)
+	return l, nil
+}
+
+// hostname is host without a port.
+func hostname(host string) string {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		return host[:i]
+	}
+	return host
+}
+
+// CheckSpec returns why an object's provider, service account and secret cannot be used
+// together, or nil: with a cloud provider the controller's own identity gives the
+// credentials, so a Secret would be ignored (Ferry refuses it instead), and a service
+// account would ask for workload identity per object, which Ferry does not implement.
+func CheckSpec(provider, serviceAccount string, secretRef bool) error {
+	if !IsCloud(provider) {
+		return nil
+	}
+	if serviceAccount != "" {
+		return fmt.Errorf("spec.serviceAccountName is not supported by Ferry with spec.provider %s: workload identity per object is not implemented; remove spec.serviceAccountName to use the controller's own identity", provider)
+	}
+	if secretRef {
+		return fmt.Errorf("spec.secretRef cannot be used with spec.provider %s: the provider's login gives the credentials; remove spec.secretRef, or set spec.provider to generic", provider)
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+// Package gcpapi is a local HTTP server on 127.0.0.1 that speaks, as Google documents them,
+// the parts of Google Cloud that Ferry's clients talk to:
+//
+//   - Server: the OAuth 2.0 token endpoint of service accounts (the JWT bearer grant, RFC
+//     7523, checking the assertion's RS256 signature with the account's public key) and the
+//     REST API of Cloud KMS (POST /v1/{cryptoKey}:encrypt and :decrypt), which accepts an
+//     access token of the token endpoint or a self-signed JWT of the account;
+//   - Metadata: the Compute Engine metadata server of one service account, as GKE and
+//     Compute Engine serve it to workloads (its access token, email and project ID, behind
+//     the Metadata-Flavor: Google header), for Application Default Credentials.
+//
+// It is not Google Cloud: the service account key is made by New, keys are AES-256-GCM keys
+// created on first use, the ciphertext is its own format, access tokens are random strings,
+// and nothing else of these APIs is served.
+package gcpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+)
+
+// writeJSON writes a JSON answer.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	raw := make([]byte, n)
+	_, _ = rand.Read(raw)
+	return hex.EncodeToString(raw)
+}
