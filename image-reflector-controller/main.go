@@ -21,6 +21,7 @@ const controllerName = "image-reflector-controller"
 // flags are image-reflector-controller's own settings.
 type flags struct {
 	storagePath string
+	autoLogin   controller.AutoLogin
 }
 
 func main() {
@@ -33,7 +34,6 @@ func main() {
 		Flags:             f.bind,
 		IgnoredFlags: map[string]manager.FlagKind{
 			"storage-value-log-file-size": manager.StringFlag, "gc-interval": manager.StringFlag,
-			"aws-autologin-for-ecr": manager.BoolFlag, "gcp-autologin-for-gcr": manager.BoolFlag, "azure-autologin-for-acr": manager.BoolFlag,
 		},
 		Register: f.register,
 	})
@@ -41,6 +41,9 @@ func main() {
 
 func (f *flags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.storagePath, "storage-path", "/data", "The directory holding the tags of every ImageRepository.")
+	fs.BoolVar(&f.autoLogin.AWS, "aws-autologin-for-ecr", false, "(Deprecated: use spec.provider) Log in to Amazon ECR hosts of generic ImageRepositories without a secretRef with the controller's AWS identity.")
+	fs.BoolVar(&f.autoLogin.GCP, "gcp-autologin-for-gcr", false, "(Deprecated: use spec.provider) Log in to Google registry hosts of generic ImageRepositories without a secretRef with the controller's Google identity.")
+	fs.BoolVar(&f.autoLogin.Azure, "azure-autologin-for-acr", false, "(Deprecated: use spec.provider) Log in to Azure Container Registry hosts of generic ImageRepositories without a secretRef with the controller's Azure identity.")
 }
 
 // register opens the tag store and sets up both kinds.
@@ -49,7 +52,7 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 	if err != nil {
 		return err
 	}
-	deps := &controller.Deps{Store: store, Options: o, Reader: mgr.GetAPIReader()}
+	deps := &controller.Deps{Store: store, Options: o, Reader: mgr.GetAPIReader(), AutoLogin: f.autoLogin}
 	if err := imagerepository.Setup(mgr, rt, deps); err != nil {
 		return err
 	}

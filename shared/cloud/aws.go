@@ -20,7 +20,7 @@ var ecrHost = regexp.MustCompile(`^([0-9]{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9][
 func ecrRegion(host string) (string, error) {
 	m := ecrHost.FindStringSubmatch(hostname(host))
 	if m == nil {
-		return "", fmt.Errorf("%w: provider aws logs in to Amazon ECR registries (<account>.dkr.ecr.<region>.amazonaws.com), not '%s'", ErrWrongHost, host)
+		return "", wrongHostError{AWS, "Amazon ECR registries (<account>.dkr.ecr.<region>.amazonaws.com)", host}
 	}
 	return m[2], nil
 }

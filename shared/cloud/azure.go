@@ -39,7 +39,7 @@ func acrScope(host string) (string, error) {
 			return scope, nil
 		}
 	}
-	return "", fmt.Errorf("%w: provider azure logs in to Azure Container Registry (<name>.azurecr.io), not '%s'", ErrWrongHost, host)
+	return "", wrongHostError{Azure, "Azure Container Registry (<name>.azurecr.io)", host}
 }
 
 // azureCredential returns the controller's Azure credential, made once per Cache.

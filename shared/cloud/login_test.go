@@ -16,11 +16,7 @@ import (
 // TestRegistryLogin logs in to each provider's registry with the identity its environment
 // gives, lists the tags through the login, and logs in again from the cache.
 func TestRegistryLogin(t *testing.T) {
-	for _, setup := range []func(testing.TB) *cloudtest.Cloud{
-		cloudtest.AWS,
-		func(t testing.TB) *cloudtest.Cloud { return cloudtest.Azure(t, cloud.TestCAFileEnv) },
-		cloudtest.GCP,
-	} {
+	for _, setup := range cloudtest.All(cloud.TestCAFileEnv) {
 		c := setup(t)
 		t.Run(c.Provider, func(t *testing.T) {
 			if _, err := c.Registry.PushFiles("app", "v1", map[string]string{"a.yaml": "a: 1\n"}, "", ""); err != nil {

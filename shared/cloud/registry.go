@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ferry-gitops/ferry/shared/registry"
 )
@@ -38,7 +37,7 @@ func CheckRegistryHost(provider, host string) error {
 		_, err = acrScope(host)
 	case GCP:
 		if !isGoogleRegistry(host) {
-			err = fmt.Errorf("%w: provider gcp logs in to Artifact Registry (<location>-docker.pkg.dev) and Container Registry (gcr.io), not '%s'", ErrWrongHost, host)
+			err = wrongHostError{GCP, "Artifact Registry (<location>-docker.pkg.dev) and Container Registry (gcr.io)", host}
 		}
 	}
 	return err

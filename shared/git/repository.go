@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/secrets"
 )
 
@@ -20,8 +21,9 @@ import (
 // its namespace: spec.secretRef (credentials, TLS material, SSH identity and known_hosts) and
 // spec.proxySecretRef. It checks that the Auth can reach spec.url, without contacting it; an
 // SSH URL without a Secret is told to name one. With spec.provider github, the credentials are
-// a GitHub App installation token. Errors never quote a Secret's value.
-func ForRepository(ctx context.Context, c client.Reader, repo *sourcev1.GitRepository) (*Auth, error) {
+// a GitHub App installation token; with spec.provider azure, an Entra ID token of the
+// controller's identity for Azure DevOps, from tokens. Errors never quote a Secret's value.
+func ForRepository(ctx context.Context, c client.Reader, tokens *cloud.Cache, repo *sourcev1.GitRepository) (*Auth, error) {
 	auth := &Auth{}
 	var secretData map[string][]byte
 	if ref := repo.Spec.SecretRef; ref != nil && ref.Name != "" {
@@ -43,8 +45,13 @@ func ForRepository(ctx context.Context, c client.Reader, repo *sourcev1.GitRepos
 			return nil, err
 		}
 	}
-	if repo.Spec.Provider == sourcev1.GitProviderGitHub {
+	switch repo.Spec.Provider {
+	case sourcev1.GitProviderGitHub:
 		if err := auth.asGitHubApp(ctx, repo, secretData); err != nil {
+			return nil, err
+		}
+	case sourcev1.GitProviderAzure:
+		if err := auth.asAzureIdentity(ctx, tokens, repo); err != nil {
 			return nil, err
 		}
 	}
@@ -82,6 +89,24 @@ func (a *Auth) asGitHubApp(ctx context.Context, repo *sourcev1.GitRepository, da
 		return err
 	}
 	a.Username, a.Password, a.BearerToken = GitHubAppUsername, token, ""
+	return nil
+}
+
+// asAzureIdentity makes a authenticate to Azure DevOps with an Entra ID access token of the
+// controller's Azure identity (workload or managed identity), sent as a bearer token. The
+// Secret of spec.secretRef may give TLS material, not credentials: they would be ignored.
+func (a *Auth) asAzureIdentity(ctx context.Context, tokens *cloud.Cache, repo *sourcev1.GitRepository) error {
+	if IsSSH(repo.Spec.URL) {
+		return errors.New("spec.provider azure authenticates over HTTPS only: use an https:// URL")
+	}
+	if a.Username != "" || a.Password != "" || a.BearerToken != "" {
+		return errors.New("spec.provider azure takes the credentials from the controller's Azure identity: remove username, password and bearerToken from the Secret of spec.secretRef, or set spec.provider to generic")
+	}
+	tok, err := tokens.AzureToken(ctx, cloud.AzureDevOpsScope)
+	if err != nil {
+		return err
+	}
+	a.BearerToken = tok.Password
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/tagstore"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/registry"
 	"github.com/ferry-gitops/ferry/shared/registry/secrets"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
@@ -31,6 +32,32 @@ type Deps struct {
 	// Reader reads Secrets, ServiceAccounts and Namespaces straight from the API server, so
 	// that none of them is cached.
 	Reader client.Reader
+	// AutoLogin is --aws-autologin-for-ecr, --gcp-autologin-for-gcr and
+	// --azure-autologin-for-acr.
+	AutoLogin AutoLogin
+}
+
+// AutoLogin says which cloud identities log in to the registries of their provider for
+// ImageRepositories of provider generic that name no credentials (Flux's deprecated
+// --<cloud>-autologin-for-<registry> flags; spec.provider is the way to ask for it now).
+type AutoLogin struct {
+	// AWS logs in to Amazon ECR hosts.
+	AWS bool
+	// Azure logs in to Azure Container Registry hosts.
+	Azure bool
+	// GCP logs in to Artifact Registry and Container Registry hosts.
+	GCP bool
+}
+
+// provider returns the cloud provider that logs in to host for a generic ImageRepository
+// without credentials, or "".
+func (a AutoLogin) provider(host string) string {
+	for p, on := range map[string]bool{cloud.AWS: a.AWS, cloud.Azure: a.Azure, cloud.GCP: a.GCP} {
+		if on && cloud.CheckRegistryHost(p, host) == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 // ParseImage parses spec.image, with or without a registry host (`nginx` is Docker Hub's
@@ -48,7 +75,8 @@ func ParseImage(image string, insecure bool) (name.Repository, error) {
 }
 
 // RegistryClient builds the registry client of repo from what its spec names: secretRef,
-// serviceAccountName, certSecretRef, proxySecretRef and insecure.
+// serviceAccountName, certSecretRef, proxySecretRef and insecure, or the cloud login of
+// spec.provider (or of an --<cloud>-autologin-for-<registry> flag).
 func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository) (*registry.Client, error) {
 	spec := repo.Spec
 	cfg, err := secrets.Config(ctx, d.Reader,
@@ -57,5 +85,23 @@ func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository
 		return nil, err
 	}
 	cfg.Insecure, cfg.UserAgent = repo.Spec.Insecure, UserAgent
+	parsed, err := ParseImage(spec.Image, spec.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	host, provider := parsed.RegistryStr(), spec.Provider
+	if !cloud.IsCloud(provider) && spec.SecretRef == nil && spec.ServiceAccountName == "" {
+		provider = d.AutoLogin.provider(host)
+	}
+	if err := d.Options.Tokens().LoginRegistry(ctx, provider, host, &cfg); err != nil {
+		return nil, err
+	}
 	return registry.New(cfg)
+}
+
+// CheckProvider returns why repo's spec.provider cannot be used with the rest of its spec,
+// or nil.
+func CheckProvider(repo *imagev1.ImageRepository, parsed name.Repository) error {
+	spec := repo.Spec
+	return cloud.CheckRegistrySpec(spec.Provider, parsed.RegistryStr(), spec.ServiceAccountName, spec.SecretRef != nil)
 }

@@ -62,7 +62,6 @@ func TestNewRequiresSecretOrFederatedToken(t *testing.T) {
 	}
 }
 
-
 func TestWorkloadIdentityAssertion(t *testing.T) {
 	s, c := workloadServer(t)
 	token, err := assertionToken(s, c, "projected-sa-token", managementScope)

@@ -91,11 +91,11 @@ func AWS(t testing.TB) *Cloud {
 	return c
 }
 
-// Azure sets up a workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID,
+// AzureIdentity sets up a workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID,
 // AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST) at a local Entra ID authority, trusted
-// through cloud's test CA hook (caEnv names it: shared/cloud's TestCAFileEnv), and an ACR at
-// ACRHost that exchanges its tokens.
-func Azure(t testing.TB, caEnv string) *Cloud {
+// through a test CA hook (caEnv names it: shared/cloud's TestCAFileEnv), and returns the
+// authority.
+func AzureIdentity(t testing.TB, caEnv string) *azureapi.Server {
 	t.Helper()
 	cert := pki.TrustedServer(t, caEnv)
 	token := random(32)
@@ -105,8 +105,7 @@ func Azure(t testing.TB, caEnv string) *Cloud {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "token")
+	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +115,14 @@ func Azure(t testing.TB, caEnv string) *Cloud {
 	} {
 		t.Setenv(k, v)
 	}
+	return srv
+}
+
+// Azure sets up AzureIdentity and an Azure Container Registry at ACRHost that exchanges its
+// tokens.
+func Azure(t testing.TB, caEnv string) *Cloud {
+	t.Helper()
+	srv := AzureIdentity(t, caEnv)
 	acr := srv.ACR(ACRHost)
 	c := &Cloud{Provider: "azure", Host: ACRHost, Azure: srv, Logins: acr.Exchanges}
 	c.serve(t, registry.Options{Wrap: acr.Wrap})
@@ -152,4 +159,10 @@ func random(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// All are the set-ups of every provider, in the order aws, azure, gcp; caEnv is the CA test
+// hook of shared/cloud (TestCAFileEnv), for Azure's authority.
+func All(caEnv string) []func(testing.TB) *Cloud {
+	return []func(testing.TB) *Cloud{AWS, func(t testing.TB) *Cloud { return Azure(t, caEnv) }, GCP}
 }

@@ -20,6 +20,9 @@ type HTTPOptions struct {
 	Username, Password string
 	// BearerToken, when set, is accepted as an Authorization bearer token.
 	BearerToken string
+	// CheckBearer, when set, decides on Authorization bearer tokens (for tokens an identity
+	// provider issues).
+	CheckBearer func(token string) bool
 	// Check, when set, decides on the basic auth user name and password instead of Password
 	// (for credentials that change, such as tokens an API issues).
 	Check func(user, password string) bool
@@ -147,11 +150,15 @@ func asksForObjects(req *http.Request) bool {
 
 // authorize requires the credentials of opts, when there are any.
 func authorize(opts HTTPOptions, next http.Handler) http.Handler {
-	if opts.Username == "" && opts.Password == "" && opts.BearerToken == "" && opts.Check == nil {
+	if opts.Username == "" && opts.Password == "" && opts.BearerToken == "" && opts.Check == nil && opts.CheckBearer == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if opts.BearerToken != "" && req.Header.Get("Authorization") == "Bearer "+opts.BearerToken {
+			next.ServeHTTP(w, req)
+			return
+		}
+		if token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok && opts.CheckBearer != nil && opts.CheckBearer(token) {
 			next.ServeHTTP(w, req)
 			return
 		}

@@ -23,7 +23,7 @@ type Proxy struct {
 	srv       *httptest.Server
 	forwarded atomic.Int64
 	auth      atomic.Value
-	routes    map[string]string // hostname -> local address; nil refuses every tunnel
+	routes    map[string]string // hostname -> local address; nil refuses every tunnel; under mu
 
 	mu        sync.Mutex
 	tunnelled map[string]bool
@@ -49,8 +49,31 @@ func NewTunnel(t testing.TB, routes map[string]string) *Proxy {
 	return start(t, copied)
 }
 
-// start starts a proxy with the tunnel routes (nil for none).
+// StartTunnel starts a tunnelling proxy with no routes yet (Route adds them), for a test
+// binary's TestMain, which has no testing.TB: the caller must call Close.
+func StartTunnel() *Proxy {
+	return newProxy(map[string]string{})
+}
+
+// Route tunnels CONNECTs to hostname to addr (a 127.0.0.1:<port> address) from now on.
+func (p *Proxy) Route(hostname, addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.routes[hostname] = addr
+}
+
+// Close stops the proxy and its tunnels.
+func (p *Proxy) Close() { p.close() }
+
+// start starts a proxy with the tunnel routes (nil for none), closed when the test ends.
 func start(t testing.TB, routes map[string]string) *Proxy {
+	p := newProxy(routes)
+	t.Cleanup(p.close)
+	return p
+}
+
+// newProxy starts a proxy with the tunnel routes (nil for none).
+func newProxy(routes map[string]string) *Proxy {
 	p := &Proxy{routes: routes, tunnelled: map[string]bool{}, conns: map[closer]bool{}}
 	p.auth.Store("")
 	fwd := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
@@ -70,7 +93,6 @@ func start(t testing.TB, routes map[string]string) *Proxy {
 		p.auth.Store(req.Header.Get("Proxy-Authorization"))
 		fwd.ServeHTTP(w, req)
 	}))
-	t.Cleanup(p.close)
 	return p
 }
 

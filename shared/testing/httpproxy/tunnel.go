@@ -34,7 +34,9 @@ func (p *Proxy) tunnel(w http.ResponseWriter, req *http.Request) {
 	if h, _, err := net.SplitHostPort(req.Host); err == nil {
 		host = h
 	}
+	p.mu.Lock()
 	addr, ok := p.routes[host]
+	p.mu.Unlock()
 	if !ok {
 		http.Error(w, "no route to "+host, http.StatusForbidden)
 		return

@@ -2,11 +2,15 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/url"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/secrets"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/registry"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/repository"
@@ -30,9 +34,9 @@ func HelmRepositoryOptions(ctx context.Context, c client.Reader, obj *sourcev1.H
 }
 
 // HelmRegistryOptions returns the client settings of a HelmRepository of type oci: basic-auth
-// or docker config credentials from spec.secretRef, TLS from spec.certSecretRef and
-// spec.insecure.
-func HelmRegistryOptions(ctx context.Context, c client.Reader, obj *sourcev1.HelmRepository) (registry.Options, error) {
+// or docker config credentials from spec.secretRef, or the cloud login of spec.provider (with
+// tokens), TLS from spec.certSecretRef and spec.insecure.
+func HelmRegistryOptions(ctx context.Context, c client.Reader, tokens *cloud.Cache, obj *sourcev1.HelmRepository) (registry.Options, error) {
 	auth, cert, err := helmSecrets(ctx, c, obj)
 	if err != nil {
 		return registry.Options{}, err
@@ -50,7 +54,28 @@ func HelmRegistryOptions(ctx context.Context, c client.Reader, obj *sourcev1.Hel
 			return registry.Options{}, err
 		}
 	}
+	if cloud.IsCloud(obj.Spec.Provider) {
+		return o, cloudLogin(ctx, tokens, obj, &o)
+	}
 	return o, nil
+}
+
+// cloudLogin logs in to the registry of an OCI HelmRepository with the controller's identity
+// of spec.provider, reaching it (for Azure's exchange) with the repository's TLS settings.
+func cloudLogin(ctx context.Context, tokens *cloud.Cache, obj *sourcev1.HelmRepository, o *registry.Options) error {
+	u, err := url.Parse(obj.Spec.URL)
+	if err != nil {
+		return fmt.Errorf("invalid OCI repository URL %q: %w", obj.Spec.URL, err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = o.TLS
+	defer tr.CloseIdleConnections()
+	l, err := tokens.RegistryLogin(ctx, obj.Spec.Provider, u.Host, &http.Client{Transport: tr})
+	if err != nil {
+		return err
+	}
+	o.Username, o.Password, o.DockerConfigJSON = l.Username, l.Password, nil
+	return nil
 }
 
 // dockerConfigKey is the data key of a kubernetes.io/dockerconfigjson Secret.

@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-gitops/ferry/image-automation-controller/internal/workspace"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -41,13 +42,15 @@ type Reconciler struct {
 	// reader reads Secrets straight from the API server, so that none is cached.
 	reader               client.Reader
 	noCrossNamespaceRefs bool
+	// tokens caches the Entra ID tokens of a GitRepository's spec.provider azure.
+	tokens *cloud.Cache
 }
 
 // Setup registers the ImageUpdateAutomation reconciler with the manager, with the watches
 // that wake an automation when an ImagePolicy of its namespace elects another image and
 // when its GitRepository changes. Clones are kept in store.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options, store *workspace.Store) error {
-	r := &Reconciler{rt: rt, store: store, reader: mgr.GetAPIReader(), noCrossNamespaceRefs: o.NoCrossNamespaceRefs}
+	r := &Reconciler{rt: rt, store: store, reader: mgr.GetAPIReader(), noCrossNamespaceRefs: o.NoCrossNamespaceRefs, tokens: o.Tokens()}
 	ctx := context.Background()
 	if err := sourceref.SetupIndex(ctx, mgr, &imagev1.ImageUpdateAutomation{}, sourceRefs); err != nil {
 		return err

@@ -33,11 +33,11 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	}
 	st.repo = repo
 	id := repo.Namespace + "/" + repo.Name
-	if p := repo.GetProvider(); p != sourcev1.GitProviderGeneric {
+	if p := repo.GetProvider(); p == sourcev1.GitProviderAWS {
 		return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf(
-			"GitRepository '%s' uses spec.provider %s, which Ferry does not support: use generic with the credentials in spec.secretRef", id, p))
+			"GitRepository '%s' uses spec.provider %s, which Ferry does not support: use generic with the credentials in spec.secretRef, or azure or github", id, p))
 	}
-	auth, err := git.ForRepository(ctx, st.r.reader, repo)
+	auth, err := git.ForRepository(ctx, st.r.reader, st.r.tokens, repo)
 	if err != nil {
 		return reconcile.Transient(imagev1.SourceManagerFailedReason, fmt.Errorf("failed to read the credentials of GitRepository '%s': %w", id, err))
 	}

@@ -32,13 +32,13 @@ func TestSeedDocuments(t *testing.T) {
 	}
 }
 
-// TestProviders: the cloud providers' workload identity is refused naming the provider; the
-// generic provider scans as without one.
+// TestProviders: a cloud provider asked to log in to a registry that is not its own is
+// refused naming the provider's registries, and nothing is scanned.
 func TestProviders(t *testing.T) {
 	ns := namespace(t)
 	for _, p := range []string{imagev1.AWSProvider, imagev1.AzureProvider, imagev1.GCPProvider} {
 		obj := newRepo(t, ns, p, imagev1.ImageRepositorySpec{Image: "127.0.0.1:1/app", Provider: p})
-		got := statuscheck.Stalled(t, suite.Env.Client, obj, fluxmeta.UnsupportedSpecReason, "spec.provider "+p+" is not supported by Ferry")
+		got := statuscheck.Stalled(t, suite.Env.Client, obj, imagev1.InvalidProviderConfigurationReason, "provider "+p+" logs in to ")
 		NewWithT(t).Expect(got.Status.LastScanResult).To(BeNil())
 	}
 }

@@ -23,8 +23,8 @@ import (
 // latestTagsCount is how many tags status.lastScanResult.latestTags shows.
 const latestTagsCount = 10
 
-// validate parses spec.image and spec.exclusionList; neither can work until the spec changes
-// when it does not parse.
+// validate parses spec.image and spec.exclusionList, and checks spec.provider against the
+// rest of the spec; none can work until the spec changes.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	repo, err := imagecontroller.ParseImage(obj.Spec.Image, obj.Spec.Insecure)
@@ -33,6 +33,9 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	}
 	st.repo = repo
 	obj.Status.CanonicalImageName = repo.Name()
+	if err := imagecontroller.CheckProvider(obj, repo); err != nil {
+		return reconcile.Stalled(imagev1.InvalidProviderConfigurationReason, err)
+	}
 	st.exclusions = st.exclusions[:0]
 	for i, expr := range obj.GetExclusionList() {
 		re, err := regexp.Compile(expr)

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller/imagetest"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -17,7 +18,8 @@ import (
 var suite *imagetest.Suite
 
 func TestMain(m *testing.M) {
-	os.Exit(imagetest.Run(m, imagetest.Options{Register: Setup, Started: func(s *imagetest.Suite) { suite = s }}))
+	os.Exit(imagetest.Run(m, imagetest.Options{Register: Setup, Started: func(s *imagetest.Suite) { suite = s },
+		AutoLogin: controller.AutoLogin{AWS: true}}))
 }
 
 // newRepo creates an ImageRepository with a 1h interval (so that only the test's own

@@ -5,13 +5,7 @@ import (
 )
 
 // unsupportedFields are the ImageRepository fields Ferry accepts and does not implement
-// (docs/api-compatibility.md lists them): the cloud providers' workload identity. An object
-// asking for one is Stalled naming the provider, never scanned as a generic one.
-var unsupportedFields = []unsupported.Rule{
-	{Path: "spec.provider", Values: []string{"aws"}, Message: "spec.provider aws is not supported by Ferry: " +
-		"Amazon ECR login with the controller's identity is not implemented; use provider generic with a secretRef holding an ECR token"},
-	{Path: "spec.provider", Values: []string{"azure"}, Message: "spec.provider azure is not supported by Ferry: " +
-		"Azure workload identity for ACR is not implemented; use provider generic with a secretRef holding ACR credentials"},
-	{Path: "spec.provider", Values: []string{"gcp"}, Message: "spec.provider gcp is not supported by Ferry: " +
-		"Google workload identity for Artifact Registry is not implemented; use provider generic with a secretRef holding a registry token"},
-}
+// whatever their context (docs/api-compatibility.md lists them): none today. Workload
+// identity per object (spec.serviceAccountName with a cloud provider) is refused by the
+// validate step, as it depends on spec.provider.
+var unsupportedFields = []unsupported.Rule{}

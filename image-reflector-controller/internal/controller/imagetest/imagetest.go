@@ -34,6 +34,8 @@ type Options struct {
 	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, d *controller.Deps) error
 	// Started is called once everything runs and before the tests.
 	Started func(*Suite)
+	// AutoLogin are the --<cloud>-autologin-for-<registry> flags.
+	AutoLogin controller.AutoLogin
 }
 
 // Suite is what Run started for the tests.
@@ -93,7 +95,7 @@ func (s *Suite) Start() (*ctrltest.Manager, error) {
 		Kinds: []client.Object{&imagev1.ImageRepository{}, &imagev1.ImagePolicy{}},
 		Args:  s.opts.Args,
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return s.opts.Register(mgr, rt, &controller.Deps{Store: s.Store, Options: o, Reader: mgr.GetAPIReader()})
+			return s.opts.Register(mgr, rt, &controller.Deps{Store: s.Store, Options: o, Reader: mgr.GetAPIReader(), AutoLogin: s.opts.AutoLogin})
 		},
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
@@ -24,6 +25,8 @@ import (
 type Reconciler struct {
 	rt        *reconcile.Runtime
 	artifacts *sourcecontroller.Artifacts[*sourcev1.GitRepository]
+	// tokens caches the Entra ID tokens of spec.provider azure.
+	tokens *cloud.Cache
 }
 
 // Setup registers the GitRepository reconciler with the manager, with the index from a
@@ -48,7 +51,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 
 // newReconciler returns the reconciler of the GitRepositories, storing into d.Storage.
 func newReconciler(rt *reconcile.Runtime, d *sourcecontroller.Deps) *Reconciler {
-	return &Reconciler{rt: rt, artifacts: sourcecontroller.NewArtifacts(sourcev1.GitRepositoryKind, d.Storage,
+	return &Reconciler{rt: rt, tokens: d.Options.Tokens(), artifacts: sourcecontroller.NewArtifacts(sourcev1.GitRepositoryKind, d.Storage,
 		func(obj *sourcev1.GitRepository) (**fluxmeta.Artifact, *string) { return &obj.Status.Artifact, nil })}
 }
 

@@ -88,7 +88,7 @@ func validateSpec(obj *sourcev1.GitRepository) error {
 
 // credentials reads spec.secretRef and spec.proxySecretRef.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
-	auth, err := git.ForRepository(ctx, s.Client, s.Obj)
+	auth, err := git.ForRepository(ctx, s.Client, st.r.tokens, s.Obj)
 	if err != nil {
 		return authFailed(s.Obj, err)
 	}

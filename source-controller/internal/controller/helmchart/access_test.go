@@ -72,8 +72,8 @@ func TestInsecureOCIRepository(t *testing.T) {
 }
 
 // TestRefusedRepositoryIsNotUsed keeps a chart from pulling through an OCI HelmRepository that
-// sets a field Ferry refuses (a cloud provider): the chart waits, asking nothing of the
-// registry, until the repository is mended.
+// cannot be used (provider aws for a registry that is not Amazon ECR): the chart waits,
+// asking nothing of the registry, until the repository is mended.
 func TestRefusedRepositoryIsNotUsed(t *testing.T) {
 	g := NewWithT(t)
 	ns := testenv.NewNamespace(t, env.Client)
@@ -86,7 +86,7 @@ func TestRefusedRepositoryIsNotUsed(t *testing.T) {
 	create(g, repo, chart)
 
 	got := statuscheck.NotReady(t, env.Client, chart, helmchart.SourceUnavailableReason, "")
-	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("spec.provider aws is not supported by Ferry"))
+	g.Expect(conditions.Get(got, fluxmeta.ReadyCondition).Message).To(ContainSubstring("provider aws logs in to Amazon ECR registries"))
 	g.Expect(got.Status.Artifact).To(BeNil())
 	g.Expect(reg.Counts()).To(Equal(testregistry.Counts{}))
 

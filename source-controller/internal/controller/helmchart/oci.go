@@ -19,7 +19,7 @@ import (
 // resolveFromRegistry resolves the chart version among the tags of <repository URL>/<chart>.
 func (st *state) resolveFromRegistry(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	opts, err := sourcecontroller.HelmRegistryOptions(ctx, st.r.secrets, st.repo)
+	opts, err := sourcecontroller.HelmRegistryOptions(ctx, st.r.secrets, st.r.tokens, st.repo)
 	if err != nil {
 		return st.fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
@@ -44,12 +45,14 @@ type Reconciler struct {
 	limits sourcecontroller.HelmLimits
 	// noCrossNamespaceRefs is --no-cross-namespace-refs.
 	noCrossNamespaceRefs bool
+	// tokens caches the cloud logins of the spec.provider of OCI HelmRepositories.
+	tokens *cloud.Cache
 }
 
 // Setup registers the HelmChart reconciler with the manager: it watches HelmCharts and the
 // sources they use, so that a new source artifact reconciles the charts built from it.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(), indexes: d.HelmIndexes(), limits: d.Helm,
+	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(), indexes: d.HelmIndexes(), limits: d.Helm, tokens: d.Options.Tokens(),
 		downloads: &http.Client{Timeout: 5 * time.Minute}, noCrossNamespaceRefs: d.Options.NoCrossNamespaceRefs,
 		artifacts: sourcecontroller.NewArtifacts(sourcev1.HelmChartKind, d.Storage,
 			func(obj *sourcev1.HelmChart) (**fluxmeta.Artifact, *string) {

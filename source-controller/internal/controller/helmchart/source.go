@@ -34,8 +34,8 @@ const (
 )
 
 // source reads the chart's source through sourceref.Resolve. A missing source, one without
-// an artifact, or a HelmRepository that sets a field Ferry refuses is a wait: the watch on the
-// source wakes the chart.
+// an artifact, or a HelmRepository that sets a field Ferry refuses or a provider that cannot
+// be used is a wait: the watch on the source wakes the chart.
 func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	ref := obj.Spec.SourceRef
@@ -55,7 +55,7 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	if repo, ok := src.(*sourcev1.HelmRepository); ok {
 		st.repo = repo
 		if err := helmrepository.Refused(repo); err != nil {
-			return reconcile.Waiting(SourceUnavailableReason, fmt.Errorf("HelmRepository '%s' sets a field Ferry refuses: %w", key, err))
+			return reconcile.Waiting(SourceUnavailableReason, fmt.Errorf("HelmRepository '%s' cannot be used: %w", key, err))
 		}
 		if res := checkVerify(obj, repo); !res.IsDone() {
 			return res

@@ -21,6 +21,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/helmrepo"
+	"github.com/ferry-gitops/ferry/shared/testing/httpproxy"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/helmchart"
@@ -33,12 +34,24 @@ var (
 	env   *testenv.Env
 	st    *storage.Storage
 	suite *sourcetest.Suite
+	// tunnel is the HTTPS proxy of the test binary's environment.
+	tunnel *httpproxy.Proxy
 )
 
 // TestMain runs the HelmRepository and HelmChart reconcilers (GitRepositories and Buckets get
 // their status from the tests).
 func TestMain(m *testing.M) {
-	os.Exit(sourcetest.Run(m, sourcetest.Options{
+	// The registry clients of OCI HelmRepositories reach registries through the proxy of the
+	// environment, as Flux's do. Loopback addresses are never proxied, so only the cloud
+	// hostnames of TestCloudProviders, routed by the test, go through it; Go reads the
+	// variable once, hence here.
+	tunnel = httpproxy.StartTunnel()
+	if err := os.Setenv("HTTPS_PROXY", tunnel.URL()); err != nil {
+		tunnel.Close()
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := sourcetest.Run(m, sourcetest.Options{
 		Kinds: []client.Object{&sourcev1.HelmRepository{}, &sourcev1.HelmChart{}},
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, d *controller.Deps) error {
 			if err := helmrepository.Setup(mgr, rt, d); err != nil {
@@ -47,7 +60,9 @@ func TestMain(m *testing.M) {
 			return helmchart.Setup(mgr, rt, d)
 		},
 		Started: func(s *sourcetest.Suite) { env, st, suite = s.Env, s.Storage, s },
-	}))
+	})
+	tunnel.Close()
+	os.Exit(code)
 }
 
 func newServer(t testing.TB, opts helmrepo.Options, charts ...map[string]string) *helmrepo.Server {

@@ -28,14 +28,17 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 	return reconcile.Result{}
 }
 
-// validate stalls on a URL that does not fit the repository's type: http(s) for type
-// default, oci://<registry>/<path> for type oci.
+// validate stalls on a URL that does not fit the repository's type (http(s) for type
+// default, oci://<registry>/<path> for type oci), and on a spec.provider that cannot be used.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	if !obj.IsOCI() {
 		if _, err := repository.ParseURL(obj.Spec.URL); err != nil {
 			conditions.MarkTrue(obj, sourcev1.FetchFailedCondition, sourcev1.URLInvalidReason, err.Error())
 			return reconcile.Stalled(sourcev1.URLInvalidReason, err)
+		}
+		if err := providerError(obj); err != nil {
+			return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
 		}
 		return reconcile.Result{}
 	}
@@ -45,6 +48,9 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	}
 	if err != nil {
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
+	}
+	if err := providerError(obj); err != nil {
+		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
 	}
 	return reconcile.Result{}
 }

@@ -1,13 +1,13 @@
 package helmrepository
 
 import (
-	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
-	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
-	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
-)
+	"fmt"
+	"net/url"
 
-// providerAdvice is what a user of a refused spec.provider can do instead.
-const providerAdvice = "use generic with the registry credentials in spec.secretRef"
+	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
+	"github.com/ferry-gitops/ferry/shared/runtime/unsupported"
+)
 
 // unsupportedFields are the HelmRepository fields Ferry refuses: an object setting one is
 // stalled before anything is fetched, and the HelmCharts using it wait.
@@ -16,16 +16,31 @@ var unsupportedFields = []unsupported.Rule{
 	// to keep other namespaces out would be silently unprotected. The message names the kind,
 	// as it stands for every field below spec.accessFrom.
 	{Path: "spec.accessFrom", Message: "spec.accessFrom is not supported by Ferry: HelmRepository access lists are not enforced; remove the field"},
-	// ECR authentication with IAM workload identity is not implemented.
-	sourcecontroller.RefuseValue("spec.provider", "aws", providerAdvice),
-	// ACR authentication with Azure workload or managed identity is not implemented.
-	sourcecontroller.RefuseValue("spec.provider", "azure", providerAdvice),
-	// GAR/GCR authentication with GCP workload identity is not implemented.
-	sourcecontroller.RefuseValue("spec.provider", "gcp", providerAdvice),
 }
 
-// Refused returns an error naming the refused fields obj sets, or nil. HelmCharts do not use
-// a repository Ferry refuses: an OCI repository has no artifact to hold them back.
+// Refused returns an error naming the refused fields obj sets, or why its spec.provider
+// cannot be used, or nil. HelmCharts do not use such a repository: an OCI repository has no
+// artifact to hold them back.
 func Refused(obj *sourcev1.HelmRepository) error {
-	return unsupported.Check(obj, unsupportedFields)
+	if err := unsupported.Check(obj, unsupportedFields); err != nil {
+		return err
+	}
+	return providerError(obj)
+}
+
+// providerError returns why obj's spec.provider cannot be used, or nil: a cloud login is for
+// a registry (type oci) of the provider, and is the only source of credentials.
+func providerError(obj *sourcev1.HelmRepository) error {
+	p := obj.Spec.Provider
+	if !cloud.IsCloud(p) {
+		return nil
+	}
+	if !obj.IsOCI() {
+		return fmt.Errorf("spec.provider %s applies to HelmRepositories of type oci only: set spec.type to oci, or spec.provider to generic", p)
+	}
+	u, err := url.Parse(obj.Spec.URL)
+	if err != nil {
+		return nil // validate reports the URL
+	}
+	return cloud.CheckRegistrySpec(p, u.Host, "", obj.Spec.SecretRef != nil)
 }

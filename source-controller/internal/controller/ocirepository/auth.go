@@ -9,13 +9,20 @@ import (
 )
 
 // clientConfig gathers the registry credentials (spec.secretRef and the image pull secrets
-// of spec.serviceAccountName), TLS material (spec.certSecretRef) and proxy
-// (spec.proxySecretRef) of obj, as shared/registry/secrets reads them for every kind that
-// reaches a registry.
+// of spec.serviceAccountName, or the cloud login of spec.provider), TLS material
+// (spec.certSecretRef) and proxy (spec.proxySecretRef) of obj, as shared/registry/secrets
+// and shared/cloud read them for every kind that reaches a registry.
 func (r *Reconciler) clientConfig(ctx context.Context, obj *sourcev1.OCIRepository) (oci.Config, error) {
 	spec := obj.Spec
 	reg, err := secrets.Config(ctx, r.secrets,
 		secrets.NewRefs(obj.Namespace, spec.ServiceAccountName, spec.SecretRef, spec.CertSecretRef, spec.ProxySecretRef))
+	if err != nil {
+		return oci.Config{}, err
+	}
 	reg.Insecure, reg.UserAgent = spec.Insecure, userAgent
+	repo, err := oci.ParseURL(spec.URL, spec.Insecure)
+	if err == nil {
+		err = r.tokens.LoginRegistry(ctx, spec.Provider, repo.RegistryStr(), &reg)
+	}
 	return oci.Config{Config: reg}, err
 }

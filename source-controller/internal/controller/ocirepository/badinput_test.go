@@ -74,7 +74,7 @@ func TestInvalidSpecStalls(t *testing.T) {
 		{"bad-semver", sourcev1.OCIRepositorySpec{URL: "oci://127.0.0.1:1/app", Reference: &sourcev1.OCIRepositoryRef{SemVer: "one"}},
 			sourcev1.OCIPullFailedReason, `failed to parse semver range "one"`},
 		{"cloud-provider", sourcev1.OCIRepositorySpec{URL: "oci://127.0.0.1:1/app", Provider: sourcev1.AmazonOCIProvider},
-			fluxmeta.UnsupportedSpecReason, "spec.provider aws is not supported by Ferry"},
+			sourcev1.InvalidProviderConfigurationReason, "provider aws logs in to Amazon ECR registries"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

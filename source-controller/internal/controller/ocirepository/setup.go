@@ -13,6 +13,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
@@ -27,11 +28,13 @@ type Reconciler struct {
 	artifacts *sourcecontroller.Artifacts[*sourcev1.OCIRepository]
 	// secrets reads Secrets straight from the API server, so that no Secret is cached.
 	secrets client.Reader
+	// tokens caches the cloud logins of spec.provider aws, azure and gcp.
+	tokens *cloud.Cache
 }
 
 // Setup registers the OCIRepository reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(),
+	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(), tokens: d.Options.Tokens(),
 		artifacts: sourcecontroller.NewArtifacts(sourcev1.OCIRepositoryKind, d.Storage,
 			func(obj *sourcev1.OCIRepository) (**fluxmeta.Artifact, *string) {
 				return &obj.Status.Artifact, &obj.Status.URL

@@ -12,6 +12,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
@@ -31,11 +32,12 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 	return reconcile.Done("", "")
 }
 
-// validate stalls on a spec that can never work. Refused fields (cloud providers) are stalled
-// by the kind's unsupported rules before this runs.
+// validate stalls on a spec that can never work: a bad URL or layer operation, unsupported
+// verification, or a cloud provider with a Secret or a service account.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	if _, err := oci.ParseURL(obj.Spec.URL, obj.Spec.Insecure); err != nil {
+	repo, err := oci.ParseURL(obj.Spec.URL, obj.Spec.Insecure)
+	if err != nil {
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
 	}
 	if op := obj.GetLayerOperation(); op != sourcev1.OCILayerExtract && op != sourcev1.OCILayerCopy {
@@ -43,6 +45,10 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	}
 	if err := sourcecontroller.CheckOCIVerification(sourcev1.OCIRepositoryKind, obj.Spec.Verify); err != nil {
 		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
+	spec := obj.Spec
+	if err := cloud.CheckRegistrySpec(spec.Provider, repo.RegistryStr(), spec.ServiceAccountName, spec.SecretRef != nil); err != nil {
+		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
 	}
 	return reconcile.Done("", "")
 }
