@@ -22,6 +22,7 @@ func main() {
 		AddToScheme:       []func(*runtime.Scheme) error{helmv2.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme},
 		FeatureGates:      []string{dependency.AdditiveGate},
 		Kinds:             []client.Object{&helmv2.HelmRelease{}},
+		RemoteClusters:    true,
 		IgnoredFlags: map[string]manager.FlagKind{
 			"http-retry": manager.StringFlag, "snapshot-digest-algo": manager.StringFlag,
 			"override-manager": manager.StringFlag,

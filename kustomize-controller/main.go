@@ -44,6 +44,7 @@ func (f *flags) program() manager.Program {
 		AddToScheme:       []func(*runtime.Scheme) error{kustomizev1.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme},
 		Kinds:             []client.Object{&kustomizev1.Kustomization{}},
 		Flags:             f.bind,
+		RemoteClusters:    true,
 		FeatureGates:      []string{strictGate, dependency.AdditiveGate},
 		// Applying hundreds of objects a second needs more than client-go's usual budget; the
 		// API server's priority and fairness still protects it.

@@ -3,7 +3,8 @@
 // (IRSA, EKS Pod Identity, instance profile), the workload or managed identity on Azure, and
 // the service account of the pod or node on Google Cloud. It turns them into registry logins
 // (Amazon ECR, Azure Container Registry, Google Artifact Registry and Container Registry) and
-// into the Entra ID token of Azure DevOps, and caches what it gets until shortly before it
+// into the Entra ID token of Azure DevOps and the bearer tokens of managed Kubernetes API
+// servers (AKS, GKE, EKS), and caches what it gets until shortly before it
 // expires. Identities come from the controller's environment only, through each provider's
 // SDK (aws-sdk-go-v2, azidentity, golang.org/x/oauth2/google); nothing here reads
 // Kubernetes objects.

@@ -60,8 +60,15 @@ type clients struct {
 }
 
 // get returns the shared clients of cfg's identity, creating them on first use.
-func (c *Cache) get(cfg *rest.Config) (*clients, error) {
+func (c *Cache) get(cfg *rest.Config) (*clients, error) { return c.getFor(cfg, "") }
+
+// getFor is get for a cfg whose credentials identity cannot see (tokens its WrapTransport
+// adds): credentials tells them apart, without holding them.
+func (c *Cache) getFor(cfg *rest.Config, credentials string) (*clients, error) {
 	key := identity(cfg)
+	if credentials != "" {
+		key += "/" + credentials
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok {

@@ -73,3 +73,21 @@ func TestCacheKeysByIdentity(t *testing.T) {
 	g.Expect(cache.entries).To(HaveKey(identity(as("system:serviceaccount:a:sa"))), "the most recently used stays")
 	g.Expect(cache.entries).NotTo(HaveKey(identity(as("system:serviceaccount:b:sa"))), "the least recently used goes")
 }
+
+// TestCacheKeysByCredentials: configs alike but for the credentials their transport adds get
+// clients of their own.
+func TestCacheKeysByCredentials(t *testing.T) {
+	g := NewWithT(t)
+	cache := NewCache(0)
+	a1, err := cache.getFor(env.Config, "configmap/a/remote/digest-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	a2, err := cache.getFor(env.Config, "configmap/a/remote/digest-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a2).To(BeIdenticalTo(a1), "the same credentials share their clients")
+	b, err := cache.getFor(env.Config, "configmap/b/remote/digest-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(b).NotTo(BeIdenticalTo(a1), "other credentials get their own clients")
+	own, err := cache.get(env.Config)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(own).NotTo(BeIdenticalTo(a1), "a config carrying its credentials is another identity")
+}

@@ -27,6 +27,10 @@ type Config struct {
 	// RESTConfig reaches the target cluster, already impersonating the release's service
 	// account when it names one.
 	RESTConfig *rest.Config
+	// Credentials tells apart REST configs whose credentials their transport adds
+	// (WrapTransport), which the Cache cannot see: a digest of where they come from, never
+	// a credential. Empty for configs that carry theirs.
+	Credentials string
 	// StorageNamespace is where the release Secrets live.
 	StorageNamespace string
 	// Namespace is the release's target namespace, given to objects without one.
@@ -63,7 +67,7 @@ func New(cfg Config) (*Client, error) {
 	if cache == nil {
 		cache = defaultCache
 	}
-	shared, err := cache.get(cfg.RESTConfig)
+	shared, err := cache.getFor(cfg.RESTConfig, cfg.Credentials)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the Helm client: %w", err)
 	}

@@ -31,6 +31,10 @@ type Program struct {
 	FeatureGates []string
 	// FlagDefaults override the defaults of shared flags, e.g. {"kube-api-qps": "500"}.
 	FlagDefaults map[string]string
+	// RemoteClusters is set for the controllers that act on remote clusters through
+	// spec.kubeConfig: they take --default-kubeconfig-service-account, which the others
+	// accept and ignore.
+	RemoteClusters bool
 	// ServesEvents makes --events-addr the address this controller listens on for events
 	// (notification-controller) instead of the one it POSTs its own events to.
 	ServesEvents bool
@@ -57,6 +61,9 @@ func Main(p Program) {
 func FlagSet(p Program, onError pflag.ErrorHandling) (*Options, *pflag.FlagSet, error) {
 	o := &Options{}
 	fs := pflag.NewFlagSet(p.Name, onError)
+	if p.RemoteClusters {
+		o.BindRemoteClusterFlags(fs)
+	}
 	o.BindFlags(fs, p.DefaultConcurrent)
 	o.AcceptIgnoredFlags(fs, p.IgnoredFlags)
 	o.SetKnownFeatureGates(p.FeatureGates)

@@ -33,6 +33,10 @@ type Options struct {
 	NoCrossNamespaceRefs bool
 	// DefaultServiceAccount is impersonated when an object names no service account.
 	DefaultServiceAccount string
+	// DefaultKubeConfigServiceAccount (--default-kubeconfig-service-account, taken by the
+	// controllers of Program.RemoteClusters only) authenticates to remote clusters of
+	// spec.kubeConfig.configMapRef provider generic that name no service account.
+	DefaultKubeConfigServiceAccount string
 	// LogLevel is one of debug, info, error (or trace).
 	LogLevel string
 	// LogEncoding is json or console.
@@ -112,6 +116,14 @@ func (o *Options) BindFlags(fs *pflag.FlagSet, defaultConcurrent int) {
 	o.ignored.bind(fs, commonIgnoredFlags)
 	// controller-runtime registers --kubeconfig on the standard flag set.
 	fs.AddGoFlagSet(goflag.CommandLine)
+}
+
+// BindRemoteClusterFlags registers the flags of controllers that act on remote clusters
+// through spec.kubeConfig; called before BindFlags, they take the place of the ignored flags
+// of the same names.
+func (o *Options) BindRemoteClusterFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.DefaultKubeConfigServiceAccount, "default-kubeconfig-service-account", "",
+		"Default service account whose tokens authenticate to remote clusters of spec.kubeConfig.configMapRef provider generic.")
 }
 
 // AcceptIgnoredFlags registers flags that Flux's controller of the same name accepts and

@@ -125,3 +125,21 @@ func TestLeaderElectionIDPerShard(t *testing.T) {
 		t.Fatalf("leases not one per shard: %q %q %q", main, shard1, shard2)
 	}
 }
+
+// TestKubeConfigServiceAccountFlag: the controllers of remote clusters honour
+// --default-kubeconfig-service-account; the others accept it and log it as ignored.
+func TestKubeConfigServiceAccountFlag(t *testing.T) {
+	for _, remote := range []bool{true, false} {
+		o, fs, err := FlagSet(Program{Name: "c", RemoteClusters: remote}, pflag.ContinueOnError)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fs.Parse([]string{"--default-kubeconfig-service-account=tenant"}); err != nil {
+			t.Fatal(err)
+		}
+		_, ignored := o.ignored.values["default-kubeconfig-service-account"]
+		if honoured := o.DefaultKubeConfigServiceAccount == "tenant"; honoured != remote || ignored == remote {
+			t.Fatalf("remote clusters %v: honoured %v, ignored %v", remote, honoured, ignored)
+		}
+	}
+}

@@ -6,7 +6,9 @@
 //     TrentService.Decrypt), signed with Signature Version 4 for the service "kms";
 //   - AWS Security Token Service, in its query protocol (a form POST with Action and
 //     Version=2011-06-15): AssumeRole, signed for "sts" by the server's access key, and
-//     AssumeRoleWithWebIdentity, not signed, for the web identity tokens a test allows;
+//     AssumeRoleWithWebIdentity, not signed, for the web identity tokens a test allows; and
+//     GetCallerIdentity as a presigned GET (query-string signature), as EKS tokens carry it,
+//     answering the ARN of the assumed-role session that signed it;
 //   - Amazon Elastic Container Registry's GetAuthorizationToken (JSON 1.1, X-Amz-Target
 //     AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken), signed for "ecr".
 //
@@ -91,8 +93,12 @@ func (s *Server) roleOf(c Credentials) string {
 	return s.sessions[c.AccessKeyID].role
 }
 
-// serve dispatches a request: STS's form POSTs, then the JSON 1.1 operations by target.
+// serve dispatches a request: STS's presigned GetCallerIdentity GETs and form POSTs, then the JSON 1.1 operations by target.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/" && r.URL.Query().Get("Action") == "GetCallerIdentity" {
+		s.getCallerIdentity(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
 		writeError(w, http.StatusNotFound, "UnknownOperationException", "")
 		return

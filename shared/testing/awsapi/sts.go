@@ -17,6 +17,7 @@ import (
 type session struct {
 	creds Credentials
 	role  string
+	arn   string // of the assumed-role session, as GetCallerIdentity answers
 }
 
 // credentialsXML is the Credentials element of an STS answer.
@@ -99,8 +100,8 @@ func (s *Server) sts(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	var out assumeRoleResponse
-	out.Result.Credentials = s.newSession(role, time.Hour)
 	out.Result.AssumedRoleUser = newAssumedRoleUser(role, form.Get("RoleSessionName"))
+	out.Result.Credentials = s.newSession(role, out.Result.AssumedRoleUser.Arn, time.Hour)
 	out.RequestID = randomHex(16)
 	writeXML(w, out)
 }
@@ -150,15 +151,15 @@ func (s *Server) assumeRoleWithWebIdentity(w http.ResponseWriter, form url.Value
 	}
 	out.Result.SubjectFromWebIdentityToken, out.Result.Audience = sub, aud
 	out.Result.Provider = strings.TrimPrefix(iss, "https://")
-	out.Result.Credentials = s.newSession(role, duration)
 	out.Result.AssumedRoleUser = newAssumedRoleUser(role, name)
+	out.Result.Credentials = s.newSession(role, out.Result.AssumedRoleUser.Arn, duration)
 	out.RequestID = randomHex(16)
 	writeXML(w, out)
 }
 
-// newSession makes temporary credentials of role valid for d.
-func (s *Server) newSession(role string, d time.Duration) credentialsXML {
-	sess := session{role: role, creds: Credentials{
+// newSession makes temporary credentials of role, for the session arn, valid for d.
+func (s *Server) newSession(role, arn string, d time.Duration) credentialsXML {
+	sess := session{role: role, arn: arn, creds: Credentials{
 		AccessKeyID: "ASIA" + strings.ToUpper(randomHex(8)), SecretAccessKey: randomHex(20), SessionToken: randomHex(32),
 	}}
 	s.mu.Lock()

@@ -34,6 +34,9 @@ type Options struct {
 	Register func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error
 	// ServesEvents is manager.Program.ServesEvents: --events-addr is a listen address.
 	ServesEvents bool
+	// RemoteClusters is manager.Program.RemoteClusters: the flags of remote clusters
+	// (--default-kubeconfig-service-account) are taken.
+	RemoteClusters bool
 }
 
 // Manager is a running controller manager.
@@ -61,6 +64,9 @@ func Start(env *testenv.Env, opts Options) (*Manager, error) {
 	}
 	o := &manager.Options{}
 	fs := pflag.NewFlagSet(opts.Name, pflag.ContinueOnError)
+	if opts.RemoteClusters {
+		o.BindRemoteClusterFlags(fs)
+	}
 	o.BindFlags(fs, 4)
 	args := append([]string{"--metrics-addr=0", "--health-addr=0", "--min-retry-delay=100ms", "--max-retry-delay=2s"}, opts.Args...)
 	if err := fs.Parse(args); err != nil {

@@ -9,11 +9,15 @@
 package testenv
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -225,4 +229,30 @@ func (e *Env) Stop() error {
 		e.Dir = ""
 	}
 	return errors.Join(errs...)
+}
+
+// ServiceAccountIssuer returns the issuer of the service-account tokens the API server signs,
+// from its OpenID discovery document. The API server accepts tokens for that audience by
+// default: a token that a test's API server, playing a remote cluster, accepts names it.
+func (e *Env) ServiceAccountIssuer(ctx context.Context) (string, error) {
+	hc, err := rest.HTTPClientFor(e.Config)
+	if err != nil {
+		return "", fmt.Errorf("failed to create the HTTP client: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(e.Config.Host, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return "", fmt.Errorf("failed to get the OpenID configuration: %w", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("failed to get the OpenID configuration: %w", err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Issuer == "" {
+		return "", fmt.Errorf("failed to read the issuer of the OpenID configuration (%s)", resp.Status)
+	}
+	return doc.Issuer, nil
 }

@@ -29,8 +29,8 @@ func TestImpersonatedIdentity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Impersonate.UserName != tt.want {
-				t.Fatalf("impersonates %q, want %q", cfg.Impersonate.UserName, tt.want)
+			if cfg.config.Impersonate.UserName != tt.want {
+				t.Fatalf("impersonates %q, want %q", cfg.config.Impersonate.UserName, tt.want)
 			}
 		})
 	}

@@ -25,15 +25,10 @@ func (st *state) finalize(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	return reconcile.Done("", "")
 }
 
-// uninstallOnDelete uninstalls the release of a deleted HelmRelease. A HelmRelease whose
-// release lives in a cluster Ferry cannot reach (spec.kubeConfig.configMapRef, refused) is
-// left alone: the release of that name in the management cluster is not its own.
+// uninstallOnDelete uninstalls the release of a deleted HelmRelease, in the cluster of
+// spec.kubeConfig when it names one.
 func (st *state) uninstallOnDelete(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease]) reconcile.Result {
 	obj := s.Obj
-	if kc := obj.Spec.KubeConfig; kc != nil && kc.ConfigMapRef != nil {
-		s.Log.Info("skipping Helm uninstall: spec.kubeConfig.configMapRef names a cluster Ferry cannot reach")
-		return reconcile.Done("", "")
-	}
 	hc, err := st.helmClient(ctx, s)
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)
@@ -71,7 +66,7 @@ func (st *state) moveRelease(ctx context.Context, s *reconcile.Scope[*helmv2.Hel
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)
 	}
-	old, err := action.New(action.Config{RESTConfig: cfg, StorageNamespace: storage, Namespace: latest.Namespace, Cache: st.r.actions})
+	old, err := action.New(action.Config{RESTConfig: cfg.config, Credentials: cfg.credentials, StorageNamespace: storage, Namespace: latest.Namespace, Cache: st.r.actions})
 	if err != nil {
 		return reconcile.Transient(helmv2.InitFailedReason, err)
 	}

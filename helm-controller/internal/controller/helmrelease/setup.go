@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-gitops/ferry/helm-controller/internal/chart"
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/kubeconfig"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
@@ -39,6 +40,8 @@ type Reconciler struct {
 	charts *chart.Loader
 	// actions shares Helm's clients between releases of one identity.
 	actions *action.Cache
+	// kubeconfigs builds the configurations of the remote clusters of spec.kubeConfig.
+	kubeconfigs *kubeconfig.Loader
 	// defaultServiceAccount is impersonated when a HelmRelease names none.
 	defaultServiceAccount string
 	// noCrossNamespaceRefs refuses sources in another namespace.
@@ -59,11 +62,13 @@ var chartSources = sourceref.Kinds{
 // Setup registers the HelmRelease reconciler, its field indexes and its watches.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 	r := &Reconciler{
-		rt:                    rt,
-		apiReader:             mgr.GetAPIReader(),
-		restCfg:               mgr.GetConfig(),
-		charts:                &chart.Loader{},
-		actions:               action.NewCache(0),
+		rt:        rt,
+		apiReader: mgr.GetAPIReader(),
+		restCfg:   mgr.GetConfig(),
+		charts:    &chart.Loader{},
+		actions:   action.NewCache(0),
+		kubeconfigs: &kubeconfig.Loader{Reader: mgr.GetAPIReader(), Client: rt.Client, Tokens: o.Tokens(),
+			DefaultServiceAccount: o.DefaultKubeConfigServiceAccount},
 		defaultServiceAccount: o.DefaultServiceAccount,
 		noCrossNamespaceRefs:  o.NoCrossNamespaceRefs,
 		deps:                  dependency.Appliers(dependency.HelmReleases, o.FeatureGate(dependency.AdditiveGate)),

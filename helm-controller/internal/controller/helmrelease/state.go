@@ -62,7 +62,8 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 	}
 	log := s.Log.V(2)
 	c, err := action.New(action.Config{
-		RESTConfig:       cfg,
+		RESTConfig:       cfg.config,
+		Credentials:      cfg.credentials,
 		StorageNamespace: s.Obj.GetStorageNamespace(),
 		Namespace:        s.Obj.GetReleaseNamespace(),
 		Cache:            st.r.actions,

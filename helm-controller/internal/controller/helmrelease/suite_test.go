@@ -74,6 +74,8 @@ func setup(e *testenv.Env) error {
 		Name:     "helm-controller",
 		Kinds:    []client.Object{&helmv2.HelmRelease{}},
 		Register: Setup,
+		// As main.go: the controller takes --default-kubeconfig-service-account.
+		RemoteClusters: true,
 	})
 	return err
 }

@@ -6,10 +6,6 @@ import "github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 // that sets one is Stalled before anything is fetched or released. Messages of rules whose
 // children have rows of their own name the kind, as those rows share them.
 var unsupportedFields = []unsupported.Rule{
-	// The kubeconfig would come from a cloud provider; without it the release would go to the
-	// management cluster instead of the remote one.
-	{Path: "spec.kubeConfig.configMapRef",
-		Message: "HelmRelease spec.kubeConfig.configMapRef is not supported by Ferry: give the remote cluster's kubeconfig in spec.kubeConfig.secretRef"},
 	// Helm clients are always shared; there is no client per action to ask for.
 	{Path: "spec.persistentClient", Values: []string{"false"},
 		Message: "spec.persistentClient false is not supported by Ferry: its Helm clients are shared and reload the API's kinds when a chart adds some, so remove the field"},

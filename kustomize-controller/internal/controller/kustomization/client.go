@@ -2,16 +2,10 @@ package kustomization
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/lru"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -34,8 +28,9 @@ type target struct {
 }
 
 // clientCache keeps one client per identity, so connections are reused across reconciles.
-// An identity is a service account, or a kubeconfig Secret's key with the service account
-// it impersonates: a rotated kubeconfig replaces the client built from the old one.
+// An identity is a service account, or a kubeconfig Secret or ConfigMap with the service
+// account it impersonates: a rotated kubeconfig, or changed ConfigMap data, replaces the
+// client built from the old one.
 type clientCache struct {
 	mu      sync.Mutex // held while a missing client is built, so each is built once
 	clients *lru.Cache
@@ -79,12 +74,8 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	var cl client.Client
 	var err error
 	switch {
-	case obj.Spec.KubeConfig != nil && obj.Spec.KubeConfig.SecretRef != nil:
-		cl, err = r.remoteClient(ctx, obj, sa)
 	case obj.Spec.KubeConfig != nil:
-		// spec.kubeConfig.configMapRef is refused before any step runs; a deletion still
-		// gets here, and must not fall back to the local cluster.
-		err = fmt.Errorf("spec.kubeConfig names no kubeconfig Secret: set spec.kubeConfig.secretRef")
+		cl, err = r.remoteClient(ctx, obj, sa)
 	case sa == "":
 		cl = r.rt.Client
 	default:
@@ -105,37 +96,16 @@ func impersonate(cfg *rest.Config, ns, name string) *rest.Config {
 	return c
 }
 
-// remoteClient builds a client from the kubeconfig in spec.kubeConfig.secretRef (key
-// "value" or "value.yaml" unless one is named), cached per Secret and key until the
-// kubeconfig changes.
+// remoteClient builds a client of the cluster of spec.kubeConfig (a kubeconfig Secret, or
+// the provider settings of a ConfigMap), cached per Secret or ConfigMap and impersonated
+// service account until what it was built from changes.
 func (r *Reconciler) remoteClient(ctx context.Context, obj *kustomizev1.Kustomization, sa string) (client.Client, error) {
-	ref := obj.Spec.KubeConfig.SecretRef
-	var secret corev1.Secret
-	if err := r.reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, &secret); err != nil {
-		return nil, fmt.Errorf("failed to get the kubeconfig Secret '%s/%s': %w", obj.Namespace, ref.Name, err)
+	remote, err := r.kubeconfigs.Load(ctx, obj.Namespace, obj.Spec.KubeConfig)
+	if err != nil {
+		return nil, err
 	}
-	keys := []string{"value", "value.yaml"}
-	if ref.Key != "" {
-		keys = []string{ref.Key}
-	}
-	var key string
-	var data []byte
-	for _, k := range keys {
-		if v, ok := secret.Data[k]; ok {
-			key, data = k, v
-			break
-		}
-	}
-	if data == nil {
-		return nil, fmt.Errorf("the kubeconfig Secret '%s/%s' has no key %v", obj.Namespace, ref.Name, keys)
-	}
-	sum := sha256.Sum256(data)
-	cacheKey := fmt.Sprintf("kubeconfig/%s/%s/%s/%s", obj.Namespace, ref.Name, key, sa)
-	return r.clients.get(cacheKey, hex.EncodeToString(sum[:]), func() (client.Client, error) {
-		cfg, err := clientcmd.RESTConfigFromKubeConfig(data)
-		if err != nil {
-			return nil, fmt.Errorf("failed to load the kubeconfig of Secret '%s/%s': %w", obj.Namespace, ref.Name, err)
-		}
+	return r.clients.get("kubeconfig/"+remote.Ref+"/"+sa, remote.Fingerprint, func() (client.Client, error) {
+		cfg := remote.Config
 		if sa != "" {
 			cfg = impersonate(cfg, obj.Namespace, sa)
 		}

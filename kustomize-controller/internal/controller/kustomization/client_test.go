@@ -11,6 +11,7 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
+	"github.com/ferry-gitops/ferry/shared/kubeconfig"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -59,7 +60,7 @@ func TestKubeConfigRotation(t *testing.T) {
 	// A reconciler's cache, driven directly: one client however often the Secret rotates, and
 	// always the current kubeconfig's.
 	r := &Reconciler{shared: &manager.Options{}, reader: env.Client, config: env.Config, scheme: env.Scheme,
-		clients: newClientCache(clientCacheSize)}
+		clients: newClientCache(clientCacheSize), kubeconfigs: &kubeconfig.Loader{Reader: env.Client}}
 	for i, user := range []string{"", "rotated-1", "rotated-2", ""} {
 		if i > 0 {
 			rotate(user)

@@ -23,6 +23,7 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/kubeconfig"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
@@ -62,8 +63,10 @@ type Reconciler struct {
 	scheme  *runtime.Scheme
 	mapper  ctrlMapper
 	clients *clientCache
-	waits   *waits
-	deps    dependency.Set
+	// kubeconfigs builds the configurations of the remote clusters of spec.kubeConfig.
+	kubeconfigs *kubeconfig.Loader
+	waits       *waits
+	deps        dependency.Set
 }
 
 // sourceKinds are the kinds a Kustomization may take its artifact from.
@@ -81,6 +84,8 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 		rt: rt, opts: opts, shared: shared,
 		reader: mgr.GetAPIReader(), config: mgr.GetConfig(), scheme: mgr.GetScheme(), mapper: mgr.GetRESTMapper(),
 		clients: newClientCache(clientCacheSize), waits: newWaits(),
+		kubeconfigs: &kubeconfig.Loader{Reader: mgr.GetAPIReader(), Client: mgr.GetClient(), Tokens: shared.Tokens(),
+			DefaultServiceAccount: shared.DefaultKubeConfigServiceAccount},
 		deps: dependency.Appliers(dependency.Kustomizations, shared.FeatureGate(dependency.AdditiveGate)),
 	}
 	ctx := context.Background()

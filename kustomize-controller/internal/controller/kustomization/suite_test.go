@@ -126,7 +126,9 @@ func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) 
 	return ctrltest.Start(env, ctrltest.Options{
 		Name:  ControllerName,
 		Kinds: []client.Object{&kustomizev1.Kustomization{}},
-		Args:  append([]string{"--watch-label-selector=" + sel, "--concurrent=10", "--kube-api-qps=500", "--kube-api-burst=1000"}, flags...),
+		// As main.go: the controller takes --default-kubeconfig-service-account.
+		RemoteClusters: true,
+		Args:           append([]string{"--watch-label-selector=" + sel, "--concurrent=10", "--kube-api-qps=500", "--kube-api-burst=1000"}, flags...),
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 			opts.Cache = cache
 			return Setup(mgr, rt, o, opts)
