@@ -17,6 +17,15 @@ import (
 // DefaultInterval is how often Wait polls when WaitOptions.Interval is zero.
 const DefaultInterval = 2 * time.Second
 
+// The polls of Wait start firstInterval apart and the gap grows by backoffFactor up to the
+// interval, so that an object Current after t is seen by about 1.25 t (a Deployment that
+// rolls out in 0.4 s is not waited on for a whole interval) while a long wait costs no more
+// requests than polling at the interval.
+const (
+	firstInterval = 100 * time.Millisecond
+	backoffFactor = 1.25
+)
+
 // ObjectRef names one object to wait for.
 type ObjectRef struct {
 	// APIVersion is the group/version of the object, for example apps/v1.
@@ -44,7 +53,8 @@ func (r ObjectRef) String() string {
 
 // WaitOptions tunes Wait.
 type WaitOptions struct {
-	// Interval between two polls; DefaultInterval when zero.
+	// Interval is the longest gap between two polls (the first ones come sooner);
+	// DefaultInterval when zero.
 	Interval time.Duration
 	// Compute decides the readiness of each object; the package's Compute
 	// when nil. (*Checks).Compute adds custom CEL health checks.
@@ -112,8 +122,9 @@ func Wait(ctx context.Context, c client.Reader, refs []ObjectRef, opts WaitOptio
 	}
 	pending := uniqueSorted(refs)
 	last := make(map[ObjectRef]Result, len(pending))
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
+	gap := min(firstInterval, interval)
+	timer := time.NewTimer(gap)
+	defer timer.Stop()
 	for {
 		var next []ObjectRef
 		for _, ref := range pending {
@@ -140,8 +151,10 @@ func Wait(ctx context.Context, c client.Reader, refs []ObjectRef, opts WaitOptio
 		select {
 		case <-ctx.Done():
 			return timeout(ctx, pending, last)
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		gap = min(time.Duration(float64(gap)*backoffFactor), interval)
+		timer.Reset(gap)
 	}
 }
 
