@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // BenchmarkPushToRollout measures the whole GitOps loop once per iteration: a commit that
@@ -66,4 +69,60 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// BenchmarkDependsOnChainRollout measures a 10-deep dependsOn chain whose every link applies a
+// Deployment and waits for it (wait: true): the time from the GitRepository's creation until
+// the last Kustomization is Ready, through kustomize-controller's dependency wake-ups, applies
+// and health checks and the rollouts by kube-controller-manager, kube-scheduler and KWOK. It
+// reports the time per link too.
+func BenchmarkDependsOnChainRollout(b *testing.B) {
+	const depth = 10
+	for i := 0; i < b.N; i++ {
+		ns := fmt.Sprintf("bench-chain-%d", i)
+		ensureNamespace(b, ns)
+		files := map[string]string{}
+		for l := range depth {
+			files[fmt.Sprintf("apps/link-%d/deploy.yaml", l)] = replaceOnce(b, greeterManifest(ns, 1), "  name: greeter\n  namespace", fmt.Sprintf("  name: link-%d\n  namespace", l))
+		}
+		repos, url := gitRepo(b, fmt.Sprintf("chain-%d", i), files)
+		repos.Branch(b, fmt.Sprintf("chain-%d", i), "main", "master")
+		var links []*unstructured.Unstructured
+		for l := range depth {
+			ks := kustomization(ns, fmt.Sprintf("link-%d", l), "chain", fmt.Sprintf("./apps/link-%d", l))
+			if l > 0 {
+				deps := []any{map[string]any{"name": fmt.Sprintf("link-%d", l-1)}}
+				if err := unstructured.SetNestedSlice(ks.Object, deps, "spec", "dependsOn"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			links = append(links, ks)
+		}
+		apply(b, links...)
+		source := gitRepository(ns, "chain", url)
+		start := time.Now()
+		apply(b, source)
+		deleteOnCleanup(b, append(links, source)...)
+		if !chainReady(b, links, 3*time.Minute) {
+			for _, l := range links {
+				_, reason, msg := condition(get(NewWithT(b), l), "Ready")
+				b.Logf("%s: %s: %s", l.GetName(), reason, msg)
+			}
+			b.Fatal("the chain did not become Ready")
+		}
+		took := time.Since(start)
+		b.ReportMetric(took.Seconds(), "s/chain-ready")
+		b.ReportMetric(took.Seconds()/depth, "s/link")
+	}
+}
+
+// chainReady polls until the last of links is Ready, at most within.
+func chainReady(b *testing.B, links []*unstructured.Unstructured, within time.Duration) bool {
+	last := links[len(links)-1]
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if status, _, _ := condition(get(NewWithT(b), last), "Ready"); status == "True" {
+			return true
+		}
+	}
+	return false
 }

@@ -3,8 +3,6 @@ package helmrelease
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,31 +16,27 @@ import (
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
+	"github.com/ferry-gitops/ferry/shared/testing/benchsize"
 	"github.com/ferry-gitops/ferry/shared/testing/rss"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
-// benchReleasesEnv overrides the number of HelmReleases of the benchmark (default 100).
-const benchReleasesEnv = "FERRY_BENCH_N"
-
-// BenchmarkHelmReleases creates N HelmReleases of a one-ConfigMap chart and measures the
-// time until all are Ready and the controller's peak resident memory (this process runs
-// it), first alone and then with 100 extra CRDs in the cluster:
+// BenchmarkHelmReleases creates N HelmReleases (each N of FERRY_BENCH_N, 100 by default) of a one-ConfigMap chart and measures the
+// time until all are Ready, the controller's peak resident memory (this process runs it) and
+// the floor: the same releases installed by the Helm SDK's install action with the
+// controller's parallelism, and the ratio; then the first N again with 100 extra CRDs in the
+// cluster:
 //
 //	go test ./internal/controller/helmrelease/ -run '^$' -bench . -timeout 30m
 func BenchmarkHelmReleases(b *testing.B) {
-	n := 100
-	if v := os.Getenv(benchReleasesEnv); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("%s: %v", benchReleasesEnv, err)
-		}
-	}
+	sizes := benchsize.Sizes(b, 100)
 	ns := testenv.NewNamespace(b, k8s)
 	hc := benchChart(b, ns)
-	b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) { benchRound(b, hc, n) })
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) { benchRound(b, hc, n) })
+	}
 	installExtraCRDs(b, 100)
-	b.Run(fmt.Sprintf("releases=%d/crds=100", n), func(b *testing.B) { benchRound(b, hc, n) })
+	b.Run(fmt.Sprintf("releases=%d/crds=100", sizes[0]), func(b *testing.B) { benchRound(b, hc, sizes[0]) })
 }
 
 // benchChart serves the small chart from a HelmChart in ns.
@@ -83,7 +77,10 @@ func benchRound(b *testing.B, hc *sourcev1.HelmChart, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		floor := installFloor(b, n)
 		b.ReportMetric(elapsed.Seconds(), "s-until-ready")
+		b.ReportMetric(floor.Seconds(), "s/floor")
+		b.ReportMetric(elapsed.Seconds()/floor.Seconds(), "x-floor")
 		b.ReportMetric(rss.MiB(usage.Peak), "MiB-peak-rss")
 		b.ReportMetric(rss.MiB(usage.Current), "MiB-rss")
 		b.StopTimer()
