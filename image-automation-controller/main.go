@@ -14,6 +14,7 @@ import (
 	"github.com/ferry-gitops/ferry/image-automation-controller/internal/workspace"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
@@ -32,6 +33,7 @@ func main() {
 		DefaultConcurrent: 4,
 		AddToScheme:       []func(*runtime.Scheme) error{imagev1.AddToScheme, sourcev1.AddToScheme},
 		Kinds:             []client.Object{&imagev1.ImageUpdateAutomation{}},
+		FeatureGates:      []string{cloud.ObjectLevelWorkloadIdentity},
 		Flags:             f.bind,
 		Register:          f.register,
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller/imagerepository"
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/tagstore"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
@@ -32,6 +33,7 @@ func main() {
 		AddToScheme:       []func(*runtime.Scheme) error{imagev1.AddToScheme},
 		Kinds:             []client.Object{&imagev1.ImageRepository{}, &imagev1.ImagePolicy{}},
 		Flags:             f.bind,
+		FeatureGates:      []string{cloud.ObjectLevelWorkloadIdentity},
 		IgnoredFlags: map[string]manager.FlagKind{
 			"storage-value-log-file-size": manager.StringFlag, "gc-interval": manager.StringFlag,
 		},
@@ -52,7 +54,7 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 	if err != nil {
 		return err
 	}
-	deps := &controller.Deps{Store: store, Options: o, Reader: mgr.GetAPIReader(), AutoLogin: f.autoLogin}
+	deps := &controller.Deps{Store: store, Options: o, Reader: mgr.GetAPIReader(), Client: mgr.GetClient(), AutoLogin: f.autoLogin}
 	if err := imagerepository.Setup(mgr, rt, deps); err != nil {
 		return err
 	}

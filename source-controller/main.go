@@ -13,6 +13,7 @@ import (
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	sourceextv1beta1 "github.com/ferry-gitops/ferry/shared/api/sourceext/v1beta1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller"
@@ -42,7 +43,8 @@ func main() {
 		AddToScheme:       []func(*runtime.Scheme) error{sourcev1.AddToScheme, sourceextv1beta1.AddToScheme},
 		Kinds: []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.HelmRepository{}, &sourcev1.HelmChart{}, &sourcev1.Bucket{},
 			&sourceextv1beta1.ArtifactGenerator{}},
-		Flags: f.bind,
+		Flags:        f.bind,
+		FeatureGates: []string{cloud.ObjectLevelWorkloadIdentity},
 		IgnoredFlags: map[string]manager.FlagKind{
 			"artifact-retention-ttl": manager.StringFlag, "artifact-digest-algo": manager.StringFlag,
 			"helm-cache-max-size": manager.StringFlag, "helm-cache-ttl": manager.StringFlag, "helm-cache-purge-interval": manager.StringFlag,

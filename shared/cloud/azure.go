@@ -42,14 +42,57 @@ func acrScope(host string) (string, error) {
 	return "", wrongHostError{Azure, "Azure Container Registry (<name>.azurecr.io)", host}
 }
 
-// azureCredential returns the controller's Azure credential, made once per Cache.
-func (c *Cache) azureCredential() azureIdentity {
+// azureCredential returns the Azure credential of sa (see serviceAccountCredential), or the
+// controller's when sa is nil, made once per Cache.
+func (c *Cache) azureCredential(sa *ServiceAccount) azureIdentity {
+	if sa != nil {
+		cred, err := serviceAccountCredential(sa)
+		return azureIdentity{cred: cred, err: err, name: sa.identity("Azure")}
+	}
 	if c == nil {
 		cred, err := newAzureCredential()
-		return azureIdentity{cred: cred, err: err}
+		return azureIdentity{cred: cred, err: err, name: sa.identity("Azure")}
 	}
-	c.azureOnce.Do(func() { c.azure.cred, c.azure.err = newAzureCredential() })
+	c.azureOnce.Do(func() {
+		c.azure.cred, c.azure.err = newAzureCredential()
+		c.azure.name = sa.identity("Azure")
+	})
 	return c.azure
+}
+
+// azureClientOptions are the options of every Entra ID client, and whether instance
+// discovery is off (it is only in tests, see TestCAFileEnv).
+func azureClientOptions() (azcore.ClientOptions, bool) {
+	opts := azcore.ClientOptions{}
+	if tr := testTransport(); tr != nil {
+		opts.Transport = &http.Client{Transport: tr}
+		return opts, true
+	}
+	return opts, false
+}
+
+// serviceAccountCredential is the Azure identity of sa's azure.workload.identity/client-id
+// and azure.workload.identity/tenant-id annotations, which Entra ID gives for a token of sa
+// as client assertion (audience api://AzureADTokenExchange), as Azure workload identity's
+// federated credentials ask. The authority is AZURE_AUTHORITY_HOST, else Azure's public
+// cloud.
+func serviceAccountCredential(sa *ServiceAccount) (azcore.TokenCredential, error) {
+	clientID, err := sa.annotation(Azure, AzureClientIDAnnotation)
+	if err != nil {
+		return nil, err
+	}
+	tenantID, err := sa.annotation(Azure, AzureTenantIDAnnotation)
+	if err != nil {
+		return nil, err
+	}
+	opts, noDiscovery := azureClientOptions()
+	assertion := func(ctx context.Context) (string, error) { return sa.Token(ctx, AzureAudience) }
+	cred, err := azidentity.NewClientAssertionCredential(tenantID, clientID, assertion,
+		&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery})
+	if err != nil {
+		return nil, fmt.Errorf("failed to use %s: %w", sa.identity("Azure"), err)
+	}
+	return cred, nil
 }
 
 // newAzureCredential chains the identities a controller pod can have, in Flux's order of
@@ -57,11 +100,7 @@ func (c *Cache) azureCredential() azureIdentity {
 // the workload identity webhook sets them), a service principal in the AZURE_* environment,
 // then the managed identity of the node (AZURE_CLIENT_ID picks one of several).
 func newAzureCredential() (azcore.TokenCredential, error) {
-	opts := azcore.ClientOptions{}
-	if tr := testTransport(); tr != nil {
-		opts.Transport = &http.Client{Transport: tr}
-	}
-	noDiscovery := testTransport() != nil
+	opts, noDiscovery := azureClientOptions()
 	var chain []azcore.TokenCredential
 	if os.Getenv("AZURE_FEDERATED_TOKEN_FILE") != "" {
 		cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
@@ -91,27 +130,34 @@ func newAzureCredential() (azcore.TokenCredential, error) {
 	return azidentity.NewChainedTokenCredential(chain, nil)
 }
 
-// AzureToken returns an Entra ID access token of the controller's identity for scope,
-// cached until shortly before it expires.
+// AzureToken returns an Entra ID access token of the controller's identity for scope:
+// AzureTokenAs without a ServiceAccount.
 func (c *Cache) AzureToken(ctx context.Context, scope string) (Login, error) {
-	key := Azure + "/token/" + scope
+	return c.AzureTokenAs(ctx, scope, nil)
+}
+
+// AzureTokenAs returns an Entra ID access token for scope of the Azure identity that sa's
+// annotations name (object-level workload identity), or of the controller's identity when sa
+// is nil, cached, apart for every identity, until shortly before it expires.
+func (c *Cache) AzureTokenAs(ctx context.Context, scope string, sa *ServiceAccount) (Login, error) {
+	key := Azure + "/token/" + scope + sa.cacheKey()
 	if l, ok := c.get(key); ok {
 		return l, nil
 	}
-	id := c.azureCredential()
+	id := c.azureCredential(sa)
 	if id.err != nil {
 		return Login{}, id.err
 	}
 	tok, err := id.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
-		return Login{}, fmt.Errorf("failed to get an Entra ID token of the controller's Azure identity: %w", err)
+		return Login{}, fmt.Errorf("failed to get an Entra ID token of %s: %w", id.name, err)
 	}
 	l := Login{Password: tok.Token, Expiry: tok.ExpiresOn}
 	c.put(key, l)
 	return l, nil
 }
 
-// acrLogin exchanges an Entra ID token of the controller's identity for a refresh token of
+// acrLogin exchanges an Entra ID token of the identity id for a refresh token of
 // the registry at host (POST /oauth2/exchange, as Azure Container Registry documents), which
 // is the password of the null GUID user.
 func acrLogin(ctx context.Context, id azureIdentity, host string, hc *http.Client) (Login, error) {
@@ -124,7 +170,7 @@ func acrLogin(ctx context.Context, id azureIdentity, host string, hc *http.Clien
 	}
 	tok, err := id.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
-		return Login{}, fmt.Errorf("failed to get an Entra ID token of the controller's Azure identity: %w", err)
+		return Login{}, fmt.Errorf("failed to get an Entra ID token of %s: %w", id.name, err)
 	}
 	refresh, err := acrExchange(ctx, hc, host, tok.Token)
 	if err != nil {

@@ -36,10 +36,12 @@ type Cache struct {
 	azure     azureIdentity
 }
 
-// azureIdentity is the Azure credential of the controller, or why there is none.
+// azureIdentity is an Azure credential (the controller's, or a ServiceAccount's), or why
+// there is none, and whose it is.
 type azureIdentity struct {
 	cred azcore.TokenCredential
 	err  error
+	name string
 }
 
 // NewCache returns a cache of at most size entries, each kept at most maxAge; size 0 keeps

@@ -5,9 +5,12 @@
 // (Amazon ECR, Azure Container Registry, Google Artifact Registry and Container Registry) and
 // into the Entra ID token of Azure DevOps and the bearer tokens of managed Kubernetes API
 // servers (AKS, GKE, EKS), and caches what it gets until shortly before it
-// expires. Identities come from the controller's environment only, through each provider's
-// SDK (aws-sdk-go-v2, azidentity, golang.org/x/oauth2/google); nothing here reads
-// Kubernetes objects.
+// expires. Identities come from the controller's environment, through each provider's SDK
+// (aws-sdk-go-v2, azidentity, golang.org/x/oauth2/google), or, for object-level workload
+// identity (feature gate ObjectLevelWorkloadIdentity), from a ServiceAccount: its
+// annotations name an AWS role or an Azure identity, and its tokens (TokenRequest API) are
+// exchanged for that identity's credentials (ReadServiceAccount is the one place that reads
+// Kubernetes objects).
 package cloud
 
 import (
@@ -60,11 +63,19 @@ func IsCloud(provider string) bool {
 }
 
 // RegistryLogin logs in to the registry at host (host[:port]) with the controller's identity
-// of provider. hc reaches the registry itself (with its TLS material and proxy): Azure
-// exchanges its token there. Logins are cached in c until shortly before they expire; a nil
-// Cache caches nothing.
+// of provider: RegistryLoginAs without a ServiceAccount.
 func (c *Cache) RegistryLogin(ctx context.Context, provider, host string, hc *http.Client) (Login, error) {
-	key := provider + "/registry/" + host
+	return c.RegistryLoginAs(ctx, provider, host, hc, nil)
+}
+
+// RegistryLoginAs logs in to the registry at host (host[:port]) with the identity of
+// provider that sa's annotations name, proved with sa's tokens (object-level workload
+// identity; aws and azure only), or the controller's own identity when sa is nil. hc reaches
+// the registry itself (with its TLS material and proxy): Azure exchanges its token there.
+// Logins are cached in c, apart for every identity, until shortly before they expire; a nil
+// Cache caches nothing.
+func (c *Cache) RegistryLoginAs(ctx context.Context, provider, host string, hc *http.Client, sa *ServiceAccount) (Login, error) {
+	key := provider + "/registry/" + host + sa.cacheKey()
 	if l, ok := c.get(key); ok {
 		return l, nil
 	}
@@ -74,10 +85,13 @@ func (c *Cache) RegistryLogin(ctx context.Context, provider, host string, hc *ht
 	)
 	switch provider {
 	case AWS:
-		l, err = ecrLogin(ctx, host)
+		l, err = ecrLogin(ctx, host, sa)
 	case Azure:
-		l, err = acrLogin(ctx, c.azureCredential(), host, hc)
+		l, err = acrLogin(ctx, c.azureCredential(sa), host, hc)
 	case GCP:
+		if sa != nil {
+			return Login{}, errGCPServiceAccount
+		}
 		l, err = googleLogin(ctx, host)
 	default:
 		return Login{}, fmt.Errorf("provider '%s' has no registry login", provider)
@@ -97,16 +111,25 @@ func hostname(host string) string {
 	return host
 }
 
+// errGCPServiceAccount refuses object-level workload identity on Google Cloud.
+var errGCPServiceAccount = errors.New("spec.serviceAccountName is not supported by Ferry with spec.provider gcp: object-level workload identity is implemented for aws and azure only; remove spec.serviceAccountName to use the controller's own identity")
+
 // CheckSpec returns why an object's provider, service account and secret cannot be used
-// together, or nil: with a cloud provider the controller's own identity gives the
-// credentials, so a Secret would be ignored (Ferry refuses it instead), and a service
-// account would ask for workload identity per object, which Ferry does not implement.
-func CheckSpec(provider, serviceAccount string, secretRef bool) error {
+// together, or nil. With a cloud provider a Secret would be ignored (Ferry refuses it
+// instead); a service account asks for object-level workload identity, which needs the
+// feature gate ObjectLevelWorkloadIdentity (objectLevel: whether the controller has it on)
+// and is implemented for aws and azure, not gcp.
+func CheckSpec(provider, serviceAccount string, secretRef, objectLevel bool) error {
 	if !IsCloud(provider) {
 		return nil
 	}
 	if serviceAccount != "" {
-		return fmt.Errorf("spec.serviceAccountName is not supported by Ferry with spec.provider %s: workload identity per object is not implemented; remove spec.serviceAccountName to use the controller's own identity", provider)
+		switch {
+		case provider == GCP:
+			return errGCPServiceAccount
+		case !objectLevel:
+			return fmt.Errorf("spec.serviceAccountName with spec.provider %s asks for object-level workload identity, which is off: start the controller with --feature-gates=%s=true, or remove spec.serviceAccountName to use the controller's own identity", provider, ObjectLevelWorkloadIdentity)
+		}
 	}
 	if secretRef {
 		return fmt.Errorf("spec.secretRef cannot be used with spec.provider %s: the provider's login gives the credentials; remove spec.secretRef, or set spec.provider to generic", provider)

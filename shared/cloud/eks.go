@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -52,9 +51,9 @@ func (c *Cache) EKSToken(ctx context.Context, clusterARN string) (Login, error) 
 	if l, ok := c.get(key); ok {
 		return l, nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	cfg, err := awsConfig(ctx, region, nil)
 	if err != nil {
-		return Login{}, fmt.Errorf("failed to load the AWS credentials of the controller: %w", err)
+		return Login{}, err
 	}
 	signed := time.Now()
 	req, err := sts.NewPresignClient(sts.NewFromConfig(cfg)).PresignGetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},

@@ -7,9 +7,16 @@ import (
 )
 
 // LoginRegistry logs in to the registry at host with the controller's identity of provider
-// and adds the login to cfg, reaching the registry (for Azure's exchange) with cfg's TLS
-// material and proxy. It does nothing for a provider that is not a cloud's.
+// and adds the login to cfg: LoginRegistryAs without a ServiceAccount.
 func (c *Cache) LoginRegistry(ctx context.Context, provider, host string, cfg *registry.Config) error {
+	return c.LoginRegistryAs(ctx, provider, host, cfg, nil)
+}
+
+// LoginRegistryAs logs in to the registry at host with the identity of provider that sa
+// names (the controller's when sa is nil, see RegistryLoginAs) and adds the login to cfg,
+// reaching the registry (for Azure's exchange) with cfg's TLS material and proxy. It does
+// nothing for a provider that is not a cloud's.
+func (c *Cache) LoginRegistryAs(ctx context.Context, provider, host string, cfg *registry.Config, sa *ServiceAccount) error {
 	if !IsCloud(provider) {
 		return nil
 	}
@@ -18,7 +25,7 @@ func (c *Cache) LoginRegistry(ctx context.Context, provider, host string, cfg *r
 		return err
 	}
 	defer hc.CloseIdleConnections()
-	l, err := c.RegistryLogin(ctx, provider, host, hc)
+	l, err := c.RegistryLoginAs(ctx, provider, host, hc, sa)
 	if err != nil {
 		return err
 	}
@@ -44,9 +51,10 @@ func CheckRegistryHost(provider, host string) error {
 }
 
 // CheckRegistrySpec is CheckSpec, then CheckRegistryHost: why an object reaching the
-// registry at host with these settings can never work, or nil.
-func CheckRegistrySpec(provider, host, serviceAccount string, secretRef bool) error {
-	if err := CheckSpec(provider, serviceAccount, secretRef); err != nil {
+// registry at host with these settings can never work, or nil; objectLevel is whether the
+// feature gate ObjectLevelWorkloadIdentity is on.
+func CheckRegistrySpec(provider, host, serviceAccount string, secretRef, objectLevel bool) error {
+	if err := CheckSpec(provider, serviceAccount, secretRef, objectLevel); err != nil {
 		return err
 	}
 	return CheckRegistryHost(provider, host)

@@ -8,7 +8,7 @@ import (
 func TestCheckRegistrySpec(t *testing.T) {
 	tests := []struct {
 		name, provider, host, sa string
-		secret                   bool
+		secret, gate             bool
 		want                     string
 	}{
 		{name: "generic ignores the rest", provider: Generic, host: "127.0.0.1:5000", sa: "sa", secret: true},
@@ -26,13 +26,19 @@ func TestCheckRegistrySpec(t *testing.T) {
 		{name: "gcr", provider: GCP, host: "gcr.io"},
 		{name: "regional gcr", provider: GCP, host: "eu.gcr.io"},
 		{name: "not google", provider: GCP, host: "docker.io", want: "provider gcp logs in to Artifact Registry"},
-		{name: "service account", provider: AWS, host: "012345678901.dkr.ecr.eu-west-1.amazonaws.com", sa: "puller",
-			want: "spec.serviceAccountName is not supported by Ferry with spec.provider aws"},
+		{name: "service account, gate off", provider: AWS, host: "012345678901.dkr.ecr.eu-west-1.amazonaws.com", sa: "puller",
+			want: "start the controller with --feature-gates=ObjectLevelWorkloadIdentity=true"},
+		{name: "service account, gate on", provider: AWS, host: "012345678901.dkr.ecr.eu-west-1.amazonaws.com", sa: "puller", gate: true},
+		{name: "azure service account", provider: Azure, host: "ferry.azurecr.io", sa: "puller", gate: true},
+		{name: "gcp service account", provider: GCP, host: "gcr.io", sa: "puller", gate: true,
+			want: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp"},
+		{name: "service account and secret", provider: Azure, host: "ferry.azurecr.io", sa: "puller", secret: true, gate: true,
+			want: "spec.secretRef cannot be used with spec.provider azure"},
 		{name: "secret", provider: GCP, host: "gcr.io", secret: true, want: "spec.secretRef cannot be used with spec.provider gcp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckRegistrySpec(tt.provider, tt.host, tt.sa, tt.secret)
+			err := CheckRegistrySpec(tt.provider, tt.host, tt.sa, tt.secret, tt.gate)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)

@@ -17,13 +17,15 @@ import (
 	"github.com/ferry-gitops/ferry/shared/secrets"
 )
 
-// ForRepository builds the Auth of a GitRepository from the Secrets it names, read with c in
-// its namespace: spec.secretRef (credentials, TLS material, SSH identity and known_hosts) and
-// spec.proxySecretRef. It checks that the Auth can reach spec.url, without contacting it; an
-// SSH URL without a Secret is told to name one. With spec.provider github, the credentials are
-// a GitHub App installation token; with spec.provider azure, an Entra ID token of the
-// controller's identity for Azure DevOps, from tokens. Errors never quote a Secret's value.
-func ForRepository(ctx context.Context, c client.Reader, tokens *cloud.Cache, repo *sourcev1.GitRepository) (*Auth, error) {
+// ForRepositoryAs builds the Auth of a GitRepository from the Secrets it names, read with c
+// in its namespace: spec.secretRef (credentials, TLS material, SSH identity and known_hosts)
+// and spec.proxySecretRef. It checks that the Auth can reach spec.url, without contacting it;
+// an SSH URL without a Secret is told to name one. With spec.provider github, the credentials
+// are a GitHub App installation token; with spec.provider azure, an Entra ID token for Azure
+// DevOps, from tokens, of the Azure identity of sa (spec.serviceAccountName, object-level
+// workload identity) or of the controller's identity when sa is nil. Errors never quote a
+// Secret's value.
+func ForRepositoryAs(ctx context.Context, c client.Reader, tokens *cloud.Cache, repo *sourcev1.GitRepository, sa *cloud.ServiceAccount) (*Auth, error) {
 	auth := &Auth{}
 	var secretData map[string][]byte
 	if ref := repo.Spec.SecretRef; ref != nil && ref.Name != "" {
@@ -51,7 +53,7 @@ func ForRepository(ctx context.Context, c client.Reader, tokens *cloud.Cache, re
 			return nil, err
 		}
 	case sourcev1.GitProviderAzure:
-		if err := auth.asAzureIdentity(ctx, tokens, repo); err != nil {
+		if err := auth.asAzureIdentity(ctx, tokens, repo, sa); err != nil {
 			return nil, err
 		}
 	}
@@ -93,16 +95,17 @@ func (a *Auth) asGitHubApp(ctx context.Context, repo *sourcev1.GitRepository, da
 }
 
 // asAzureIdentity makes a authenticate to Azure DevOps with an Entra ID access token of the
-// controller's Azure identity (workload or managed identity), sent as a bearer token. The
-// Secret of spec.secretRef may give TLS material, not credentials: they would be ignored.
-func (a *Auth) asAzureIdentity(ctx context.Context, tokens *cloud.Cache, repo *sourcev1.GitRepository) error {
+// controller's Azure identity (workload or managed identity), or of sa's when it is not nil,
+// sent as a bearer token. The Secret of spec.secretRef may give TLS material, not
+// credentials: they would be ignored.
+func (a *Auth) asAzureIdentity(ctx context.Context, tokens *cloud.Cache, repo *sourcev1.GitRepository, sa *cloud.ServiceAccount) error {
 	if IsSSH(repo.Spec.URL) {
 		return errors.New("spec.provider azure authenticates over HTTPS only: use an https:// URL")
 	}
 	if a.Username != "" || a.Password != "" || a.BearerToken != "" {
-		return errors.New("spec.provider azure takes the credentials from the controller's Azure identity: remove username, password and bearerToken from the Secret of spec.secretRef, or set spec.provider to generic")
+		return errors.New("spec.provider azure takes the credentials from the controller's Azure identity (or that of spec.serviceAccountName): remove username, password and bearerToken from the Secret of spec.secretRef, or set spec.provider to generic")
 	}
-	tok, err := tokens.AzureToken(ctx, cloud.AzureDevOpsScope)
+	tok, err := tokens.AzureTokenAs(ctx, cloud.AzureDevOpsScope, sa)
 	if err != nil {
 		return err
 	}

@@ -7,9 +7,6 @@ import (
 	"sync"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -102,20 +99,12 @@ func (s *serviceAccountTokens) token(ctx context.Context) (string, error) {
 	if s.current != "" && time.Now().Before(s.renew) {
 		return s.current, nil
 	}
-	seconds := int64(serviceAccountTokenSeconds)
-	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: s.audiences, ExpirationSeconds: &seconds}}
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.namespace, Name: s.name}}
 	issued := time.Now()
-	if err := s.client.SubResource("token").Create(ctx, sa, req); err != nil {
-		return "", fmt.Errorf("failed to request a token of ServiceAccount '%s/%s': %w", s.namespace, s.name, err)
+	tok, expiry, err := cloud.RequestToken(ctx, s.client, s.namespace, s.name, s.audiences, serviceAccountTokenSeconds)
+	if err != nil {
+		return "", err
 	}
-	if req.Status.Token == "" {
-		return "", fmt.Errorf("failed to request a token of ServiceAccount '%s/%s': the answer holds none", s.namespace, s.name)
-	}
-	life := req.Status.ExpirationTimestamp.Sub(issued)
-	if life <= 0 {
-		life = serviceAccountTokenSeconds * time.Second
-	}
-	s.current, s.renew = req.Status.Token, issued.Add(life*4/5)
+	life := expiry.Sub(issued)
+	s.current, s.renew = tok, issued.Add(life*4/5)
 	return s.current, nil
 }

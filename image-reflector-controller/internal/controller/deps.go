@@ -32,6 +32,9 @@ type Deps struct {
 	// Reader reads Secrets, ServiceAccounts and Namespaces straight from the API server, so
 	// that none of them is cached.
 	Reader client.Reader
+	// Client requests the tokens of ServiceAccounts (TokenRequest API) for object-level
+	// workload identity.
+	Client client.SubResourceClientConstructor
 	// AutoLogin is --aws-autologin-for-ecr, --gcp-autologin-for-gcr and
 	// --azure-autologin-for-acr.
 	AutoLogin AutoLogin
@@ -75,12 +78,17 @@ func ParseImage(image string, insecure bool) (name.Repository, error) {
 }
 
 // RegistryClient builds the registry client of repo from what its spec names: secretRef,
-// serviceAccountName, certSecretRef, proxySecretRef and insecure, or the cloud login of
-// spec.provider (or of an --<cloud>-autologin-for-<registry> flag).
+// serviceAccountName (its image pull secrets), certSecretRef, proxySecretRef and insecure, or
+// the cloud login of spec.provider (or of an --<cloud>-autologin-for-<registry> flag), with
+// the identity of spec.serviceAccountName when it names one.
 func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository) (*registry.Client, error) {
 	spec := repo.Spec
+	pullSecrets := spec.ServiceAccountName
+	if cloud.IsCloud(spec.Provider) {
+		pullSecrets = "" // the ServiceAccount is a cloud identity, not image pull secrets
+	}
 	cfg, err := secrets.Config(ctx, d.Reader,
-		secrets.NewRefs(repo.Namespace, spec.ServiceAccountName, spec.SecretRef, spec.CertSecretRef, spec.ProxySecretRef))
+		secrets.NewRefs(repo.Namespace, pullSecrets, spec.SecretRef, spec.CertSecretRef, spec.ProxySecretRef))
 	if err != nil {
 		return nil, err
 	}
@@ -93,15 +101,21 @@ func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository
 	if !cloud.IsCloud(provider) && spec.SecretRef == nil && spec.ServiceAccountName == "" {
 		provider = d.AutoLogin.provider(host)
 	}
-	if err := d.Options.Tokens().LoginRegistry(ctx, provider, host, &cfg); err != nil {
+	sa, err := cloud.ObjectServiceAccount(ctx, d.Reader, d.Client, spec.Provider, repo.Namespace, spec.ServiceAccountName)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Options.Tokens().LoginRegistryAs(ctx, provider, host, &cfg, sa); err != nil {
 		return nil, err
 	}
 	return registry.New(cfg)
 }
 
 // CheckProvider returns why repo's spec.provider cannot be used with the rest of its spec,
-// or nil.
-func CheckProvider(repo *imagev1.ImageRepository, parsed name.Repository) error {
+// or nil; spec.serviceAccountName with a cloud provider needs the feature gate
+// ObjectLevelWorkloadIdentity on.
+func (d *Deps) CheckProvider(repo *imagev1.ImageRepository, parsed name.Repository) error {
 	spec := repo.Spec
-	return cloud.CheckRegistrySpec(spec.Provider, parsed.RegistryStr(), spec.ServiceAccountName, spec.SecretRef != nil)
+	return cloud.CheckRegistrySpec(spec.Provider, parsed.RegistryStr(), spec.ServiceAccountName, spec.SecretRef != nil,
+		d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity))
 }

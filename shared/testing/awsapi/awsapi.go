@@ -6,7 +6,8 @@
 //     TrentService.Decrypt), signed with Signature Version 4 for the service "kms";
 //   - AWS Security Token Service, in its query protocol (a form POST with Action and
 //     Version=2011-06-15): AssumeRole, signed for "sts" by the server's access key, and
-//     AssumeRoleWithWebIdentity, not signed, for the web identity tokens a test allows; and
+//     AssumeRoleWithWebIdentity, not signed, for the web identity tokens a test allows (one
+//     string per role, or whatever a test's function validates); and
 //     GetCallerIdentity as a presigned GET (query-string signature), as EKS tokens carry it,
 //     answering the ARN of the assumed-role session that signed it;
 //   - Amazon Elastic Container Registry's GetAuthorizationToken (JSON 1.1, X-Amz-Target
@@ -16,8 +17,10 @@
 // signature, clock skew, session token) and refused with AWS's error shapes. It is not AWS:
 // KMS keys are AES-256-GCM keys created on first use and the ciphertext blob is its own
 // format (the key ARN, a nonce and the sealed plaintext); web identity tokens are whatever
-// strings a test allows, not verified JWTs; temporary credentials and the registry password
-// are random strings; nothing else of these APIs is served.
+// strings a test allows or its function validates (asking the token's issuer, say a
+// Kubernetes API server's TokenReview), never JWTs the server verifies itself; temporary
+// credentials and the registry password are random strings; nothing else of these APIs is
+// served.
 package awsapi
 
 import (
@@ -48,6 +51,8 @@ type Server struct {
 	webIdentity map[string]string  // role ARN -> the one web identity token that may assume it
 	ecrRole     string             // the role whose credentials alone may call ECR, or ""
 	ecrAccount  string
+	// webIdentityFuncs validate, by role ARN, the tokens that may assume the role.
+	webIdentityFuncs map[string]func(token string) (subject string, ok bool)
 }
 
 // Credentials are the one access key the server accepts.
@@ -63,6 +68,7 @@ func New(creds Credentials) (*Server, error) {
 	s := &Server{
 		creds: creds, ecrPassword: randomHex(32), ecrAccount: defaultECRAccount,
 		keyRoles: map[string]string{}, sessions: map[string]session{}, webIdentity: map[string]string{},
+		webIdentityFuncs: map[string]func(string) (string, bool){},
 	}
 	var err error
 	s.srv, err = keyserver.Start(http.HandlerFunc(s.serve), nil)

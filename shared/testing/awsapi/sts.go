@@ -69,11 +69,50 @@ type stsError struct {
 
 // AllowWebIdentity lets the web identity token, and only it, assume roleARN through
 // AssumeRoleWithWebIdentity; the temporary credentials it gets belong to that role. A later
-// call for the same role replaces the token.
+// call for the same role replaces the token (and a function of AllowWebIdentityFunc).
 func (s *Server) AllowWebIdentity(roleARN, token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.webIdentityFuncs, roleARN)
 	s.webIdentity[roleARN] = token
+}
+
+// AllowWebIdentityFunc lets the web identity tokens that valid accepts assume roleARN through
+// AssumeRoleWithWebIdentity, as an IAM OIDC provider checks a token's signature, issuer and
+// audience: valid returns the token's subject, which STS reports, and whether it is genuine
+// and may assume the role. It replaces a token that AllowWebIdentity allowed for the role.
+func (s *Server) AllowWebIdentityFunc(roleARN string, valid func(token string) (subject string, ok bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.webIdentity, roleARN)
+	s.webIdentityFuncs[roleARN] = valid
+}
+
+// webIdentityRole returns whether token is one that some role allows at all, and, if it
+// may assume role, the subject a validating function found in it.
+func (s *Server) webIdentityRole(role, token string) (known, allowed bool, subject string) {
+	s.mu.Lock()
+	want, ok := s.webIdentity[role]
+	funcs := make(map[string]func(string) (string, bool), len(s.webIdentityFuncs))
+	for r, f := range s.webIdentityFuncs {
+		funcs[r] = f
+	}
+	for _, t := range s.webIdentity {
+		known = known || t == token
+	}
+	s.mu.Unlock()
+	if ok && want == token {
+		return true, true, ""
+	}
+	for r, valid := range funcs {
+		if sub, ok := valid(token); ok {
+			known = true
+			if r == role {
+				return true, true, sub
+			}
+		}
+	}
+	return known, false, ""
 }
 
 // sts answers the STS query protocol: AssumeRoleWithWebIdentity, which is not signed, and
@@ -126,26 +165,23 @@ func (s *Server) assumeRoleWithWebIdentity(w http.ResponseWriter, form url.Value
 		}
 		duration = time.Duration(n) * time.Second
 	}
-	s.mu.Lock()
-	want, allowed := s.webIdentity[role]
-	known := false
-	for _, t := range s.webIdentity {
-		known = known || t == token
-	}
-	s.mu.Unlock()
+	known, allowed, subject := s.webIdentityRole(role, token)
 	switch {
 	case !known:
 		s.Refused()
 		writeSTSError(w, http.StatusBadRequest, "InvalidIdentityToken",
 			"The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.")
 		return
-	case !allowed || want != token:
+	case !allowed:
 		s.Refused()
 		writeSTSError(w, http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 		return
 	}
 	var out webIdentityResponse
 	sub, iss, aud := jwtClaims(token)
+	if subject != "" {
+		sub = subject
+	}
 	if sub == "" {
 		sub = "web-identity"
 	}

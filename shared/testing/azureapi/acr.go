@@ -26,12 +26,21 @@ type ACR struct {
 
 	mu      sync.Mutex
 	refresh map[string]bool
+	client  string // the one principal whose tokens are exchanged, or "" for any
 }
 
 // ACR returns the authentication of the registry whose host is service (as
 // "ferry.azurecr.io"), which accepts the access tokens this server issues.
 func (s *Server) ACR(service string) *ACR {
 	return &ACR{server: s, service: service, refresh: map[string]bool{}}
+}
+
+// RequireClient makes the exchange take only the access tokens of the principal of clientID,
+// as a registry on which only that identity has a role; "" takes every principal's again.
+func (a *ACR) RequireClient(clientID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.client = clientID
 }
 
 // Exchanges is the number of requests to POST /oauth2/exchange, answered or refused.
@@ -83,8 +92,12 @@ func (a *ACR) exchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope, ok := a.server.TokenScope(f.Get("access_token"))
+	client, _ := a.server.TokenClient(f.Get("access_token"))
+	a.mu.Lock()
+	want := a.client
+	a.mu.Unlock()
 	tenant := f.Get("tenant")
-	if !ok || scope != acrScope || (tenant != "" && tenant != a.server.principal.TenantID) {
+	if !ok || scope != acrScope || (tenant != "" && tenant != a.server.principal.TenantID) || (want != "" && client != want) {
 		a.server.Refused()
 		writeACRError(w, http.StatusUnauthorized, "UNAUTHORIZED", "The access token is invalid or was issued for another audience or tenant.")
 		return

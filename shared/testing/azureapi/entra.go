@@ -36,18 +36,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	assertion, secret := f.Get("client_assertion"), f.Get("client_secret")
+	p, known := s.principalOf(f.Get("client_id"))
 	switch {
 	case f.Get("grant_type") != "client_credentials":
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: unsupported grant type")
 		return
-	case f.Get("client_id") != s.principal.ClientID:
+	case !known:
 		s.Refused()
 		writeOAuthError(w, http.StatusBadRequest, "unauthorized_client", "AADSTS700016: Application not found in the directory.")
 		return
 	case assertion != "" && f.Get("client_assertion_type") != clientAssertionType:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "AADSTS50027: Invalid client assertion type.")
 		return
-	case assertion != "" && !equal(assertion, s.principal.FederatedToken):
+	case assertion != "" && !federated(p, assertion):
 		s.Refused()
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
 			"AADSTS70021: No matching federated identity record found for presented assertion.")
@@ -57,7 +58,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client",
 			"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
-	case assertion == "" && !equal(secret, s.principal.ClientSecret):
+	case assertion == "" && !equal(secret, p.ClientSecret):
 		s.Refused()
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
 		return
@@ -66,8 +67,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": s.newToken(resourceScope),
+		"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": s.newToken(resourceScope, p.ClientID),
 	})
+}
+
+// federated reports whether the principal trusts the client assertion: its federated token,
+// or what its Federated function accepts.
+func federated(p Principal, assertion string) bool {
+	if p.Federated != nil && p.Federated(assertion) {
+		return true
+	}
+	return equal(assertion, p.FederatedToken)
 }
 
 // equal reports whether a presented credential is the configured one, which must be set.

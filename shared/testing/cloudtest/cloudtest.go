@@ -6,7 +6,8 @@
 // Each sets the provider's own environment variables with t.Setenv (so tests using it cannot
 // run in parallel) and serves a registry under the provider's hostname, reached through a
 // tunnelling proxy, which accepts only the login the provider's token service handed out.
-// Only tests import it.
+// ServiceAccountIdentity adds an object-level identity that only a ServiceAccount's genuine
+// tokens (checked by the API server's TokenReview) obtain. Only tests import it.
 package cloudtest
 
 import (
@@ -55,6 +56,8 @@ type Cloud struct {
 	Azure *azureapi.Server
 	// GCP is the metadata server of provider gcp.
 	GCP *gcpapi.Metadata
+
+	acr *azureapi.ACR // the registry's authentication, for provider azure
 }
 
 // AWS sets up an IRSA identity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE) whose role may
@@ -99,7 +102,7 @@ func AzureIdentity(t testing.TB, caEnv string) *azureapi.Server {
 	t.Helper()
 	cert := pki.TrustedServer(t, caEnv)
 	token := random(32)
-	p := azureapi.Principal{TenantID: "ferry-tenant", ClientID: "ferry-source-controller", FederatedToken: token}
+	p := azureapi.Principal{TenantID: AzureTenantID, ClientID: "ferry-source-controller", FederatedToken: token}
 	srv, err := azureapi.New(p, cert)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +127,7 @@ func Azure(t testing.TB, caEnv string) *Cloud {
 	t.Helper()
 	srv := AzureIdentity(t, caEnv)
 	acr := srv.ACR(ACRHost)
-	c := &Cloud{Provider: "azure", Host: ACRHost, Azure: srv, Logins: acr.Exchanges}
+	c := &Cloud{Provider: "azure", Host: ACRHost, Azure: srv, Logins: acr.Exchanges, acr: acr}
 	c.serve(t, registry.Options{Wrap: acr.Wrap})
 	return c
 }

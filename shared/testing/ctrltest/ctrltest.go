@@ -37,6 +37,9 @@ type Options struct {
 	// RemoteClusters is manager.Program.RemoteClusters: the flags of remote clusters
 	// (--default-kubeconfig-service-account) are taken.
 	RemoteClusters bool
+	// FeatureGates is manager.Program.FeatureGates: the gates that --feature-gates in Args
+	// may turn on.
+	FeatureGates []string
 }
 
 // Manager is a running controller manager.
@@ -68,6 +71,7 @@ func Start(env *testenv.Env, opts Options) (*Manager, error) {
 		o.BindRemoteClusterFlags(fs)
 	}
 	o.BindFlags(fs, 4)
+	o.SetKnownFeatureGates(opts.FeatureGates)
 	args := append([]string{"--metrics-addr=0", "--health-addr=0", "--min-retry-delay=100ms", "--max-retry-delay=2s"}, opts.Args...)
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("failed to parse the manager flags: %w", err)

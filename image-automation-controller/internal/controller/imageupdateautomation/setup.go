@@ -44,13 +44,17 @@ type Reconciler struct {
 	noCrossNamespaceRefs bool
 	// tokens caches the Entra ID tokens of a GitRepository's spec.provider azure.
 	tokens *cloud.Cache
+	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: a GitRepository's
+	// spec.serviceAccountName with provider azure pushes with that ServiceAccount's identity.
+	objectLevel bool
 }
 
 // Setup registers the ImageUpdateAutomation reconciler with the manager, with the watches
 // that wake an automation when an ImagePolicy of its namespace elects another image and
 // when its GitRepository changes. Clones are kept in store.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options, store *workspace.Store) error {
-	r := &Reconciler{rt: rt, store: store, reader: mgr.GetAPIReader(), noCrossNamespaceRefs: o.NoCrossNamespaceRefs, tokens: o.Tokens()}
+	r := &Reconciler{rt: rt, store: store, reader: mgr.GetAPIReader(), noCrossNamespaceRefs: o.NoCrossNamespaceRefs, tokens: o.Tokens(),
+		objectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity)}
 	ctx := context.Background()
 	if err := sourceref.SetupIndex(ctx, mgr, &imagev1.ImageUpdateAutomation{}, sourceRefs); err != nil {
 		return err

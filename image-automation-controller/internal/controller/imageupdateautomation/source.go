@@ -8,6 +8,7 @@ import (
 
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/git"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
@@ -37,7 +38,14 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 		return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf(
 			"GitRepository '%s' uses spec.provider %s, which Ferry does not support: use generic with the credentials in spec.secretRef, or azure or github", id, p))
 	}
-	auth, err := git.ForRepository(ctx, st.r.reader, st.r.tokens, repo)
+	if err := cloud.CheckSpec(repo.Spec.Provider, repo.Spec.ServiceAccountName, false, st.r.objectLevel); err != nil {
+		return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf("GitRepository '%s': %w", id, err))
+	}
+	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, st.r.rt.Client, repo.Spec.Provider, repo.Namespace, repo.Spec.ServiceAccountName)
+	if err != nil {
+		return reconcile.Transient(imagev1.SourceManagerFailedReason, fmt.Errorf("failed to read the credentials of GitRepository '%s': %w", id, err))
+	}
+	auth, err := git.ForRepositoryAs(ctx, st.r.reader, st.r.tokens, repo, sa)
 	if err != nil {
 		return reconcile.Transient(imagev1.SourceManagerFailedReason, fmt.Errorf("failed to read the credentials of GitRepository '%s': %w", id, err))
 	}

@@ -33,7 +33,7 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	}
 	st.repo = repo
 	obj.Status.CanonicalImageName = repo.Name()
-	if err := imagecontroller.CheckProvider(obj, repo); err != nil {
+	if err := st.r.deps.CheckProvider(obj, repo); err != nil {
 		return reconcile.Stalled(imagev1.InvalidProviderConfigurationReason, err)
 	}
 	st.exclusions = st.exclusions[:0]

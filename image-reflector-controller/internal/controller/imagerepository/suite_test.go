@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller/imagetest"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -19,7 +20,7 @@ var suite *imagetest.Suite
 
 func TestMain(m *testing.M) {
 	os.Exit(imagetest.Run(m, imagetest.Options{Register: Setup, Started: func(s *imagetest.Suite) { suite = s },
-		AutoLogin: controller.AutoLogin{AWS: true}}))
+		AutoLogin: controller.AutoLogin{AWS: true}, Args: []string{"--feature-gates=" + cloud.ObjectLevelWorkloadIdentity + "=true"}}))
 }
 
 // newRepo creates an ImageRepository with a 1h interval (so that only the test's own

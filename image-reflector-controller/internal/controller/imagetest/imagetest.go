@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/image-reflector-controller/internal/tagstore"
 	imagev1 "github.com/ferry-gitops/ferry/shared/api/image/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/testing/ctrltest"
@@ -91,11 +92,13 @@ func Run(m *testing.M, opts Options) int {
 // (re)started controller does. Stop the suite's Manager first when restarting it.
 func (s *Suite) Start() (*ctrltest.Manager, error) {
 	return ctrltest.Start(s.Env, ctrltest.Options{
-		Name:  "image-reflector-controller",
-		Kinds: []client.Object{&imagev1.ImageRepository{}, &imagev1.ImagePolicy{}},
-		Args:  s.opts.Args,
+		Name:         "image-reflector-controller",
+		Kinds:        []client.Object{&imagev1.ImageRepository{}, &imagev1.ImagePolicy{}},
+		Args:         s.opts.Args,
+		FeatureGates: []string{cloud.ObjectLevelWorkloadIdentity}, // as main.go declares them
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-			return s.opts.Register(mgr, rt, &controller.Deps{Store: s.Store, Options: o, Reader: mgr.GetAPIReader(), AutoLogin: s.opts.AutoLogin})
+			return s.opts.Register(mgr, rt, &controller.Deps{Store: s.Store, Options: o, Reader: mgr.GetAPIReader(),
+				Client: mgr.GetClient(), AutoLogin: s.opts.AutoLogin})
 		},
 	})
 }

@@ -27,6 +27,11 @@ type Reconciler struct {
 	artifacts *sourcecontroller.Artifacts[*sourcev1.GitRepository]
 	// tokens caches the Entra ID tokens of spec.provider azure.
 	tokens *cloud.Cache
+	// reader reads ServiceAccounts (spec.serviceAccountName) without caching them.
+	reader client.Reader
+	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
+	// with spec.provider azure uses that ServiceAccount's identity.
+	objectLevel bool
 }
 
 // Setup registers the GitRepository reconciler with the manager, with the index from a
@@ -34,6 +39,7 @@ type Reconciler struct {
 // changes its artifact.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
 	r := newReconciler(rt, d)
+	r.reader = mgr.GetAPIReader()
 	if err := sourceref.SetupIndex(context.Background(), mgr, &sourcev1.GitRepository{}, includes); err != nil {
 		return err
 	}
@@ -51,8 +57,9 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 
 // newReconciler returns the reconciler of the GitRepositories, storing into d.Storage.
 func newReconciler(rt *reconcile.Runtime, d *sourcecontroller.Deps) *Reconciler {
-	return &Reconciler{rt: rt, tokens: d.Options.Tokens(), artifacts: sourcecontroller.NewArtifacts(sourcev1.GitRepositoryKind, d.Storage,
-		func(obj *sourcev1.GitRepository) (**fluxmeta.Artifact, *string) { return &obj.Status.Artifact, nil })}
+	return &Reconciler{rt: rt, tokens: d.Options.Tokens(), reader: rt.Client,
+		objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity), artifacts: sourcecontroller.NewArtifacts(sourcev1.GitRepositoryKind, d.Storage,
+			func(obj *sourcev1.GitRepository) (**fluxmeta.Artifact, *string) { return &obj.Status.Artifact, nil })}
 }
 
 // Reconcile runs one reconciliation of the GitRepository named by req.

@@ -12,6 +12,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/git"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -39,6 +40,9 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	}
 	if err := validateSpec(obj); err != nil {
 		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
+	}
+	if err := cloud.CheckSpec(obj.Spec.Provider, obj.Spec.ServiceAccountName, false, st.r.objectLevel); err != nil {
+		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
 	}
 	return reconcile.Result{}
 }
@@ -86,9 +90,15 @@ func validateSpec(obj *sourcev1.GitRepository) error {
 	return nil
 }
 
-// credentials reads spec.secretRef and spec.proxySecretRef.
+// credentials reads spec.secretRef and spec.proxySecretRef, and the ServiceAccount of
+// spec.serviceAccountName whose Azure identity spec.provider azure then uses.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
-	auth, err := git.ForRepository(ctx, s.Client, st.r.tokens, s.Obj)
+	obj := s.Obj
+	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, obj.Spec.Provider, obj.Namespace, obj.Spec.ServiceAccountName)
+	if err != nil {
+		return authFailed(obj, err)
+	}
+	auth, err := git.ForRepositoryAs(ctx, s.Client, st.r.tokens, obj, sa)
 	if err != nil {
 		return authFailed(s.Obj, err)
 	}

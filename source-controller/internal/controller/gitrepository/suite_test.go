@@ -17,6 +17,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 	os.Exit(sourcetest.Run(m, sourcetest.Options{
 		Kinds: []client.Object{&sourcev1.GitRepository{}},
 		// source-controller's default concurrency, as the benchmark measures it.
-		Args:     []string{"--concurrent=2"},
+		Args:     []string{"--concurrent=2", "--feature-gates=" + cloud.ObjectLevelWorkloadIdentity + "=true"},
 		Register: Setup,
 		Started: func(s *sourcetest.Suite) {
 			env, k8s, store, suite = s.Env, s.Env.Client, s.Storage, s

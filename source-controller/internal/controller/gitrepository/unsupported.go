@@ -13,7 +13,6 @@ const providerAdvice = "use generic with the credentials in spec.secretRef, or a
 var unsupportedFields = []unsupported.Rule{
 	// AWS CodeCommit authentication with IAM workload identity is not implemented.
 	sourcecontroller.RefuseValue("spec.provider", "aws", providerAdvice),
-	// Workload identity per object is not implemented: provider azure uses the controller's
-	// own identity.
-	{Path: "spec.serviceAccountName", Message: "spec.serviceAccountName is not supported by Ferry: workload identity per object is not implemented; leave it empty to use the controller's own identity with spec.provider azure"},
+	// spec.serviceAccountName (object-level workload identity of provider azure) is checked
+	// by the validate step against the feature gate ObjectLevelWorkloadIdentity.
 }

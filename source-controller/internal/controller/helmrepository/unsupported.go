@@ -42,5 +42,5 @@ func providerError(obj *sourcev1.HelmRepository) error {
 	if err != nil {
 		return nil // validate reports the URL
 	}
-	return cloud.CheckRegistrySpec(p, u.Host, "", obj.Spec.SecretRef != nil)
+	return cloud.CheckRegistrySpec(p, u.Host, "", obj.Spec.SecretRef != nil, false)
 }

@@ -59,7 +59,7 @@ func TestProviderSpecErrors(t *testing.T) {
 		{name: "not-acr", spec: sourcev1.OCIRepositorySpec{URL: "oci://" + cloudtest.ECRHost + "/app", Provider: "azure"},
 			want: "provider azure logs in to Azure Container Registry"},
 		{name: "workload-identity", spec: sourcev1.OCIRepositorySpec{URL: "oci://" + cloudtest.GARHost + "/p/r/app", Provider: "gcp", ServiceAccountName: "puller"},
-			want: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp: workload identity per object is not implemented"},
+			want: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp: object-level workload identity is implemented for aws and azure only"},
 		{name: "secret", spec: sourcev1.OCIRepositorySpec{URL: "oci://" + cloudtest.ACRHost + "/app", Provider: "azure", SecretRef: secretRef},
 			want: "spec.secretRef cannot be used with spec.provider azure"},
 	} {

@@ -30,15 +30,14 @@ type Reconciler struct {
 	secrets client.Reader
 	// tokens caches the cloud logins of spec.provider aws, azure and gcp.
 	tokens *cloud.Cache
+	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
+	// with a cloud provider logs in with that ServiceAccount's identity.
+	objectLevel bool
 }
 
 // Setup registers the OCIRepository reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(), tokens: d.Options.Tokens(),
-		artifacts: sourcecontroller.NewArtifacts(sourcev1.OCIRepositoryKind, d.Storage,
-			func(obj *sourcev1.OCIRepository) (**fluxmeta.Artifact, *string) {
-				return &obj.Status.Artifact, &obj.Status.URL
-			})}
+	r := newReconciler(rt, mgr.GetAPIReader(), d)
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.OCIRepository{}, builder.WithPredicates(controller.Default())).
 		WithOptions(d.Options.ControllerOptions()).
@@ -47,6 +46,17 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 		return fmt.Errorf("failed to set up the OCIRepository controller: %w", err)
 	}
 	return nil
+}
+
+// newReconciler returns the reconciler of the OCIRepositories, reading Secrets and
+// ServiceAccounts with secrets and storing into d.Storage.
+func newReconciler(rt *reconcile.Runtime, secrets client.Reader, d *sourcecontroller.Deps) *Reconciler {
+	return &Reconciler{rt: rt, secrets: secrets, tokens: d.Options.Tokens(),
+		objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity),
+		artifacts: sourcecontroller.NewArtifacts(sourcev1.OCIRepositoryKind, d.Storage,
+			func(obj *sourcev1.OCIRepository) (**fluxmeta.Artifact, *string) {
+				return &obj.Status.Artifact, &obj.Status.URL
+			})}
 }
 
 // Reconcile runs one reconciliation of the OCIRepository named by req.

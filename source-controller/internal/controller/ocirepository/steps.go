@@ -33,7 +33,8 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 }
 
 // validate stalls on a spec that can never work: a bad URL or layer operation, unsupported
-// verification, or a cloud provider with a Secret or a service account.
+// verification, or a cloud provider with a Secret, or with a service account while the
+// feature gate ObjectLevelWorkloadIdentity is off.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	repo, err := oci.ParseURL(obj.Spec.URL, obj.Spec.Insecure)
@@ -47,7 +48,7 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 		return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
 	}
 	spec := obj.Spec
-	if err := cloud.CheckRegistrySpec(spec.Provider, repo.RegistryStr(), spec.ServiceAccountName, spec.SecretRef != nil); err != nil {
+	if err := cloud.CheckRegistrySpec(spec.Provider, repo.RegistryStr(), spec.ServiceAccountName, spec.SecretRef != nil, st.r.objectLevel); err != nil {
 		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
 	}
 	return reconcile.Done("", "")

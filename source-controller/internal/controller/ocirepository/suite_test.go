@@ -15,6 +15,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 	"github.com/ferry-gitops/ferry/source-controller/internal/controller/sourcetest"
@@ -31,6 +32,7 @@ var (
 func TestMain(m *testing.M) {
 	os.Exit(sourcetest.Run(m, sourcetest.Options{
 		Kinds:    []client.Object{&sourcev1.OCIRepository{}},
+		Args:     []string{"--feature-gates=" + cloud.ObjectLevelWorkloadIdentity + "=true"},
 		Register: Setup,
 		Started:  func(s *sourcetest.Suite) { env, store, suite = s.Env, s.Storage, s },
 	}))

@@ -5,6 +5,7 @@ import (
 )
 
 // unsupportedFields are the OCIRepository fields Ferry refuses whatever their context: none
-// today. Workload identity per object (spec.serviceAccountName with a cloud provider) is
-// refused by the validate step, as it depends on spec.provider.
+// today. Object-level workload identity (spec.serviceAccountName with a cloud provider) is
+// checked by the validate step, as it depends on spec.provider and the feature gate
+// ObjectLevelWorkloadIdentity.
 var unsupportedFields = []unsupported.Rule{}

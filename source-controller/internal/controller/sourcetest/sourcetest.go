@@ -24,6 +24,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	sourceextv1beta1 "github.com/ferry-gitops/ferry/shared/api/sourceext/v1beta1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -135,9 +136,10 @@ func (s *Suite) serve(dir string) (string, error) {
 // startManager starts the controller on the suite's storage.
 func (s *Suite) startManager() error {
 	mgr, err := ctrltest.Start(s.Env, ctrltest.Options{
-		Name:  "source-controller",
-		Kinds: s.opts.Kinds,
-		Args:  s.opts.Args,
+		Name:         "source-controller",
+		Kinds:        s.opts.Kinds,
+		Args:         s.opts.Args,
+		FeatureGates: []string{cloud.ObjectLevelWorkloadIdentity}, // as main.go declares them
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 			s.Deps = &controller.Deps{Storage: s.Storage, Options: o, Helm: s.opts.Helm}
 			return s.opts.Register(mgr, rt, s.Deps)
