@@ -17,15 +17,16 @@ const filterCostLimit = 100_000
 
 // Filter is a compiled resource filter (spec.resourceFilter, spec.resources[].filter): a CEL
 // expression over res (the object: apiVersion, kind and metadata with name, namespace,
-// labels and annotations) and req (the request body as JSON), returning whether the object
-// is reconciled.
+// labels and annotations), req (the request body as JSON) and claims (the verified token
+// claims of a generic-oidc request; empty for other types), returning whether the object is
+// reconciled.
 type Filter struct {
 	prog cel.Program
 }
 
 // CompileFilter compiles and type-checks a filter; field names the field in errors.
 func CompileFilter(field, expr string) (*Filter, error) {
-	env, err := cel.NewEnv(cel.Variable("res", cel.DynType), cel.Variable("req", cel.DynType), ext.Strings())
+	env, err := cel.NewEnv(cel.Variable("res", cel.DynType), cel.Variable("req", cel.DynType), cel.Variable("claims", cel.DynType), ext.Strings())
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the CEL environment: %w", err)
 	}
@@ -43,10 +44,14 @@ func CompileFilter(field, expr string) (*Filter, error) {
 	return &Filter{prog: prog}, nil
 }
 
-// Accepts evaluates the filter for the object res with the request body req.
-func (f *Filter) Accepts(res *metav1.PartialObjectMetadata, req map[string]any) (bool, error) {
+// Accepts evaluates the filter for the object res with the request body req and the token
+// claims (either may be nil).
+func (f *Filter) Accepts(res *metav1.PartialObjectMetadata, req, claims map[string]any) (bool, error) {
 	if req == nil {
 		req = map[string]any{}
+	}
+	if claims == nil {
+		claims = map[string]any{}
 	}
 	object := map[string]any{
 		"apiVersion": res.APIVersion, "kind": res.Kind,
@@ -55,7 +60,7 @@ func (f *Filter) Accepts(res *metav1.PartialObjectMetadata, req map[string]any) 
 			"labels": stringMap(res.Labels), "annotations": stringMap(res.Annotations),
 		},
 	}
-	out, _, err := f.prog.Eval(map[string]any{"res": object, "req": req})
+	out, _, err := f.prog.Eval(map[string]any{"res": object, "req": req, "claims": claims})
 	if err != nil {
 		return false, err
 	}

@@ -32,15 +32,15 @@ func FuzzFilter(f *testing.F) {
 		if json.Unmarshal([]byte(body), &payload) != nil {
 			payload = nil
 		}
-		if ok, err := ref.Accepts(res, payload); err != nil || ok != (payload["ref"] == "refs/heads/main") {
+		if ok, err := ref.Accepts(res, payload, nil); err != nil || ok != (payload["ref"] == "refs/heads/main") {
 			t.Fatalf("the ref filter gave %v, %v for %s", ok, err, body)
 		}
 		flt, err := CompileFilter("spec.resourceFilter", expr)
 		if err != nil {
 			return
 		}
-		ok1, err1 := flt.Accepts(res, payload)
-		ok2, err2 := flt.Accepts(res, payload)
+		ok1, err1 := flt.Accepts(res, payload, payload)
+		ok2, err2 := flt.Accepts(res, payload, payload)
 		if ok1 != ok2 || (err1 == nil) != (err2 == nil) {
 			t.Fatalf("%q gave %v, %v then %v, %v", expr, ok1, err1, ok2, err2)
 		}

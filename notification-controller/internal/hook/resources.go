@@ -62,9 +62,9 @@ func GVK(apiVersion, kind string) (schema.GroupVersionKind, error) {
 // are disabled.
 var ErrCrossNamespace = errors.New("cross-namespace references are disabled (--no-cross-namespace-refs)")
 
-// requestReconcile annotates every object recv lists (and its filters accept) with
-// reconcile.fluxcd.io/requestedAt.
-func (s *Server) requestReconcile(ctx context.Context, recv *notificationv1.Receiver, payload map[string]any) error {
+// requestReconcile annotates every object recv lists (and its filters accept, given the
+// request's payload and token claims) with reconcile.fluxcd.io/requestedAt.
+func (s *Server) requestReconcile(ctx context.Context, recv *notificationv1.Receiver, payload, claims map[string]any) error {
 	global, perResource, err := s.filters.get(recv)
 	if err != nil {
 		return err
@@ -77,7 +77,7 @@ func (s *Server) requestReconcile(ctx context.Context, recv *notificationv1.Rece
 			continue
 		}
 		for _, o := range objs {
-			ok, err := accepted(o, payload, global, perResource[i])
+			ok, err := accepted(o, payload, claims, global, perResource[i])
 			if err != nil {
 				errs = append(errs, fmt.Errorf("failed to evaluate the filter of %s %s/%s: %w", o.Kind, o.Namespace, o.Name, err))
 			}
@@ -90,12 +90,12 @@ func (s *Server) requestReconcile(ctx context.Context, recv *notificationv1.Rece
 }
 
 // accepted tells whether both filters (each optional) accept o.
-func accepted(o *metav1.PartialObjectMetadata, payload map[string]any, filters ...*Filter) (bool, error) {
+func accepted(o *metav1.PartialObjectMetadata, payload, claims map[string]any, filters ...*Filter) (bool, error) {
 	for _, f := range filters {
 		if f == nil {
 			continue
 		}
-		if ok, err := f.Accepts(o, payload); err != nil || !ok {
+		if ok, err := f.Accepts(o, payload, claims); err != nil || !ok {
 			return false, err
 		}
 	}

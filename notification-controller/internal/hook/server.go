@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/notification-controller/internal/listen"
+	"github.com/ferry-gitops/ferry/notification-controller/internal/oidc"
 	"github.com/ferry-gitops/ferry/notification-controller/internal/webhook"
 	notificationv1 "github.com/ferry-gitops/ferry/shared/api/notification/v1"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
@@ -32,6 +33,9 @@ type Options struct {
 	NoCrossNamespaceRefs bool
 	// GoogleKeys verifies the ID tokens of gcr Receivers; Google's published keys when nil.
 	GoogleKeys *webhook.KeySet
+	// OIDCClient reaches the issuers of generic-oidc Receivers; a client with a ten second
+	// timeout and the system's roots when nil.
+	OIDCClient *http.Client
 }
 
 // Server serves the Receivers' webhooks. It runs on every replica: it reads Receivers from
@@ -44,6 +48,8 @@ type Server struct {
 	tokens   *tokens
 	patches  *coalescer
 	filters  *filterCache
+	policies *policyCache
+	oidc     *oidc.Verifier
 	requests *prometheus.CounterVec
 }
 
@@ -73,7 +79,8 @@ func New(mgr ctrl.Manager, reg prometheus.Registerer, opts Options, log logr.Log
 		requests = are.ExistingCollector.(*prometheus.CounterVec)
 	}
 	return &Server{cache: mgr.GetClient(), writer: mgr.GetClient(), opts: opts, log: log,
-		tokens: newTokens(mgr.GetAPIReader()), patches: newCoalescer(), filters: newFilterCache(), requests: requests}, nil
+		tokens: newTokens(mgr.GetAPIReader()), patches: newCoalescer(), filters: newFilterCache(),
+		policies: newPolicyCache(), oidc: oidc.NewVerifier(opts.OIDCClient), requests: requests}, nil
 }
 
 // NeedLeaderElection implements the manager's LeaderElectionRunnable: every replica serves.
@@ -117,28 +124,70 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) (typ string, cod
 	if err != nil {
 		return typ, http.StatusRequestEntityTooLarge, "the body is too large"
 	}
-	secret, err := s.tokens.get(ctx, recv)
-	if err != nil || recv.GetWebhookPath(secret.Token) != r.URL.Path {
-		return typ, http.StatusServiceUnavailable, "the receiver's token changed; try again"
+	verdict, claims, err := s.authenticate(ctx, recv, webhook.Request{Header: r.Header, Body: body})
+	if err != nil {
+		code, msg := refusal(err)
+		log.Info("refused a webhook request", "code", code, "reason", err.Error())
+		return typ, code, msg
 	}
-	verdict, err := webhook.Validate(typ, webhook.Request{Header: r.Header, Body: body}, secret, recv.Spec.Events, webhook.Options{GoogleKeys: s.opts.GoogleKeys})
-	switch {
-	case errors.Is(err, webhook.ErrUnauthorized):
-		log.Info("refused a webhook request", "reason", err.Error())
-		return typ, http.StatusUnauthorized, "unauthorized"
-	case err != nil:
-		log.Info("refused a webhook request", "reason", err.Error())
-		return typ, http.StatusBadRequest, err.Error()
-	case !verdict.Act:
+	if !verdict.Act {
 		log.V(1).Info("webhook request answered without reconciling", "event", verdict.Event)
 		return typ, http.StatusOK, ""
 	}
-	if err := s.requestReconcile(ctx, recv, verdict.Payload); err != nil {
+	if err := s.requestReconcile(ctx, recv, verdict.Payload, claims); err != nil {
 		log.Error(err, "unable to request the reconciliation of the receiver's resources")
 		return typ, http.StatusInternalServerError, "failed to request reconciliation"
 	}
 	log.V(1).Info("reconciliation requested", "event", verdict.Event)
 	return typ, http.StatusOK, ""
+}
+
+// errTokenChanged means the Receiver's Secret no longer forms the requested path.
+var errTokenChanged = errors.New("the receiver's token changed; try again")
+
+// authenticate checks req as recv's type would send it and returns what to do, with the
+// verified token claims of a generic-oidc request.
+func (s *Server) authenticate(ctx context.Context, recv *notificationv1.Receiver, req webhook.Request) (webhook.Verdict, map[string]any, error) {
+	if recv.Spec.Type == notificationv1.GenericOIDCReceiver {
+		policy, err := s.policies.get(recv)
+		if err != nil {
+			return webhook.Verdict{}, nil, fmt.Errorf("%w: %w", errNotServing, err)
+		}
+		claims, err := s.oidc.Verify(ctx, req.Header, policy)
+		if err != nil {
+			return webhook.Verdict{}, nil, err
+		}
+		verdict, err := webhook.Validate(notificationv1.GenericReceiver, req, webhook.Secret{}, nil, webhook.Options{})
+		return verdict, claims, err
+	}
+	secret, err := s.tokens.get(ctx, recv)
+	if err != nil || recv.GetWebhookPath(secret.Token) != recv.Status.WebhookPath {
+		return webhook.Verdict{}, nil, errTokenChanged
+	}
+	verdict, err := webhook.Validate(recv.Spec.Type, req, secret, recv.Spec.Events, webhook.Options{GoogleKeys: s.opts.GoogleKeys})
+	return verdict, nil, err
+}
+
+// errNotServing means the Receiver's spec cannot be used (its reconciler stalls it).
+var errNotServing = errors.New("the receiver is not ready")
+
+// refusal is the status code and message answering a request authenticate refused. Only a
+// failed validation's messages, written by the Receiver's author, reach the caller.
+func refusal(err error) (int, string) {
+	switch {
+	case errors.Is(err, errTokenChanged):
+		return http.StatusServiceUnavailable, errTokenChanged.Error()
+	case errors.Is(err, errNotServing):
+		return http.StatusServiceUnavailable, "the receiver is suspended or not ready"
+	case errors.Is(err, oidc.ErrUnavailable):
+		return http.StatusServiceUnavailable, "the OIDC issuer is unavailable; try again"
+	case errors.Is(err, oidc.ErrForbidden):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, webhook.ErrUnauthorized):
+		return http.StatusUnauthorized, "unauthorized"
+	default:
+		return http.StatusBadRequest, err.Error()
+	}
 }
 
 // receiver returns the Receiver serving path, or nil.

@@ -43,8 +43,19 @@ func NewKeySet(url string, client *http.Client) *KeySet {
 	return &KeySet{url: url, client: client, now: time.Now}
 }
 
-// key returns the key kid, fetching the set when needed.
-func (k *KeySet) key(ctx context.Context, kid string) (*jose.JSONWebKey, error) {
+// SetNow replaces the clock the set ages its keys by (for tests).
+func (k *KeySet) SetNow(now func() time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.now = now
+}
+
+// URL returns where the key set is published.
+func (k *KeySet) URL() string { return k.url }
+
+// Key returns the key kid, fetching the set when needed. An unknown key is an error
+// wrapping ErrUnauthorized; a set that cannot be fetched is another error.
+func (k *KeySet) Key(ctx context.Context, kid string) (*jose.JSONWebKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	age := k.now().Sub(k.fetched)
@@ -103,7 +114,7 @@ func gcr(r Request, s Secret, _ []string, o Options) (Verdict, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	key, err := o.GoogleKeys.key(ctx, tok.Headers[0].KeyID)
+	key, err := o.GoogleKeys.Key(ctx, tok.Headers[0].KeyID)
 	if err != nil {
 		return Verdict{}, err
 	}

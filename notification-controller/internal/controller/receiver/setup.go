@@ -1,7 +1,7 @@
 // Package receiver reconciles Receiver objects (notification.toolkit.fluxcd.io/v1): it checks
-// the spec (supported type, filters that compile, resources the controller may reach), reads
-// the token of its Secret and publishes status.webhookPath, the path internal/hook serves the
-// Receiver's webhook at.
+// the spec (supported type, filters and OIDC policies that compile, resources the controller
+// may reach), reads the token of its Secret (generic-oidc Receivers have none) and publishes
+// status.webhookPath, the path internal/hook serves the Receiver's webhook at.
 package receiver
 
 import (

@@ -15,9 +15,8 @@ type state struct {
 // kind describes the reconciliation of a Receiver.
 func (st *state) kind() *reconcile.Kind[*notificationv1.Receiver] {
 	return &reconcile.Kind[*notificationv1.Receiver]{
-		Name:        notificationv1.ReceiverKind,
-		New:         func() *notificationv1.Receiver { return &notificationv1.Receiver{} },
-		Unsupported: unsupportedFields,
+		Name: notificationv1.ReceiverKind,
+		New:  func() *notificationv1.Receiver { return &notificationv1.Receiver{} },
 		Steps: []reconcile.Step[*notificationv1.Receiver]{
 			{Name: "validate", Run: st.validate},
 			{Name: "token", Run: st.token},
