@@ -3,7 +3,6 @@ package helmrelease
 import (
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/ferry-gitops/ferry/shared/testing/benchsize"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
 )
 
@@ -30,38 +30,16 @@ func installFloor(b *testing.B, n int) time.Duration {
 	}
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.KubeConfig, flags.Namespace = &env.Kubeconfig, &ns
-	releases := make(chan int)
-	errs := make(chan error, floorParallelism)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range floorParallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cfg := new(helmaction.Configuration)
-			if err := cfg.Init(flags, ns, "secret", func(string, ...any) {}); err != nil {
-				errs <- err
-				return
-			}
-			for i := range releases {
-				install := helmaction.NewInstall(cfg)
-				install.ReleaseName, install.Namespace = fmt.Sprintf("floor%03d", i), ns
-				if _, err := install.Run(chrt, nil); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	for i := range n {
-		releases <- i
-	}
-	close(releases)
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	return took
+	return benchsize.Parallel(b, n, floorParallelism, func() (func(int) error, error) {
+		cfg := new(helmaction.Configuration)
+		if err := cfg.Init(flags, ns, "secret", func(string, ...any) {}); err != nil {
+			return nil, err
+		}
+		return func(i int) error {
+			install := helmaction.NewInstall(cfg)
+			install.ReleaseName, install.Namespace = fmt.Sprintf("floor%03d", i), ns
+			_, err := install.Run(chrt, nil)
+			return err
+		}, nil
+	})
 }

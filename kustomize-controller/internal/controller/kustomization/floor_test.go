@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ferry-gitops/ferry/shared/testing/benchsize"
 )
 
 // floorParallelism is the floor's number of concurrent appliers: the controller's
@@ -26,33 +27,9 @@ const floorParallelism = 10
 // the controller applies. It returns how long that took.
 func applyFloor(b *testing.B, n int) time.Duration {
 	ns := benchNamespace(b)
-	apps := make(chan int)
-	errs := make(chan error, floorParallelism)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range floorParallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range apps {
-				if err := applyApp(ns, fmt.Sprintf("app-%d", i)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	for i := range n {
-		apps <- i
-	}
-	close(apps)
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	return took
+	return benchsize.Parallel(b, n, floorParallelism, func() (func(int) error, error) {
+		return func(i int) error { return applyApp(ns, fmt.Sprintf("app-%d", i)) }, nil
+	})
 }
 
 // applyApp server-side applies the five objects of application name into ns.
