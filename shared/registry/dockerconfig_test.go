@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -108,6 +109,11 @@ func FuzzParseDockerConfig(f *testing.F) {
 			}
 			doc.Auths[host] = dockerAuth{Username: a.Username, Password: a.Password}
 		}
+		if !validUTF8(k) {
+			// JSON strings hold only UTF-8: credentials decoded from an "auth" of other
+			// bytes cannot be written back as username and password unchanged.
+			return
+		}
 		written, err := json.Marshal(doc)
 		if err != nil {
 			t.Fatal(err)
@@ -116,4 +122,14 @@ func FuzzParseDockerConfig(f *testing.F) {
 			t.Fatalf("the keychain %v written as %s reads back as %v, %v", k, written, back, err)
 		}
 	})
+}
+
+// validUTF8 reports whether every host, username and password of k is valid UTF-8.
+func validUTF8(k keychain) bool {
+	for host, a := range k {
+		if !utf8.ValidString(host) || !utf8.ValidString(a.Username) || !utf8.ValidString(a.Password) {
+			return false
+		}
+	}
+	return true
 }
