@@ -34,20 +34,13 @@ const (
 	GCP = "gcp"
 )
 
-// ErrWrongHost is matched (errors.Is) by the error for a registry that the provider does not
-// serve (an ECR login asked for a host that is not ECR's); the object's spec must change.
-var ErrWrongHost = errors.New("the registry is not one of the provider's")
-
-// wrongHostError says which registries a provider logs in to; it is ErrWrongHost.
+// wrongHostError says which registries a provider logs in to: the object's spec must change.
 type wrongHostError struct{ provider, registries, host string }
 
 // Error says what the provider logs in to, and the host it was given.
 func (e wrongHostError) Error() string {
 	return fmt.Sprintf("provider %s logs in to %s, not '%s'", e.provider, e.registries, e.host)
 }
-
-// Is reports whether target is ErrWrongHost.
-func (e wrongHostError) Is(target error) bool { return target == ErrWrongHost }
 
 // Login is a username and password for a registry, valid until Expiry.
 type Login struct {

@@ -33,7 +33,7 @@ func (c *Cache) LoginRegistryAs(ctx context.Context, provider, host string, cfg 
 	return nil
 }
 
-// CheckRegistryHost returns an error wrapping ErrWrongHost when provider is a cloud's and
+// CheckRegistryHost returns an error naming the provider's registries when provider is a cloud's and
 // host is not one of its registries (an ECR login for a registry that is not ECR), or nil.
 func CheckRegistryHost(provider, host string) error {
 	var err error
