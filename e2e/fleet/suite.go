@@ -47,7 +47,15 @@ func runFleet(m *testing.M, env *testenv.Env, repoRoot string, ready func(*teste
 		fmt.Fprintf(os.Stderr, "fleet: %v\n", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	code := 1
+	defer func() {
+		// The logs of a failed run (or of any run with FERRY_KEEP_FLEET set) stay for a look.
+		if code == 0 && os.Getenv("FERRY_KEEP_FLEET") == "" {
+			_ = os.RemoveAll(dir)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "fleet: the controllers' logs and the API record stay in %s\n", dir)
+	}()
 	f, err := startForSuite(env, repoRoot, dir)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "fleet: failed to set up the suite: %v\n", err)
@@ -59,7 +67,7 @@ func runFleet(m *testing.M, env *testenv.Env, repoRoot string, ready func(*teste
 		return 1
 	}
 	ready(env, f)
-	code := m.Run()
+	code = m.Run()
 	if err := rec.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "fleet: the API record is incomplete: %v\n", err)
 		code = max(code, 1)
