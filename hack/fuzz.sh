@@ -33,6 +33,7 @@ deadline_race() {
 
 summary=()
 failed=()
+failures=()
 start=$SECONDS
 for m in $modules; do
 	# Packages (directories) whose tests declare a fuzz target.
@@ -71,6 +72,12 @@ for m in $modules; do
 			fi
 			if ! grep -qE '^(ok|PASS)' "$log" || [ "${rc:-1}" != 0 ]; then
 				failed+=("$m/${d#./} $t")
+				# What the engine said, kept for the end: CI shows only the tail of the output.
+				failures+=("=== $m/${d#./} $t" "$(grep -vE '^fuzz: elapsed: ' "$log" | tail -n 25)")
+				input=$(sed -nE 's/.*Failing input written to (.*)$/\1/p' "$log" | tail -n 1)
+				if [ -n "$input" ] && [ -f "$root/$m/${d#./}/$input" ]; then
+					failures+=("--- $input (first 4 KiB)" "$(head -c 4096 "$root/$m/${d#./}/$input")")
+				fi
 				summary+=("$(printf '%-60s %-26s %12s %10s  FAIL' "$m/${d#./}" "$t" "${execs:--}" "${rate:--}")")
 			else
 				summary+=("$(printf '%-60s %-26s %12s %10s  ok' "$m/${d#./}" "$t" "${execs:--}" "${rate:--}")")
@@ -85,6 +92,8 @@ printf '%-60s %-26s %12s %10s  %s\n' package target execs 'execs/s' result
 printf '%s\n' "${summary[@]}"
 echo "${#summary[@]} targets, ${fuzztime} each, $((SECONDS - start)) s in all"
 if [ ${#failed[@]} -gt 0 ]; then
+	echo "what the failing targets printed (the end of each log):"
+	printf '%s\n' "${failures[@]}"
 	echo "failed (the crashing inputs are in each package's testdata/fuzz/):"
 	printf '  %s\n' "${failed[@]}"
 	exit 1
