@@ -222,6 +222,11 @@ func (e *Env) Stop() error {
 		_ = f.Close()
 	}
 	e.logs = nil
+	if e.Dir != "" && os.Getenv("FERRY_KEEP_TESTENV") != "" {
+		// The control plane's logs (and etcd's data) stay for a look.
+		fmt.Fprintf(os.Stderr, "testenv: the control plane's logs stay in %s\n", e.Dir)
+		e.Dir = ""
+	}
 	if e.Dir != "" {
 		if err := os.RemoveAll(e.Dir); err != nil {
 			errs = append(errs, fmt.Errorf("failed to remove %s: %w", e.Dir, err))
