@@ -146,7 +146,9 @@ func fakeNode() *corev1.Node {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("32"),
 		corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
+		// Far above a real node's 110: the chaos and bench workloads run hundreds of
+		// Deployments on this one node, and a pod over capacity stays Pending for ever.
+		corev1.ResourcePods: resource.MustParse("10000"),
 	}
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
