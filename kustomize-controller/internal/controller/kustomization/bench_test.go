@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,7 +213,18 @@ func benchKustomizations(b *testing.B, n int) {
 // startBinary builds the kustomize-controller binary as `make build` does and runs it against
 // the test API server with its default flags; it is killed when the benchmark ends. It returns
 // the process id.
-func startBinary(b *testing.B) int {
+func startBinary(b *testing.B) int { return startShard(b, "") }
+
+// shardKey is the label whose value picks the kustomize-controller shard of an object.
+const shardKey = "sharding.fluxcd.io/key"
+
+// mainShard stands for the main controller beside shards in startShard.
+const mainShard = "!"
+
+// startShard is startBinary for one shard, as deploy/sharding runs them: shard "" is the only
+// controller (no selector), mainShard the main one beside shards (the objects without the
+// shardKey label), and any other the one watching the objects labelled with it.
+func startShard(b *testing.B, shard string) int {
 	bin := filepath.Join(b.TempDir(), "kustomize-controller")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -220,14 +232,26 @@ func startBinary(b *testing.B) int {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("failed to build the controller: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--metrics-addr=0", "--health-addr=0", "--log-level=error")
+	args := []string{"--kubeconfig=" + env.Kubeconfig, "--metrics-addr=0", "--health-addr=0", "--log-level=error"}
+	switch shard {
+	case "":
+	case mainShard:
+		args = append(args, "--watch-label-selector=!"+shardKey)
+	default:
+		args = append(args, "--watch-label-selector="+shardKey+"="+shard)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	// The controller is up once it reports on a Kustomization waiting for its source.
-	canary := kustomization(b, benchNamespace(b), "canary", "missing", nil)
+	canary := kustomization(b, benchNamespace(b), "canary", "missing", func(k *kustomizev1.Kustomization) {
+		if shard != "" && shard != mainShard {
+			k.Labels = map[string]string{shardKey: shard}
+		}
+	})
 	statuscheck.Wait(b, env.Client, canary, func(g Gomega, cur *kustomizev1.Kustomization) {
 		g.Expect(conditions.Get(cur, fluxmeta.ReadyCondition)).NotTo(BeNil(), "the controller did not start")
 	})
@@ -305,4 +329,62 @@ func cpuSeconds(b *testing.B, pid int) float64 {
 		b.Fatalf("failed to read the CPU time of %d", pid)
 	}
 	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
+// BenchmarkShards measures what a second kustomize-controller shard (--watch-label-selector,
+// as deploy/sharding) gains: N Kustomizations (FERRY_BENCH_N, 2,000 by default; as in
+// BenchmarkKustomizations) made Ready by one controller, then another N by two shards each
+// given half, in the same run; it reports both times, the gain (one over two) and each shard's
+// peak RSS.
+func BenchmarkShards(b *testing.B) {
+	n := benchsize.Sizes(b, 2000)[0]
+	for b.Loop() {
+		one := shardRound(b, n, []string{""})
+		two := shardRound(b, n, []string{mainShard, "shard1"})
+		b.ReportMetric(one.Seconds(), "s/all-ready-1-shard")
+		b.ReportMetric(two.Seconds(), "s/all-ready-2-shards")
+		b.ReportMetric(one.Seconds()/two.Seconds(), "x-gain")
+		b.ReportMetric(float64(n), "kustomizations")
+	}
+}
+
+// shardRound starts one controller per shard, applies n Kustomizations spread evenly over the
+// shards, and returns the time until all are Ready. The controllers are stopped when it
+// returns, and their peak RSS is reported.
+func shardRound(b *testing.B, n int, shards []string) time.Duration {
+	var pids []int
+	var stop []func()
+	for _, shard := range shards {
+		pid := startShard(b, shard)
+		pids = append(pids, pid)
+		stop = append(stop, func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	}
+	defer func() {
+		for _, f := range stop {
+			f()
+		}
+	}()
+	ns := benchNamespace(b)
+	a := benchRepo(b, ns, n)
+	start := time.Now()
+	gitRepository(b, ns, "repo", &a)
+	names := map[string]bool{}
+	for i := range n {
+		name := fmt.Sprintf("app-%d", i)
+		names[name] = true
+		kustomization(b, ns, name, "repo", func(k *kustomizev1.Kustomization) {
+			k.Spec.Path, k.Spec.TargetNamespace, k.Spec.Wait = "./apps/"+name, ns, true
+			k.Spec.Interval = metav1.Duration{Duration: 10 * time.Minute}
+			if shard := shards[i%len(shards)]; shard != "" && shard != mainShard {
+				k.Labels = map[string]string{shardKey: shard}
+			}
+		})
+	}
+	end, _, _ := latencies(start, waitAllReady(b, ns, names))
+	for i, pid := range pids {
+		if u, err := rss.Of(pid); err == nil {
+			b.ReportMetric(rss.MiB(u.Peak), fmt.Sprintf("MiB-peak-rss-%dshards-%d", len(shards), i))
+		}
+	}
+	return end.Sub(start)
 }
