@@ -128,7 +128,10 @@ func New(o *Options, s Setup) (ctrl.Manager, *reconcile.Runtime, error) {
 }
 
 func (o *Options) cacheOptions(kinds []client.Object) (cache.Options, error) {
-	var opts cache.Options
+	// No controller reads the managed fields of a cached object (server-side apply sends
+	// none, and the live objects it compares are read from the API server), and they are a
+	// large part of each object: the cache does without them.
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if !o.WatchAllNamespaces {
 		ns := os.Getenv(RuntimeNamespaceEnv)
 		if ns == "" {
