@@ -1,8 +1,8 @@
 // Package notifier sends one event to one notification service: chats and webhooks (Slack,
-// Microsoft Teams, Discord, …), alerting services (Alertmanager, Opsgenie, PagerDuty, …) and
-// Git hosting commit statuses (GitHub, GitLab, …). Each type is written from the service's
-// public API; a Notifier is built once from a Provider's settings and its Secrets (Config)
-// and then posts events. The package knows nothing of Kubernetes.
+// Microsoft Teams, Discord, …), alerting services (Alertmanager, Opsgenie, PagerDuty, …),
+// Git hosting commit statuses and pull request comments (GitHub, GitLab, …). Each type is
+// written from the service's public API; a Notifier is built once from a Provider's settings
+// and its Secrets (Config) and then posts events. The package knows nothing of Kubernetes.
 package notifier
 
 import (
@@ -60,13 +60,8 @@ type Config struct {
 
 // Unsupported are the types of Flux's enum that Ferry refuses, with the reason.
 var Unsupported = map[string]string{
-	notificationv1beta3.GooglePubSubProvider:              "needs Google Cloud credentials and the Pub/Sub API",
-	notificationv1beta3.AzureEventHubProvider:             "needs the Azure Event Hubs AMQP protocol",
-	notificationv1beta3.NATSProvider:                      "needs the NATS protocol",
-	notificationv1beta3.OTELProvider:                      "needs an OpenTelemetry trace exporter",
-	notificationv1beta3.GitHubPullRequestCommentProvider:  "pull request comments are not implemented",
-	notificationv1beta3.GitLabMergeRequestCommentProvider: "merge request comments are not implemented",
-	notificationv1beta3.GiteaPullRequestCommentProvider:   "pull request comments are not implemented",
+	notificationv1beta3.GooglePubSubProvider:  "needs Google Cloud credentials and the Pub/Sub API",
+	notificationv1beta3.AzureEventHubProvider: "needs the Azure Event Hubs AMQP protocol",
 }
 
 // CommitStatusTypes are the types that write commit statuses.
@@ -103,6 +98,12 @@ var builders = map[string]func(c *Config, h *http.Client) (Notifier, error){
 	notificationv1beta3.BitbucketProvider:       newBitbucket,
 	notificationv1beta3.BitbucketServerProvider: newBitbucketServer,
 	notificationv1beta3.AzureDevOpsProvider:     newAzureDevOps,
+
+	notificationv1beta3.GitHubPullRequestCommentProvider:  newGitHubPullRequestComment,
+	notificationv1beta3.GitLabMergeRequestCommentProvider: newGitLabMergeRequestComment,
+	notificationv1beta3.GiteaPullRequestCommentProvider:   newGiteaPullRequestComment,
+	notificationv1beta3.NATSProvider:                      newNATS,
+	notificationv1beta3.OTELProvider:                      newOTel,
 }
 
 // Implemented returns the implemented types, sorted.

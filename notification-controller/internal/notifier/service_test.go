@@ -85,6 +85,13 @@ func post(t *testing.T, s *service, cfg Config, ev Event, want int) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	postTo(t, s, n, ev, want)
+}
+
+// postTo posts ev through n, failing the test unless the service accepted exactly want
+// requests.
+func postTo(t *testing.T, s *service, n Notifier, ev Event, want int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	postErr := n.Post(ctx, ev)

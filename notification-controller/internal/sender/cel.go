@@ -47,8 +47,12 @@ func CompileStatusExpr(expr string) (*StatusExpr, error) {
 // alertKey carries the Alert of a delivery to the commit status expression.
 type alertKey struct{}
 
-// WithAlert returns ctx carrying the Alert a delivery is for.
+// WithAlert returns ctx carrying the Alert a delivery is for, for the commit status
+// expression and for the notifiers that name it (notifier.WithAlert).
 func WithAlert(ctx context.Context, a *notificationv1beta3.Alert) context.Context {
+	if a != nil {
+		ctx = notifier.WithAlert(ctx, notifier.Alert{Namespace: a.Namespace, Name: a.Name, UID: string(a.UID)})
+	}
 	return context.WithValue(ctx, alertKey{}, a)
 }
 

@@ -62,3 +62,15 @@ func TestStatusExpr(t *testing.T) {
 		t.Error("a missing key evaluated")
 	}
 }
+
+// TestWithAlert: the Alert of a delivery reaches the notifiers that name it.
+func TestWithAlert(t *testing.T) {
+	a := &notificationv1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "traces", UID: "alert-uid"}}
+	got, ok := notifier.AlertOf(WithAlert(context.Background(), a))
+	if !ok || got != (notifier.Alert{Namespace: "flux-system", Name: "traces", UID: "alert-uid"}) {
+		t.Fatalf("AlertOf = %+v, %v", got, ok)
+	}
+	if _, ok := notifier.AlertOf(WithAlert(context.Background(), nil)); ok {
+		t.Fatal("a delivery without an Alert carries one")
+	}
+}
