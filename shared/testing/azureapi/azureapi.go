@@ -10,7 +10,10 @@
 //     then encrypt and decrypt with RSA-OAEP-256, checking the access token and its scope;
 //   - Azure Container Registry's AAD exchange (POST /oauth2/exchange, an Entra ID access
 //     token for a refresh token), as a wrapper around a registry's handler that then asks
-//     for the refresh token as the basic-auth password of every request (see ACR).
+//     for the refresh token as the basic-auth password of every request (see ACR);
+//   - Azure Blob Storage: one storage account (see Blob), path-style, serving List Blobs, Get
+//     Container Properties and Get Blob to requests signed with its shared key, carrying a
+//     service SAS of the container, or a bearer token of the authority for Azure Storage.
 //
 // It is not Azure: keys are RSA keys created on first use, access and refresh tokens are
 // random strings rather than JWTs, federated tokens are whatever string a test chooses (or

@@ -4,14 +4,16 @@
 //   - Server: the OAuth 2.0 token endpoint of service accounts (the JWT bearer grant, RFC
 //     7523, checking the assertion's RS256 signature with the account's public key) and the
 //     REST API of Cloud KMS (POST /v1/{cryptoKey}:encrypt and :decrypt), which accepts an
-//     access token of the token endpoint or a self-signed JWT of the account;
+//     access token of the token endpoint or a self-signed JWT of the account, and the JSON
+//     API of Cloud Storage (buckets.get, objects.list with pagination, objects.get with
+//     alt=media), which also accepts the tokens that AcceptTokens adds (a Metadata server's);
 //   - Metadata: the Compute Engine metadata server of one service account, as GKE and
 //     Compute Engine serve it to workloads (its access token, email and project ID, behind
 //     the Metadata-Flavor: Google header), for Application Default Credentials.
 //
 // It is not Google Cloud: the service account key is made by New, keys are AES-256-GCM keys
 // created on first use, the ciphertext is its own format, access tokens are random strings,
-// and nothing else of these APIs is served.
+// any accepted token may read any bucket, and nothing else of these APIs is served.
 package gcpapi
 
 import (

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 
@@ -27,6 +28,8 @@ type Server struct {
 
 	mu     sync.Mutex
 	tokens map[string]bool
+	store  objectStore         // Cloud Storage's buckets
+	accept []func(string) bool // other issuers' access tokens
 }
 
 // New starts a server trusting one new service account. The caller must call Close.
@@ -41,6 +44,7 @@ func New(email string) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("POST /v1/", s.kms)
+	mux.HandleFunc("GET /storage/v1/b/", s.storage)
 	s.srv, err = keyserver.Start(mux, nil)
 	return s, err
 }
@@ -116,8 +120,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 }
 
-// authorized reports whether a request carries an access token of the token endpoint or a
-// self-signed JWT of the account.
+// authorized reports whether a request carries an access token of the token endpoint, one
+// that AcceptTokens accepts, or a self-signed JWT of the account.
 func (s *Server) authorized(r *http.Request) bool {
 	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
@@ -125,7 +129,11 @@ func (s *Server) authorized(r *http.Request) bool {
 	}
 	s.mu.Lock()
 	known := s.tokens[bearer]
+	accept := slices.Clone(s.accept)
 	s.mu.Unlock()
+	for _, valid := range accept {
+		known = known || valid(bearer)
+	}
 	return known || s.verifyJWT(bearer, "") == nil
 }
 

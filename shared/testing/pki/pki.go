@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -185,15 +186,24 @@ func NewServer(t testing.TB) (*CA, *Pair) {
 }
 
 // TrustedServer makes a CA that the code under test trusts for the rest of the test, through
-// a test hook: the environment variable caEnv names a file holding the CA's certificate. It
-// returns a server certificate the CA issued for 127.0.0.1.
+// a test hook: the environment variable caEnv names a file holding the CA's certificate (added
+// to the file it already names, so that the CAs of earlier calls stay trusted). It returns a
+// server certificate the CA issued for 127.0.0.1.
 func TrustedServer(t testing.TB, caEnv string) tls.Certificate {
 	t.Helper()
 	ca, pair := NewServer(t)
-	caFile := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+	caFile := os.Getenv(caEnv)
+	if _, err := os.Stat(caFile); caFile == "" || err != nil {
+		caFile = filepath.Join(t.TempDir(), "ca.crt")
+		t.Setenv(caEnv, caFile)
+	}
+	f, err := os.OpenFile(caFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = f.Write(ca.CertPEM)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(caEnv, caFile)
 	return pair.Certificate
 }

@@ -1,6 +1,8 @@
-// Package bucket lists and downloads the objects of an S3-compatible bucket with minio-go:
-// endpoint and credential settings, the revision of a listing, ignore rules over object
-// keys, and a bounded concurrent download that fetches only the objects that changed.
+// Package bucket lists and downloads the objects of a bucket: S3-compatible APIs with
+// minio-go (providers generic and aws), Azure Blob Storage with azblob (azure) and Google
+// Cloud Storage with its JSON API (gcp), each behind a Store. On top of any Store it holds
+// the revision of a listing, ignore rules over object keys, and a bounded concurrent
+// download that fetches only the objects that changed.
 package bucket
 
 import (
@@ -13,8 +15,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 )
 
 // Providers this package serves.
@@ -24,6 +25,12 @@ const (
 	// ProviderAWS is Amazon S3, with static keys or, without them, the IAM credentials of
 	// the environment (instance metadata or web identity).
 	ProviderAWS = "aws"
+	// ProviderAzure is Azure Blob Storage: a shared key, a SAS token, a service principal or
+	// managed identity from the Secret, or else the controller's Azure identity.
+	ProviderAzure = "azure"
+	// ProviderGCP is Google Cloud Storage: a service account key from the Secret, or else
+	// the controller's Google identity (Application Default Credentials).
+	ProviderGCP = "gcp"
 )
 
 // ErrUnsupportedProvider is matched by errors about a provider this package cannot serve.
@@ -37,26 +44,38 @@ var ErrBucketNotFound = errors.New("bucket not found")
 
 // Config says how to reach a bucket.
 type Config struct {
-	// Provider is ProviderGeneric (the default when empty) or ProviderAWS.
+	// Provider is ProviderGeneric (the default when empty), ProviderAWS, ProviderAzure or
+	// ProviderGCP.
 	Provider string
-	// Endpoint is host[:port], or a URL http(s)://host[:port] whose scheme decides TLS.
+	// Endpoint is, for S3 and gcp, host[:port] or a URL http(s)://host[:port] whose scheme
+	// decides TLS; for azure the URL of the storage account (see CheckEndpoint).
 	Endpoint string
 	// Insecure uses plain HTTP to an endpoint given without a scheme.
 	Insecure bool
-	// Region is the bucket's region; empty lets the client ask the server.
+	// Region is the bucket's region; empty lets the client ask the server (S3 only).
 	Region string
-	// AccessKey and SecretKey are static credentials; both empty means anonymous for the
+	// AccessKey and SecretKey are static S3 credentials; both empty means anonymous for the
 	// generic provider and the environment's IAM credentials for aws.
 	AccessKey, SecretKey string
+	// Azure holds the credentials of provider azure from the Secret; empty, the controller's
+	// Identity is used.
+	Azure AzureAuth
+	// GoogleServiceAccount is the JSON key of a Google service account (provider gcp); empty,
+	// the controller's Identity is used.
+	GoogleServiceAccount []byte
+	// Identity, when set, gives the tokens of the controller's own Azure or Google identity
+	// to providers azure and gcp without credentials of their own; nil, they are anonymous.
+	Identity *cloud.Cache
 	// TLS, when set, is the TLS configuration (CA and client certificate) of HTTPS.
 	TLS *tls.Config
 	// Proxy, when set, is the HTTP(S) proxy every request goes through.
 	Proxy *url.URL
 }
 
-// Client talks to one endpoint.
+// Client lists and downloads the objects of one endpoint's buckets through its provider's
+// Store.
 type Client struct {
-	mc *minio.Client
+	store Store
 }
 
 // NewClient checks cfg and returns a client; it does not contact the endpoint. Its errors
@@ -66,41 +85,67 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := CheckProvider(cfg.Provider); err != nil {
 		return nil, err
 	}
-	host, secure, err := ParseEndpoint(cfg.Endpoint, cfg.Insecure)
+	tr := transport(cfg)
+	var (
+		store Store
+		err   error
+	)
+	switch cfg.Provider {
+	case ProviderAzure:
+		store, err = newAzureStore(cfg, tr)
+	case ProviderGCP:
+		store, err = newGoogleStore(cfg, tr)
+	default:
+		store, err = newS3Store(cfg, tr)
+	}
 	if err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &Client{store: store}, nil
+}
+
+// transport returns the HTTP transport of cfg: its TLS configuration and proxy over the
+// default transport (which, in tests only, may trust a test CA: see cloud.TestCAFileEnv).
+func transport(cfg Config) *http.Transport {
+	tr := cloud.TestTransport(cloud.TestCAFileEnv)
+	if tr == nil {
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	}
 	if cfg.TLS != nil {
 		tr.TLSClientConfig = cfg.TLS.Clone()
 	}
 	if cfg.Proxy != nil {
 		tr.Proxy = http.ProxyURL(cfg.Proxy)
 	}
-	mc, err := minio.New(host, &minio.Options{
-		Creds:     credentialsFor(cfg),
-		Secure:    secure,
-		Region:    cfg.Region,
-		Transport: tr,
-		// Failures are retried by the controller with back-off; a few quick retries here
-		// only smooth over dropped connections.
-		MaxRetries: 3,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("failed to create S3 client for %q: %w: %w", cfg.Endpoint, ErrInvalidEndpoint, err)
-	}
-	return &Client{mc: mc}, nil
+	return tr
 }
 
 // CheckProvider returns an error matching ErrUnsupportedProvider unless provider is
-// generic, aws or empty.
+// generic, aws, azure, gcp or empty.
 func CheckProvider(provider string) error {
 	switch provider {
-	case "", ProviderGeneric, ProviderAWS:
+	case "", ProviderGeneric, ProviderAWS, ProviderAzure, ProviderGCP:
 		return nil
 	}
 	return &classified{class: ErrUnsupportedProvider, msg: fmt.Sprintf(
-		"provider '%s' is not supported by this controller: use 'generic' (any S3-compatible API) or 'aws'", provider)}
+		"provider '%s' is not supported: use 'generic' (any S3-compatible API), 'aws', 'azure' or 'gcp'", provider)}
+}
+
+// CheckEndpoint returns an error matching ErrInvalidEndpoint when the provider cannot use
+// endpoint: S3 takes host[:port] or a URL of only a scheme and a host; Azure a URL of the
+// storage account (path-style, https://<ip>:<port>/<account>, for an IP address or
+// localhost) with an optional SAS query; Google Cloud Storage host[:port] or such a URL.
+func CheckEndpoint(provider, endpoint string, insecure bool) error {
+	var err error
+	switch provider {
+	case ProviderAzure:
+		_, err = parseAzureEndpoint(endpoint, insecure)
+	case ProviderGCP:
+		_, err = googleBasePath(endpoint, insecure)
+	default:
+		_, _, err = ParseEndpoint(endpoint, insecure)
+	}
+	return err
 }
 
 // classified is an error with its own message that matches a sentinel with errors.Is.
@@ -114,18 +159,6 @@ func (e *classified) Error() string { return e.msg }
 
 // Is reports whether target is the error's class.
 func (e *classified) Is(target error) bool { return target == e.class }
-
-// credentialsFor returns static credentials, the environment's IAM credentials (aws without
-// keys) or anonymous access.
-func credentialsFor(cfg Config) *credentials.Credentials {
-	switch {
-	case cfg.AccessKey != "" || cfg.SecretKey != "":
-		return credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
-	case cfg.Provider == ProviderAWS:
-		return credentials.NewIAM("")
-	}
-	return credentials.New(&credentials.Static{Value: credentials.Value{SignerType: credentials.SignatureAnonymous}})
-}
 
 // ParseEndpoint splits an endpoint into the host[:port] the S3 client takes and whether to
 // use TLS. A URL's scheme (http or https) decides TLS; otherwise insecure does. Paths,
@@ -168,34 +201,11 @@ func ParseEndpoint(endpoint string, insecure bool) (host string, secure bool, er
 
 // BucketExists returns nil when the bucket exists, an error matching ErrBucketNotFound
 // when it does not, and another error when the server cannot tell (unreachable, refused
-// credentials). It lists at most one object rather than asking with HEAD, whose answers
-// carry no error code to tell a missing bucket from refused credentials.
+// credentials).
 func (c *Client) BucketExists(ctx context.Context, name string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the listing after its first answer
-	for obj := range c.mc.ListObjects(ctx, name, minio.ListObjectsOptions{MaxKeys: 1}) {
-		switch {
-		case obj.Err == nil:
-		case minio.ToErrorResponse(obj.Err).Code == "NoSuchBucket":
-			return &classified{class: ErrBucketNotFound, msg: fmt.Sprintf("bucket '%s' not found", name)}
-		default:
-			return fmt.Errorf("failed to confirm existence of bucket '%s': %s", name, describe(obj.Err))
-		}
-		break
+	err := c.store.Exists(ctx, name)
+	if err == nil || errors.Is(err, ErrBucketNotFound) {
+		return err
 	}
-	return nil
-}
-
-// describe returns a user-facing text of an S3 error: the server's message and code when
-// it answered, otherwise the client's error.
-func describe(err error) string {
-	resp := minio.ToErrorResponse(err)
-	if resp.Code == "" {
-		return err.Error()
-	}
-	msg := resp.Message
-	if msg == "" {
-		msg = err.Error()
-	}
-	return fmt.Sprintf("%s (%s)", strings.TrimSuffix(msg, "."), resp.Code)
+	return fmt.Errorf("failed to confirm existence of bucket '%s': %w", name, err)
 }

@@ -44,12 +44,12 @@ func TestParseEndpoint(t *testing.T) {
 }
 
 func TestCheckProvider(t *testing.T) {
-	for _, p := range []string{"", "generic", "aws"} {
+	for _, p := range []string{"", "generic", "aws", "azure", "gcp"} {
 		if err := CheckProvider(p); err != nil {
 			t.Errorf("CheckProvider(%q) = %v, want nil", p, err)
 		}
 	}
-	for _, p := range []string{"gcp", "azure", "other"} {
+	for _, p := range []string{"alibaba", "other"} {
 		err := CheckProvider(p)
 		if !errors.Is(err, ErrUnsupportedProvider) || !strings.Contains(err.Error(), "'"+p+"'") {
 			t.Errorf("CheckProvider(%q) = %v, want ErrUnsupportedProvider naming it", p, err)

@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-
-	"github.com/minio/minio-go/v7"
 )
 
 // DefaultConcurrency is how many objects Download fetches at once when none is given.
@@ -116,9 +114,9 @@ func firstError(errs []error) error {
 
 // fetch downloads one object to its key's path below root, through a temporary file.
 func (c *Client) fetch(ctx context.Context, root *os.Root, bucket, key string) error {
-	obj, err := c.mc.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	obj, err := c.store.Get(ctx, bucket, key)
 	if err != nil {
-		return fmt.Errorf("failed to get object '%s' of bucket '%s': %s", key, bucket, describe(err))
+		return fmt.Errorf("failed to get object '%s' of bucket '%s': %w", key, bucket, err)
 	}
 	defer obj.Close()
 	if dir := path.Dir(key); dir != "." {
@@ -137,7 +135,7 @@ func (c *Client) fetch(ctx context.Context, root *os.Root, bucket, key string) e
 	}
 	if err != nil {
 		_ = root.Remove(tmp)
-		return fmt.Errorf("failed to download object '%s' of bucket '%s': %s", key, bucket, describe(err))
+		return fmt.Errorf("failed to download object '%s' of bucket '%s': %w", key, bucket, err)
 	}
 	if err := root.Rename(tmp, key); err != nil {
 		_ = root.Remove(tmp)

@@ -14,7 +14,6 @@ import (
 	"unicode"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
-	"github.com/minio/minio-go/v7"
 
 	"github.com/ferry-gitops/ferry/source-controller/internal/ignore"
 )
@@ -68,21 +67,19 @@ func (c *Client) List(ctx context.Context, bucket, prefix string, specIgnore *st
 	}
 	matcher := gitignore.NewMatcher(patterns)
 	out := Listing{Index: Index{}}
-	for obj := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if obj.Err != nil {
-			return Listing{}, fmt.Errorf("failed to list objects of bucket '%s': %s", bucket, describe(obj.Err))
-		}
+	err = c.store.List(ctx, bucket, prefix, func(obj Object) error {
 		key := obj.Key
 		switch {
 		case strings.HasSuffix(key, "/") || key == IgnoreKey:
-			continue
 		case !safeKey(key):
 			out.Unsafe = append(out.Unsafe, key)
-			continue
-		case matcher.Match(strings.Split(key, "/"), false):
-			continue
+		case !matcher.Match(strings.Split(key, "/"), false):
+			out.Index[key] = strings.Trim(obj.ETag, `"`)
 		}
-		out.Index[key] = strings.Trim(obj.ETag, `"`)
+		return nil
+	})
+	if err != nil {
+		return Listing{}, fmt.Errorf("failed to list objects of bucket '%s': %w", bucket, err)
 	}
 	slices.Sort(out.Unsafe)
 	return out, nil
@@ -90,22 +87,23 @@ func (c *Client) List(ctx context.Context, bucket, prefix string, specIgnore *st
 
 // ignorePatterns reads IgnoreKey from the bucket's root; a missing object gives none.
 func (c *Client) ignorePatterns(ctx context.Context, bucket string) ([]gitignore.Pattern, error) {
-	obj, err := c.mc.GetObject(ctx, bucket, IgnoreKey, minio.GetObjectOptions{})
-	if err == nil {
+	data, err := func() ([]byte, error) {
+		obj, err := c.store.Get(ctx, bucket, IgnoreKey)
+		if err != nil {
+			return nil, err
+		}
 		defer obj.Close()
-		var data []byte
-		data, err = io.ReadAll(io.LimitReader(obj, maxIgnoreFileSize+1))
-		if err == nil && len(data) > maxIgnoreFileSize {
-			return nil, fmt.Errorf("failed to read '%s' of bucket '%s': larger than %d bytes", IgnoreKey, bucket, maxIgnoreFileSize)
-		}
-		if err == nil {
-			return ignore.Parse(string(data), nil), nil
-		}
-	}
-	if isNotFound(err) {
+		return io.ReadAll(io.LimitReader(obj, maxIgnoreFileSize+1))
+	}()
+	switch {
+	case errors.Is(err, ErrObjectNotFound):
 		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("failed to read '%s' of bucket '%s': %w", IgnoreKey, bucket, err)
+	case len(data) > maxIgnoreFileSize:
+		return nil, fmt.Errorf("failed to read '%s' of bucket '%s': larger than %d bytes", IgnoreKey, bucket, maxIgnoreFileSize)
 	}
-	return nil, fmt.Errorf("failed to read '%s' of bucket '%s': %s", IgnoreKey, bucket, describe(err))
+	return ignore.Parse(string(data), nil), nil
 }
 
 // safeKey reports whether key can be used as a file path below the download directory:
@@ -115,10 +113,4 @@ func safeKey(key string) bool {
 	return fs.ValidPath(key) && key != "." && !strings.ContainsFunc(key, func(r rune) bool {
 		return r == '\\' || unicode.IsControl(r)
 	})
-}
-
-// isNotFound reports whether err is the server saying the object does not exist.
-func isNotFound(err error) bool {
-	var resp minio.ErrorResponse
-	return errors.As(err, &resp) && resp.Code == "NoSuchKey"
 }

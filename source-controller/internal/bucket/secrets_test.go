@@ -1,6 +1,7 @@
 package bucket
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,46 @@ func TestSetCredentialsFromSecret(t *testing.T) {
 				t.Fatalf("credentials = %q/%q, want a/s", c.AccessKey, c.SecretKey)
 			}
 		})
+	}
+}
+
+func TestSetCloudCredentialsFromSecret(t *testing.T) {
+	b := func(s string) []byte { return []byte(s) }
+	tests := []struct {
+		name     string
+		provider string
+		data     map[string][]byte
+		want     Config
+		wantErr  string
+	}{
+		{"azure shared key", ProviderAzure, map[string][]byte{"accountKey": b("a2V5")}, Config{Azure: AzureAuth{AccountKey: "a2V5"}}, ""},
+		{"azure SAS", ProviderAzure, map[string][]byte{"sasKey": b("?sv=1&sig=x")}, Config{Azure: AzureAuth{SASToken: "?sv=1&sig=x"}}, ""},
+		{"azure service principal", ProviderAzure, map[string][]byte{"tenantId": b("t"), "clientId": b("c"), "clientSecret": b("s"), "authorityHost": b("https://login.example/")},
+			Config{Azure: AzureAuth{TenantID: "t", ClientID: "c", ClientSecret: "s", AuthorityHost: "https://login.example/"}}, ""},
+		{"azure certificate chain", ProviderAzure, map[string][]byte{"tenantId": b("t"), "clientId": b("c"), "clientCertificate": b("pem"), "clientCertificateSendChain": b("true")},
+			Config{Azure: AzureAuth{TenantID: "t", ClientID: "c", ClientCertificate: b("pem"), ClientCertificateSendChain: true}}, ""},
+		{"azure managed identity", ProviderAzure, map[string][]byte{"clientId": b("c")}, Config{Azure: AzureAuth{ClientID: "c"}}, ""},
+		{"azure secret without tenant", ProviderAzure, map[string][]byte{"clientId": b("c"), "clientSecret": b("s")}, Config{}, "a service principal needs 'tenantId'"},
+		{"azure bad send chain", ProviderAzure, map[string][]byte{"accountKey": b("k"), "clientCertificateSendChain": b("yes")}, Config{}, "'clientCertificateSendChain' must be"},
+		{"azure S3 keys", ProviderAzure, map[string][]byte{"accesskey": b("a"), "secretkey": b("s")}, Config{}, "the secret must hold 'tenantId'"},
+		{"gcp key", ProviderGCP, map[string][]byte{"serviceaccount": b("{}")}, Config{GoogleServiceAccount: b("{}")}, ""},
+		{"gcp without key", ProviderGCP, map[string][]byte{"accesskey": b("a")}, Config{}, "must hold 'serviceaccount'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{Provider: tt.provider}
+			err := c.SetCredentialsFromSecret(tt.data)
+			checkErr(t, err, tt.wantErr)
+			tt.want.Provider = tt.provider
+			if err == nil && !reflect.DeepEqual(c, tt.want) {
+				t.Fatalf("config = %+v, want %+v", c, tt.want)
+			}
+		})
+	}
+	var c Config
+	c.Azure = AzureAuth{TenantID: "t", ClientID: "c", ClientCertificate: []byte("not a certificate")}
+	if _, err := c.Azure.tokenCredential(nil); err == nil || !strings.Contains(err.Error(), "failed to read the client certificate") {
+		t.Fatalf("tokenCredential = %v, want a certificate error", err)
 	}
 }
 

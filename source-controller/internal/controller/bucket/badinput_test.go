@@ -52,14 +52,34 @@ func TestBadInput(t *testing.T) {
 			message: "/absent': not found",
 		},
 		{
-			name: "unsupported provider",
+			name: "TLS settings with a cloud provider",
 			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
 				obj.Spec.Provider = sourcev1.BucketProviderGoogle
 				obj.Spec.SecretRef = nil
+				obj.Spec.CertSecretRef = &fluxmeta.LocalObjectReference{Name: "certs"}
 			},
-			reason:  fluxmeta.UnsupportedSpecReason,
-			message: "spec.provider gcp is not supported by Ferry",
+			reason:  sourcev1.InvalidProviderConfigurationReason,
+			message: "spec.certSecretRef is supported for the 'generic' provider only",
 			stalled: true,
+		},
+		{
+			name: "azure endpoint with a container",
+			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.Provider = sourcev1.BucketProviderAzure
+				obj.Spec.Endpoint = "https://account.blob.core.windows.net/container"
+			},
+			reason:  sourcev1.URLInvalidReason,
+			message: "expected no path: the bucket name is the container",
+			stalled: true,
+		},
+		{
+			name: "azure secret without credentials",
+			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.Provider = sourcev1.BucketProviderAzure
+				obj.Spec.Endpoint = "https://account.blob.core.windows.net"
+			},
+			reason:  sourcev1.AuthenticationFailedReason,
+			message: "the secret must hold 'tenantId', 'clientId' and 'clientSecret'",
 		},
 		{
 			name:    "endpoint with a path",

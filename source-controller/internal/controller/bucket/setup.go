@@ -15,6 +15,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
@@ -27,6 +28,9 @@ type Reconciler struct {
 	artifacts *sourcecontroller.Artifacts[*sourcev1.Bucket]
 	// concurrency bounds the object downloads of one reconcile.
 	concurrency int
+	// tokens caches the tokens of the controller's Azure and Google identities (providers
+	// azure and gcp without spec.secretRef).
+	tokens *cloud.Cache
 
 	mu sync.Mutex
 	// indexes remember, per object, the listing its current artifact was built from, so
@@ -44,6 +48,7 @@ type builtIndex struct {
 // Setup registers the Bucket reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
 	r := &Reconciler{rt: rt, concurrency: bucket.DefaultConcurrency, indexes: map[types.NamespacedName]builtIndex{},
+		tokens: d.Options.Tokens(),
 		artifacts: sourcecontroller.NewArtifacts(sourcev1.BucketKind, d.Storage,
 			func(obj *sourcev1.Bucket) (**fluxmeta.Artifact, *string) {
 				return &obj.Status.Artifact, &obj.Status.URL

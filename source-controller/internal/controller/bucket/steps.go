@@ -20,25 +20,29 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 }
 
 // validate stalls on a spec that cannot work until it changes: TLS settings for a provider
-// other than generic, or an endpoint that is not host[:port]. Refused providers, spec.sts and
+// other than generic, or an endpoint the provider cannot use. spec.sts and
 // spec.serviceAccountName are stalled by the kind's unsupported rules before this runs.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
-	if spec.CertSecretRef != nil && spec.Provider == bucket.ProviderAWS {
+	if spec.CertSecretRef != nil && spec.Provider != "" && spec.Provider != bucket.ProviderGeneric {
 		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason,
 			errors.New("spec.certSecretRef is supported for the 'generic' provider only"))
 	}
-	if _, _, err := bucket.ParseEndpoint(spec.Endpoint, spec.Insecure); err != nil {
+	if err := bucket.CheckEndpoint(spec.Provider, spec.Endpoint, spec.Insecure); err != nil {
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
 	}
 	return reconcile.Result{}
 }
 
 // credentials reads spec.secretRef, spec.certSecretRef and spec.proxySecretRef into the
-// bucket configuration.
+// bucket configuration; without spec.secretRef, providers azure and gcp use the
+// controller's own identity.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
 	st.cfg = bucket.Config{Provider: spec.Provider, Endpoint: spec.Endpoint, Insecure: spec.Insecure, Region: spec.Region}
+	if spec.SecretRef == nil {
+		st.cfg.Identity = st.r.tokens
+	}
 	refs := []struct {
 		ref *fluxmeta.LocalObjectReference
 		set func(map[string][]byte) error
