@@ -140,15 +140,17 @@ func anyMatch(res []*regexp.Regexp, s string) bool {
 	return false
 }
 
-// enrich returns ev as Alert a sends it: its eventMetadata added (the keys the event already
-// has keep their value) and its summary under the "summary" key.
+// enrich returns ev as Alert a sends it, its metadata merged from, lowest precedence first:
+// the involved object's event.toolkit.fluxcd.io/ annotations (without the prefix), the
+// Alert's eventMetadata, the keys the event's controller set, and the Alert's summary under
+// the "summary" key.
 func enrich(a *notificationv1beta3.Alert, ev events.Event) events.Event {
-	meta := make(map[string]string, len(ev.Metadata)+len(a.Spec.EventMetadata)+1)
-	for k, v := range a.Spec.EventMetadata {
-		meta[k] = v
-	}
-	for k, v := range ev.Metadata {
-		meta[k] = v
+	own, object := events.SplitObjectMetadata(ev.Metadata)
+	meta := make(map[string]string, len(own)+len(object)+len(a.Spec.EventMetadata)+1)
+	for _, layer := range []map[string]string{object, a.Spec.EventMetadata, own} {
+		for k, v := range layer {
+			meta[k] = v
+		}
 	}
 	if a.Spec.Summary != "" {
 		meta["summary"] = a.Spec.Summary

@@ -86,3 +86,24 @@ func TestEnrich(t *testing.T) {
 		t.Fatalf("metadata %v", got.Metadata)
 	}
 }
+
+// TestEnrichObjectMetadata: the object's event.toolkit.fluxcd.io/ annotations arrive without
+// the prefix, below the Alert's eventMetadata and the controller's own keys.
+func TestEnrichObjectMetadata(t *testing.T) {
+	a := &notificationv1beta3.Alert{Spec: notificationv1beta3.AlertSpec{EventMetadata: map[string]string{"env": "prod"}}}
+	got := enrich(a, events.Event{Metadata: map[string]string{
+		"revision": "r",
+		events.ObjectMetadataPrefix + "change_request": "42",
+		events.ObjectMetadataPrefix + "revision":       "tenant",
+		events.ObjectMetadataPrefix + "env":            "dev",
+	}})
+	want := map[string]string{"revision": "r", "change_request": "42", "env": "prod"}
+	if len(got.Metadata) != len(want) {
+		t.Fatalf("metadata %v, want %v", got.Metadata, want)
+	}
+	for k, v := range want {
+		if got.Metadata[k] != v {
+			t.Fatalf("metadata %v, want %v", got.Metadata, want)
+		}
+	}
+}

@@ -41,7 +41,9 @@ func (s Source) String() string {
 
 // Record is one received event.
 type Record struct {
-	// Event is the event with its metadata keys without the group prefix.
+	// Event is the event with its metadata keys without the group prefix (keys copied from
+	// the object's annotations keep theirs, events.ObjectMetadataPrefix, until an Alert sends
+	// the event).
 	Event events.Event
 	// Source is where it came from.
 	Source Source

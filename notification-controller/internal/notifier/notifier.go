@@ -60,7 +60,6 @@ type Config struct {
 
 // Unsupported are the types of Flux's enum that Ferry refuses, with the reason.
 var Unsupported = map[string]string{
-	notificationv1beta3.GooglePubSubProvider:  "needs Google Cloud credentials and the Pub/Sub API",
 	notificationv1beta3.AzureEventHubProvider: "needs the Azure Event Hubs AMQP protocol",
 }
 
@@ -104,6 +103,7 @@ var builders = map[string]func(c *Config, h *http.Client) (Notifier, error){
 	notificationv1beta3.GiteaPullRequestCommentProvider:   newGiteaPullRequestComment,
 	notificationv1beta3.NATSProvider:                      newNATS,
 	notificationv1beta3.OTELProvider:                      newOTel,
+	notificationv1beta3.GooglePubSubProvider:              newGooglePubSub,
 }
 
 // Implemented returns the implemented types, sorted.

@@ -7,6 +7,12 @@
 // notification-controller keeps only the keys of the involved object's group, and Ferry's
 // strips the prefix (MetadataOf) so that an event read from the API and the same event
 // POSTed compare equal.
+//
+// Every event also carries the annotations of its object whose keys start with
+// ObjectMetadataPrefix ("event.toolkit.fluxcd.io/change_request"), keys unchanged, as Flux's
+// controllers send them. The notification-controller strips that prefix when it sends the
+// event, and gives those keys the lowest precedence: an Alert's eventMetadata and the keys
+// the controller set replace them.
 package events
 
 import (
@@ -63,6 +69,10 @@ type Event struct {
 	ReportingInstance string `json:"reportingInstance,omitempty"`
 }
 
+// ObjectMetadataPrefix starts the keys of an object's annotations that its events carry as
+// metadata (the API group event.toolkit.fluxcd.io and a slash).
+const ObjectMetadataPrefix = "event.toolkit.fluxcd.io/"
+
 // Recorder records events for one controller.
 type Recorder struct {
 	recorder   record.EventRecorder
@@ -95,14 +105,15 @@ func NewRecorder(cfg *rest.Config, scheme *runtime.Scheme, controllerName, event
 
 // Event records an event. eventType is corev1.EventTypeNormal or corev1.EventTypeWarning;
 // metadata keys are written as annotations prefixed with the object's API group
-// ("kustomize.toolkit.fluxcd.io/revision").
+// ("kustomize.toolkit.fluxcd.io/revision"), beside the object's own annotations whose keys
+// start with ObjectMetadataPrefix (WithObjectMetadata).
 func (r *Recorder) Event(ctx context.Context, obj client.Object, eventType, reason, message string, metadata map[string]string) {
 	gvk, err := apiutil.GVKForObject(obj, r.scheme)
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "unable to record event", "reason", reason)
 		return
 	}
-	annotations := Prefixed(gvk.Group, metadata)
+	annotations := WithObjectMetadata(Prefixed(gvk.Group, metadata), obj.GetAnnotations())
 	r.recorder.AnnotatedEventf(obj, annotations, eventType, reason, "%s", message)
 	if r.eventsAddr == "" {
 		return
@@ -136,11 +147,30 @@ func Prefixed(group string, metadata map[string]string) map[string]string {
 	return out
 }
 
+// WithObjectMetadata returns metadata (keys as sent, already prefixed) with the object's
+// annotations whose keys start with ObjectMetadataPrefix added, keys unchanged. A key
+// metadata already has keeps its value: an annotation never replaces what the controller
+// set. Annotations with nothing after the prefix are left out.
+func WithObjectMetadata(metadata, objectAnnotations map[string]string) map[string]string {
+	out := make(map[string]string, len(metadata)+len(objectAnnotations))
+	for k, v := range objectAnnotations {
+		if len(k) > len(ObjectMetadataPrefix) && strings.HasPrefix(k, ObjectMetadataPrefix) {
+			out[k] = v
+		}
+	}
+	for k, v := range metadata {
+		out[k] = v
+	}
+	return out
+}
+
 // MetadataOf returns the metadata of an event about an object of API group from its
 // annotations (a Kubernetes Event) or its metadata (a POSTed event): the keys prefixed with
 // the group, without the prefix. Keys of other groups are left out, as Flux's
 // notification-controller leaves them out; keys without any prefix (sent by tools that do
-// not prefix) are kept as they are.
+// not prefix) are kept as they are, and so are the keys copied from the object's annotations
+// (ObjectMetadataPrefix), prefix included, for their precedence is resolved only when an
+// Alert sends the event (SplitObjectMetadata).
 func MetadataOf(group string, annotations map[string]string) map[string]string {
 	out := make(map[string]string, len(annotations))
 	prefix := group + "/"
@@ -148,11 +178,28 @@ func MetadataOf(group string, annotations map[string]string) map[string]string {
 		switch {
 		case group != "" && strings.HasPrefix(k, prefix):
 			out[strings.TrimPrefix(k, prefix)] = v
-		case !strings.Contains(k, "/"):
+		case !strings.Contains(k, "/"),
+			len(k) > len(ObjectMetadataPrefix) && strings.HasPrefix(k, ObjectMetadataPrefix):
 			out[k] = v
 		}
 	}
 	return out
+}
+
+// SplitObjectMetadata splits the metadata MetadataOf returns into the keys the controller
+// set (own) and those copied from the object's annotations (object), the latter without
+// ObjectMetadataPrefix.
+func SplitObjectMetadata(metadata map[string]string) (own, object map[string]string) {
+	own = make(map[string]string, len(metadata))
+	object = make(map[string]string)
+	for k, v := range metadata {
+		if key, ok := strings.CutPrefix(k, ObjectMetadataPrefix); ok {
+			object[key] = v
+			continue
+		}
+		own[k] = v
+	}
+	return own, object
 }
 
 func severity(eventType string) string {

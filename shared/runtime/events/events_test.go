@@ -98,6 +98,9 @@ func TestMetadataKeys(t *testing.T) {
 		{name: "own group", in: map[string]string{group + "/revision": "r"}, want: map[string]string{"revision": "r"}},
 		{name: "other group", in: map[string]string{"helm.toolkit.fluxcd.io/revision": "r"}, want: map[string]string{}},
 		{name: "no prefix", in: map[string]string{"summary": "s"}, want: map[string]string{"summary": "s"}},
+		{name: "object annotation keeps its prefix", in: map[string]string{ObjectMetadataPrefix + "change_request": "42", group + "/revision": "r"},
+			want: map[string]string{ObjectMetadataPrefix + "change_request": "42", "revision": "r"}},
+		{name: "bare object prefix", in: map[string]string{ObjectMetadataPrefix: "x"}, want: map[string]string{}},
 		{name: "empty", in: nil, want: map[string]string{}},
 	}
 	for _, tt := range tests {
@@ -113,4 +116,127 @@ func TestMetadataKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventCarriesObjectMetadata: the object's event.toolkit.fluxcd.io/ annotations travel,
+// keys unchanged, in both the POSTed event and the Kubernetes Event; other annotations do not.
+func TestEventCarriesObjectMetadata(t *testing.T) {
+	received := make(chan Event, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev Event
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		received <- ev
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+
+	rec, err := NewRecorder(env.Config, env.Scheme, "test-controller", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := testenv.NewNamespace(t, env.Client)
+	obj := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "subject", Namespace: ns, Annotations: map[string]string{
+		"event.toolkit.fluxcd.io/change_request": "42",
+		"example.com/unrelated":                  "no",
+	}}}
+	if err := env.Client.Create(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+	rec.Event(context.Background(), obj, corev1.EventTypeNormal, "ReconciliationSucceeded", "applied", map[string]string{"revision": "main@sha1:abc"})
+
+	want := map[string]string{"event.toolkit.fluxcd.io/change_request": "42", "revision": "main@sha1:abc"}
+	select {
+	case ev := <-received:
+		if !sameMap(ev.Metadata, want) {
+			t.Fatalf("POSTed metadata = %v, want %v", ev.Metadata, want)
+		}
+	case <-time.After(testenv.Timeout):
+		t.Fatal("no event was POSTed to --events-addr")
+	}
+
+	deadline := time.Now().Add(testenv.Timeout)
+	for {
+		var list corev1.EventList
+		if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range list.Items {
+			if e.Reason == "ReconciliationSucceeded" && sameMap(e.Annotations, want) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no Kubernetes Event with annotations %v; have %+v", want, list.Items)
+		}
+		time.Sleep(testenv.Interval)
+	}
+}
+
+// TestWithObjectMetadata: only keys with something after the prefix are copied, and a key the
+// controller set is never replaced by an annotation.
+func TestWithObjectMetadata(t *testing.T) {
+	const group = "kustomize.toolkit.fluxcd.io"
+	tests := []struct {
+		name        string
+		metadata    map[string]string
+		annotations map[string]string
+		want        map[string]string
+	}{
+		{
+			name:        "copied with the prefix",
+			metadata:    map[string]string{group + "/revision": "r"},
+			annotations: map[string]string{ObjectMetadataPrefix + "change_request": "42"},
+			want:        map[string]string{group + "/revision": "r", ObjectMetadataPrefix + "change_request": "42"},
+		},
+		{
+			name:        "other annotations left out",
+			annotations: map[string]string{"example.com/a": "x", "plain": "y", ObjectMetadataPrefix: "empty key", "event.toolkit.fluxcd.io": "no slash"},
+			want:        map[string]string{},
+		},
+		{
+			name:        "controller key wins",
+			metadata:    map[string]string{ObjectMetadataPrefix + "revision": "controller"},
+			annotations: map[string]string{ObjectMetadataPrefix + "revision": "annotation"},
+			want:        map[string]string{ObjectMetadataPrefix + "revision": "controller"},
+		},
+		{name: "nothing", want: map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WithObjectMetadata(tt.metadata, tt.annotations); !sameMap(got, tt.want) {
+				t.Fatalf("WithObjectMetadata = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSplitObjectMetadata: keys copied from annotations come back without their prefix, apart
+// from the controller's, even where the two name the same key.
+func TestSplitObjectMetadata(t *testing.T) {
+	own, object := SplitObjectMetadata(map[string]string{
+		"revision":                              "r",
+		ObjectMetadataPrefix + "revision":       "from annotation",
+		ObjectMetadataPrefix + "change_request": "42",
+	})
+	if !sameMap(own, map[string]string{"revision": "r"}) {
+		t.Fatalf("own = %v", own)
+	}
+	if !sameMap(object, map[string]string{"revision": "from annotation", "change_request": "42"}) {
+		t.Fatalf("object = %v", object)
+	}
+}
+
+func sameMap(got, want map[string]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			return false
+		}
+	}
+	return true
 }
