@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"fmt"
 	"math/rand"
 	"os"
@@ -129,7 +130,12 @@ type workload struct {
 	charts *helmrepo.Server
 }
 
-// newWorkload serves the Git repository and the chart repository (hello 1.0.0).
+// authSecret is the Secret of the Git and chart repositories' basic auth.
+const authSecret = "fleet-auth"
+
+// newWorkload serves the Git repository and the chart repository (hello 1.0.0), both behind
+// basic auth with a new random password, and creates the Secret holding it; the fleet's leak
+// check then looks for that password in every log, Event and status of the run.
 func newWorkload(t *testing.T, ns string, sz size) *workload {
 	w := &workload{ns: ns, size: sz, repos: gitserver.NewRepos(t)}
 	files := map[string]string{}
@@ -138,9 +144,17 @@ func newWorkload(t *testing.T, ns string, sz size) *workload {
 			files[p] = c
 		}
 	}
+	password := cryptorand.Text()
+	secret := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata":   map[string]any{"name": authSecret, "namespace": ns},
+		"stringData": map[string]any{"username": "fleet", "password": password},
+	}}
+	controllers.Secrets.RecordObject(secret)
+	apply(t, secret)
 	w.repos.Create(t, "fleet", files)
-	w.url = w.repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true}).RepoURL("fleet")
-	charts, err := helmrepo.New(helmrepo.Options{})
+	w.url = w.repos.ServeHTTP(t, gitserver.HTTPOptions{Plain: true, Username: "fleet", Password: password}).RepoURL("fleet")
+	charts, err := helmrepo.New(helmrepo.Options{Username: "fleet", Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,13 +180,13 @@ func (w *workload) objects(t *testing.T) []*unstructured.Unstructured {
 	fmt.Fprintf(&b, `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata: {name: fleet}
-spec: {interval: %[1]s, url: %[2]q, ref: {branch: master}}
+spec: {interval: %[1]s, url: %[2]q, ref: {branch: master}, secretRef: {name: %[4]s}}
 ---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
 metadata: {name: charts}
-spec: {interval: %[1]s, url: %[3]q}
-`, reconcileInterval, w.url, w.charts.URL())
+spec: {interval: %[1]s, url: %[3]q, secretRef: {name: %[4]s}}
+`, reconcileInterval, w.url, w.charts.URL(), authSecret)
 	for i := 0; i < w.size.Kustomizations; i++ {
 		fmt.Fprintf(&b, `---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
