@@ -97,8 +97,10 @@ func checkRelative(p string) error {
 }
 
 // Validate checks what the API server cannot: aliases and artifact names are unique, every
-// alias used is declared, paths stay below their roots and globs are valid. Its error, which
-// names the field, matches ErrInvalid.
+// alias used is declared, paths stay below their roots and globs are valid; with
+// spec.pathPattern, the pattern parses and every placeholder of an artifact's name, from and
+// to is one of its captures (paths are checked with each placeholder replaced by a directory
+// name). Its error, which names the field, matches ErrInvalid.
 func Validate(spec *sourceextv1beta1.ArtifactGeneratorSpec) error {
 	aliases := map[string]bool{}
 	for i, s := range spec.Sources {
@@ -106,6 +108,16 @@ func Validate(spec *sourceextv1beta1.ArtifactGeneratorSpec) error {
 			return invalidf("spec.sources[%d].alias: '%s' is used by another source", i, s.Alias)
 		}
 		aliases[s.Alias] = true
+	}
+	var pattern *PathPattern
+	if spec.PathPattern != "" {
+		var err error
+		if pattern, err = ParsePathPattern(spec.PathPattern); err != nil {
+			return err
+		}
+		if !aliases[pattern.Alias] {
+			return invalidf("spec.pathPattern: source alias '%s' is not declared in spec.sources", pattern.Alias)
+		}
 	}
 	names := map[string]bool{}
 	for i := range spec.OutputArtifacts {
@@ -115,29 +127,39 @@ func Validate(spec *sourceextv1beta1.ArtifactGeneratorSpec) error {
 			return invalidf("%s.name: '%s' is the name of another artifact", field, oa.Name)
 		}
 		names[oa.Name] = true
-		if err := validateArtifact(field, oa, aliases); err != nil {
+		if err := validateArtifact(field, oa, aliases, pattern); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// validateArtifact checks the aliases, paths and globs of one output artifact.
-func validateArtifact(field string, oa *sourceextv1beta1.OutputArtifact, aliases map[string]bool) error {
+// validateArtifact checks the aliases, paths, globs and placeholders of one output artifact.
+func validateArtifact(field string, oa *sourceextv1beta1.OutputArtifact, aliases map[string]bool, pattern *PathPattern) error {
 	for _, ref := range []struct{ name, value string }{{"revision", oa.Revision}, {"originRevision", oa.OriginRevision}} {
 		if alias := strings.TrimPrefix(ref.value, "@"); ref.value != "" && !aliases[alias] {
 			return invalidf("%s.%s: source alias '%s' is not declared in spec.sources", field, ref.name, alias)
 		}
 	}
+	sample, err := checkPlaceholders(field+".name", oa.Name, pattern)
+	if err != nil {
+		return err
+	}
 	for j, op := range oa.Copy {
-		alias, _, err := ParseFrom(op.From)
+		if _, err := checkPlaceholders(fmt.Sprintf("%s.copy[%d].from", field, j), op.From, pattern); err != nil {
+			return err
+		}
+		if _, err := checkPlaceholders(fmt.Sprintf("%s.copy[%d].to", field, j), op.To, pattern); err != nil {
+			return err
+		}
+		alias, _, err := ParseFrom(Render(op.From, sample))
 		if err != nil {
 			return fmt.Errorf("%s.copy[%d].from: %w", field, j, err)
 		}
 		if !aliases[alias] {
 			return invalidf("%s.copy[%d].from: source alias '%s' is not declared in spec.sources", field, j, alias)
 		}
-		if _, _, err := ParseTo(op.To); err != nil {
+		if _, _, err := ParseTo(Render(op.To, sample)); err != nil {
 			return fmt.Errorf("%s.copy[%d].to: %w", field, j, err)
 		}
 		for k, ex := range op.Exclude {
@@ -147,4 +169,36 @@ func validateArtifact(field string, oa *sourceextv1beta1.OutputArtifact, aliases
 		}
 	}
 	return nil
+}
+
+// checkPlaceholders refuses a placeholder of value (the field) that is not a capture of
+// pattern; without a pattern there are no placeholders. It returns a directory name for each
+// capture, to check the paths the field gives.
+func checkPlaceholders(field, value string, pattern *PathPattern) (map[string]string, error) {
+	if pattern == nil {
+		return nil, nil
+	}
+	sample := map[string]string{}
+	for _, name := range pattern.captures {
+		sample[name] = "x"
+	}
+	for _, name := range Placeholders(value) {
+		if _, ok := sample[name]; !ok {
+			return nil, invalidf("%s: '{%s}' in '%s' is not a capture of spec.pathPattern '%s' (captures: %s)",
+				field, name, value, pattern.raw, captureList(pattern.captures))
+		}
+	}
+	return sample, nil
+}
+
+// captureList writes capture names as placeholders: "{app}, {env}", or "none".
+func captureList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "{" + n + "}"
+	}
+	return strings.Join(out, ", ")
 }

@@ -8,6 +8,15 @@ import (
 	sourceextv1beta1 "github.com/ferry-gitops/ferry/shared/api/sourceext/v1beta1"
 )
 
+// patterned is a spec reading repo with pathPattern and one artifact of one copy operation.
+func patterned(pattern, name, from, to string) sourceextv1beta1.ArtifactGeneratorSpec {
+	return sourceextv1beta1.ArtifactGeneratorSpec{
+		Sources:         []sourceextv1beta1.SourceReference{{Alias: "repo", Kind: "GitRepository", Name: "repo"}},
+		PathPattern:     pattern,
+		OutputArtifacts: []sourceextv1beta1.OutputArtifact{{Name: name, Copy: []sourceextv1beta1.CopyOperation{{From: from, To: to}}}},
+	}
+}
+
 func TestValidate(t *testing.T) {
 	source := func(alias string) sourceextv1beta1.SourceReference {
 		return sourceextv1beta1.SourceReference{Alias: alias, Kind: "GitRepository", Name: "repo"}
@@ -49,6 +58,22 @@ func TestValidate(t *testing.T) {
 		{"bad exclude", sourceextv1beta1.ArtifactGeneratorSpec{
 			Sources: []sourceextv1beta1.SourceReference{source("repo")}, OutputArtifacts: []sourceextv1beta1.OutputArtifact{artifact("a", sourceextv1beta1.CopyOperation{From: "@repo/x", To: "@artifact/", Exclude: []string{"{a"}})},
 		}, "spec.artifacts[0].copy[0].exclude[0]: '{a' is not a valid glob"},
+		{"pathPattern", patterned("@repo/apps/{app}/envs/{env}", "{app}-{env}", "@repo/apps/{app}/envs/{env}/*.{yaml,yml}", "@artifact/{env}/"), ""},
+		{"pathPattern capture not in the name", patterned("@repo/apps/{app}", "apps", "@repo/apps/{app}/**", "@artifact/{app}/"), ""},
+		{"placeholder not captured in the name", patterned("@repo/apps/{app}", "{app}-{env}", "@repo/apps/{app}/**", "@artifact/"),
+			"spec.artifacts[0].name: '{env}' in '{app}-{env}' is not a capture of spec.pathPattern '@repo/apps/{app}' (captures: {app})"},
+		{"placeholder not captured in from", patterned("@repo/apps/{app}", "{app}", "@repo/apps/{application}/**", "@artifact/"),
+			"spec.artifacts[0].copy[0].from: '{application}' in '@repo/apps/{application}/**' is not a capture of spec.pathPattern '@repo/apps/{app}'"},
+		{"placeholder not captured in to", patterned("@repo/apps/{app}", "{app}", "@repo/apps/{app}/**", "@artifact/{env}/"),
+			"spec.artifacts[0].copy[0].to: '{env}' in '@artifact/{env}/' is not a capture of spec.pathPattern '@repo/apps/{app}'"},
+		{"pathPattern without captures", patterned("@repo/apps/auth", "{app}", "@repo/apps/auth/**", "@artifact/"),
+			"spec.artifacts[0].name: '{app}' in '{app}' is not a capture of spec.pathPattern '@repo/apps/auth' (captures: none)"},
+		{"pathPattern of an undeclared alias", patterned("@git/apps/{app}", "{app}", "@repo/apps/{app}/**", "@artifact/"),
+			"spec.pathPattern: source alias 'git' is not declared in spec.sources"},
+		{"invalid pathPattern", patterned("@repo/apps/*", "{app}", "@repo/apps/{app}/**", "@artifact/"),
+			"spec.pathPattern: '@repo/apps/*': '*' holds a glob character"},
+		{"from leaving the source through a placeholder", patterned("@repo/apps/{app}", "{app}", "@repo/apps/{app}/../../../x", "@artifact/"),
+			"spec.artifacts[0].copy[0].from: '@repo/apps/x/../../../x' leaves the root of source 'repo'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

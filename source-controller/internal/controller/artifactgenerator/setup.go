@@ -1,8 +1,9 @@
 // Package artifactgenerator reconciles ArtifactGenerator objects (Flux's source-watcher API,
 // reconciled inside source-controller): it reads the artifacts of the generator's sources,
-// composes each artifact of spec.artifacts from their files with the copy operations, stores
-// it in source-controller's storage and publishes it as an ExternalArtifact of the artifact's
-// name, owned by the generator; ExternalArtifacts that left the spec are deleted.
+// composes each artifact of spec.artifacts (with spec.pathPattern, each instance of them for a
+// directory of the source the pattern matches) from their files with the copy operations,
+// stores it in source-controller's storage and publishes it as an ExternalArtifact of the
+// artifact's name, owned by the generator; ExternalArtifacts no longer generated are deleted.
 package artifactgenerator
 
 import (

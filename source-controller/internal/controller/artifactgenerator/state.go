@@ -7,6 +7,7 @@ import (
 	sourceextv1beta1 "github.com/ferry-gitops/ferry/shared/api/sourceext/v1beta1"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/shared/runtime/sourceref"
+	"github.com/ferry-gitops/ferry/source-controller/internal/generator"
 )
 
 // scope is the reconcile scope of an ArtifactGenerator.
@@ -24,7 +25,10 @@ type state struct {
 	upToDate bool
 	// tmp holds the fetched sources and the composed artifacts.
 	tmp string
-	// composed are the directories of the composed artifacts, in the order of spec.artifacts.
+	// artifacts are the artifacts to publish: spec.artifacts, or their instances for the
+	// directories spec.pathPattern matches; when upToDate, those of the inventory, by name.
+	artifacts []generator.Artifact
+	// composed are the directories of the composed artifacts, in the order of artifacts.
 	composed []string
 	// inventory lists the ExternalArtifacts published in this reconcile.
 	inventory []sourceextv1beta1.ExternalArtifactReference

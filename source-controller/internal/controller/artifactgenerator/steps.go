@@ -65,13 +65,19 @@ func sourcesDigest(refs []sourceextv1beta1.SourceReference, sources map[string]s
 	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(strings.Join(lines, "\n"))))
 }
 
-// compose fetches the sources' artifacts and composes every artifact of the spec into a
-// directory of its own, unless the published ones are up to date. What the sources hold
-// (a glob matching nothing, a path that does not exist, YAML that does not merge) stalls the
-// generator until a source or the spec changes; the sources' watches wake it.
+// compose fetches the sources' artifacts and composes every artifact of the spec (with
+// spec.pathPattern, every instance for a directory it matches) into a directory of its own,
+// unless the published ones are up to date. What the sources hold (a glob matching nothing, a
+// path that does not exist, YAML that does not merge, a directory name that gives no valid
+// artifact name) stalls the generator until a source or the spec changes; the sources'
+// watches wake it.
 func (st *state) compose(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	if st.upToDate = st.published(ctx, s); st.upToDate {
+		st.artifacts = make([]generator.Artifact, 0, len(obj.Status.Inventory))
+		for _, ref := range obj.Status.Inventory {
+			st.artifacts = append(st.artifacts, generator.Artifact{OutputArtifact: sourceextv1beta1.OutputArtifact{Name: ref.Name}})
+		}
 		return reconcile.Result{}
 	}
 	var err error
@@ -89,20 +95,28 @@ func (st *state) compose(ctx context.Context, s *scope) reconcile.Result {
 		}
 		dirs[ref.Alias] = dir
 	}
-	st.composed = make([]string, len(obj.Spec.OutputArtifacts))
-	for i, oa := range obj.Spec.OutputArtifacts {
+	if st.artifacts, err = generator.Expand(ctx, &obj.Spec, dirs); err != nil {
+		return buildFailed(err)
+	}
+	st.composed = make([]string, len(st.artifacts))
+	for i, a := range st.artifacts {
 		dir := filepath.Join(st.tmp, "artifacts", strconv.Itoa(i))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return reconcile.Transient(fluxmeta.BuildFailedReason, fmt.Errorf("failed to create temporary directory: %w", err))
 		}
-		if err := generator.Apply(ctx, oa.Copy, dirs, dir); err != nil {
-			err = fmt.Errorf("artifact '%s': %w", oa.Name, err)
-			if errors.Is(err, generator.ErrBuild) || errors.Is(err, generator.ErrInvalid) {
-				return reconcile.Stalled(fluxmeta.BuildFailedReason, err)
-			}
-			return reconcile.Transient(fluxmeta.BuildFailedReason, err)
+		if err := generator.Apply(ctx, a.Copy, dirs, dir); err != nil {
+			return buildFailed(fmt.Errorf("artifact '%s': %w", a.Name, err))
 		}
 		st.composed[i] = dir
 	}
 	return reconcile.Result{}
+}
+
+// buildFailed stalls the generator on an error caused by the spec or the sources' content,
+// and retries one caused by the local disk.
+func buildFailed(err error) reconcile.Result {
+	if errors.Is(err, generator.ErrBuild) || errors.Is(err, generator.ErrInvalid) {
+		return reconcile.Stalled(fluxmeta.BuildFailedReason, err)
+	}
+	return reconcile.Transient(fluxmeta.BuildFailedReason, err)
 }
