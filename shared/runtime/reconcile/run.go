@@ -7,6 +7,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,49 @@ type Runtime struct {
 	// DependencyRequeue, when above zero, also re-checks waiting objects on this interval;
 	// otherwise they are woken only by watches (and their own interval).
 	DependencyRequeue time.Duration
+
+	// written is what the last status patch of each object (by UID) recorded, to tell a
+	// cache that has not seen that patch yet (see stale).
+	written sync.Map
+}
+
+// writtenStatus is the generation a status patch observed, and when.
+type writtenStatus struct {
+	generation int64
+	at         time.Time
+}
+
+// staleWindow bounds how long after its own status patch the runtime distrusts a cached
+// object that does not show it: the cache sees a write within milliseconds, so anything older
+// is a status someone else set (or reset) on purpose.
+const staleWindow = 10 * time.Second
+
+// staleRetry is how soon an object read stale from the cache is looked at again.
+const staleRetry = 200 * time.Millisecond
+
+// stale reports whether obj, read from the cache, predates the status this runtime last
+// wrote for it: the same generation, but an older observedGeneration. Watch events arrive in
+// order, so such a copy misses that write and everything after it; reconciling it would redo
+// the work just done (a second artifact of the same content, a second apply of the same
+// revision). Objects are told apart by UID, so a deleted and re-created namesake is new.
+func (rt *Runtime) stale(obj Object) bool {
+	v, ok := rt.written.Load(obj.GetUID())
+	if !ok {
+		return false
+	}
+	w := v.(writtenStatus)
+	if time.Since(w.at) > staleWindow {
+		rt.written.Delete(obj.GetUID())
+		return false
+	}
+	return obj.GetGeneration() == w.generation && obj.GetObjectStatus().ObservedGeneration < w.generation
+}
+
+// remember records the status just written for obj (see stale).
+func (rt *Runtime) remember(obj Object) {
+	if st := obj.GetObjectStatus(); st.ObservedGeneration == obj.GetGeneration() {
+		rt.written.Store(obj.GetUID(), writtenStatus{generation: obj.GetGeneration(), at: time.Now()})
+	}
 }
 
 // retryOnConflict is how soon an object is looked at again after a write conflict.
@@ -55,6 +99,10 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 	}
 	ref := metricsRef(kind, obj.GetNamespace(), obj.GetName())
 	s := &Scope[T]{Obj: obj, Client: rt.Client, Log: ctrl.LoggerFrom(ctx)}
+	if obj.GetDeletionTimestamp().IsZero() && rt.stale(obj) {
+		s.Log.V(1).Info("the cache has not seen the last status written yet")
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
+	}
 
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return finalize(ctx, rt, kind, s, ref)
@@ -87,6 +135,7 @@ func Run[T Object](ctx context.Context, rt *Runtime, kind *Kind[T], req ctrl.Req
 		}
 		return ctrl.Result{}, err
 	}
+	rt.remember(obj)
 	report(ctx, rt, s, previous, res)
 	rt.Metrics.RecordCondition(ref, fluxmeta.ReadyCondition, readyCondition(obj))
 	rt.Metrics.RecordDuration(ref, start)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -363,4 +364,59 @@ func eventsFor(t *testing.T, ns, name string) []corev1.Event {
 		}
 	}
 	return out
+}
+
+// TestRunWaitsForItsOwnStatusInTheCache: a reconcile that reads an object from a cache that
+// has not yet seen the status the previous reconcile wrote (the same generation, an older
+// observedGeneration) does not redo the work; it looks again shortly. A deleted and
+// re-created namesake is not mistaken for such a copy.
+func TestRunWaitsForItsOwnStatusInTheCache(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	w := createWidget(t, ns, "cached", WidgetSpec{})
+	before := h.get(w) // what a lagging cache still holds after the first reconcile
+	_, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes).To(Equal(1))
+	g.Expect(h.cnt.get(h.cnt.steps, "cached")).To(Equal(1))
+
+	fresh := h.rt.Client
+	h.rt.Client = interceptor.NewClient(fresh.(client.WithWatch), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, o ...client.GetOption) error {
+			if key == client.ObjectKeyFromObject(w) {
+				*obj.(*Widget) = *before.DeepCopyObject().(*Widget)
+				return nil
+			}
+			return c.Get(ctx, key, obj, o...)
+		},
+	})
+	res, err, writes := h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes).To(Equal(0))
+	g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "looked at again shortly")
+	g.Expect(res.RequeueAfter).To(BeNumerically("<", time.Second))
+	g.Expect(h.cnt.get(h.cnt.steps, "cached")).To(Equal(1), "the stale copy is not reconciled")
+
+	// Once the cache shows the status, the object is reconciled as usual.
+	h.rt.Client = fresh
+	res, err, _ = h.reconcile(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.RequeueAfter).To(Equal(time.Hour))
+	g.Expect(h.cnt.get(h.cnt.steps, "cached")).To(Equal(2))
+
+	// A new object of the same name starts over: it is not a stale copy of the old one.
+	g.Expect(env.Client.Delete(context.Background(), h.get(w))).To(Succeed())
+	g.Eventually(func() error {
+		_, err, _ := h.reconcile(w) // runs the finalizer
+		if err != nil {
+			return err
+		}
+		return env.Client.Get(context.Background(), client.ObjectKeyFromObject(w), &Widget{})
+	}, testenv.Timeout, testenv.Interval).Should(Satisfy(apierrors.IsNotFound))
+	again := createWidget(t, ns, "cached", WidgetSpec{})
+	_, err, writes = h.reconcile(again)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes).To(Equal(1))
+	g.Expect(h.cnt.get(h.cnt.steps, "cached")).To(Equal(3))
 }
