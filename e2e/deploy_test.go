@@ -312,6 +312,7 @@ var accessCases = []accessCase{
 	{"source-controller", "create", "apps", "deployments", "", "apps", false},
 	{"kustomize-controller", "list", "source.toolkit.fluxcd.io", "ocirepositories", "", "", true},
 	{"kustomize-controller", "create", "apps", "deployments", "", "apps", true}, // cluster-reconciler
+	{"kustomize-controller", "get", "", "serviceaccounts", "", "apps", true},    // decryption identity
 	{"helm-controller", "create", "source.toolkit.fluxcd.io", "helmcharts", "", "apps", true},
 	{"helm-controller", "impersonate", "", "serviceaccounts", "", "apps", true},
 	{"helm-controller", "patch", "helm.toolkit.fluxcd.io", "helmreleases", "status", "apps", true},

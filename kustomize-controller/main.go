@@ -14,6 +14,7 @@ import (
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -45,7 +46,8 @@ func (f *flags) program() manager.Program {
 		Kinds:             []client.Object{&kustomizev1.Kustomization{}},
 		Flags:             f.bind,
 		RemoteClusters:    true,
-		FeatureGates:      []string{strictGate, dependency.AdditiveGate},
+		Decryption:        true,
+		FeatureGates:      []string{strictGate, dependency.AdditiveGate, cloud.ObjectLevelWorkloadIdentity},
 		// Applying hundreds of objects a second needs more than client-go's usual budget; the
 		// API server's priority and fairness still protects it.
 		FlagDefaults: map[string]string{"kube-api-qps": "500", "kube-api-burst": "1000"},
@@ -78,10 +80,11 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 		return err
 	}
 	return kustomization.Setup(mgr, rt, o, kustomization.Options{
-		SOPSAgeSecret:      ageSecret,
-		NoRemoteBases:      f.noRemoteBases,
-		StrictSubstitution: o.FeatureGate(strictGate),
-		Cache:              cache,
+		SOPSAgeSecret:                   ageSecret,
+		DefaultDecryptionServiceAccount: o.DefaultDecryptionServiceAccount,
+		NoRemoteBases:                   f.noRemoteBases,
+		StrictSubstitution:              o.FeatureGate(strictGate),
+		Cache:                           cache,
 	})
 }
 

@@ -57,3 +57,20 @@ func TestSOPSAgeSecretFlag(t *testing.T) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 }
+
+// TestDecryptionIdentityFlags: the controller honours --default-decryption-service-account
+// and acts on the feature gate ObjectLevelWorkloadIdentity.
+func TestDecryptionIdentityFlags(t *testing.T) {
+	var f flags
+	o, fs, err := manager.FlagSet(f.program(), pflag.ContinueOnError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--default-decryption-service-account=decrypter", "--feature-gates=ObjectLevelWorkloadIdentity=true"}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if o.DefaultDecryptionServiceAccount != "decrypter" || !o.FeatureGate("ObjectLevelWorkloadIdentity") {
+		t.Fatalf("default decryption service account %q, gate %v", o.DefaultDecryptionServiceAccount, o.FeatureGate("ObjectLevelWorkloadIdentity"))
+	}
+}

@@ -4,8 +4,9 @@
 // the service account of the pod or node on Google Cloud. It turns them into registry logins
 // (Amazon ECR, Azure Container Registry, Google Artifact Registry and Container Registry) and
 // into the Entra ID token of Azure DevOps and the bearer tokens of managed Kubernetes API
-// servers (AKS, GKE, EKS), and caches what it gets until shortly before it
-// expires. Identities come from the controller's environment, through each provider's SDK
+// servers (AKS, GKE, EKS), and hands them to the cloud SDK clients of other packages (the
+// KMS key sources of SOPS decryption) as each SDK takes credentials; it caches what it gets
+// until shortly before it expires. Identities come from the controller's environment, through each provider's SDK
 // (aws-sdk-go-v2, azidentity, golang.org/x/oauth2/google), or, for object-level workload
 // identity (feature gate ObjectLevelWorkloadIdentity), from a ServiceAccount: its
 // annotations name an AWS role or an Azure identity, and its tokens (TokenRequest API) are

@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awscredentials "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/getsops/sops/v3/azkv"
 	"github.com/getsops/sops/v3/gcpkms"
@@ -37,11 +38,18 @@ func (c *credentials) decryptVault(ctx context.Context, k *keyservice.VaultKey, 
 	return plain, nil
 }
 
-// decryptAWS decrypts a data key with AWS KMS and the Secret's static credentials. The
-// document's AWS profile names a profile of the machine that encrypted it: it is not used.
+// decryptAWS decrypts a data key with AWS KMS and the Secret's static credentials, or else
+// the credentials of the cloud identity. The document's AWS profile names a profile of the
+// machine that encrypted it: it is not used.
 func (c *credentials) decryptAWS(ctx context.Context, k *keyservice.KmsKey, ciphertext []byte) ([]byte, error) {
-	if c.aws == nil {
-		return nil, fmt.Errorf("the AWS KMS key %s needs credentials: no %s entry in the decryption Secret", k.GetArn(), AWSKMSKey)
+	var provider aws.CredentialsProvider
+	if c.aws != nil {
+		provider = awscredentials.NewStaticCredentialsProvider(c.aws.AccessKeyID, c.aws.SecretAccessKey, c.aws.SessionToken)
+	} else {
+		var err error
+		if provider, err = c.id.awsCredentials(ctx, k.GetArn()); err != nil {
+			return nil, err
+		}
 	}
 	encCtx := map[string]*string{}
 	names := make([]string, 0, len(k.GetContext()))
@@ -57,8 +65,7 @@ func (c *credentials) decryptAWS(ctx context.Context, k *keyservice.KmsKey, ciph
 	if len(encCtx) == 0 {
 		mk.EncryptionContext = nil
 	}
-	kms.NewCredentialsProvider(awscredentials.NewStaticCredentialsProvider(
-		c.aws.AccessKeyID, c.aws.SecretAccessKey, c.aws.SessionToken)).ApplyToMasterKey(mk)
+	kms.NewCredentialsProvider(provider).ApplyToMasterKey(mk)
 	if hc := testAWSHTTPClient(); hc != nil {
 		kms.NewHTTPClient(hc).ApplyToMasterKey(mk)
 	}
@@ -70,15 +77,25 @@ func (c *credentials) decryptAWS(ctx context.Context, k *keyservice.KmsKey, ciph
 }
 
 // decryptAzure decrypts a data key with Azure Key Vault, authenticated as the Secret's
-// service principal.
+// service principal, or else as the cloud identity.
 func (c *credentials) decryptAzure(ctx context.Context, k *keyservice.AzureKeyVaultKey, ciphertext []byte) ([]byte, error) {
 	mk := azkv.NewMasterKey(k.GetVaultUrl(), k.GetName(), k.GetVersion())
-	if c.azure == nil {
-		return nil, fmt.Errorf("the Azure Key Vault key %s needs credentials: no %s entry in the decryption Secret", mk.ToString(), AzureKVKey)
+	var cred azcore.TokenCredential
+	if c.azure != nil {
+		secret, err := c.azureCredential()
+		if err != nil {
+			return nil, err
+		}
+		cred = secret
+	} else {
+		var err error
+		if cred, err = c.id.azureCredential(ctx, mk.ToString()); err != nil {
+			return nil, err
+		}
 	}
-	cred, opts, err := c.azureCredential()
-	if err != nil {
-		return nil, err
+	opts := azcore.ClientOptions{}
+	if hc := testHTTPClient(); hc != nil {
+		opts.Transport = hc
 	}
 	mk.EncryptedKey = string(ciphertext)
 	azkv.NewTokenCredential(cred).ApplyToMasterKey(mk)
@@ -91,14 +108,13 @@ func (c *credentials) decryptAzure(ctx context.Context, k *keyservice.AzureKeyVa
 }
 
 // azureCredential returns the credential of the Secret's service principal, made once per
-// Decryptor so that its token serves every document of a build, and the client options.
-func (c *credentials) azureCredential() (*azidentity.ClientSecretCredential, azcore.ClientOptions, error) {
-	opts := azcore.ClientOptions{}
-	if hc := testHTTPClient(); hc != nil {
-		opts.Transport = hc
-	}
+// Decryptor so that its token serves every document of a build.
+func (c *credentials) azureCredential() (*azidentity.ClientSecretCredential, error) {
 	c.azureOnce.Do(func() {
-		credOpts := &azidentity.ClientSecretCredentialOptions{ClientOptions: opts}
+		credOpts := &azidentity.ClientSecretCredentialOptions{}
+		if hc := testHTTPClient(); hc != nil {
+			credOpts.Transport = hc
+		}
 		if host := testEnv(TestAzureAuthorityEnv); host != "" {
 			credOpts.Cloud.ActiveDirectoryAuthorityHost = host
 			credOpts.DisableInstanceDiscovery = true
@@ -108,18 +124,23 @@ func (c *credentials) azureCredential() (*azidentity.ClientSecretCredential, azc
 			c.azureErr = fmt.Errorf("failed to use the Azure credentials of %s: %w", AzureKVKey, c.azureErr)
 		}
 	})
-	return c.azureCred, opts, c.azureErr
+	return c.azureCred, c.azureErr
 }
 
 // decryptGCP decrypts a data key with Google Cloud KMS, through its REST API, authenticated
-// as the Secret's service account.
+// as the Secret's service account, or else as the controller's Google identity.
 func (c *credentials) decryptGCP(ctx context.Context, k *keyservice.GcpKmsKey, ciphertext []byte) ([]byte, error) {
-	if c.gcp == nil {
-		return nil, fmt.Errorf("the GCP KMS key %s needs credentials: no %s entry in the decryption Secret", k.GetResourceId(), GCPKMSKey)
-	}
 	mk := gcpkms.NewMasterKeyFromResourceID(k.GetResourceId())
 	mk.EncryptedKey = string(ciphertext)
-	gcpkms.CredentialJSON(c.gcp).ApplyToMasterKey(mk)
+	if c.gcp != nil {
+		gcpkms.CredentialJSON(c.gcp).ApplyToMasterKey(mk)
+	} else {
+		src, err := c.id.googleTokenSource(ctx, k.GetResourceId())
+		if err != nil {
+			return nil, err
+		}
+		gcpkms.NewTokenSource(src).ApplyToMasterKey(mk)
+	}
 	gcpkms.UseRESTClient{}.ApplyToMasterKey(mk)
 	if endpoint := testEnv(TestGCPKMSEndpointEnv); endpoint != "" {
 		gcpkms.ClientOptions{option.WithEndpoint(endpoint)}.ApplyToMasterKey(mk)

@@ -43,6 +43,9 @@ type credentials struct {
 	azureOnce sync.Once
 	azureCred *azidentity.ClientSecretCredential
 	azureErr  error
+
+	// id decrypts the cloud KMS keys whose credentials the Secret lacks.
+	id *identity
 }
 
 // awsCredentials are the static AWS credentials of the sops.aws-kms entry.

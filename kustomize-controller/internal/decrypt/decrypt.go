@@ -1,8 +1,10 @@
 // Package decrypt decrypts SOPS-encrypted manifests and files in memory, with the keys and
 // credentials of a Kustomization's decryption Secret: age identities, OpenPGP private keys,
 // a HashiCorp Vault token, and AWS KMS, Azure Key Vault and GCP KMS credentials. The data key
-// of a document is decrypted through the key sources of the sops library; credentials come
-// from the Secret only, never from the controller's environment, files or cloud identity.
+// of a document is decrypted through the key sources of the sops library. Keys and
+// credentials come from the Secret, never from the controller's environment or files; only
+// for a cloud KMS key whose credentials the Secret lacks is the cloud identity the caller
+// gives (Identity) used: a ServiceAccount's, or the controller's own, through shared/cloud.
 //
 // Nothing decrypted is logged, written to disk or put in an error message: errors name the
 // file or object, the key and the step that failed, never a value.
@@ -34,13 +36,21 @@ var quietSOPS sync.Once
 // of a decryption Secret), under the entry names Flux documents: "*.agekey" (age identities),
 // "*.asc" (armored OpenPGP private keys), "sops.vault-token", "sops.aws-kms", "sops.azure-kv"
 // and "sops.gcp-kms". Other entries are ignored. An entry that cannot be used is an error
-// naming the entry, never quoting it.
+// naming the entry, never quoting it. It has no cloud identity: a cloud KMS key needs the
+// credentials of its entry.
 func NewDecryptor(keys map[string][]byte) (*Decryptor, error) {
+	return NewDecryptorWithIdentity(keys, Identity{})
+}
+
+// NewDecryptorWithIdentity is NewDecryptor with a cloud identity for the cloud KMS keys whose
+// credentials keys lacks.
+func NewDecryptorWithIdentity(keys map[string][]byte, id Identity) (*Decryptor, error) {
 	quietSOPS.Do(func() { logging.SetLevel(logrus.ErrorLevel) })
 	creds, err := parseCredentials(keys)
 	if err != nil {
 		return nil, err
 	}
+	creds.id = &identity{Identity: id}
 	return &Decryptor{creds: creds}, nil
 }
 

@@ -20,7 +20,13 @@ const providerPlain = "user: admin\npassword: hunter2\n"
 
 // expectDecrypts checks that keys decrypt enc back to providerPlain.
 func expectDecrypts(g *WithT, keys map[string][]byte, enc []byte) {
-	d, err := decrypt.NewDecryptor(keys)
+	expectDecryptsAs(g, keys, decrypt.Identity{}, enc)
+}
+
+// expectDecryptsAs checks that keys, with the cloud identity id, decrypt enc back to
+// providerPlain.
+func expectDecryptsAs(g *WithT, keys map[string][]byte, id decrypt.Identity, enc []byte) {
+	d, err := decrypt.NewDecryptorWithIdentity(keys, id)
 	g.Expect(err).NotTo(HaveOccurred())
 	out, ok, err := d.DecryptFile("app.yaml", enc)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -31,7 +37,13 @@ func expectDecrypts(g *WithT, keys map[string][]byte, enc []byte) {
 // expectFails checks that keys fail to decrypt enc with an error holding want and none of
 // the secrets.
 func expectFails(g *WithT, keys map[string][]byte, enc []byte, want []string, secrets ...string) {
-	d, err := decrypt.NewDecryptor(keys)
+	expectFailsAs(g, keys, decrypt.Identity{}, enc, want, secrets...)
+}
+
+// expectFailsAs checks that keys, with the cloud identity id, fail to decrypt enc with an
+// error holding want and none of the secrets.
+func expectFailsAs(g *WithT, keys map[string][]byte, id decrypt.Identity, enc []byte, want []string, secrets ...string) {
+	d, err := decrypt.NewDecryptorWithIdentity(keys, id)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, ok, err := d.DecryptFile("app.yaml", enc)
 	g.Expect(ok).To(BeTrue())

@@ -26,6 +26,9 @@ const (
 	ProgressingWithRetryReason string = "ProgressingWithRetry"
 	// SuspendedReason signals that reconciliation is suspended by spec.suspend.
 	SuspendedReason string = "Suspended"
+	// FeatureGateDisabledReason signals that the spec asks for a feature whose gate is off in
+	// the controller.
+	FeatureGateDisabledReason string = "FeatureGateDisabled"
 	// ReconciliationSucceededReason signals that the object was reconciled.
 	ReconciliationSucceededReason string = "ReconciliationSucceeded"
 	// ReconciliationFailedReason signals that the reconciliation failed.

@@ -18,7 +18,10 @@ const (
 )
 
 // commonIgnoredFlags are flags of Flux's shared controller runtime that have no meaning in
-// Ferry: accepted so existing manifests keep working, and logged as ignored when set.
+// Ferry: accepted so existing manifests keep working, and logged as ignored when set. A
+// controller that honours one of them binds it first (--default-kubeconfig-service-account
+// with Program.RemoteClusters, --default-decryption-service-account with
+// Program.Decryption), and it is then not ignored.
 var commonIgnoredFlags = map[string]FlagKind{
 	"interval-jitter-percentage":         StringFlag,
 	"enable-oom-watch":                   BoolFlag,

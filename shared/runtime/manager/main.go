@@ -35,6 +35,10 @@ type Program struct {
 	// spec.kubeConfig: they take --default-kubeconfig-service-account, which the others
 	// accept and ignore.
 	RemoteClusters bool
+	// Decryption is set for the controller that decrypts SOPS documents with cloud KMS keys
+	// (kustomize-controller): it takes --default-decryption-service-account, which the others
+	// accept and ignore.
+	Decryption bool
 	// ServesEvents makes --events-addr the address this controller listens on for events
 	// (notification-controller) instead of the one it POSTs its own events to.
 	ServesEvents bool
@@ -63,6 +67,9 @@ func FlagSet(p Program, onError pflag.ErrorHandling) (*Options, *pflag.FlagSet, 
 	fs := pflag.NewFlagSet(p.Name, onError)
 	if p.RemoteClusters {
 		o.BindRemoteClusterFlags(fs)
+	}
+	if p.Decryption {
+		o.BindDecryptionFlags(fs)
 	}
 	o.BindFlags(fs, p.DefaultConcurrent)
 	o.AcceptIgnoredFlags(fs, p.IgnoredFlags)

@@ -37,6 +37,11 @@ type Options struct {
 	// controllers of Program.RemoteClusters only) authenticates to remote clusters of
 	// spec.kubeConfig.configMapRef provider generic that name no service account.
 	DefaultKubeConfigServiceAccount string
+	// DefaultDecryptionServiceAccount (--default-decryption-service-account, taken by the
+	// controller of Program.Decryption only) is the ServiceAccount, in the namespace of each
+	// object, whose cloud identity decrypts the KMS keys of objects that name none in
+	// spec.decryption.serviceAccountName: set, the controller's own identity is never used.
+	DefaultDecryptionServiceAccount string
 	// LogLevel is one of debug, info, error (or trace).
 	LogLevel string
 	// LogEncoding is json or console.
@@ -124,6 +129,13 @@ func (o *Options) BindFlags(fs *pflag.FlagSet, defaultConcurrent int) {
 func (o *Options) BindRemoteClusterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DefaultKubeConfigServiceAccount, "default-kubeconfig-service-account", "",
 		"Default service account whose tokens authenticate to remote clusters of spec.kubeConfig.configMapRef provider generic.")
+}
+
+// BindDecryptionFlags registers the flags of the controller that decrypts SOPS documents;
+// called before BindFlags, they take the place of the ignored flags of the same names.
+func (o *Options) BindDecryptionFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.DefaultDecryptionServiceAccount, "default-decryption-service-account", "",
+		"Default service account whose cloud identity decrypts the SOPS KMS keys of Kustomizations that set no spec.decryption.serviceAccountName; set, the controller's own cloud identity is never used for them.")
 }
 
 // AcceptIgnoredFlags registers flags that Flux's controller of the same name accepts and

@@ -143,3 +143,21 @@ func TestKubeConfigServiceAccountFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestDecryptionServiceAccountFlag: the controller that decrypts SOPS documents honours
+// --default-decryption-service-account; the others accept it and log it as ignored.
+func TestDecryptionServiceAccountFlag(t *testing.T) {
+	for _, decryption := range []bool{true, false} {
+		o, fs, err := FlagSet(Program{Name: "c", Decryption: decryption}, pflag.ContinueOnError)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fs.Parse([]string{"--default-decryption-service-account=decrypter"}); err != nil {
+			t.Fatal(err)
+		}
+		_, ignored := o.ignored.values["default-decryption-service-account"]
+		if honoured := o.DefaultDecryptionServiceAccount == "decrypter"; honoured != decryption || ignored == decryption {
+			t.Fatalf("decryption %v: honoured %v, ignored %v", decryption, honoured, ignored)
+		}
+	}
+}

@@ -69,6 +69,7 @@ type Server struct {
 	principals map[string]Principal       // by client ID
 	keys       map[string]*rsa.PrivateKey // name/version
 	tokens     map[string]issued          // by access token
+	keyClient  string                     // the client whose tokens alone may use the keys, or ""
 }
 
 // New starts a server with the TLS certificate (for 127.0.0.1, and any hostname a test

@@ -22,6 +22,22 @@ func (s *Server) Encrypt(name, version string, plaintext []byte) (string, error)
 	return base64.RawURLEncoding.EncodeToString(ct), nil
 }
 
+// RequireKeyClient lets only the access tokens of the principal of clientID use the vault's
+// keys, as a vault on which only that identity has a role (403 Forbidden for the others); ""
+// lets every principal's again.
+func (s *Server) RequireKeyClient(clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keyClient = clientID
+}
+
+// keyClientAllowed reports whether the principal of clientID may use the vault's keys.
+func (s *Server) keyClientAllowed(clientID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyClient == "" || s.keyClient == clientID
+}
+
 // key returns a key, creating it when create is set; nil when missing.
 func (s *Server) key(name, version string, create bool) *rsa.PrivateKey {
 	s.mu.Lock()
@@ -50,10 +66,16 @@ func (s *Server) keyOperation(w http.ResponseWriter, r *http.Request) {
 		writeKVError(w, http.StatusUnauthorized, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.")
 		return
 	}
-	scope, ok := s.TokenScope(strings.TrimPrefix(auth, "Bearer "))
+	token := strings.TrimPrefix(auth, "Bearer ")
+	scope, ok := s.TokenScope(token)
 	if !ok || scope != resource(r.Host)+"/.default" {
 		s.Refused()
 		writeKVError(w, http.StatusUnauthorized, "Unauthorized", "AKV10032: Invalid issuer.")
+		return
+	}
+	if client, _ := s.TokenClient(token); !s.keyClientAllowed(client) {
+		s.Refused()
+		writeKVError(w, http.StatusForbidden, "Forbidden", "Caller is not authorized to perform action on resource.")
 		return
 	}
 	var body struct {

@@ -88,7 +88,8 @@ func digest(objects []*unstructured.Unstructured) string {
 
 // decryptor returns the SOPS decryptor of spec.decryption, or nil when there is none. It
 // holds the keys of the Kustomization's decryption Secret and the age identities of the
-// --sops-age-secret Secret.
+// --sops-age-secret Secret, and decrypts cloud KMS keys whose credentials the Secret lacks
+// with the identity of decryptionIdentity.
 func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomization) (*decrypt.Decryptor, reconcile.Result) {
 	d := obj.Spec.Decryption
 	if d == nil {
@@ -97,6 +98,10 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 	if d.Provider != kustomizev1.DecryptionProviderSOPS {
 		return nil, reconcile.Stalled(fluxmeta.UnsupportedSpecReason,
 			fmt.Errorf("decryption provider '%s' is not supported: use sops", d.Provider))
+	}
+	id, res := r.decryptionIdentity(obj)
+	if !res.IsDone() {
+		return nil, res
 	}
 	keys := map[string][]byte{}
 	if global := r.opts.SOPSAgeSecret; global.Name != "" {
@@ -123,7 +128,7 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 			keys[name] = value
 		}
 	}
-	dec, err := decrypt.NewDecryptor(keys)
+	dec, err := decrypt.NewDecryptorWithIdentity(keys, id)
 	if err != nil {
 		return nil, reconcile.Stalled(fluxmeta.BuildFailedReason, fmt.Errorf("failed to read the decryption keys: %w", err))
 	}

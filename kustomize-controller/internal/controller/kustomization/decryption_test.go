@@ -165,11 +165,17 @@ func TestDecryptionCloudKMS(t *testing.T) {
 			[]byte("tenantId: " + principal.TenantID + "\nclientId: " + principal.ClientID + "\nclientSecret: " + principal.ClientSecret + "\n")},
 		{"gcp", sopstest.GCPKMS(gcp, "projects/p/locations/global/keyRings/r/cryptoKeys/k"), decrypt.GCPKMSKey, gcp.ServiceAccountJSON()},
 	}
+	// Without the Secret's credentials a cloud identity would be used: a controller locked
+	// down to --default-decryption-service-account, with object-level workload identity off,
+	// has none, and says so.
+	startController(t, "locked", "--default-decryption-service-account=decrypter", "--feature-gates=ObjectLevelWorkloadIdentity=false")
+	locked := func(k *kustomizev1.Kustomization) { k.Labels = map[string]string{shardLabel: "locked"} }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$", tt.key)
 			appliedWith(t, map[string][]byte{tt.entry: tt.value}, enc, nil)
-			refusedWith(t, map[string][]byte{"unrelated": []byte("x")}, enc, "needs credentials: no "+tt.entry+" entry in the decryption Secret", nil)
+			refusedWith(t, map[string][]byte{"unrelated": []byte("x")}, enc, "needs credentials: no "+tt.entry+" entry in the decryption Secret, "+
+				"and the controller's cloud identity is not used with --default-decryption-service-account", locked)
 		})
 	}
 	g := NewWithT(t)

@@ -23,6 +23,7 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/kubeconfig"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
@@ -51,6 +52,11 @@ type Options struct {
 	// age identities decrypt the SOPS documents of every Kustomization with decryption
 	// provider sops, besides those of its own decryption Secret. Empty: none.
 	SOPSAgeSecret types.NamespacedName
+	// DefaultDecryptionServiceAccount (--default-decryption-service-account) is the
+	// ServiceAccount, in each Kustomization's namespace, whose cloud identity decrypts the
+	// KMS keys of the Kustomizations that name none in spec.decryption.serviceAccountName;
+	// set, the controller's own cloud identity is never used for them. Empty: it is.
+	DefaultDecryptionServiceAccount string
 }
 
 // Reconciler reconciles Kustomizations.
@@ -67,6 +73,9 @@ type Reconciler struct {
 	kubeconfigs *kubeconfig.Loader
 	waits       *waits
 	deps        dependency.Set
+	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: the cloud identity of
+	// spec.decryption.serviceAccountName (or --default-decryption-service-account) decrypts.
+	objectLevel bool
 }
 
 // sourceKinds are the kinds a Kustomization may take its artifact from.
@@ -86,7 +95,8 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 		clients: newClientCache(clientCacheSize), waits: newWaits(),
 		kubeconfigs: &kubeconfig.Loader{Reader: mgr.GetAPIReader(), Client: mgr.GetClient(), Tokens: shared.Tokens(),
 			DefaultServiceAccount: shared.DefaultKubeConfigServiceAccount},
-		deps: dependency.Appliers(dependency.Kustomizations, shared.FeatureGate(dependency.AdditiveGate)),
+		deps:        dependency.Appliers(dependency.Kustomizations, shared.FeatureGate(dependency.AdditiveGate)),
+		objectLevel: shared.FeatureGate(cloud.ObjectLevelWorkloadIdentity),
 	}
 	ctx := context.Background()
 	if err := dependency.SetupIndex(ctx, mgr, &kustomizev1.Kustomization{}, kustomizev1.KustomizationKind); err != nil {

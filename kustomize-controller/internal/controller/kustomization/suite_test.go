@@ -21,6 +21,7 @@ import (
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -99,7 +100,9 @@ func startController(t testing.TB, shard string, args ...string) *ctrltest.Manag
 
 // startManager starts a controller; shard "" serves the Kustomizations without shardLabel.
 // "--strict" turns strict substitution on; "--sops-age-secret=<namespace>/<name>" sets the
-// global age Secret.
+// global age Secret; "--default-decryption-service-account=<name>" sets the lockdown
+// ServiceAccount of decryption. The feature gate ObjectLevelWorkloadIdentity is on unless
+// args turn it off ("--feature-gates=ObjectLevelWorkloadIdentity=false").
 func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) {
 	sel := "!" + shardLabel
 	if shard != "" {
@@ -115,6 +118,9 @@ func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) 
 			// main.go reads the namespace from RUNTIME_NAMESPACE; tests give it.
 			ns, name, _ := strings.Cut(strings.TrimPrefix(a, "--sops-age-secret="), "/")
 			opts.SOPSAgeSecret = types.NamespacedName{Namespace: ns, Name: name}
+		case strings.HasPrefix(a, "--default-decryption-service-account="):
+			// main.go binds the flag through manager.Program.Decryption; tests give it.
+			opts.DefaultDecryptionServiceAccount = strings.TrimPrefix(a, "--default-decryption-service-account=")
 		default:
 			flags = append(flags, a)
 		}
@@ -128,7 +134,9 @@ func startManager(dir, shard string, args ...string) (*ctrltest.Manager, error) 
 		Kinds: []client.Object{&kustomizev1.Kustomization{}},
 		// As main.go: the controller takes --default-kubeconfig-service-account.
 		RemoteClusters: true,
-		Args:           append([]string{"--watch-label-selector=" + sel, "--concurrent=10", "--kube-api-qps=500", "--kube-api-burst=1000"}, flags...),
+		FeatureGates:   []string{cloud.ObjectLevelWorkloadIdentity},
+		Args: append([]string{"--watch-label-selector=" + sel, "--concurrent=10", "--kube-api-qps=500", "--kube-api-burst=1000",
+			"--feature-gates=" + cloud.ObjectLevelWorkloadIdentity + "=true"}, flags...),
 		Register: func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 			opts.Cache = cache
 			return Setup(mgr, rt, o, opts)
