@@ -1,5 +1,5 @@
-// Package awsapi is a local HTTP server on 127.0.0.1 that speaks, as AWS documents them, the
-// parts of three AWS APIs that Ferry's clients use, all at one address:
+// Package awsapi is a local HTTP(S) server on 127.0.0.1 that speaks, as AWS documents them,
+// the parts of three AWS APIs that Ferry's clients use, all at one address:
 //
 //   - AWS Key Management Service, as SOPS uses it: the JSON 1.1 protocol (POST /,
 //     Content-Type application/x-amz-json-1.1, X-Amz-Target TrentService.Encrypt or
@@ -9,9 +9,14 @@
 //     AssumeRoleWithWebIdentity, not signed, for the web identity tokens a test allows (one
 //     string per role, or whatever a test's function validates); and
 //     GetCallerIdentity as a presigned GET (query-string signature), as EKS tokens carry it,
-//     answering the ARN of the assumed-role session that signed it;
+//     answering the ARN of the assumed-role session that signed it; and MinIO's
+//     AssumeRoleWithLDAPIdentity, not signed, for the LDAP users a test adds;
 //   - Amazon Elastic Container Registry's GetAuthorizationToken (JSON 1.1, X-Amz-Target
 //     AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken), signed for "ecr".
+//
+// An S3Front in front of a real S3 server accepts only the temporary credentials this STS
+// handed out, checking their Signature Version 4 for "s3", and forwards the requests signed
+// with the server's own keys.
 //
 // Every signed request is checked as AWS checks it (credential scope, canonical request,
 // signature, clock skew, session token) and refused with AWS's error shapes. It is not AWS:
@@ -24,6 +29,7 @@
 package awsapi
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -53,6 +59,8 @@ type Server struct {
 	ecrAccount  string
 	// webIdentityFuncs validate, by role ARN, the tokens that may assume the role.
 	webIdentityFuncs map[string]func(token string) (subject string, ok bool)
+	// ldapUsers are the passwords of the LDAP users of AssumeRoleWithLDAPIdentity, by name.
+	ldapUsers map[string]string
 }
 
 // Credentials are the one access key the server accepts.
@@ -62,16 +70,26 @@ type Credentials struct {
 
 // New starts a server accepting requests signed with creds. The caller must call Close.
 func New(creds Credentials) (*Server, error) {
+	return start(creds, nil)
+}
+
+// NewTLS starts a server like New that serves HTTPS with cert.
+func NewTLS(creds Credentials, cert tls.Certificate) (*Server, error) {
+	return start(creds, &cert)
+}
+
+// start starts a server, over TLS with cert when it is not nil.
+func start(creds Credentials, cert *tls.Certificate) (*Server, error) {
 	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
 		return nil, errors.New("an access key is required")
 	}
 	s := &Server{
 		creds: creds, ecrPassword: randomHex(32), ecrAccount: defaultECRAccount,
 		keyRoles: map[string]string{}, sessions: map[string]session{}, webIdentity: map[string]string{},
-		webIdentityFuncs: map[string]func(string) (string, bool){},
+		webIdentityFuncs: map[string]func(string) (string, bool){}, ldapUsers: map[string]string{},
 	}
 	var err error
-	s.srv, err = keyserver.Start(http.HandlerFunc(s.serve), nil)
+	s.srv, err = keyserver.Start(http.HandlerFunc(s.serve), cert)
 	return s, err
 }
 

@@ -15,7 +15,7 @@ import (
 // maxSkew is how far a request's X-Amz-Date may be from the server's clock, as AWS allows.
 const maxSkew = 15 * time.Minute
 
-// authenticate checks the Signature Version 4 of a request to service (kms, sts or ecr) as
+// authenticate checks the Signature Version 4 of a request to service (kms, sts, ecr or s3) as
 // AWS documents it ("Create a signed AWS API request"): the credential scope, the canonical
 // request over the signed headers and the body, and the session token. It returns the
 // credentials that signed, or the HTTP status, the error type and the message of a refusal.
@@ -60,7 +60,11 @@ func (s *Server) verify(r *http.Request, body []byte, service string) (Credentia
 		(creds.SessionToken != "" && !contains(signed, "x-amz-security-token")) {
 		return none, http.StatusBadRequest, "IncompleteSignatureException", "required headers are not signed"
 	}
-	canonical := canonicalRequest(r, signed, body)
+	payload, ok := payloadHash(r, body, service)
+	if !ok {
+		return none, http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."
+	}
+	canonical := canonicalRequest(r, signed, payload)
 	sum := sha256.Sum256([]byte(canonical))
 	toSign := "AWS4-HMAC-SHA256\n" + date + "\n" + strings.Join(scope[1:], "/") + "\n" + hex.EncodeToString(sum[:])
 	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), scope[1])
@@ -75,8 +79,25 @@ func (s *Server) verify(r *http.Request, body []byte, service string) (Credentia
 	return creds, 0, "", ""
 }
 
-// canonicalRequest builds the canonical request of Signature Version 4.
-func canonicalRequest(r *http.Request, signed []string, body []byte) string {
+// payloadHash is the hash of the payload a canonical request ends with: the body's SHA-256,
+// or for S3 the x-amz-content-sha256 header, which must be the body's SHA-256 unless it says
+// UNSIGNED-PAYLOAD; ok is false when it does not match the body.
+func payloadHash(r *http.Request, body []byte, service string) (hash string, ok bool) {
+	sum := sha256.Sum256(body)
+	hash = hex.EncodeToString(sum[:])
+	if service != "s3" {
+		return hash, true
+	}
+	claimed := r.Header.Get("X-Amz-Content-Sha256")
+	if claimed == "UNSIGNED-PAYLOAD" {
+		return claimed, true
+	}
+	return claimed, claimed == hash
+}
+
+// canonicalRequest builds the canonical request of Signature Version 4 over the payload's
+// hash.
+func canonicalRequest(r *http.Request, signed []string, payload string) string {
 	var headers strings.Builder
 	for _, h := range signed {
 		var values []string
@@ -93,14 +114,13 @@ func canonicalRequest(r *http.Request, signed []string, body []byte) string {
 		}
 		headers.WriteString(h + ":" + strings.Join(values, ",") + "\n")
 	}
-	payload := sha256.Sum256(body)
 	path := r.URL.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
 	return strings.Join([]string{
 		r.Method, path, canonicalQuery(r.URL.Query()), headers.String(),
-		strings.Join(signed, ";"), hex.EncodeToString(payload[:]),
+		strings.Join(signed, ";"), payload,
 	}, "\n")
 }
 

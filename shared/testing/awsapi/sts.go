@@ -124,6 +124,10 @@ func (s *Server) sts(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.assumeRoleWithWebIdentity(w, form)
 		return
 	}
+	if err == nil && form.Get("Action") == "AssumeRoleWithLDAPIdentity" && form.Get("Version") == "2011-06-15" {
+		s.assumeRoleWithLDAPIdentity(w, form)
+		return
+	}
 	if _, code, typ, msg := s.authenticate(r, body, "sts"); code != 0 {
 		writeSTSError(w, http.StatusForbidden, typ, msg)
 		return

@@ -60,7 +60,8 @@ type azureStore struct {
 }
 
 // newAzureStore returns the Store of the storage account at cfg.Endpoint, with the first
-// credential cfg gives (see AzureAuth), else the controller's identity, else anonymous.
+// credential cfg gives (see AzureAuth), else the identity of cfg.ServiceAccount, else the
+// controller's identity, else anonymous.
 func newAzureStore(cfg Config, tr http.RoundTripper) (*azureStore, error) {
 	ep, err := parseAzureEndpoint(cfg.Endpoint, cfg.Insecure)
 	if err != nil {
@@ -92,6 +93,8 @@ func newAzureStore(cfg Config, tr http.RoundTripper) (*azureStore, error) {
 		}
 		s.newContainer = func(u string) (*container.Client, error) { return container.NewClientWithNoCredential(u, opts) }
 		return s, nil
+	case cfg.ServiceAccount != nil:
+		cred = cfg.Identity.AzureCredential(cfg.ServiceAccount)
 	case cfg.Identity != nil:
 		cred = identityCredential{cfg.Identity}
 	default:

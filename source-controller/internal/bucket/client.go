@@ -66,6 +66,13 @@ type Config struct {
 	// Identity, when set, gives the tokens of the controller's own Azure or Google identity
 	// to providers azure and gcp without credentials of their own; nil, they are anonymous.
 	Identity *cloud.Cache
+	// ServiceAccount, when set, is the ServiceAccount whose cloud identity providers aws and
+	// azure use instead of the controller's (object-level workload identity; the Azure
+	// tokens are cached in Identity).
+	ServiceAccount *cloud.ServiceAccount
+	// STS, when set, gives the S3 providers temporary credentials from a Security Token
+	// Service: the LDAP user's (ldap), or those of the aws provider's identity (aws).
+	STS *STSConfig
 	// TLS, when set, is the TLS configuration (CA and client certificate) of HTTPS.
 	TLS *tls.Config
 	// Proxy, when set, is the HTTP(S) proxy every request goes through.

@@ -25,6 +25,10 @@ const googleStorageHost = "storage.googleapis.com"
 // googleReadScope is the OAuth scope asked for a service account key's tokens.
 const googleReadScope = storage.DevstorageReadOnlyScope
 
+// errGoogleServiceAccount refuses object-level workload identity on Google Cloud, which is
+// not implemented.
+var errGoogleServiceAccount = errors.New("spec.serviceAccountName is not supported by Ferry with provider gcp: object-level workload identity is implemented for aws and azure only")
+
 // googleStore is the Store of Google Cloud Storage, through its JSON API.
 type googleStore struct {
 	svc *storage.Service
@@ -36,6 +40,9 @@ func newGoogleStore(cfg Config, tr http.RoundTripper) (*googleStore, error) {
 	base, err := googleBasePath(cfg.Endpoint, cfg.Insecure)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ServiceAccount != nil {
+		return nil, errGoogleServiceAccount
 	}
 	var ts oauth2.TokenSource
 	switch {

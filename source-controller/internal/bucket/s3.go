@@ -37,12 +37,17 @@ func newS3Store(cfg Config, tr http.RoundTripper) (*s3Store, error) {
 	return &s3Store{mc: mc}, nil
 }
 
-// credentialsFor returns static credentials, the environment's IAM credentials (aws without
-// keys) or anonymous access.
+// credentialsFor returns static credentials, those of an LDAP user from MinIO's STS, those
+// of a ServiceAccount's AWS identity or of the controller's from a given STS, the
+// environment's IAM credentials (aws without keys) or anonymous access.
 func credentialsFor(cfg Config) *credentials.Credentials {
 	switch {
 	case cfg.AccessKey != "" || cfg.SecretKey != "":
 		return credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
+	case cfg.STS != nil && cfg.STS.Provider == STSProviderLDAP:
+		return ldapCredentials(cfg)
+	case cfg.Provider == ProviderAWS && (cfg.STS != nil || cfg.ServiceAccount != nil):
+		return awsIdentityCredentials(cfg)
 	case cfg.Provider == ProviderAWS:
 		return credentials.NewIAM("")
 	}

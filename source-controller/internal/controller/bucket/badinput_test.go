@@ -89,12 +89,32 @@ func TestBadInput(t *testing.T) {
 			stalled: true,
 		},
 		{
-			name: "sts",
+			name: "static keys with an STS",
 			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
-				obj.Spec.STS = &sourcev1.BucketSTSSpec{Provider: sourcev1.STSProviderLDAP, Endpoint: "https://sts.example.com"}
+				obj.Spec.STS = &sourcev1.BucketSTSSpec{Provider: sourcev1.STSProviderLDAP, Endpoint: "https://127.0.0.1:1/sts"}
 			},
-			reason:  fluxmeta.UnsupportedSpecReason,
-			message: "spec.sts is not supported by Ferry",
+			reason:  sourcev1.InvalidProviderConfigurationReason,
+			message: "spec.secretRef cannot be used with spec.sts",
+			stalled: true,
+		},
+		{
+			name: "STS secret missing",
+			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.SecretRef = nil
+				obj.Spec.STS = &sourcev1.BucketSTSSpec{Provider: sourcev1.STSProviderLDAP, Endpoint: "https://127.0.0.1:1/sts",
+					SecretRef: &fluxmeta.LocalObjectReference{Name: "absent"}}
+			},
+			reason:  sourcev1.AuthenticationFailedReason,
+			message: "/absent': not found",
+		},
+		{
+			name: "service account with provider gcp",
+			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
+				obj.Spec.Provider, obj.Spec.Endpoint, obj.Spec.SecretRef = sourcev1.BucketProviderGoogle, "storage.googleapis.com", nil
+				obj.Spec.ServiceAccountName = "reader"
+			},
+			reason:  sourcev1.InvalidProviderConfigurationReason,
+			message: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp",
 			stalled: true,
 		},
 	}

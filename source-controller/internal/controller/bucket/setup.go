@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
@@ -29,8 +30,13 @@ type Reconciler struct {
 	// concurrency bounds the object downloads of one reconcile.
 	concurrency int
 	// tokens caches the tokens of the controller's Azure and Google identities (providers
-	// azure and gcp without spec.secretRef).
+	// azure and gcp without spec.secretRef), and of the ServiceAccounts' Azure identities.
 	tokens *cloud.Cache
+	// reader reads ServiceAccounts (spec.serviceAccountName) without caching them.
+	reader client.Reader
+	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
+	// with provider aws or azure uses that ServiceAccount's identity.
+	objectLevel bool
 
 	mu sync.Mutex
 	// indexes remember, per object, the listing its current artifact was built from, so
@@ -47,12 +53,8 @@ type builtIndex struct {
 
 // Setup registers the Bucket reconciler with the manager.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
-	r := &Reconciler{rt: rt, concurrency: bucket.DefaultConcurrency, indexes: map[types.NamespacedName]builtIndex{},
-		tokens: d.Options.Tokens(),
-		artifacts: sourcecontroller.NewArtifacts(sourcev1.BucketKind, d.Storage,
-			func(obj *sourcev1.Bucket) (**fluxmeta.Artifact, *string) {
-				return &obj.Status.Artifact, &obj.Status.URL
-			})}
+	r := newReconciler(rt, d)
+	r.reader = mgr.GetAPIReader()
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.Bucket{}, builder.WithPredicates(controller.Default())).
 		WithOptions(d.Options.ControllerOptions()).
@@ -61,6 +63,16 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 		return fmt.Errorf("failed to set up the Bucket controller: %w", err)
 	}
 	return nil
+}
+
+// newReconciler returns the reconciler of the Buckets, storing into d.Storage.
+func newReconciler(rt *reconcile.Runtime, d *sourcecontroller.Deps) *Reconciler {
+	return &Reconciler{rt: rt, concurrency: bucket.DefaultConcurrency, indexes: map[types.NamespacedName]builtIndex{},
+		tokens: d.Options.Tokens(), reader: rt.Client, objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity),
+		artifacts: sourcecontroller.NewArtifacts(sourcev1.BucketKind, d.Storage,
+			func(obj *sourcev1.Bucket) (**fluxmeta.Artifact, *string) {
+				return &obj.Status.Artifact, &obj.Status.URL
+			})}
 }
 
 // Reconcile runs one reconciliation of the Bucket named by req.

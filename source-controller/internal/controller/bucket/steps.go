@@ -7,6 +7,7 @@ import (
 
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	"github.com/ferry-gitops/ferry/source-controller/internal/bucket"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
@@ -20,8 +21,9 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 }
 
 // validate stalls on a spec that cannot work until it changes: TLS settings for a provider
-// other than generic, or an endpoint the provider cannot use. spec.sts and
-// spec.serviceAccountName are stalled by the kind's unsupported rules before this runs.
+// other than generic, an endpoint the provider cannot use, a Security Token Service the
+// provider cannot use, or a ServiceAccount with provider generic or gcp, with static keys, or
+// while the feature gate ObjectLevelWorkloadIdentity is off.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
 	if spec.CertSecretRef != nil && spec.Provider != "" && spec.Provider != bucket.ProviderGeneric {
@@ -31,25 +33,58 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	if err := bucket.CheckEndpoint(spec.Provider, spec.Endpoint, spec.Insecure); err != nil {
 		return reconcile.Stalled(sourcev1.URLInvalidReason, err)
 	}
+	if sts := spec.STS; sts != nil {
+		err := bucket.CheckSTS(spec.Provider, sts.Provider, sts.SecretRef != nil, sts.CertSecretRef != nil, spec.SecretRef != nil)
+		if err != nil {
+			return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
+		}
+	}
+	if err := checkServiceAccount(spec, st.r.objectLevel); err != nil {
+		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
+	}
 	return reconcile.Result{}
 }
 
-// credentials reads spec.secretRef, spec.certSecretRef and spec.proxySecretRef into the
-// bucket configuration; without spec.secretRef, providers azure and gcp use the
-// controller's own identity.
+// checkServiceAccount returns why spec.serviceAccountName cannot be used, as Flux documents
+// it: not with provider generic, not with spec.secretRef; with aws and azure only while the
+// feature gate is on (gcp is not implemented).
+func checkServiceAccount(spec *sourcev1.BucketSpec, objectLevel bool) error {
+	switch {
+	case spec.ServiceAccountName == "":
+		return nil
+	case spec.Provider == "" || spec.Provider == bucket.ProviderGeneric:
+		return errors.New("spec.serviceAccountName is not supported for the 'generic' Bucket provider: it names a cloud identity; use spec.secretRef or spec.sts")
+	case spec.SecretRef != nil:
+		return errors.New("cannot set both spec.secretRef and spec.serviceAccountName")
+	}
+	return cloud.CheckSpec(spec.Provider, spec.ServiceAccountName, false, objectLevel)
+}
+
+// secretUse is a referenced Secret and what reads its data into the configuration.
+type secretUse struct {
+	ref *fluxmeta.LocalObjectReference
+	set func(map[string][]byte) error
+}
+
+// credentials reads spec.secretRef, spec.certSecretRef, spec.proxySecretRef and the
+// Secrets of spec.sts into the bucket configuration; without spec.secretRef, providers azure
+// and gcp use the controller's own identity, and aws and azure that of the ServiceAccount of
+// spec.serviceAccountName when it names one.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
 	st.cfg = bucket.Config{Provider: spec.Provider, Endpoint: spec.Endpoint, Insecure: spec.Insecure, Region: spec.Region}
 	if spec.SecretRef == nil {
 		st.cfg.Identity = st.r.tokens
 	}
-	refs := []struct {
-		ref *fluxmeta.LocalObjectReference
-		set func(map[string][]byte) error
-	}{
+	refs := []secretUse{
 		{spec.SecretRef, st.cfg.SetCredentialsFromSecret},
 		{spec.CertSecretRef, st.cfg.SetTLSFromSecret},
 		{spec.ProxySecretRef, st.cfg.SetProxyFromSecret},
+	}
+	if sts := spec.STS; sts != nil {
+		st.cfg.STS = &bucket.STSConfig{Provider: sts.Provider, Endpoint: sts.Endpoint}
+		refs = append(refs, secretUse{sts.SecretRef, st.cfg.STS.SetSTSCredentialsFromSecret},
+			secretUse{sts.CertSecretRef, st.cfg.STS.SetTLSFromSecret})
 	}
 	for _, r := range refs {
 		if r.ref == nil {
@@ -64,6 +99,13 @@ func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 		if err != nil {
 			return sourcecontroller.FetchFailed(s.Obj, false, sourcev1.AuthenticationFailedReason, err)
 		}
+	}
+	if spec.SecretRef == nil {
+		sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, spec.Provider, s.Obj.Namespace, spec.ServiceAccountName)
+		if err != nil {
+			return sourcecontroller.FetchFailed(s.Obj, false, sourcev1.AuthenticationFailedReason, err)
+		}
+		st.cfg.ServiceAccount = sa
 	}
 	return reconcile.Result{}
 }

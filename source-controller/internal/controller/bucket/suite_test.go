@@ -16,6 +16,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/artifact"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/testing/s3server"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -39,7 +40,8 @@ func TestMain(m *testing.M) {
 }
 
 // run starts the S3 server and its proxy, then the API server, the artifact storage and the
-// controller, runs the tests and stops everything.
+// controller (feature gate ObjectLevelWorkloadIdentity on), runs the tests and stops
+// everything.
 func run(m *testing.M) int {
 	var err error
 	if s3, err = s3server.Start(s3server.Options{}); err != nil {
@@ -55,6 +57,7 @@ func run(m *testing.M) int {
 	return sourcetest.Run(m, sourcetest.Options{
 		Kinds:    []client.Object{&sourcev1.Bucket{}},
 		Register: bucketctrl.Setup,
+		Args:     []string{"--feature-gates=" + cloud.ObjectLevelWorkloadIdentity + "=true"},
 		Started:  func(s *sourcetest.Suite) { env, st, suite = s.Env, s.Storage, s },
 	})
 }
