@@ -43,16 +43,29 @@ type Config struct {
 	// HealthChecks decide the readiness of the kinds they name while an action waits (a
 	// HelmRelease's spec.healthCheckExprs); nil leaves every kind to kstatus.
 	HealthChecks *health.Checks
+	// LegacyWait waits with Helm 3's own readiness checks (spec.waitStrategy legacy) instead
+	// of kstatus, except for the kinds Checked names, which HealthChecks still decide.
+	LegacyWait bool
+	// Checked reports whether HealthChecks name a kind; nil names none.
+	Checked func(apiVersion, kind string) bool
+	// PerActionClients gives every action Kubernetes clients of its own (discovery, REST
+	// mapping, HTTP transport), built when it starts, instead of the Cache's shared ones
+	// (spec.persistentClient false): an action then knows nothing of the API's kinds from
+	// before it started, whatever changed since.
+	PerActionClients bool
 }
 
 // Client runs the actions of the releases of one storage and target namespace. A Client
 // runs one action at a time; create one per reconciliation, they are cheap: the
-// expensive clients are shared through the Cache.
+// expensive clients are shared through the Cache (unless Config.PerActionClients).
 type Client struct {
 	cfg    *helmaction.Configuration
 	kube   *waiter
 	shared *clients
 	ns     string
+	opts   Config
+	// used is set once an action has started with the current clients.
+	used bool
 }
 
 // New returns a Client for cfg.
@@ -63,35 +76,58 @@ func New(cfg Config) (*Client, error) {
 	if cfg.StorageNamespace == "" || cfg.Namespace == "" {
 		return nil, errors.New("failed to create the Helm client: storage and target namespaces are required")
 	}
-	cache := cfg.Cache
-	if cache == nil {
-		cache = defaultCache
+	var shared *clients
+	var err error
+	if cfg.PerActionClients {
+		shared, err = newClients(cfg.RESTConfig)
+	} else {
+		cache := cfg.Cache
+		if cache == nil {
+			cache = defaultCache
+		}
+		shared, err = cache.getFor(cfg.RESTConfig, cfg.Credentials)
 	}
-	shared, err := cache.getFor(cfg.RESTConfig, cfg.Credentials)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the Helm client: %w", err)
 	}
-	log := cfg.Log
-	if log == nil {
-		log = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
 	}
-	kc := &kube.Client{Factory: &factory{Factory: shared.factory, shared: shared}, Log: log, Namespace: cfg.Namespace}
-	w := &waiter{Client: kc, shared: shared, checks: cfg.HealthChecks}
-	secrets := driver.NewSecrets(shared.clientset.CoreV1().Secrets(cfg.StorageNamespace))
+	c := &Client{ns: cfg.Namespace, opts: cfg}
+	c.use(shared)
+	return c, nil
+}
+
+// use makes the Helm configuration act through shared.
+func (c *Client) use(shared *clients) {
+	log := c.opts.Log
+	kc := &kube.Client{Factory: &factory{Factory: shared.factory, shared: shared}, Log: log, Namespace: c.ns}
+	w := &waiter{Client: kc, shared: shared, checks: c.opts.HealthChecks, legacy: c.opts.LegacyWait, checked: c.opts.Checked}
+	secrets := driver.NewSecrets(shared.clientset.CoreV1().Secrets(c.opts.StorageNamespace))
 	secrets.Log = log
-	hcfg := &helmaction.Configuration{
+	c.cfg = &helmaction.Configuration{
 		RESTClientGetter: shared,
 		Releases:         storage.Init(secrets),
 		KubeClient:       w,
 		Log:              log,
 		HookOutputFunc:   func(_, _, _ string) io.Writer { return io.Discard },
 	}
-	return &Client{cfg: hcfg, kube: w, shared: shared, ns: cfg.Namespace}, nil
+	c.kube, c.shared, c.used = w, shared, false
 }
 
-// begin binds ctx to the waits of the next action.
-func (c *Client) begin(ctx context.Context) {
+// begin prepares the next action: with per-action clients, it builds new ones unless the
+// current ones have served no action yet; and it binds ctx to the action's waits.
+func (c *Client) begin(ctx context.Context) error {
+	if c.opts.PerActionClients && c.used {
+		shared, err := newClients(c.opts.RESTConfig)
+		if err != nil {
+			return fmt.Errorf("failed to create the Kubernetes clients: %w", err)
+		}
+		c.use(shared)
+	}
+	c.used = true
 	c.kube.ctx = ctx
+	return nil
 }
 
 // Reader returns a client that reads the cluster directly as the release's identity, for

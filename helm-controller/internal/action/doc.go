@@ -6,9 +6,11 @@
 // Beyond the library it adds what a controller needs:
 //   - one set of Kubernetes clients (discovery, REST mapping, OpenAPI schema, HTTP
 //     transport) per cluster identity, shared by every release of that identity through a
-//     Cache, so memory stays flat however many releases and CRDs the cluster holds;
+//     Cache, so memory stays flat however many releases and CRDs the cluster holds
+//     (or, on request, clients of its own for each action);
 //   - readiness waits with the kstatus rules of shared/health (the same as the
-//     kustomize-controller) instead of Helm's own checks;
+//     kustomize-controller), or on request Helm 3's own checks with the same timeout and
+//     shape of error;
 //   - the CRD policies Skip, Create and CreateReplace on install and upgrade;
 //   - recovery of a release left pending by an interrupted controller;
 //   - drift detection by server-side dry-run and its correction by server-side apply of the

@@ -53,7 +53,9 @@ type InstallOptions struct {
 // Install installs chrt with vals as a new release and returns it. On failure it returns
 // the failed release when Helm recorded one, and an error saying what failed.
 func (c *Client) Install(ctx context.Context, chrt *chart.Chart, vals map[string]any, o InstallOptions) (*release.Release, error) {
-	c.begin(ctx)
+	if err := c.begin(ctx); err != nil {
+		return nil, fmt.Errorf("failed to install release %s: %w", o.ReleaseName, err)
+	}
 	policy := o.CRDs
 	if policy == "" {
 		policy = helmv2.Create
@@ -124,7 +126,9 @@ type UpgradeOptions struct {
 // Upgrade upgrades the release to chrt with vals and returns the new revision. On failure
 // it returns the failed revision when Helm recorded one, and an error saying what failed.
 func (c *Client) Upgrade(ctx context.Context, chrt *chart.Chart, vals map[string]any, o UpgradeOptions) (*release.Release, error) {
-	c.begin(ctx)
+	if err := c.begin(ctx); err != nil {
+		return nil, fmt.Errorf("failed to upgrade release %s: %w", o.ReleaseName, err)
+	}
 	policy := o.CRDs
 	if policy == "" {
 		policy = helmv2.Skip

@@ -45,27 +45,32 @@ func (f *factory) Validator(directive string) (validation.Schema, error) {
 
 // waiter is Helm's kube.Interface with readiness waits done by shared/health, the kstatus
 // rules the kustomize-controller uses (and the custom CEL checks of the release), instead of
-// Helm's own checks. ctx bounds the waits besides Helm's timeout; it is set for each action.
+// Helm's own checks; or, when legacy is set, by Helm 3's own checks for the kinds the custom
+// checks do not name. ctx bounds the waits besides Helm's timeout; it is set for each action.
 type waiter struct {
 	*kube.Client
-	shared *clients
-	checks *health.Checks
-	ctx    context.Context
+	shared  *clients
+	checks  *health.Checks
+	legacy  bool
+	checked func(apiVersion, kind string) bool
+	ctx     context.Context
 }
 
-// Wait waits until every resource but Jobs is Current, or the timeout passes.
+// Wait waits until every resource but Jobs is ready, or the timeout passes.
 func (w *waiter) Wait(resources kube.ResourceList, timeout time.Duration) error {
 	return w.wait(resources, timeout, false)
 }
 
-// WaitWithJobs waits until every resource, Jobs included, is Current.
+// WaitWithJobs waits until every resource, Jobs included, is ready.
 func (w *waiter) WaitWithJobs(resources kube.ResourceList, timeout time.Duration) error {
 	return w.wait(resources, timeout, true)
 }
 
-// wait converts the resources to references and waits for them with shared/health.
+// wait sorts the resources into those Helm's checks decide (legacy) and those shared/health
+// decides, and waits for both within one timeout.
 func (w *waiter) wait(resources kube.ResourceList, timeout time.Duration, jobs bool) error {
-	refs := make([]health.ObjectRef, 0, len(resources))
+	var refs []health.ObjectRef
+	var legacy kube.ResourceList
 	for _, info := range resources {
 		if info.Mapping == nil {
 			continue
@@ -74,10 +79,14 @@ func (w *waiter) wait(resources kube.ResourceList, timeout time.Duration, jobs b
 		if !jobs && gvk.Group == "batch" && gvk.Kind == "Job" {
 			continue
 		}
-		refs = append(refs, health.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind,
-			Namespace: info.Namespace, Name: info.Name})
+		ref := refOf(info)
+		if w.legacy && (w.checked == nil || !w.checked(ref.APIVersion, ref.Kind)) {
+			legacy = append(legacy, info)
+			continue
+		}
+		refs = append(refs, ref)
 	}
-	if len(refs) == 0 {
+	if len(refs)+len(legacy) == 0 {
 		return nil
 	}
 	parent := w.ctx
@@ -86,6 +95,15 @@ func (w *waiter) wait(resources kube.ResourceList, timeout time.Duration, jobs b
 	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
+	if len(legacy) > 0 {
+		w.Log("waiting for %d resource(s) to become ready (Helm's checks), timeout %s", len(legacy), timeout)
+		if err := waitLegacy(ctx, w, legacy, jobs); err != nil {
+			return fmt.Errorf("failed to wait for the release's resources: %w", err)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
 	w.Log("waiting for %d resource(s) to become Current, timeout %s", len(refs), timeout)
 	opts := health.WaitOptions{Interval: waitInterval, Compute: w.checks.Compute}
 	if err := health.Wait(ctx, w.shared.client, refs, opts); err != nil {

@@ -22,7 +22,9 @@ type TestOptions struct {
 // Test runs the release's test hooks and returns the release with their outcome recorded
 // in its hooks. A failing test returns the release and an error naming it.
 func (c *Client) Test(ctx context.Context, name string, o TestOptions) (*release.Release, error) {
-	c.begin(ctx)
+	if err := c.begin(ctx); err != nil {
+		return nil, fmt.Errorf("failed to test release %s: %w", name, err)
+	}
 	t := helmaction.NewReleaseTesting(c.cfg)
 	t.Namespace = c.ns
 	t.Timeout = timeoutOr(o.Timeout)
@@ -73,7 +75,9 @@ type RollbackOptions struct {
 // Rollback rolls the release back to an earlier revision, which Helm records as a new
 // revision.
 func (c *Client) Rollback(ctx context.Context, name string, o RollbackOptions) error {
-	c.begin(ctx)
+	if err := c.begin(ctx); err != nil {
+		return fmt.Errorf("failed to roll back release %s: %w", name, err)
+	}
 	r := helmaction.NewRollback(c.cfg)
 	r.Version = o.Version
 	r.Timeout = timeoutOr(o.Timeout)
@@ -110,7 +114,9 @@ type UninstallOptions struct {
 // release that does not exist, or was already uninstalled with its history kept, is not
 // an error: the response is nil.
 func (c *Client) Uninstall(ctx context.Context, name string, o UninstallOptions) (*release.UninstallReleaseResponse, error) {
-	c.begin(ctx)
+	if err := c.begin(ctx); err != nil {
+		return nil, fmt.Errorf("failed to uninstall release %s: %w", name, err)
+	}
 	u := helmaction.NewUninstall(c.cfg)
 	u.Timeout = timeoutOr(o.Timeout)
 	u.Wait = o.Wait

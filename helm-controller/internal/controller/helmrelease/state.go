@@ -68,6 +68,9 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 		Namespace:        s.Obj.GetReleaseNamespace(),
 		Cache:            st.r.actions,
 		HealthChecks:     st.checks,
+		LegacyWait:       usesLegacyWait(s.Obj),
+		Checked:          checkedKinds(s.Obj),
+		PerActionClients: !s.Obj.UsePersistentClient(),
 		Log:              func(format string, v ...any) { log.Info(fmt.Sprintf(format, v...)) },
 	})
 	if err != nil {
@@ -75,6 +78,26 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 	}
 	st.helm = c
 	return c, nil
+}
+
+// usesLegacyWait reports whether obj asks for Helm 3's readiness checks (spec.waitStrategy
+// legacy) rather than kstatus.
+func usesLegacyWait(obj *helmv2.HelmRelease) bool {
+	return obj.Spec.WaitStrategy != nil && obj.Spec.WaitStrategy.Name == helmv2.WaitStrategyLegacy
+}
+
+// checkedKinds returns whether spec.healthCheckExprs name a kind: its apiVersion and kind, or
+// its apiVersion without a kind.
+func checkedKinds(obj *helmv2.HelmRelease) func(apiVersion, kind string) bool {
+	exprs := obj.Spec.HealthCheckExprs
+	return func(apiVersion, kind string) bool {
+		for _, e := range exprs {
+			if e.APIVersion == apiVersion && (e.Kind == "" || e.Kind == kind) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // release decides what the release needs and does it.

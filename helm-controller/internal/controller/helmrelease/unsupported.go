@@ -6,12 +6,6 @@ import "github.com/ferry-gitops/ferry/shared/runtime/unsupported"
 // that sets one is Stalled before anything is fetched or released. Messages of rules whose
 // children have rows of their own name the kind, as those rows share them.
 var unsupportedFields = []unsupported.Rule{
-	// Helm clients are always shared; there is no client per action to ask for.
-	{Path: "spec.persistentClient", Values: []string{"false"},
-		Message: "spec.persistentClient false is not supported by Ferry: its Helm clients are shared and reload the API's kinds when a chart adds some, so remove the field"},
-	// Releases are waited for with kstatus (the poller strategy) only.
-	{Path: "spec.waitStrategy.name", Values: []string{"legacy"},
-		Message: "spec.waitStrategy.name legacy is not supported by Ferry: releases are waited for with kstatus (poller)"},
 	// Helm 3 post-renders the templates only, never the hooks (nohooks).
 	{Path: "spec.postRenderStrategy", Values: []string{"combined", "separate"},
 		Message: "spec.postRenderStrategy combined or separate is not supported by Ferry: hooks are never post-rendered (nohooks)"},
