@@ -1,12 +1,10 @@
 package workspace
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
+	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -19,9 +17,9 @@ type Author struct {
 	When time.Time
 }
 
-// Commit stores a commit of tree on parent with message, signed with signer when it is not
-// nil, and returns its hash.
-func (r *Repo) Commit(tree, parent plumbing.Hash, author Author, message string, signer *openpgp.Entity) (plumbing.Hash, error) {
+// Commit stores a commit of tree on parent with message, signed with signer (an
+// OpenPGPSigner or an SSHSigner) when it is not nil, and returns its hash.
+func (r *Repo) Commit(tree, parent plumbing.Hash, author Author, message string, signer gogit.Signer) (plumbing.Hash, error) {
 	sig := object.Signature{Name: author.Name, Email: author.Email, When: author.When}
 	c := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{parent}}
 	if signer != nil {
@@ -33,11 +31,12 @@ func (r *Repo) Commit(tree, parent plumbing.Hash, author Author, message string,
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("failed to encode the commit: %w", err)
 		}
-		var armored bytes.Buffer
-		if err := openpgp.ArmoredDetachSign(&armored, signer, rd, nil); err != nil {
+		sig, err := signer.Sign(rd)
+		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("failed to sign the commit: %w", err)
 		}
-		c.PGPSignature = armored.String()
+		// The gpgsig header holds the armored signature, OpenPGP or SSH alike.
+		c.PGPSignature = string(sig)
 	}
 	obj := r.repo.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
@@ -48,29 +47,4 @@ func (r *Repo) Commit(tree, parent plumbing.Hash, author Author, message string,
 		return plumbing.ZeroHash, fmt.Errorf("failed to store the commit: %w", err)
 	}
 	return h, nil
-}
-
-// SigningKey reads the OpenPGP key that signs commits from an ASCII-armored key ring (the
-// first entity with a private key), decrypting it with passphrase when it is encrypted.
-// Errors never quote key material.
-func SigningKey(armored, passphrase []byte) (*openpgp.Entity, error) {
-	ring, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(armored))
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the signing key: %w", err)
-	}
-	for _, e := range ring {
-		if e.PrivateKey == nil {
-			continue
-		}
-		if e.PrivateKey.Encrypted {
-			if len(passphrase) == 0 {
-				return nil, errors.New("failed to read the signing key: it is encrypted and the secret has no 'passphrase'")
-			}
-			if err := e.DecryptPrivateKeys(passphrase); err != nil {
-				return nil, errors.New("failed to decrypt the signing key: wrong passphrase")
-			}
-		}
-		return e, nil
-	}
-	return nil, errors.New("failed to read the signing key: the key ring holds no private key")
 }

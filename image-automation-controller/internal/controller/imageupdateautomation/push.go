@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
+	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,10 +22,14 @@ import (
 	"github.com/ferry-gitops/ferry/shared/secrets"
 )
 
-// Keys of the signing key Secret, as Flux names them.
+// Keys of the signing key Secret, as Flux names them: an OpenPGP key ring and its
+// passphrase, or (type ssh) an SSH private key and its password, as in a GitRepository's
+// SSH Secret.
 const (
-	signingKeyKey = "git.asc"
-	passphraseKey = "passphrase"
+	signingKeyKey  = "git.asc"
+	passphraseKey  = "passphrase"
+	sshKeyKey      = "identity"
+	sshPasswordKey = "password"
 )
 
 // commitAndPush commits tree on the checkout commit with the templated message and pushes
@@ -56,7 +60,14 @@ func (st *state) commitAndPush(ctx context.Context, s *scope, r *run, tree plumb
 			return reconcile.Done(fluxmeta.SucceededReason, readyMessage(r.update.Skipped)), false
 		}
 	}
-	commit, err := st.commit(ctx, obj, r, tree, msg)
+	signer, err := st.signer(ctx, obj)
+	if keyErr := (*workspace.KeyError)(nil); errors.As(err, &keyErr) {
+		return reconcile.Stalled(imagev1.GitOperationFailedReason, err), false
+	}
+	if err != nil {
+		return reconcile.Transient(imagev1.GitOperationFailedReason, err), false
+	}
+	commit, err := st.commit(obj, r, tree, msg, signer)
 	if err != nil {
 		return reconcile.Transient(imagev1.GitOperationFailedReason, err), false
 	}
@@ -102,19 +113,32 @@ func (st *state) holdsTree(ctx context.Context, r *run, branch string, expect, t
 	return err == nil && have == tree, err
 }
 
-// commit writes the commit of tree on the checkout commit, signed when the spec asks.
-func (st *state) commit(ctx context.Context, obj *imagev1.ImageUpdateAutomation, r *run, tree plumbing.Hash, msg string) (plumbing.Hash, error) {
-	c := obj.Spec.GitSpec.Commit
-	var signer *openpgp.Entity
-	if k := c.SigningKey; k != nil {
-		secret, err := secrets.Get(ctx, st.r.reader, obj.Namespace, k.SecretRef.Name)
-		if err == nil {
-			signer, err = workspace.SigningKey(secret.Data[signingKeyKey], secret.Data[passphraseKey])
-		}
-		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("failed to read spec.git.commit.signingKey: %w", err)
-		}
+// signer reads the key of spec.git.commit.signingKey, nil when there is none. An error about
+// the key itself (not about reading the Secret) is a *workspace.KeyError.
+func (st *state) signer(ctx context.Context, obj *imagev1.ImageUpdateAutomation) (gogit.Signer, error) {
+	k := obj.Spec.GitSpec.Commit.SigningKey
+	if k == nil {
+		return nil, nil
 	}
+	secret, err := secrets.Get(ctx, st.r.reader, obj.Namespace, k.SecretRef.Name)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read spec.git.commit.signingKey: %w", err)
+	}
+	var signer gogit.Signer
+	if k.GetType() == imagev1.SigningKeyTypeSSH {
+		signer, err = workspace.SSHSigner(secret.Data[sshKeyKey], secret.Data[sshPasswordKey])
+	} else {
+		signer, err = workspace.OpenPGPSigner(secret.Data[signingKeyKey], secret.Data[passphraseKey])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read spec.git.commit.signingKey: Secret '%s': %w", k.SecretRef.Name, err)
+	}
+	return signer, nil
+}
+
+// commit writes the commit of tree on the checkout commit, signed with signer when not nil.
+func (st *state) commit(obj *imagev1.ImageUpdateAutomation, r *run, tree plumbing.Hash, msg string, signer gogit.Signer) (plumbing.Hash, error) {
+	c := obj.Spec.GitSpec.Commit
 	author := workspace.Author{Name: c.Author.Name, Email: c.Author.Email, When: time.Now()}
 	return r.repo.Commit(tree, plumbing.NewHash(r.base.Hash), author, msg, signer)
 }
