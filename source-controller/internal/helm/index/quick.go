@@ -95,6 +95,8 @@ func quickField(r *rawVersion, key string, v []byte) bool {
 // scalar returns a plain, single-quoted or double-quoted scalar that needs no unescaping and
 // resolves to a string.
 func scalar(v []byte) (string, bool) {
+	// Spaces, tabs and a CR (of a CRLF line end) after a value are not part of it in YAML.
+	v = bytes.TrimRight(v, " \t\r")
 	if len(v) == 0 {
 		return "", false
 	}
