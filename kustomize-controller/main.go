@@ -51,10 +51,8 @@ func (f *flags) program() manager.Program {
 		// Applying hundreds of objects a second needs more than client-go's usual budget; the
 		// API server's priority and fairness still protects it.
 		FlagDefaults: map[string]string{"kube-api-qps": "500", "kube-api-burst": "1000"},
-		IgnoredFlags: map[string]manager.FlagKind{
-			"http-retry": manager.StringFlag,
-		},
-		Register: f.register,
+		IgnoredFlags: map[string]manager.FlagKind{"http-retry": manager.StringFlag},
+		Register:     f.register,
 	}
 }
 
