@@ -26,22 +26,7 @@ func TestMain(m *testing.M) {
 // with the metadata as group-prefixed annotations, and a POST in Flux's event format to
 // --events-addr.
 func TestEventRecordedAndForwarded(t *testing.T) {
-	received := make(chan Event, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev Event
-		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		received <- ev
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	defer srv.Close()
-
-	rec, err := NewRecorder(env.Config, env.Scheme, "test-controller", srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, received := forwardingRecorder(t)
 	ns := testenv.NewNamespace(t, env.Client)
 	// A ConfigMap stands in for a toolkit object: its group is the core group "".
 	obj := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "subject", Namespace: ns}}
@@ -121,22 +106,7 @@ func TestMetadataKeys(t *testing.T) {
 // TestEventCarriesObjectMetadata: the object's event.toolkit.fluxcd.io/ annotations travel,
 // keys unchanged, in both the POSTed event and the Kubernetes Event; other annotations do not.
 func TestEventCarriesObjectMetadata(t *testing.T) {
-	received := make(chan Event, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev Event
-		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		received <- ev
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	defer srv.Close()
-
-	rec, err := NewRecorder(env.Config, env.Scheme, "test-controller", srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, received := forwardingRecorder(t)
 	ns := testenv.NewNamespace(t, env.Client)
 	obj := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "subject", Namespace: ns, Annotations: map[string]string{
 		"event.toolkit.fluxcd.io/change_request": "42",
@@ -239,4 +209,26 @@ func sameMap(got, want map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// forwardingRecorder returns a recorder that POSTs to a local events endpoint, and the channel
+// of the events that endpoint received.
+func forwardingRecorder(t *testing.T) (*Recorder, <-chan Event) {
+	t.Helper()
+	received := make(chan Event, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev Event
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		received <- ev
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	rec, err := NewRecorder(env.Config, env.Scheme, "test-controller", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, received
 }
