@@ -23,8 +23,9 @@ import (
 // an SSH URL without a Secret is told to name one. With spec.provider github, the credentials
 // are a GitHub App installation token; with spec.provider azure, an Entra ID token for Azure
 // DevOps, from tokens, of the Azure identity of sa (spec.serviceAccountName, object-level
-// workload identity) or of the controller's identity when sa is nil. Errors never quote a
-// Secret's value.
+// workload identity) or of the controller's identity when sa is nil; with spec.provider aws,
+// CodeCommit credentials signed with the AWS identity of sa or the controller's. Errors never
+// quote a Secret's value.
 func ForRepositoryAs(ctx context.Context, c client.Reader, tokens *cloud.Cache, repo *sourcev1.GitRepository, sa *cloud.ServiceAccount) (*Auth, error) {
 	auth := &Auth{}
 	var secretData map[string][]byte
@@ -54,6 +55,10 @@ func ForRepositoryAs(ctx context.Context, c client.Reader, tokens *cloud.Cache, 
 		}
 	case sourcev1.GitProviderAzure:
 		if err := auth.asAzureIdentity(ctx, tokens, repo, sa); err != nil {
+			return nil, err
+		}
+	case sourcev1.GitProviderAWS:
+		if err := auth.asCodeCommit(ctx, tokens, repo, sa); err != nil {
 			return nil, err
 		}
 	}
@@ -110,6 +115,22 @@ func (a *Auth) asAzureIdentity(ctx context.Context, tokens *cloud.Cache, repo *s
 		return err
 	}
 	a.BearerToken = tok.Password
+	return nil
+}
+
+// asCodeCommit makes a sign in to the AWS CodeCommit repository of repo with the AWS identity
+// of sa, or the controller's when sa is nil: Git HTTP basic credentials signed with its IAM
+// credentials, cached in tokens. The Secret of spec.secretRef may give TLS material, not
+// credentials: they would be ignored.
+func (a *Auth) asCodeCommit(ctx context.Context, tokens *cloud.Cache, repo *sourcev1.GitRepository, sa *cloud.ServiceAccount) error {
+	if a.Username != "" || a.Password != "" || a.BearerToken != "" {
+		return errors.New("spec.provider aws takes the credentials from the controller's AWS identity (or that of spec.serviceAccountName): remove username, password and bearerToken from the Secret of spec.secretRef, or set spec.provider to generic")
+	}
+	l, err := tokens.CodeCommitLogin(ctx, repo.Spec.URL, sa)
+	if err != nil {
+		return err
+	}
+	a.Username, a.Password = l.Username, l.Password
 	return nil
 }
 

@@ -16,7 +16,12 @@
 //
 // An S3Front in front of a real S3 server accepts only the temporary credentials this STS
 // handed out, checking their Signature Version 4 for "s3", and forwards the requests signed
-// with the server's own keys.
+// with the server's own keys. A CodeCommitFront in front of a real Git HTTP server does the
+// same for AWS CodeCommit's Git endpoint: it checks the Git HTTP basic credentials that the
+// AWS CLI's credential helper makes (the access key ID and session token, and a Signature
+// Version 4 for "codecommit" of the repository's path and host) against the credentials it
+// knows, and forwards the Git requests; ServeCodeCommit reaches it by CodeCommit's
+// hostnames through a tunnelling proxy.
 //
 // Every signed request is checked as AWS checks it (credential scope, canonical request,
 // signature, clock skew, session token) and refused with AWS's error shapes. It is not AWS:

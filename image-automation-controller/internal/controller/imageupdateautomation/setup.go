@@ -42,10 +42,12 @@ type Reconciler struct {
 	// reader reads Secrets straight from the API server, so that none is cached.
 	reader               client.Reader
 	noCrossNamespaceRefs bool
-	// tokens caches the Entra ID tokens of a GitRepository's spec.provider azure.
+	// tokens caches the Entra ID tokens of a GitRepository's spec.provider azure and the AWS
+	// CodeCommit logins of its spec.provider aws.
 	tokens *cloud.Cache
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: a GitRepository's
-	// spec.serviceAccountName with provider azure pushes with that ServiceAccount's identity.
+	// spec.serviceAccountName with provider aws or azure pushes with that ServiceAccount's
+	// identity.
 	objectLevel bool
 }
 

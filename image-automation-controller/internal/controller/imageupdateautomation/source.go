@@ -34,12 +34,13 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 	}
 	st.repo = repo
 	id := repo.Namespace + "/" + repo.Name
-	if p := repo.GetProvider(); p == sourcev1.GitProviderAWS {
-		return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf(
-			"GitRepository '%s' uses spec.provider %s, which Ferry does not support: use generic with the credentials in spec.secretRef, or azure or github", id, p))
-	}
 	if err := cloud.CheckSpec(repo.Spec.Provider, repo.Spec.ServiceAccountName, false, st.r.objectLevel); err != nil {
 		return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf("GitRepository '%s': %w", id, err))
+	}
+	if repo.Spec.Provider == sourcev1.GitProviderAWS {
+		if err := cloud.CheckCodeCommitURL(repo.Spec.URL); err != nil {
+			return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf("GitRepository '%s': %w", id, err))
+		}
 	}
 	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, st.r.rt.Client, repo.Spec.Provider, repo.Namespace, repo.Spec.ServiceAccountName)
 	if err != nil {

@@ -59,8 +59,8 @@ func TestBadInput(t *testing.T) {
 		{name: "url that does not parse", url: "http://exa mple.com/repo.git", reason: sourcev1.URLInvalidReason, msg: "invalid url", stalled: true},
 		{name: "bad semver range", url: srv.RepoURL("app"), mutate: withRef(sourcev1.GitRepositoryRef{SemVer: "not a range"}),
 			reason: fluxmeta.UnsupportedSpecReason, msg: "invalid semver range 'not a range'", stalled: true},
-		{name: "unsupported provider", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) { o.Spec.Provider = sourcev1.GitProviderAWS },
-			reason: fluxmeta.UnsupportedSpecReason, msg: "spec.provider aws is not supported by Ferry", stalled: true},
+		{name: "aws provider for another host", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) { o.Spec.Provider = sourcev1.GitProviderAWS },
+			reason: sourcev1.InvalidProviderConfigurationReason, msg: "spec.provider aws logs in to AWS CodeCommit repositories", stalled: true},
 		{name: "github provider without a secret", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) { o.Spec.Provider = sourcev1.GitProviderGitHub },
 			reason: sourcev1.AuthenticationFailedReason, msg: "spec.provider github needs spec.secretRef naming a Secret with githubAppID"},
 		{name: "include path escapes", url: srv.RepoURL("app"), mutate: func(o *sourcev1.GitRepository) {

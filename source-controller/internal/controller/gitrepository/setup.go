@@ -25,12 +25,13 @@ import (
 type Reconciler struct {
 	rt        *reconcile.Runtime
 	artifacts *sourcecontroller.Artifacts[*sourcev1.GitRepository]
-	// tokens caches the Entra ID tokens of spec.provider azure.
+	// tokens caches the Entra ID tokens of spec.provider azure and the AWS CodeCommit logins
+	// of spec.provider aws.
 	tokens *cloud.Cache
 	// reader reads ServiceAccounts (spec.serviceAccountName) without caching them.
 	reader client.Reader
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
-	// with spec.provider azure uses that ServiceAccount's identity.
+	// with spec.provider aws or azure uses that ServiceAccount's identity.
 	objectLevel bool
 }
 

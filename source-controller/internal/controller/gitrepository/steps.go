@@ -44,6 +44,11 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	if err := cloud.CheckSpec(obj.Spec.Provider, obj.Spec.ServiceAccountName, false, st.r.objectLevel); err != nil {
 		return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
 	}
+	if obj.Spec.Provider == sourcev1.GitProviderAWS {
+		if err := cloud.CheckCodeCommitURL(obj.Spec.URL); err != nil {
+			return reconcile.Stalled(sourcev1.InvalidProviderConfigurationReason, err)
+		}
+	}
 	return reconcile.Result{}
 }
 
@@ -65,7 +70,7 @@ func validateURL(raw string) error {
 }
 
 // validateSpec checks the fields besides the URL: semver range, include and sparse checkout
-// paths. Refused providers are stalled by the kind's unsupported rules before this runs.
+// paths.
 func validateSpec(obj *sourcev1.GitRepository) error {
 	if ref := obj.Spec.Reference; ref != nil && ref.SemVer != "" && ref.Commit == "" && ref.Name == "" {
 		if _, err := semver.NewConstraint(ref.SemVer); err != nil {
@@ -91,7 +96,7 @@ func validateSpec(obj *sourcev1.GitRepository) error {
 }
 
 // credentials reads spec.secretRef and spec.proxySecretRef, and the ServiceAccount of
-// spec.serviceAccountName whose Azure identity spec.provider azure then uses.
+// spec.serviceAccountName whose AWS or Azure identity spec.provider aws or azure then uses.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
 	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, obj.Spec.Provider, obj.Namespace, obj.Spec.ServiceAccountName)
