@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/pprof"
 	"os"
 
 	"github.com/go-logr/logr"
@@ -93,7 +95,7 @@ func New(o *Options, s Setup) (ctrl.Manager, *reconcile.Runtime, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  s.Scheme,
 		Cache:                   cacheOpts,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr, ExtraHandlers: profilingHandlers()},
 		HealthProbeBindAddress:  o.HealthAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        LeaderElectionID(s.Name, o.WatchLabelSelector),
@@ -125,6 +127,19 @@ func New(o *Options, s Setup) (ctrl.Manager, *reconcile.Runtime, error) {
 	}
 	rt := &reconcile.Runtime{Client: mgr.GetClient(), Events: rec, Metrics: m, DependencyRequeue: o.RequeueDependency}
 	return mgr, rt, nil
+}
+
+// profilingHandlers are Go's runtime profiles (CPU, heap, goroutines, traces) served under
+// /debug/pprof/ on the metrics endpoint, as Flux's controllers serve them: `go tool pprof
+// http://<pod>:8080/debug/pprof/profile` shows where a controller spends its time.
+func profilingHandlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"/debug/pprof/":        http.HandlerFunc(pprof.Index),
+		"/debug/pprof/cmdline": http.HandlerFunc(pprof.Cmdline),
+		"/debug/pprof/profile": http.HandlerFunc(pprof.Profile),
+		"/debug/pprof/symbol":  http.HandlerFunc(pprof.Symbol),
+		"/debug/pprof/trace":   http.HandlerFunc(pprof.Trace),
+	}
 }
 
 func (o *Options) cacheOptions(kinds []client.Object) (cache.Options, error) {

@@ -2,7 +2,10 @@ package kustomization
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +24,7 @@ import (
 	fluxmeta "github.com/ferry-gitops/ferry/shared/api/meta"
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/testing/benchsize"
+	"github.com/ferry-gitops/ferry/shared/testing/freeport"
 	"github.com/ferry-gitops/ferry/shared/testing/rss"
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 	"github.com/ferry-gitops/ferry/shared/testing/testenv"
@@ -179,6 +183,7 @@ func benchKustomizations(b *testing.B, n int) {
 		ns := benchNamespace(b)
 		a := benchRepo(b, ns, n)
 		before := apiRequests(b)
+		profiled := cpuProfile(b, fmt.Sprintf("kustomizations-%d", n), profileSeconds(n))
 		start := time.Now()
 		gitRepository(b, ns, "repo", &a)
 		names := map[string]bool{}
@@ -188,6 +193,8 @@ func benchKustomizations(b *testing.B, n int) {
 			benchKustomization(b, ns, name, "./apps/"+name)
 		}
 		end, p50, p99 := latencies(start, waitAllReady(b, ns, names))
+		profiled()
+		heapProfile(b, fmt.Sprintf("kustomizations-%d-heap", n))
 		// The controller's requests: without the benchmark's list and watch (a few, counted
 		// as two), the GitRepository and the n Kustomizations it created.
 		requests := apiRequests(b) - before - 2 - float64(n+1)
@@ -209,6 +216,10 @@ func benchKustomizations(b *testing.B, n int) {
 		b.ReportMetric(float64(n), "kustomizations")
 	}
 }
+
+// profileSeconds is how long a profile of n Kustomizations coming Ready lasts: about the
+// time they take (50 per second), so that little idle time dilutes it.
+func profileSeconds(n int) time.Duration { return time.Duration(max(n/50, 2)) * time.Second }
 
 // startBinary builds the kustomize-controller binary as `make build` does and runs it against
 // the test API server with its default flags; it is killed when the benchmark ends. It returns
@@ -232,7 +243,11 @@ func startShard(b *testing.B, shard string) int {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("failed to build the controller: %v\n%s", err, out)
 	}
-	args := []string{"--kubeconfig=" + env.Kubeconfig, "--metrics-addr=0", "--health-addr=0", "--log-level=error"}
+	metrics := "0"
+	if os.Getenv(profileEnv) != "" {
+		metrics = benchMetricsAddr(b)
+	}
+	args := []string{"--kubeconfig=" + env.Kubeconfig, "--metrics-addr=" + metrics, "--health-addr=0", "--log-level=error"}
 	switch shard {
 	case "":
 	case mainShard:
@@ -280,6 +295,64 @@ func rssSplit(pid int) (anon, file float64) {
 	return anon, file
 }
 
+// profileEnv names a directory: set, each benchmark that supports it writes there a CPU
+// profile of the controller binary (from its /debug/pprof/ endpoint) over what it measures.
+const profileEnv = "FERRY_BENCH_PROFILE"
+
+// profiledAddr is the metrics address of the controller binary last started with profileEnv
+// set.
+var profiledAddr string
+
+// benchMetricsAddr picks a free 127.0.0.1 address for the binary's metrics and profiles.
+func benchMetricsAddr(b *testing.B) string {
+	addr, err := freeport.Addr()
+	if err != nil {
+		b.Fatal(err)
+	}
+	profiledAddr = addr
+	return addr
+}
+
+// heapProfile writes, when profileEnv is set, the heap profile of the binary last started to
+// <profileEnv>/<name>.pprof.
+func heapProfile(b *testing.B, name string) {
+	if os.Getenv(profileEnv) != "" {
+		fetchProfile(b, "heap", name)
+	}
+}
+
+// fetchProfile writes the profile at /debug/pprof/<path> of the binary last started to
+// <profileEnv>/<name>.pprof.
+func fetchProfile(b *testing.B, path, name string) {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s", profiledAddr, path))
+	if err == nil {
+		defer resp.Body.Close()
+		var f *os.File
+		if f, err = os.Create(filepath.Join(os.Getenv(profileEnv), name+".pprof")); err == nil {
+			_, err = io.Copy(f, resp.Body)
+			err = errors.Join(err, f.Close())
+		}
+	}
+	if err != nil {
+		b.Errorf("failed to profile the controller: %v", err)
+	}
+}
+
+// cpuProfile starts, when profileEnv is set, a CPU profile of the binary last started that
+// lasts d, and returns a function that waits for it and writes it to <profileEnv>/<name>.pprof.
+func cpuProfile(b *testing.B, name string, d time.Duration) (wait func()) {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fetchProfile(b, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), name)
+	}()
+	return func() { <-done }
+}
+
 // BenchmarkSteadyState measures what N Ready Kustomizations (FERRY_BENCH_N, 1,000 by
 // default; 5 objects each, wait and prune on) that nothing changes cost the kustomize-
 // controller binary: with a 1-minute interval, the CPU seconds and API requests of a 3-minute
@@ -305,7 +378,9 @@ func BenchmarkSteadyState(b *testing.B) {
 		}
 		waitAllReady(b, ns, names)
 		cpu0, req0 := cpuSeconds(b, pid), apiRequests(b)
+		profiled := cpuProfile(b, fmt.Sprintf("steady-%d", n), window)
 		time.Sleep(window) // the measurement window itself: nothing is waited for
+		profiled()
 		cpu, req := cpuSeconds(b, pid)-cpu0, apiRequests(b)-req0-1
 		passes := window.Minutes() / interval.Minutes()
 		b.ReportMetric(cpu/passes*6, "cpu-s/hour@10m")
