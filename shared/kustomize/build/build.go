@@ -58,6 +58,25 @@ var kustomizeMu sync.Mutex
 // Kustomize's legacy order (namespaces and CRDs first, then by kind and name), which is stable
 // for a given source. Errors name files relative to Root.
 func Build(spec *kustomizev1.KustomizationSpec, opts Options) ([]*unstructured.Unstructured, error) {
+	out, err := build(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	return out.objects, nil
+}
+
+// output is what a build made: the objects, each one's JSON encoding, and whether the same
+// inputs always make the same objects.
+type output struct {
+	objects []*unstructured.Unstructured
+	raw     [][]byte
+	// pure: nothing was decrypted and nothing is fetched from outside the artifact (remote
+	// bases, files by URL), so the objects follow from the artifact and the spec alone.
+	pure bool
+}
+
+// build is Build, with what Cache keeps.
+func build(spec *kustomizev1.KustomizationSpec, opts Options) (*output, error) {
 	if spec == nil {
 		spec = &kustomizev1.KustomizationSpec{}
 	}
@@ -72,11 +91,13 @@ func Build(spec *kustomizev1.KustomizationSpec, opts Options) ([]*unstructured.U
 	if err := fsys.prepareKustomization(dir, spec); err != nil {
 		return nil, fsys.explain(opts.Path, err)
 	}
+	remote := false
 	if opts.NoRemoteBases {
 		if err := fsys.checkNoRemote(dir, map[string]bool{}); err != nil {
 			return nil, fsys.explain(opts.Path, err)
 		}
 	} else {
+		remote = fsys.checkNoRemote(dir, map[string]bool{}) != nil
 		fsys.clones = clonePattern()
 	}
 	m, err := runKustomize(fsys, dir)
@@ -86,14 +107,15 @@ func Build(spec *kustomizev1.KustomizationSpec, opts Options) ([]*unstructured.U
 	if err := setCommonMetadata(m, spec.CommonMetadata); err != nil {
 		return nil, err
 	}
-	objs, err := toObjects(m)
+	out, err := toObjects(m)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDuplicates(objs); err != nil {
+	if err := checkDuplicates(out.objects); err != nil {
 		return nil, err
 	}
-	return objs, nil
+	out.pure = !remote && opts.Decryptor == nil
+	return out, nil
 }
 
 // buildDir resolves spec.path inside the root and checks that it is a directory.
@@ -181,8 +203,8 @@ func displayPath(path string) string {
 
 // toObjects converts Kustomize's resources to unstructured objects through JSON, so that
 // numbers have the types the Kubernetes machinery expects.
-func toObjects(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
-	objs := make([]*unstructured.Unstructured, 0, m.Size())
+func toObjects(m resmap.ResMap) (*output, error) {
+	out := &output{objects: make([]*unstructured.Unstructured, 0, m.Size()), raw: make([][]byte, 0, m.Size())}
 	for _, res := range m.Resources() {
 		raw, err := res.MarshalJSON()
 		if err != nil {
@@ -192,9 +214,10 @@ func toObjects(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
 		if err := u.UnmarshalJSON(raw); err != nil {
 			return nil, fmt.Errorf("failed to decode %s: %w", resourceName(res), err)
 		}
-		objs = append(objs, u)
+		out.objects = append(out.objects, u)
+		out.raw = append(out.raw, raw)
 	}
-	return objs, nil
+	return out, nil
 }
 
 // resourceName names a resource for messages: Kind/namespace/name.

@@ -39,7 +39,7 @@ func (st *state) build(ctx context.Context, s *scope) reconcile.Result {
 	if dec != nil { // a nil *Decryptor in the interface would not read as "no decryption"
 		opts.Decryptor = dec
 	}
-	objects, err := build.Build(&obj.Spec, opts)
+	objects, err := st.r.builds.Build(string(obj.UID), st.artifact.Digest, &obj.Spec, opts)
 	var notFound *build.PathNotFoundError
 	if errors.As(err, &notFound) {
 		return reconcile.Transient(fluxmeta.ArtifactFailedReason, err)

@@ -25,6 +25,7 @@ import (
 // until the objects are gone (up to spec.timeout), Orphan keeps them.
 func (st *state) finalize(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
+	st.r.builds.Forget(string(obj.UID))
 	if !obj.ShouldDeleteOnFinalize() || obj.Status.Inventory == nil || len(obj.Status.Inventory.Entries) == 0 {
 		return reconcile.Done("", "")
 	}

@@ -25,6 +25,7 @@ import (
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
 	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/kubeconfig"
+	"github.com/ferry-gitops/ferry/shared/kustomize/build"
 	"github.com/ferry-gitops/ferry/shared/runtime/controller"
 	"github.com/ferry-gitops/ferry/shared/runtime/dependency"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
@@ -72,7 +73,9 @@ type Reconciler struct {
 	// kubeconfigs builds the configurations of the remote clusters of spec.kubeConfig.
 	kubeconfigs *kubeconfig.Loader
 	waits       *waits
-	deps        dependency.Set
+	// builds keeps each Kustomization's last build, reused while its artifact and spec stay.
+	builds *build.Cache
+	deps   dependency.Set
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: the cloud identity of
 	// spec.decryption.serviceAccountName (or --default-decryption-service-account) decrypts.
 	objectLevel bool
@@ -87,12 +90,16 @@ var sourceKinds = sourceref.Kinds{
 	sourcev1.ExternalArtifactKind: func() sourceref.Source { return &sourcev1.ExternalArtifact{} },
 }
 
+// buildCacheBytes bounds the compressed builds kept for reuse: 2,000 Kustomizations of a few
+// objects each take about 2 MiB.
+const buildCacheBytes = 32 << 20
+
 // Setup registers the Kustomization reconciler, its indexes and its watches with mgr.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opts Options) error {
 	r := &Reconciler{
 		rt: rt, opts: opts, shared: shared,
 		reader: mgr.GetAPIReader(), config: mgr.GetConfig(), scheme: mgr.GetScheme(), mapper: mgr.GetRESTMapper(),
-		clients: newClientCache(clientCacheSize), waits: newWaits(),
+		clients: newClientCache(clientCacheSize), waits: newWaits(), builds: build.NewCache(buildCacheBytes),
 		kubeconfigs: &kubeconfig.Loader{Reader: mgr.GetAPIReader(), Client: mgr.GetClient(), Tokens: shared.Tokens(),
 			DefaultServiceAccount: shared.DefaultKubeConfigServiceAccount},
 		deps:        dependency.Appliers(dependency.Kustomizations, shared.FeatureGate(dependency.AdditiveGate)),
