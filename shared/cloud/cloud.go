@@ -9,14 +9,13 @@
 // until shortly before it expires. Identities come from the controller's environment, through each provider's SDK
 // (aws-sdk-go-v2, azidentity, golang.org/x/oauth2/google), or, for object-level workload
 // identity (feature gate ObjectLevelWorkloadIdentity), from a ServiceAccount: its
-// annotations name an AWS role or an Azure identity, and its tokens (TokenRequest API) are
-// exchanged for that identity's credentials (ReadServiceAccount is the one place that reads
-// Kubernetes objects).
+// annotations name an AWS role, an Azure identity, or a Google workload identity provider and
+// service account, and its tokens (TokenRequest API) are exchanged for that identity's
+// credentials (ReadServiceAccount is the one place that reads Kubernetes objects).
 package cloud
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -64,7 +63,7 @@ func (c *Cache) RegistryLogin(ctx context.Context, provider, host string, hc *ht
 
 // RegistryLoginAs logs in to the registry at host (host[:port]) with the identity of
 // provider that sa's annotations name, proved with sa's tokens (object-level workload
-// identity; aws and azure only), or the controller's own identity when sa is nil. hc reaches
+// identity), or the controller's own identity when sa is nil. hc reaches
 // the registry itself (with its TLS material and proxy): Azure exchanges its token there.
 // Logins are cached in c, apart for every identity, until shortly before they expire; a nil
 // Cache caches nothing.
@@ -83,10 +82,7 @@ func (c *Cache) RegistryLoginAs(ctx context.Context, provider, host string, hc *
 	case Azure:
 		l, err = acrLogin(ctx, c.azureCredential(sa), host, hc)
 	case GCP:
-		if sa != nil {
-			return Login{}, errGCPServiceAccount
-		}
-		l, err = googleLogin(ctx, host)
+		l, err = googleLogin(ctx, host, sa)
 	default:
 		return Login{}, fmt.Errorf("provider '%s' has no registry login", provider)
 	}
@@ -105,25 +101,16 @@ func hostname(host string) string {
 	return host
 }
 
-// errGCPServiceAccount refuses object-level workload identity on Google Cloud.
-var errGCPServiceAccount = errors.New("spec.serviceAccountName is not supported by Ferry with spec.provider gcp: object-level workload identity is implemented for aws and azure only; remove spec.serviceAccountName to use the controller's own identity")
-
 // CheckSpec returns why an object's provider, service account and secret cannot be used
 // together, or nil. With a cloud provider a Secret would be ignored (Ferry refuses it
 // instead); a service account asks for object-level workload identity, which needs the
-// feature gate ObjectLevelWorkloadIdentity (objectLevel: whether the controller has it on)
-// and is implemented for aws and azure, not gcp.
+// feature gate ObjectLevelWorkloadIdentity (objectLevel: whether the controller has it on).
 func CheckSpec(provider, serviceAccount string, secretRef, objectLevel bool) error {
 	if !IsCloud(provider) {
 		return nil
 	}
-	if serviceAccount != "" {
-		switch {
-		case provider == GCP:
-			return errGCPServiceAccount
-		case !objectLevel:
-			return fmt.Errorf("spec.serviceAccountName with spec.provider %s asks for object-level workload identity, which is off: start the controller with --feature-gates=%s=true, or remove spec.serviceAccountName to use the controller's own identity", provider, ObjectLevelWorkloadIdentity)
-		}
+	if serviceAccount != "" && !objectLevel {
+		return fmt.Errorf("spec.serviceAccountName with spec.provider %s asks for object-level workload identity, which is off: start the controller with --feature-gates=%s=true, or remove spec.serviceAccountName to use the controller's own identity", provider, ObjectLevelWorkloadIdentity)
 	}
 	if secretRef {
 		return fmt.Errorf("spec.secretRef cannot be used with spec.provider %s: the provider's login gives the credentials; remove spec.secretRef, or set spec.provider to generic", provider)

@@ -73,22 +73,30 @@ func (a azureCredential) GetToken(ctx context.Context, opts policy.TokenRequestO
 	return azcore.AccessToken{Token: l.Password, ExpiresOn: l.Expiry}, nil
 }
 
-// GoogleTokenSource returns a token source of the controller's Google identity whose access
-// tokens (scope cloud-platform) are those of GoogleToken, cached in c. ctx bounds the
-// requests for new tokens: the source serves while ctx lasts.
+// GoogleTokenSource returns a token source of the controller's Google identity:
+// GoogleTokenSourceAs without a ServiceAccount.
 func (c *Cache) GoogleTokenSource(ctx context.Context) oauth2.TokenSource {
-	return googleTokenSource{ctx: ctx, c: c}
+	return c.GoogleTokenSourceAs(ctx, nil)
 }
 
-// googleTokenSource is the TokenSource of GoogleTokenSource.
+// GoogleTokenSourceAs returns a token source of the Google identity that sa's annotations
+// name, or of the controller's own identity when sa is nil, whose access tokens (scope
+// cloud-platform) are those of GoogleTokenAs, cached in c. ctx bounds the requests for new
+// tokens: the source serves while ctx lasts.
+func (c *Cache) GoogleTokenSourceAs(ctx context.Context, sa *ServiceAccount) oauth2.TokenSource {
+	return googleTokenSource{ctx: ctx, c: c, sa: sa}
+}
+
+// googleTokenSource is the TokenSource of GoogleTokenSourceAs.
 type googleTokenSource struct {
 	ctx context.Context
 	c   *Cache
+	sa  *ServiceAccount
 }
 
-// Token returns an access token of the controller's Google identity.
+// Token returns an access token of the identity.
 func (g googleTokenSource) Token() (*oauth2.Token, error) {
-	l, err := g.c.GoogleToken(g.ctx)
+	l, err := g.c.GoogleTokenAs(g.ctx, g.sa)
 	if err != nil {
 		return nil, err
 	}

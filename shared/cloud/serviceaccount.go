@@ -17,8 +17,8 @@ import (
 // identity it uses instead of the controller's, as in Flux.
 const ObjectLevelWorkloadIdentity = "ObjectLevelWorkloadIdentity"
 
-// The annotations of a ServiceAccount that name its cloud identity, as Amazon EKS (IRSA) and
-// Azure workload identity define them.
+// The annotations of a ServiceAccount that name its cloud identity, as Amazon EKS (IRSA),
+// Azure workload identity, GKE and Flux define them.
 const (
 	// AWSRoleARNAnnotation is the IAM role the ServiceAccount assumes.
 	AWSRoleARNAnnotation = "eks.amazonaws.com/role-arn"
@@ -27,6 +27,15 @@ const (
 	AzureClientIDAnnotation = "azure.workload.identity/client-id"
 	// AzureTenantIDAnnotation is the tenant of that application or identity.
 	AzureTenantIDAnnotation = "azure.workload.identity/tenant-id"
+	// GCPServiceAccountAnnotation is the Google service account (its email) that the
+	// ServiceAccount impersonates, as GKE defines it; without it, the ServiceAccount's own
+	// federated identity is used.
+	GCPServiceAccountAnnotation = "iam.gke.io/gcp-service-account"
+	// GCPWorkloadIdentityProviderAnnotation is the workload identity pool provider that trusts
+	// the ServiceAccount's tokens outside GKE (projects/<number>/locations/global/
+	// workloadIdentityPools/<pool>/providers/<provider>), as Flux defines it; without it, the
+	// cluster must be GKE, whose workload identity pool is read from the metadata server.
+	GCPWorkloadIdentityProviderAnnotation = "gcp.auth.fluxcd.io/workload-identity-provider"
 )
 
 // The audiences of the ServiceAccount tokens each cloud exchanges, as AWS and Azure document
@@ -43,7 +52,7 @@ const (
 const serviceAccountTokenSeconds = 600
 
 // ServiceAccount is the Kubernetes ServiceAccount whose cloud identity an object asks for
-// (spec.serviceAccountName with spec.provider aws or azure): its annotations name the
+// (spec.serviceAccountName with spec.provider aws, azure or gcp): its annotations name the
 // identity, and its tokens prove it to the cloud.
 type ServiceAccount struct {
 	// Namespace and Name name the ServiceAccount.
@@ -100,10 +109,12 @@ func (sa *ServiceAccount) cacheKey() string {
 		return ""
 	}
 	return "/sa/" + sa.Namespace + "/" + sa.Name + "/" + sa.Annotations[AWSRoleARNAnnotation] + "/" +
-		sa.Annotations[AzureTenantIDAnnotation] + "/" + sa.Annotations[AzureClientIDAnnotation]
+		sa.Annotations[AzureTenantIDAnnotation] + "/" + sa.Annotations[AzureClientIDAnnotation] + "/" +
+		sa.Annotations[GCPWorkloadIdentityProviderAnnotation] + "/" + sa.Annotations[GCPServiceAccountAnnotation]
 }
 
-// identity names whose identity of cloud (AWS, Azure) a login uses, for error messages.
+// identity names whose identity of cloud (AWS, Azure, Google Cloud) a login uses, for error
+// messages.
 func (sa *ServiceAccount) identity(cloud string) string {
 	if sa == nil {
 		return "the controller's " + cloud + " identity"

@@ -17,8 +17,8 @@ import (
 // Identity is the cloud identity with which a Decryptor decrypts the data keys of AWS KMS,
 // Azure Key Vault and GCP KMS keys for which the decryption Secret holds no credentials (the
 // Secret's credentials always come first): that of a ServiceAccount (object-level workload
-// identity, for AWS and Azure), or the controller's own. The zero Identity is none: such a key
-// fails, naming the entry the Secret lacks.
+// identity), or the controller's own. The zero Identity is none: such a key fails, naming the
+// entry the Secret lacks.
 type Identity struct {
 	// Tokens caches the credentials of the identity (nil caches nothing).
 	Tokens *cloud.Cache
@@ -121,17 +121,15 @@ func (id *identity) azureCredential(ctx context.Context, key string) (azcore.Tok
 	return id.Tokens.AzureCredential(sa), nil
 }
 
-// googleTokenSource returns the token source of the controller's Google identity for the GCP
-// KMS key, serving while ctx lasts. A ServiceAccount's Google identity is not implemented:
-// the key fails, naming it, rather than fall back to the controller's identity.
+// googleTokenSource returns the token source of the identity for the GCP KMS key (the
+// Google identity of the ServiceAccount, or the controller's), serving while ctx lasts.
 func (id *identity) googleTokenSource(ctx context.Context, key string) (oauth2.TokenSource, error) {
 	if !id.usable() {
 		return nil, id.missing("GCP KMS key "+key, GCPKMSKey)
 	}
-	if id.ServiceAccount != "" {
-		return nil, fmt.Errorf("the GCP KMS key %s needs credentials: no %s entry in the decryption Secret, and the Google Cloud "+
-			"identity of ServiceAccount '%s' is not supported by Ferry (object-level workload identity is implemented for AWS KMS "+
-			"and Azure Key Vault only): put a service account key in %s", key, GCPKMSKey, id.ServiceAccount, GCPKMSKey)
+	sa, err := id.serviceAccount(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the GCP KMS key %s needs the cloud identity of ServiceAccount '%s': %w", key, id.ServiceAccount, err)
 	}
-	return id.Tokens.GoogleTokenSource(ctx), nil
+	return id.Tokens.GoogleTokenSourceAs(ctx, sa), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/azureapi"
 	"github.com/ferry-gitops/ferry/shared/testing/cloudtest"
 	"github.com/ferry-gitops/ferry/shared/testing/gcpapi"
+	"github.com/ferry-gitops/ferry/shared/testing/oidcissuer"
 )
 
 // tenantSA names the ServiceAccount of the identity tests.
@@ -140,8 +141,11 @@ func TestDecryptAzureKeyVaultWithIdentity(t *testing.T) {
 }
 
 // TestDecryptGCPKMSWithIdentity decrypts with the controller's Google identity (the
-// metadata server of GKE); a ServiceAccount's Google identity is not implemented, and fails
-// naming it without asking anything of anyone.
+// metadata server of GKE), and with the Google service account that a ServiceAccount
+// impersonates through its workload identity provider (its token exchanged at the Security
+// Token Service, then generateAccessToken), a key that only that account may use; the
+// controller's identity is then refused, and a ServiceAccount without the provider
+// annotation fails naming it without falling back to the controller's identity.
 func TestDecryptGCPKMSWithIdentity(t *testing.T) {
 	s, err := gcpapi.New("sops@ferry-test.iam.gserviceaccount.com")
 	if err != nil {
@@ -164,13 +168,34 @@ func TestDecryptGCPKMSWithIdentity(t *testing.T) {
 	g.Expect(s.Decrypts()).To(BeEquivalentTo(2))
 	g.Expect(md.TokenCalls()).To(BeEquivalentTo(1), "the token is kept in the cache")
 
-	tenant := &account{token: "genuine-token"}
-	expectFailsAs(g, nil, tenant.identity(), enc, []string{"the GCP KMS key " + resource + " needs credentials: no sops.gcp-kms entry",
-		"the Google Cloud identity of ServiceAccount '" + tenantSA + "' is not supported by Ferry"})
-	g.Expect(tenant.reads.Load()).To(BeZero())
-	g.Expect(md.TokenCalls()).To(BeEquivalentTo(1))
-	g.Expect(s.Decrypts()).To(BeEquivalentTo(2))
+	// The ServiceAccount's token is a JWT for the provider, which the STS trusts.
+	const subject = "system:serviceaccount:tenant:decrypter"
+	issuer, err := oidcissuer.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	defer issuer.Close()
+	jwt, err := issuer.Sign(issuer.Claims("//iam.googleapis.com/"+cloudtest.WorkloadIdentityProvider, subject))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(s.AddWorkloadIdentityProvider(cloudtest.WorkloadIdentityProvider,
+		func(token string) (string, bool) { return subject, token == jwt })).To(Succeed())
+	s.AllowImpersonation(cloudtest.TenantGoogleServiceAccount, gcpapi.WorkloadIdentityPrincipal(cloudtest.WorkloadIdentityProvider, subject))
+	t.Setenv(cloud.TestGoogleEndpointEnv, s.URL())
+	s.RequirePrincipal(cloudtest.TenantGoogleServiceAccount)
 
-	// The Secret's service account comes first.
-	expectDecryptsAs(g, map[string][]byte{decrypt.GCPKMSKey: s.ServiceAccountJSON()}, tenant.identity(), enc)
+	tenant := &account{token: jwt, annotations: map[string]string{cloud.GCPWorkloadIdentityProviderAnnotation: cloudtest.WorkloadIdentityProvider,
+		cloud.GCPServiceAccountAnnotation: cloudtest.TenantGoogleServiceAccount}}
+	expectDecryptsAs(g, nil, tenant.identity(), enc)
+	g.Expect(s.Impersonations()).To(BeEquivalentTo(1))
+	expectFailsAs(g, nil, controllerIdentity(), enc, []string{"the GCP KMS key " + resource})
+
+	plain, before := &account{token: jwt}, md.TokenCalls()
+	expectFailsAs(g, nil, plain.identity(), enc, []string{"ServiceAccount '" + tenantSA + "' has no annotation " +
+		cloud.GCPWorkloadIdentityProviderAnnotation}, jwt)
+	g.Expect(md.TokenCalls()).To(Equal(before), "the controller's identity is not used for a ServiceAccount")
+	g.Expect(s.Decrypts()).To(BeEquivalentTo(3))
+
+	// The Secret's service account comes first: the ServiceAccount is not even read.
+	s.RequirePrincipal("")
+	forged := &account{token: "forged"}
+	expectDecryptsAs(g, map[string][]byte{decrypt.GCPKMSKey: s.ServiceAccountJSON()}, forged.identity(), enc)
+	g.Expect(forged.reads.Load()).To(BeZero())
 }

@@ -2,7 +2,9 @@
 // environment describes it, against the local servers of shared/testing: an IRSA web
 // identity that STS (awsapi) trades for a role allowed to call ECR's GetAuthorizationToken;
 // an Azure workload identity that Entra ID (azureapi) trades for a token which an Azure
-// Container Registry exchanges; a GKE metadata server (gcpapi) handing out access tokens.
+// Container Registry exchanges; a GKE metadata server (gcpapi) handing out access tokens,
+// next to Google's Security Token Service and IAM Credentials (gcpapi) for object-level
+// identities.
 // Each sets the provider's own environment variables with t.Setenv (so tests using it cannot
 // run in parallel) and serves a registry under the provider's hostname, reached through a
 // tunnelling proxy, which accepts only the login the provider's token service handed out.
@@ -15,6 +17,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ferry-gitops/ferry/shared/testing/awsapi"
@@ -56,8 +59,12 @@ type Cloud struct {
 	Azure *azureapi.Server
 	// GCP is the metadata server of provider gcp.
 	GCP *gcpapi.Metadata
+	// Google is the Security Token Service and IAM Credentials of provider gcp (also a Cloud
+	// Storage and Cloud KMS endpoint), at shared/cloud's TestGoogleEndpointEnv.
+	Google *gcpapi.Server
 
-	acr *azureapi.ACR // the registry's authentication, for provider azure
+	acr            *azureapi.ACR          // the registry's authentication, for provider azure
+	googleRequired atomic.Pointer[string] // the only Google principal the registry accepts
 }
 
 // AWS sets up an IRSA identity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE) whose role may
@@ -132,17 +139,36 @@ func Azure(t testing.TB, caEnv string) *Cloud {
 	return c
 }
 
+// googleEndpointEnv is shared/cloud's TestGoogleEndpointEnv: the base URL of the Security
+// Token Service and IAM Credentials in a test.
+const googleEndpointEnv = "FERRY_CLOUD_TEST_GOOGLE_ENDPOINT"
+
 // GCP sets up a metadata server (GCE_METADATA_HOST) of a GKE node or workload identity, with
-// no other Application Default Credentials, and a registry at GARHost.
+// no other Application Default Credentials, Google's Security Token Service and IAM
+// Credentials at a local server (the test hook of shared/cloud), and a registry at GARHost
+// that accepts the metadata server's tokens.
 func GCP(t testing.TB) *Cloud {
 	t.Helper()
 	md := gcpapi.NewMetadata(t, "ferry-source-controller@ferry-test.iam.gserviceaccount.com")
+	google, err := gcpapi.New("ferry-source-controller@ferry-test.iam.gserviceaccount.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(google.Close)
 	t.Setenv("GCE_METADATA_HOST", md.Host())
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
 	t.Setenv("CLOUDSDK_CONFIG", t.TempDir())
-	c := &Cloud{Provider: "gcp", Host: GARHost, GCP: md, Logins: md.TokenCalls}
+	t.Setenv(googleEndpointEnv, google.URL())
+	c := &Cloud{Provider: "gcp", Host: GARHost, GCP: md, Google: google, Logins: md.TokenCalls}
 	c.serve(t, registry.Options{Authorize: func(user, password string) bool {
-		return user == "oauth2accesstoken" && md.Valid(password)
+		if user != "oauth2accesstoken" {
+			return false
+		}
+		if want := c.googleRequired.Load(); want != nil && *want != "" {
+			got, ok := google.Principal(password)
+			return ok && got == *want
+		}
+		return md.Valid(password)
 	}})
 	return c
 }

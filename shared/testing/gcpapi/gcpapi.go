@@ -7,13 +7,20 @@
 //     access token of the token endpoint or a self-signed JWT of the account, and the JSON
 //     API of Cloud Storage (buckets.get, objects.list with pagination, objects.get with
 //     alt=media), which also accepts the tokens that AcceptTokens adds (a Metadata server's);
+//     and, for workload identity federation, the Security Token Service's token exchange
+//     (POST /v1/token: a JWT of a trusted workload identity pool provider or GKE cluster,
+//     whose signature a test's function checks, for a federated access token) and IAM
+//     Credentials' generateAccessToken (a federated token of a principal allowed to
+//     impersonate a service account, for that account's access token);
 //   - Metadata: the Compute Engine metadata server of one service account, as GKE and
 //     Compute Engine serve it to workloads (its access token, email and project ID, behind
-//     the Metadata-Flavor: Google header), for Application Default Credentials.
+//     the Metadata-Flavor: Google header, and a GKE node's cluster name and location), for
+//     Application Default Credentials.
 //
 // It is not Google Cloud: the service account key is made by New, keys are AES-256-GCM keys
 // created on first use, the ciphertext is its own format, access tokens are random strings,
-// any accepted token may read any bucket, and nothing else of these APIs is served.
+// any accepted token may read any bucket (unless RequirePrincipal names the one principal
+// that may), the three APIs share one host, and nothing else of these APIs is served.
 package gcpapi
 
 import (

@@ -17,7 +17,8 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/keyserver"
 )
 
-// Server is a token endpoint and a Cloud KMS REST endpoint; it is safe for concurrent use.
+// Server is a token endpoint, a Security Token Service, IAM Credentials, and the Cloud KMS
+// and Cloud Storage endpoints; it is safe for concurrent use.
 type Server struct {
 	keyserver.Counts
 	email string
@@ -26,10 +27,12 @@ type Server struct {
 	srv   *httptest.Server
 	keys  keyserver.Keyring // by crypto key resource name
 
-	mu     sync.Mutex
-	tokens map[string]bool
-	store  objectStore         // Cloud Storage's buckets
-	accept []func(string) bool // other issuers' access tokens
+	mu       sync.Mutex
+	tokens   map[string]string   // access token → the principal it stands for
+	store    objectStore         // Cloud Storage's buckets
+	accept   []func(string) bool // other issuers' access tokens
+	fed      federationState     // the STS's providers and IAM Credentials' grants
+	required string              // the only principal Storage and KMS accept, "" for any
 }
 
 // New starts a server trusting one new service account. The caller must call Close.
@@ -40,16 +43,20 @@ func New(email string) (*Server, error) {
 	}
 	id := make([]byte, 20)
 	_, _ = rand.Read(id)
-	s := &Server{email: email, keyID: hex.EncodeToString(id), key: key, tokens: map[string]bool{}}
+	s := &Server{email: email, keyID: hex.EncodeToString(id), key: key, tokens: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
+	mux.HandleFunc("POST /v1/token", s.exchange)
+	mux.HandleFunc("POST /v1/projects/{project}/serviceAccounts/{call}", s.generateAccessToken)
 	mux.HandleFunc("POST /v1/", s.kms)
 	mux.HandleFunc("GET /storage/v1/b/", s.storage)
 	s.srv, err = keyserver.Start(mux, nil)
 	return s, err
 }
 
-// URL is the server's base URL, the Cloud KMS endpoint.
+// URL is the server's base URL: the Cloud KMS endpoint, and that of the Security Token
+// Service (POST /v1/token) and IAM Credentials (POST
+// /v1/projects/-/serviceAccounts/{email}:generateAccessToken).
 func (s *Server) URL() string { return s.srv.URL }
 
 // Close stops the server.
@@ -111,26 +118,54 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, "invalid_grant", "Invalid JWT Signature.")
 		return
 	}
-	raw := make([]byte, 24)
-	_, _ = rand.Read(raw)
-	token := "ya29." + hex.EncodeToString(raw)
-	s.mu.Lock()
-	s.tokens[token] = true
-	s.mu.Unlock()
+	token := s.issue(s.email)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 }
 
+// issue makes a new access token of principal.
+func (s *Server) issue(principal string) string {
+	token := "ya29." + randomHex(24)
+	s.mu.Lock()
+	s.tokens[token] = principal
+	s.mu.Unlock()
+	return token
+}
+
+// Principal returns the principal an access token of the server stands for: the trusted
+// service account for the token endpoint's, the federated principal for the Security Token
+// Service's, the impersonated service account for IAM Credentials'.
+func (s *Server) Principal(token string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.tokens[token]
+	return p, ok
+}
+
+// RequirePrincipal makes Cloud Storage and Cloud KMS accept only the access tokens of
+// principal (see Principal), as if only it were granted their roles; "" accepts every token
+// again.
+func (s *Server) RequirePrincipal(principal string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.required = principal
+}
+
 // authorized reports whether a request carries an access token of the token endpoint, one
-// that AcceptTokens accepts, or a self-signed JWT of the account.
+// that AcceptTokens accepts, or a self-signed JWT of the account; with RequirePrincipal, only
+// an access token of that principal.
 func (s *Server) authorized(r *http.Request) bool {
 	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return false
 	}
 	s.mu.Lock()
-	known := s.tokens[bearer]
+	principal, known := s.tokens[bearer]
+	required := s.required
 	accept := slices.Clone(s.accept)
 	s.mu.Unlock()
+	if required != "" {
+		return known && principal == required
+	}
 	for _, valid := range accept {
 		known = known || valid(bearer)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -21,6 +22,10 @@ type Metadata struct {
 	project    string
 	token      string
 	tokenCalls atomic.Int64
+
+	mu       sync.Mutex
+	location string // the GKE cluster's, "" off GKE
+	cluster  string
 }
 
 // NewMetadata starts a metadata server for the service account email that is closed when
@@ -39,6 +44,31 @@ func NewMetadata(t testing.TB, email string) *Metadata {
 
 // Host is the server's address, 127.0.0.1:<port>, the value of GCE_METADATA_HOST.
 func (m *Metadata) Host() string { return strings.TrimPrefix(m.srv.URL, "http://") }
+
+// Project is the project ID the server serves.
+func (m *Metadata) Project() string { return m.project }
+
+// SetCluster makes the server a GKE node's, of the cluster name in location (a region or a
+// zone): it then serves instance/attributes/cluster-name and cluster-location, as GKE's
+// metadata server does; without it, they are not found, as on Compute Engine.
+func (m *Metadata) SetCluster(location, name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.location, m.cluster = location, name
+}
+
+// attribute returns a GKE instance attribute, or "" when the server is not a GKE node's.
+func (m *Metadata) attribute(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch name {
+	case "cluster-location":
+		return m.location
+	case "cluster-name":
+		return m.cluster
+	}
+	return ""
+}
 
 // Token is the access token the server hands out.
 func (m *Metadata) Token() string { return m.token }
@@ -71,6 +101,14 @@ func (m *Metadata) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	account := metadataPrefix + "instance/service-accounts/"
+	if name, ok := strings.CutPrefix(r.URL.Path, metadataPrefix+"instance/attributes/"); ok {
+		if v := m.attribute(name); v != "" {
+			writeText(w, v)
+			return
+		}
+		http.Error(w, "Not Found", http.StatusNotFound)
+		return
+	}
 	switch p := r.URL.Path; p {
 	case "/computeMetadata/", metadataPrefix:
 		writeText(w, "instance/\nproject/\n")

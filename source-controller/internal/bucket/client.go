@@ -29,7 +29,8 @@ const (
 	// managed identity from the Secret, or else the controller's Azure identity.
 	ProviderAzure = "azure"
 	// ProviderGCP is Google Cloud Storage: a service account key from the Secret, or else
-	// the controller's Google identity (Application Default Credentials).
+	// the Google identity of a ServiceAccount, or else the controller's (Application Default
+	// Credentials).
 	ProviderGCP = "gcp"
 )
 
@@ -66,9 +67,9 @@ type Config struct {
 	// Identity, when set, gives the tokens of the controller's own Azure or Google identity
 	// to providers azure and gcp without credentials of their own; nil, they are anonymous.
 	Identity *cloud.Cache
-	// ServiceAccount, when set, is the ServiceAccount whose cloud identity providers aws and
-	// azure use instead of the controller's (object-level workload identity; the Azure
-	// tokens are cached in Identity).
+	// ServiceAccount, when set, is the ServiceAccount whose cloud identity providers aws,
+	// azure and gcp use instead of the controller's (object-level workload identity; the
+	// Azure and Google tokens are cached in Identity).
 	ServiceAccount *cloud.ServiceAccount
 	// STS, when set, gives the S3 providers temporary credentials from a Security Token
 	// Service: the LDAP user's (ldap), or those of the aws provider's identity (aws).

@@ -25,24 +25,18 @@ const googleStorageHost = "storage.googleapis.com"
 // googleReadScope is the OAuth scope asked for a service account key's tokens.
 const googleReadScope = storage.DevstorageReadOnlyScope
 
-// errGoogleServiceAccount refuses object-level workload identity on Google Cloud, which is
-// not implemented.
-var errGoogleServiceAccount = errors.New("spec.serviceAccountName is not supported by Ferry with provider gcp: object-level workload identity is implemented for aws and azure only")
-
 // googleStore is the Store of Google Cloud Storage, through its JSON API.
 type googleStore struct {
 	svc *storage.Service
 }
 
 // newGoogleStore returns the Store of the JSON API at cfg.Endpoint, authenticated with the
-// service account key of cfg, else the controller's identity, else anonymous.
+// service account key of cfg, else the Google identity of cfg.ServiceAccount, else the
+// controller's identity, else anonymous.
 func newGoogleStore(cfg Config, tr http.RoundTripper) (*googleStore, error) {
 	base, err := googleBasePath(cfg.Endpoint, cfg.Insecure)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.ServiceAccount != nil {
-		return nil, errGoogleServiceAccount
 	}
 	var ts oauth2.TokenSource
 	switch {
@@ -55,8 +49,10 @@ func newGoogleStore(cfg Config, tr http.RoundTripper) (*googleStore, error) {
 		// for one reconcile, whose timeout the requests of the store honour.
 		tokenClient := &http.Client{Transport: tr, Timeout: time.Minute}
 		ts = conf.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, tokenClient))
+	case cfg.ServiceAccount != nil:
+		ts = identityTokenSource{c: cfg.Identity, sa: cfg.ServiceAccount}
 	case cfg.Identity != nil:
-		ts = identityTokenSource{cfg.Identity}
+		ts = identityTokenSource{c: cfg.Identity}
 	}
 	hc := &http.Client{Transport: tr}
 	if ts != nil {
@@ -90,18 +86,22 @@ func googleBasePath(endpoint string, insecure bool) (string, error) {
 	return scheme + "://" + host + "/storage/v1/", nil
 }
 
-// identityTokenSource gives the tokens of the controller's Google identity (shared/cloud's,
-// cached there; its cloud-platform scope covers Cloud Storage).
-type identityTokenSource struct{ c *cloud.Cache }
+// identityTokenSource gives the tokens of the Google identity of a ServiceAccount, or of the
+// controller's when sa is nil (shared/cloud's, cached there; their cloud-platform scope
+// covers Cloud Storage).
+type identityTokenSource struct {
+	c  *cloud.Cache
+	sa *cloud.ServiceAccount
+}
 
 // Token returns an access token, asking for it for at most a minute (the transport that
 // calls it passes no context).
 func (i identityTokenSource) Token() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	l, err := i.c.GoogleToken(ctx)
+	l, err := i.c.GoogleTokenAs(ctx, i.sa)
 	if err != nil {
-		return nil, err
+		return nil, identityError{err}
 	}
 	return &oauth2.Token{AccessToken: l.Password, TokenType: "Bearer", Expiry: l.Expiry}, nil
 }
@@ -146,6 +146,16 @@ func (s *googleStore) Get(ctx context.Context, bucket, key string) (io.ReadClose
 	return resp.Body, nil
 }
 
+// identityError is why the token of a cloud identity could not be had: it is reported as it
+// is, without the request that needed it.
+type identityError struct{ err error }
+
+// Error returns the error of the identity.
+func (e identityError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error of the identity.
+func (e identityError) Unwrap() error { return e.err }
+
 // googleCode returns the HTTP status of an error of the API, or 0.
 func googleCode(err error) int {
 	var gerr *googleapi.Error
@@ -168,10 +178,15 @@ func (e googleError) Error() string { return e.msg }
 func (e googleError) Unwrap() error { return e.err }
 
 // describeGoogle words an error of the JSON API for users: the service's message and HTTP
-// status, or the client's error (a token that could not be had, an unreachable endpoint).
+// status, why the token of a cloud identity could not be had, or the client's error (a
+// service account key's token that could not be had, an unreachable endpoint).
 func describeGoogle(err error) error {
 	if err == nil {
 		return nil
+	}
+	var ierr identityError
+	if errors.As(err, &ierr) {
+		return ierr
 	}
 	var gerr *googleapi.Error
 	if errors.As(err, &gerr) {

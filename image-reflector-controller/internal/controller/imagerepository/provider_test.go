@@ -59,8 +59,8 @@ func TestProviderSpecErrors(t *testing.T) {
 	}{
 		{name: "not-google", spec: imagev1.ImageRepositorySpec{Image: "ghcr.io/org/app", Provider: "gcp"},
 			want: "provider gcp logs in to Artifact Registry (<location>-docker.pkg.dev) and Container Registry (gcr.io), not 'ghcr.io'"},
-		{name: "workload-identity", spec: imagev1.ImageRepositorySpec{Image: cloudtest.GARHost + "/p/r/app", Provider: "gcp", ServiceAccountName: "scanner"},
-			want: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp"},
+		{name: "workload-identity-not-google", spec: imagev1.ImageRepositorySpec{Image: "ghcr.io/org/app", Provider: "gcp", ServiceAccountName: "scanner"},
+			want: "provider gcp logs in to Artifact Registry (<location>-docker.pkg.dev) and Container Registry (gcr.io), not 'ghcr.io'"},
 		{name: "secret", spec: imagev1.ImageRepositorySpec{Image: cloudtest.ACRHost + "/app", Provider: "azure",
 			SecretRef: &fluxmeta.LocalObjectReference{Name: "creds"}}, want: "spec.secretRef cannot be used with spec.provider azure"},
 	} {

@@ -21,14 +21,15 @@ import (
 	"github.com/ferry-gitops/ferry/shared/testing/statuscheck"
 )
 
-// TestObjectLevelWorkloadIdentity scans Amazon ECR and Azure Container Registry with the
-// cloud identity of spec.serviceAccountName (feature gate ObjectLevelWorkloadIdentity, on in
-// the suite), which only the ServiceAccount's genuine tokens obtain (the API server's
-// TokenReview) and which alone may log in: the controller's own identity is refused. A
-// ServiceAccount without the annotations fails naming them; a controller with the gate off
-// stalls the object naming the gate.
+// TestObjectLevelWorkloadIdentity scans Amazon ECR, Azure Container Registry and Google
+// Artifact Registry with the cloud identity of spec.serviceAccountName (feature gate
+// ObjectLevelWorkloadIdentity, on in the suite; on Google Cloud the service account that the
+// ServiceAccount impersonates through its workload identity provider), which only the
+// ServiceAccount's genuine tokens obtain (the API server's TokenReview) and which alone may
+// log in: the controller's own identity is refused. A ServiceAccount without the annotations
+// fails naming them; a controller with the gate off stalls the object naming the gate.
 func TestObjectLevelWorkloadIdentity(t *testing.T) {
-	for _, setup := range cloudtest.All(cloud.TestCAFileEnv)[:2] {
+	for _, setup := range cloudtest.All(cloud.TestCAFileEnv) {
 		c := setup(t)
 		t.Run(c.Provider, func(t *testing.T) {
 			g := NewWithT(t)

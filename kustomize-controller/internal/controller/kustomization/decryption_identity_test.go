@@ -149,8 +149,9 @@ func TestDecryptionServiceAccountAzure(t *testing.T) {
 }
 
 // TestDecryptionControllerIdentityGCP decrypts with the controller's Google identity (the
-// GKE metadata server); spec.decryption.serviceAccountName fails naming the ServiceAccount,
-// as Ferry has no object-level identity on Google Cloud.
+// GKE metadata server); spec.decryption.serviceAccountName naming a ServiceAccount without
+// the annotations of a Google identity fails naming the workload identity provider
+// annotation, rather than fall back to the controller's identity.
 func TestDecryptionControllerIdentityGCP(t *testing.T) {
 	kms, err := gcpapi.New("sops@ferry-test.iam.gserviceaccount.com")
 	if err != nil {
@@ -170,7 +171,30 @@ func TestDecryptionControllerIdentityGCP(t *testing.T) {
 	decryptedIn(t, ns, k)
 
 	ns, k = inNamespace(t, "decrypter", func(string) map[string]string { return nil }, enc, withDecryptionSA("decrypter"))
-	notDecrypted(t, ns, k, "the Google Cloud identity of ServiceAccount '"+ns+"/decrypter' is not supported by Ferry")
+	notDecrypted(t, ns, k, "ServiceAccount '"+ns+"/decrypter' has no annotation "+cloud.GCPWorkloadIdentityProviderAnnotation)
+}
+
+// TestDecryptionServiceAccountGCP decrypts, with the Google service account that
+// spec.decryption.serviceAccountName impersonates through its workload identity provider
+// (the Security Token Service trusts only genuine tokens, checked by TokenReview, and only
+// that ServiceAccount may impersonate the account), a Cloud KMS key that only that account
+// may use; the controller's own identity (the metadata server) is refused it.
+func TestDecryptionServiceAccountGCP(t *testing.T) {
+	c := cloudtest.GCP(t)
+	t.Setenv(decrypt.TestGCPKMSEndpointEnv, c.Google.URL())
+	c.Google.AcceptTokens(c.GCP.Valid)
+	c.Google.RequirePrincipal(cloudtest.TenantGoogleServiceAccount)
+	enc := sopstest.EncryptFor(t, "secret.yaml", []byte(sopsSecretManifest), "^(data|stringData)$",
+		sopstest.GCPKMS(c.Google, "projects/ferry-test/locations/global/keyRings/sops/cryptoKeys/tenant"))
+
+	ns, k := inNamespace(t, "decrypter", func(ns string) map[string]string {
+		return cloudtest.GoogleServiceAccount(t, c.Google, env.Client, ns, "decrypter")
+	}, enc, withDecryptionSA("decrypter"))
+	decryptedIn(t, ns, k)
+	NewWithT(t).Expect(c.Google.Impersonations()).To(BeNumerically(">", 0))
+
+	ns, k = inNamespace(t, "decrypter", nil, enc, nil)
+	notDecrypted(t, ns, k, "Request had invalid authentication credentials")
 }
 
 // TestDefaultDecryptionServiceAccount: with --default-decryption-service-account, a

@@ -108,14 +108,13 @@ func TestBadInput(t *testing.T) {
 			message: "/absent': not found",
 		},
 		{
-			name: "service account with provider gcp",
+			name: "service account of provider gcp missing",
 			mutate: func(_ *testing.T, obj *sourcev1.Bucket) {
 				obj.Spec.Provider, obj.Spec.Endpoint, obj.Spec.SecretRef = sourcev1.BucketProviderGoogle, "storage.googleapis.com", nil
 				obj.Spec.ServiceAccountName = "reader"
 			},
-			reason:  sourcev1.InvalidProviderConfigurationReason,
-			message: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp",
-			stalled: true,
+			reason:  sourcev1.AuthenticationFailedReason,
+			message: `/reader': serviceaccounts "reader" not found`,
 		},
 	}
 	name := newS3Bucket(t, s3, map[string]string{"a.yaml": "a"})

@@ -30,12 +30,13 @@ type Reconciler struct {
 	// concurrency bounds the object downloads of one reconcile.
 	concurrency int
 	// tokens caches the tokens of the controller's Azure and Google identities (providers
-	// azure and gcp without spec.secretRef), and of the ServiceAccounts' Azure identities.
+	// azure and gcp without spec.secretRef), and of the ServiceAccounts' Azure and Google
+	// identities.
 	tokens *cloud.Cache
 	// reader reads ServiceAccounts (spec.serviceAccountName) without caching them.
 	reader client.Reader
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
-	// with provider aws or azure uses that ServiceAccount's identity.
+	// with provider aws, azure or gcp uses that ServiceAccount's identity.
 	objectLevel bool
 
 	mu sync.Mutex

@@ -22,8 +22,8 @@ func (st *state) checkStorage(_ context.Context, s *scope) reconcile.Result {
 
 // validate stalls on a spec that cannot work until it changes: TLS settings for a provider
 // other than generic, an endpoint the provider cannot use, a Security Token Service the
-// provider cannot use, or a ServiceAccount with provider generic or gcp, with static keys, or
-// while the feature gate ObjectLevelWorkloadIdentity is off.
+// provider cannot use, or a ServiceAccount with provider generic, with static keys, or while
+// the feature gate ObjectLevelWorkloadIdentity is off.
 func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
 	if spec.CertSecretRef != nil && spec.Provider != "" && spec.Provider != bucket.ProviderGeneric {
@@ -46,8 +46,8 @@ func (st *state) validate(_ context.Context, s *scope) reconcile.Result {
 }
 
 // checkServiceAccount returns why spec.serviceAccountName cannot be used, as Flux documents
-// it: not with provider generic, not with spec.secretRef; with aws and azure only while the
-// feature gate is on (gcp is not implemented).
+// it: not with provider generic, not with spec.secretRef; with aws, azure and gcp only while
+// the feature gate is on.
 func checkServiceAccount(spec *sourcev1.BucketSpec, objectLevel bool) error {
 	switch {
 	case spec.ServiceAccountName == "":
@@ -68,8 +68,8 @@ type secretUse struct {
 
 // credentials reads spec.secretRef, spec.certSecretRef, spec.proxySecretRef and the
 // Secrets of spec.sts into the bucket configuration; without spec.secretRef, providers azure
-// and gcp use the controller's own identity, and aws and azure that of the ServiceAccount of
-// spec.serviceAccountName when it names one.
+// and gcp use the controller's own identity, and aws, azure and gcp that of the ServiceAccount
+// of spec.serviceAccountName when it names one.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 	spec := &s.Obj.Spec
 	st.cfg = bucket.Config{Provider: spec.Provider, Endpoint: spec.Endpoint, Insecure: spec.Insecure, Region: spec.Region}

@@ -100,6 +100,47 @@ func TestObjectLevelWorkloadIdentityAzure(t *testing.T) {
 	NewWithT(t).Expect(conditions.CheckInvariants(controller)).To(Succeed())
 }
 
+// TestObjectLevelWorkloadIdentityGCP reads a bucket of provider gcp with the Google service
+// account that spec.serviceAccountName impersonates, through the workload identity provider
+// of its annotations: the Security Token Service trusts only the ServiceAccount's genuine
+// tokens (checked by the API server's TokenReview), IAM Credentials lets only that
+// ServiceAccount impersonate the account, and Cloud Storage accepts only the account's
+// tokens, so that the controller's own identity is refused. A ServiceAccount without the
+// annotations fails naming the provider annotation.
+func TestObjectLevelWorkloadIdentityGCP(t *testing.T) {
+	c := cloudtest.GCP(t)
+	ns := testenv.NewNamespace(t, env.Client)
+	c.ServiceAccountIdentity(t, env.Client, ns, "reader")
+	NewWithT(t).Expect(env.Client.Create(t.Context(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "plain"}})).To(Succeed())
+	objects := map[string]string{"a.yaml": "a"}
+	c.Google.PutObjects("tenant", objects)
+	c.Google.AcceptTokens(c.GCP.Valid)
+	c.Google.RequirePrincipal(cloudtest.TenantGoogleServiceAccount)
+	googleBucket := func(name, sa string) *sourcev1.Bucket {
+		obj := cloudBucket(t, ns, sourcev1.BucketProviderGoogle, c.Google.URL(), "tenant", nil)
+		obj.Name, obj.Spec.ServiceAccountName = name, sa
+		return obj
+	}
+
+	g := NewWithT(t)
+	tenant := statuscheck.Ready(t, env.Client, create(t, googleBucket("tenant", "reader")))
+	g.Expect(artifactFiles(t, tenant.Status.Artifact)).To(Equal(objects))
+	g.Expect(c.Google.Impersonations()).To(BeNumerically(">", 0))
+	g.Expect(conditions.CheckInvariants(tenant)).To(Succeed())
+
+	t.Run("controller identity refused", func(t *testing.T) {
+		obj := statuscheck.NotReady(t, env.Client, create(t, googleBucket("controller", "")), sourcev1.BucketOperationFailedReason,
+			"Invalid Credentials (401)")
+		NewWithT(t).Expect(conditions.CheckInvariants(obj)).To(Succeed())
+	})
+	t.Run("ServiceAccount without annotation", func(t *testing.T) {
+		obj := statuscheck.NotReady(t, env.Client, create(t, googleBucket("plain", "plain")), sourcev1.BucketOperationFailedReason,
+			"ServiceAccount '"+ns+"/plain' has no annotation gcp.auth.fluxcd.io/workload-identity-provider")
+		NewWithT(t).Expect(conditions.CheckInvariants(obj)).To(Succeed())
+	})
+	t.Run("gate off", func(t *testing.T) { gateOff(t, tenant) })
+}
+
 // tenantOnly serves the storage account at account over HTTPS (trusted through the CA hook)
 // and lets through only requests with a bearer token of cloudtest.TenantClientID; it returns
 // the account's URL there.

@@ -58,8 +58,8 @@ func TestProviderSpecErrors(t *testing.T) {
 			want: "provider aws logs in to Amazon ECR registries (<account>.dkr.ecr.<region>.amazonaws.com), not 'ghcr.io'"},
 		{name: "not-acr", spec: sourcev1.OCIRepositorySpec{URL: "oci://" + cloudtest.ECRHost + "/app", Provider: "azure"},
 			want: "provider azure logs in to Azure Container Registry"},
-		{name: "workload-identity", spec: sourcev1.OCIRepositorySpec{URL: "oci://" + cloudtest.GARHost + "/p/r/app", Provider: "gcp", ServiceAccountName: "puller"},
-			want: "spec.serviceAccountName is not supported by Ferry with spec.provider gcp: object-level workload identity is implemented for aws and azure only"},
+		{name: "workload-identity-not-gar", spec: sourcev1.OCIRepositorySpec{URL: "oci://ghcr.io/org/app", Provider: "gcp", ServiceAccountName: "puller"},
+			want: "provider gcp logs in to Artifact Registry (<location>-docker.pkg.dev) and Container Registry (gcr.io), not 'ghcr.io'"},
 		{name: "secret", spec: sourcev1.OCIRepositorySpec{URL: "oci://" + cloudtest.ACRHost + "/app", Provider: "azure", SecretRef: secretRef},
 			want: "spec.secretRef cannot be used with spec.provider azure"},
 	} {

@@ -23,15 +23,16 @@ import (
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 )
 
-// TestObjectLevelWorkloadIdentity pulls from Amazon ECR and Azure Container Registry with
-// the cloud identity of spec.serviceAccountName (feature gate ObjectLevelWorkloadIdentity,
-// on in the suite): its annotations name an IAM role or an Entra ID application that only
-// the ServiceAccount's genuine tokens obtain (checked by the API server's TokenReview), and
-// only that identity may log in, so that the controller's own identity is refused. A
-// ServiceAccount without the annotations fails naming them; a controller with the gate off
-// stalls the object naming the gate.
+// TestObjectLevelWorkloadIdentity pulls from Amazon ECR, Azure Container Registry and Google
+// Artifact Registry with the cloud identity of spec.serviceAccountName (feature gate
+// ObjectLevelWorkloadIdentity, on in the suite): its annotations name an IAM role, an Entra
+// ID application, or a Google workload identity provider and the service account to
+// impersonate, which only the ServiceAccount's genuine tokens obtain (checked by the API
+// server's TokenReview), and only that identity may log in, so that the controller's own
+// identity is refused. A ServiceAccount without the annotations fails naming them; a
+// controller with the gate off stalls the object naming the gate.
 func TestObjectLevelWorkloadIdentity(t *testing.T) {
-	for _, setup := range cloudtest.All(cloud.TestCAFileEnv)[:2] {
+	for _, setup := range cloudtest.All(cloud.TestCAFileEnv) {
 		c := setup(t)
 		t.Run(c.Provider, func(t *testing.T) {
 			g := NewWithT(t)
