@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-gitops/ferry/notification-controller/internal/webhook"
 	notificationv1 "github.com/ferry-gitops/ferry/shared/api/notification/v1"
 	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
@@ -57,6 +58,7 @@ func (f *flags) program() manager.Program {
 		FlagDefaults:      map[string]string{"events-addr": ":9090"},
 		ServesEvents:      true,
 		IgnoredFlags:      map[string]manager.FlagKind{"export-http-path": manager.StringFlag},
+		FeatureGates:      []string{cloud.ObjectLevelWorkloadIdentity},
 		Register:          f.register,
 	}
 }
@@ -77,7 +79,8 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 	if err != nil {
 		return err
 	}
-	senders := sender.NewRegistry(mgr.GetAPIReader())
+	senders := sender.NewRegistry(mgr.GetAPIReader(), &sender.Identities{Tokens: o.Tokens(), Reader: mgr.GetAPIReader(),
+		Client: mgr.GetClient(), ObjectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity)})
 	hooks, err := hook.New(mgr, ctrlmetrics.Registry, hook.Options{Addr: f.receiverAddr, NoCrossNamespaceRefs: o.NoCrossNamespaceRefs, GoogleKeys: f.googleKeys},
 		ctrl.Log.WithName("receiver"))
 	if err != nil {

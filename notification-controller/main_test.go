@@ -14,6 +14,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,7 +43,7 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) {
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, notificationv1.AddToScheme,
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, authenticationv1.AddToScheme, notificationv1.AddToScheme,
 		notificationv1beta3.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -86,7 +87,7 @@ func startController(t *testing.T, ns string, f flags, args ...string) *running 
 	}
 	f.namespace = ns
 	m, err := ctrltest.Start(env, ctrltest.Options{
-		Name: controllerName, ServesEvents: true, Register: f.register,
+		Name: controllerName, ServesEvents: true, Register: f.register, FeatureGates: f.program().FeatureGates,
 		Kinds: []client.Object{&notificationv1.Receiver{}, &notificationv1beta3.Provider{}, &notificationv1beta3.Alert{}},
 		Args:  append([]string{"--events-addr=" + eventsAddr}, args...),
 	})

@@ -174,14 +174,19 @@ func (n *bitbucketServer) Post(ctx context.Context, ev Event) error {
 }
 
 // azureDevOps writes Azure DevOps commit statuses; the address is
-// https://dev.azure.com/<organization>/<project>/_git/<repository>.
+// https://dev.azure.com/<organization>/<project>/_git/<repository>. It authenticates with
+// the Secret's personal access token, or with an Entra ID token of the Azure identity of
+// spec.serviceAccountName (feature gate ObjectLevelWorkloadIdentity), not both.
 type azureDevOps struct {
 	client
 	repo repository
 }
 
 func newAzureDevOps(c *Config, h *http.Client) (Notifier, error) {
-	if err := c.need(needs{token: true}); err != nil {
+	if err := staticCredential(c); err != nil {
+		return nil, err
+	}
+	if err := c.need(needs{token: c.Identity == nil}); err != nil {
 		return nil, err
 	}
 	repo, err := parseRepository(c.Address, 4)
@@ -211,6 +216,14 @@ func (n *azureDevOps) Post(ctx context.Context, ev Event) error {
 		"description": st.description,
 		"context":     map[string]string{"genre": "fluxcd", "name": st.id},
 	}
-	_, err = n.send(ctx, request{url: u + "?api-version=6.0", body: body, user: "pat", password: n.c.Token})
+	r := request{url: u + "?api-version=6.0", body: body, user: "pat", password: n.c.Token}
+	if n.c.Identity != nil {
+		tok, err := n.c.Identity.AzureToken(ctx, azureDevOpsScope)
+		if err != nil {
+			return err
+		}
+		r.user, r.password, r.header = "", "", map[string]string{"Authorization": "Bearer " + tok}
+	}
+	_, err = n.send(ctx, r)
 	return err
 }

@@ -6,22 +6,31 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 
 	"cloud.google.com/go/auth"
 	"cloud.google.com/go/auth/credentials"
 	"cloud.google.com/go/pubsub/v2"
+	"golang.org/x/oauth2"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	grpccredentials "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+
+	"github.com/ferry-gitops/ferry/shared/cloud"
 )
 
 // googlePubSub publishes the event, as Flux's JSON event, on the Pub/Sub topic spec.channel
 // of the Google Cloud project spec.address, with the Secret's headers as the message's
-// attributes. It authenticates with the service account key (JSON) in the Secret's token,
-// else with the controller's Application Default Credentials. A token holding another kind
+// attributes. It authenticates with the Google identity of spec.serviceAccountName (feature
+// gate ObjectLevelWorkloadIdentity), else with the service account key (JSON) in the
+// Secret's token, else with the controller's Application Default Credentials; a Provider
+// naming a ServiceAccount must not also hold a key. A token holding another kind
 // of credential configuration (external account, impersonation, user credentials) is
 // refused: those can make the client read files of the controller or run programs. Each
 // event opens a client, publishes, waits for the server to have stored the message and
@@ -38,6 +47,9 @@ type googlePubSub struct {
 
 	// dial, when set (tests), replaces the endpoint and credential options of the client.
 	dial []option.ClientOption
+	// endpoint, when set (tests, see TestPubSubEndpointEnv), replaces the endpoint and
+	// transport options of the client, keeping its credentials.
+	endpoint []option.ClientOption
 }
 
 // googleProjectID matches a project ID, including the legacy domain-scoped ones
@@ -55,7 +67,10 @@ func newGooglePubSub(c *Config, _ *http.Client) (Notifier, error) {
 	if !googleTopicID.MatchString(c.Channel) || strings.HasPrefix(strings.ToLower(c.Channel), "goog") {
 		return nil, errors.New("googlepubsub provider needs the ID of the Pub/Sub topic in spec.channel (not its full name)")
 	}
-	n := &googlePubSub{c: c}
+	if err := staticCredential(c); err != nil {
+		return nil, err
+	}
+	n := &googlePubSub{c: c, endpoint: testPubSubEndpoint()}
 	if c.Token != "" {
 		key, err := googleServiceAccount([]byte(c.Token))
 		if err != nil {
@@ -84,13 +99,19 @@ func googleServiceAccount(key []byte) (*auth.Credentials, error) {
 	return creds, nil
 }
 
-// clientOptions returns the options that authenticate the client.
-func (n *googlePubSub) clientOptions() ([]option.ClientOption, error) {
+// clientOptions returns the options that authenticate the client; ctx bounds the requests
+// for the tokens of spec.serviceAccountName's identity.
+func (n *googlePubSub) clientOptions(ctx context.Context) ([]option.ClientOption, error) {
 	if n.dial != nil {
 		return append([]option.ClientOption(nil), n.dial...), nil
 	}
-	if n.key != nil {
-		return []option.ClientOption{option.WithAuthCredentials(n.key)}, nil
+	opts := append([]option.ClientOption(nil), n.endpoint...)
+	switch {
+	case n.c.Identity != nil:
+		src := oauth2.ReuseTokenSource(nil, googleIdentitySource{ctx: ctx, id: n.c.Identity})
+		return append(opts, option.WithTokenSource(src)), nil
+	case n.key != nil:
+		return append(opts, option.WithAuthCredentials(n.key)), nil
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -101,7 +122,27 @@ func (n *googlePubSub) clientOptions() ([]option.ClientOption, error) {
 		}
 		n.adc = adc
 	}
-	return []option.ClientOption{option.WithAuthCredentials(n.adc)}, nil
+	return append(opts, option.WithAuthCredentials(n.adc)), nil
+}
+
+// TestPubSubEndpointEnv names the address (127.0.0.1:<port>) of a local Pub/Sub server over
+// TLS, trusted through shared/cloud's TestCAFileEnv, that googlepubsub publishes to instead
+// of Google's, with the same credentials. Only a test binary (testing.Testing() is true)
+// reads it; a controller always publishes to Google.
+const TestPubSubEndpointEnv = "FERRY_NOTIFIER_TEST_PUBSUB_ENDPOINT"
+
+// testPubSubEndpoint returns the client options of TestPubSubEndpointEnv, or nil.
+func testPubSubEndpoint() []option.ClientOption {
+	if !testing.Testing() {
+		return nil
+	}
+	addr := os.Getenv(TestPubSubEndpointEnv)
+	tr := cloud.TestTransport(cloud.TestCAFileEnv)
+	if addr == "" || tr == nil {
+		return nil
+	}
+	return []option.ClientOption{option.WithEndpoint(addr),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(grpccredentials.NewTLS(tr.TLSClientConfig)))}
 }
 
 // Post implements Notifier.
@@ -110,12 +151,12 @@ func (n *googlePubSub) Post(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("failed to encode the event: %w", err)
 	}
-	opts, err := n.clientOptions()
+	ctx, cancel := context.WithTimeout(ctx, n.c.Timeout)
+	defer cancel()
+	opts, err := n.clientOptions(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.c.Timeout)
-	defer cancel()
 	opts = append(opts, option.WithGRPCConnectionPool(1), option.WithUserAgent("ferry-notification-controller"))
 	client, err := pubsub.NewClient(ctx, n.c.Address, opts...)
 	if err != nil {

@@ -56,6 +56,9 @@ type Config struct {
 	// (spec.commitStatusExpr); otherwise "<kind>/<name>/<first part of the UID>". ctx is
 	// the one Post was called with.
 	StatusID func(ctx context.Context, ev Event) (string, error)
+	// Identity, when set, is the cloud identity of spec.serviceAccountName, which the types
+	// of IdentityTypes authenticate with.
+	Identity Identity
 }
 
 // Unsupported are the types of Flux's enum that Ferry refuses, with the reason.
@@ -126,6 +129,9 @@ func New(c Config) (Notifier, error) {
 	build, ok := builders[c.Type]
 	if !ok {
 		return nil, fmt.Errorf("spec.type %q is not a known provider type", c.Type)
+	}
+	if c.Identity != nil && IdentityTypes[c.Type] == "" {
+		return nil, fmt.Errorf("spec.type %s does not authenticate with spec.serviceAccountName", c.Type)
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = notificationv1beta3.DefaultProviderTimeout

@@ -44,30 +44,14 @@ type Sender struct {
 // ErrSecret marks a failure to read a Secret the Provider names: it may be created later.
 var ErrSecret = errors.New("secret not readable")
 
-// Resolve builds the Sender of p, reading the Secrets it names with r. A Provider that sets
-// something Ferry cannot do, or Secrets without what its type needs, yield an error naming
-// the problem (never a secret value).
-func Resolve(ctx context.Context, r client.Reader, p *notificationv1beta3.Provider) (*Sender, error) {
-	cfg := notifier.Config{
-		Type: p.Spec.Type, Address: p.Spec.Address, Channel: p.Spec.Channel, Username: p.Spec.Username,
-		Timeout: p.GetTimeout(), ProviderUID: string(p.UID),
-	}
-	if p.Spec.Proxy != "" {
-		u, err := secrets.ParseProxy(p.Spec.Proxy)
-		if err != nil {
-			return nil, fmt.Errorf("spec.proxy: %w", err)
-		}
-		cfg.Proxy = u
-	}
-	if err := readSecrets(ctx, r, p, &cfg); err != nil {
+// Resolve builds the Sender of p, reading the Secrets it names with r; ids gives the
+// identity of spec.serviceAccountName (nil: the feature gate ObjectLevelWorkloadIdentity is
+// off). A Provider that sets something Ferry cannot do, or Secrets without what its type
+// needs, yield an error naming the problem (never a secret value).
+func Resolve(ctx context.Context, r client.Reader, ids *Identities, p *notificationv1beta3.Provider) (*Sender, error) {
+	cfg, err := Config(ctx, r, ids, p)
+	if err != nil {
 		return nil, err
-	}
-	if p.Spec.CommitStatusExpr != "" {
-		expr, err := CompileStatusExpr(p.Spec.CommitStatusExpr)
-		if err != nil {
-			return nil, err
-		}
-		cfg.StatusID = expr.Evaluator(p)
 	}
 	n, err := notifier.New(cfg)
 	if err != nil {
@@ -78,6 +62,38 @@ func Resolve(ctx context.Context, r client.Reader, p *notificationv1beta3.Provid
 		s.Interval = p.Spec.Interval.Duration
 	}
 	return s, nil
+}
+
+// Config resolves the settings of p from its spec and the Secrets it names (read with r),
+// with the identity of its spec.serviceAccountName from ids.
+func Config(ctx context.Context, r client.Reader, ids *Identities, p *notificationv1beta3.Provider) (notifier.Config, error) {
+	cfg := notifier.Config{
+		Type: p.Spec.Type, Address: p.Spec.Address, Channel: p.Spec.Channel, Username: p.Spec.Username,
+		Timeout: p.GetTimeout(), ProviderUID: string(p.UID),
+	}
+	id, err := ids.identityOf(p.Spec.Type, p.Namespace, p.Spec.ServiceAccountName)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Identity = id
+	if p.Spec.Proxy != "" {
+		u, err := secrets.ParseProxy(p.Spec.Proxy)
+		if err != nil {
+			return cfg, fmt.Errorf("spec.proxy: %w", err)
+		}
+		cfg.Proxy = u
+	}
+	if err := readSecrets(ctx, r, p, &cfg); err != nil {
+		return cfg, err
+	}
+	if p.Spec.CommitStatusExpr != "" {
+		expr, err := CompileStatusExpr(p.Spec.CommitStatusExpr)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.StatusID = expr.Evaluator(p)
+	}
+	return cfg, nil
 }
 
 // readSecrets fills cfg from the Provider's secretRef, proxySecretRef and certSecretRef.

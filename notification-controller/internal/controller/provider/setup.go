@@ -33,15 +33,14 @@ const secretsIndexKey = ".spec.secretRefs"
 // Reconciler checks Providers.
 type Reconciler struct {
 	client   client.Reader
-	secrets  client.Reader
 	senders  *sender.Registry
 	reporter *notifycontroller.Reporter
 }
 
 // Setup registers the Provider reconciler, its index of Secrets and its watches. Secrets are
-// read from the API server (reader), and only their metadata is cached.
+// read from the API server (by senders), and only their metadata is cached.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options, senders *sender.Registry) error {
-	r := &Reconciler{client: rt.Client, secrets: mgr.GetAPIReader(), senders: senders, reporter: notifycontroller.NewReporter(rt)}
+	r := &Reconciler{client: rt.Client, senders: senders, reporter: notifycontroller.NewReporter(rt)}
 	if err := controller.Index(context.Background(), mgr, &notificationv1beta3.Provider{}, secretsIndexKey, secretNames); err != nil {
 		return err
 	}
@@ -89,15 +88,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{}, nil
 }
 
-// check resolves p as a delivery would.
+// check resolves p as a delivery would, and gets a token of the identity of its
+// spec.serviceAccountName.
 func (r *Reconciler) check(ctx context.Context, p *notificationv1beta3.Provider) notifycontroller.Finding {
 	if err := unsupported.Check(p, unsupportedFields); err != nil {
 		return notifycontroller.Finding{Warning: true, Reason: fluxmeta.UnsupportedSpecReason, Message: err.Error()}
 	}
-	if _, err := sender.Resolve(ctx, r.secrets, p); err != nil {
+	if err := r.senders.Check(ctx, p); err != nil {
 		reason := notificationv1.ValidationFailedReason
-		if errors.Is(err, sender.ErrSecret) {
+		switch {
+		case errors.Is(err, sender.ErrSecret):
 			reason = notificationv1.TokenNotFoundReason
+		case errors.Is(err, sender.ErrUnsupported):
+			reason = fluxmeta.UnsupportedSpecReason
+		case errors.Is(err, sender.ErrFeatureGate):
+			reason = fluxmeta.FeatureGateDisabledReason
 		}
 		return notifycontroller.Finding{Warning: true, Reason: reason, Message: err.Error()}
 	}

@@ -27,7 +27,7 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) {
 	register := func(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
-		return Setup(mgr, rt, o, sender.NewRegistry(mgr.GetAPIReader()))
+		return Setup(mgr, rt, o, sender.NewRegistry(mgr.GetAPIReader(), nil))
 	}
 	os.Exit(ctrltest.RunSuite(m, ctrltest.SuiteOptions{
 		AddToScheme:       []func(*runtime.Scheme) error{notificationv1beta3.AddToScheme},

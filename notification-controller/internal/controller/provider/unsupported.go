@@ -8,11 +8,12 @@ import (
 )
 
 // unsupportedFields are the Provider fields Ferry accepts and does not implement
-// (docs/api-compatibility.md lists them): the types of Flux's enum without a notifier, and
-// cloud workload identity.
+// (docs/api-compatibility.md lists them): the types of Flux's enum without a notifier.
+// spec.serviceAccountName is refused with the types that do not authenticate with a cloud
+// identity, and without the feature gate ObjectLevelWorkloadIdentity, by the sender (a
+// delivery refuses it too).
 var unsupportedFields = []unsupported.Rule{
 	{Path: "spec.type", Values: refusedTypes()},
-	{Path: "spec.serviceAccountName", Message: "spec.serviceAccountName is not supported by Ferry: cloud workload identity is not implemented"},
 }
 
 func refusedTypes() []string {
