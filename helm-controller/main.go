@@ -23,6 +23,7 @@ func main() {
 		FeatureGates:      []string{dependency.AdditiveGate},
 		Kinds:             []client.Object{&helmv2.HelmRelease{}},
 		RemoteClusters:    true,
+		Impersonates:      true,
 		IgnoredFlags: map[string]manager.FlagKind{
 			"http-retry": manager.StringFlag, "snapshot-digest-algo": manager.StringFlag,
 			"override-manager": manager.StringFlag,

@@ -45,9 +45,8 @@ func (f *flags) program() manager.Program {
 		AddToScheme:       []func(*runtime.Scheme) error{kustomizev1.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme},
 		Kinds:             []client.Object{&kustomizev1.Kustomization{}},
 		Flags:             f.bind,
-		RemoteClusters:    true,
-		Decryption:        true,
-		FeatureGates:      []string{strictGate, dependency.AdditiveGate, cloud.ObjectLevelWorkloadIdentity},
+		RemoteClusters:    true, Impersonates: true, Decryption: true,
+		FeatureGates: []string{strictGate, dependency.AdditiveGate, cloud.ObjectLevelWorkloadIdentity},
 		// Applying hundreds of objects a second needs more than client-go's usual budget; the
 		// API server's priority and fairness still protects it.
 		FlagDefaults: map[string]string{"kube-api-qps": "500", "kube-api-burst": "1000"},

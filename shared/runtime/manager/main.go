@@ -31,6 +31,13 @@ type Program struct {
 	FeatureGates []string
 	// FlagDefaults override the defaults of shared flags, e.g. {"kube-api-qps": "500"}.
 	FlagDefaults map[string]string
+	// Impersonates is set for the controllers that apply as a ServiceAccount
+	// (kustomize-controller, helm-controller): their --default-service-account is the one
+	// impersonated when an object names none. The other controllers refuse the flag: Flux's
+	// use of it there (every object's cloud identity locked to a ServiceAccount of its
+	// namespace) is not implemented, and ignoring it would leave the controller's own identity
+	// to the objects that name no ServiceAccount.
+	Impersonates bool
 	// RemoteClusters is set for the controllers that act on remote clusters through
 	// spec.kubeConfig: they take --default-kubeconfig-service-account, which the others
 	// accept and ignore.
@@ -89,6 +96,9 @@ func run(o *Options, p Program) error {
 		return err
 	}
 	o.LogIgnored(log)
+	if err := refuseDefaultServiceAccount(o, p); err != nil {
+		return err
+	}
 	scheme := runtime.NewScheme()
 	for _, add := range append([]func(*runtime.Scheme) error{clientgoscheme.AddToScheme}, p.AddToScheme...) {
 		if err := add(scheme); err != nil {
@@ -109,4 +119,13 @@ func run(o *Options, p Program) error {
 		return fmt.Errorf("manager stopped: %w", err)
 	}
 	return nil
+}
+
+// refuseDefaultServiceAccount fails the start of a controller that does not impersonate when
+// --default-service-account is set (see Program.Impersonates).
+func refuseDefaultServiceAccount(o *Options, p Program) error {
+	if p.Impersonates || o.DefaultServiceAccount == "" {
+		return nil
+	}
+	return fmt.Errorf("--default-service-account is not supported by Ferry's %s: Flux uses it there to make the objects that name no spec.serviceAccountName use the cloud identity of that ServiceAccount of their namespace instead of the controller's, which Ferry does not implement; remove the flag (objects that name no ServiceAccount then use the controller's identity)", p.Name)
 }

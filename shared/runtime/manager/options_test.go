@@ -161,3 +161,29 @@ func TestDecryptionServiceAccountFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultServiceAccountRefusedWhereNotImpersonating: --default-service-account is
+// honoured by the controllers that impersonate, and stops the others from starting, naming
+// the flag, instead of being ignored.
+func TestDefaultServiceAccountRefusedWhereNotImpersonating(t *testing.T) {
+	for _, impersonates := range []bool{true, false} {
+		p := Program{Name: "c", Impersonates: impersonates}
+		o, fs, err := FlagSet(p, pflag.ContinueOnError)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := refuseDefaultServiceAccount(o, p); err != nil {
+			t.Fatalf("impersonates %v, flag unset: %v", impersonates, err)
+		}
+		if err := fs.Parse([]string{"--default-service-account=tenant"}); err != nil {
+			t.Fatal(err)
+		}
+		err = refuseDefaultServiceAccount(o, p)
+		if impersonates && (err != nil || o.DefaultServiceAccount != "tenant") {
+			t.Fatalf("impersonating controller: %v, %q", err, o.DefaultServiceAccount)
+		}
+		if !impersonates && (err == nil || !strings.Contains(err.Error(), "--default-service-account is not supported by Ferry's c")) {
+			t.Fatalf("other controller: %v", err)
+		}
+	}
+}
