@@ -42,12 +42,10 @@ type flags struct {
 }
 
 func main() {
-	var f flags
-	manager.Main(f.program())
+	manager.Main((&flags{}).program())
 }
 
-// program describes the notification-controller binary. --events-addr is where it listens
-// for events (Flux's default :9090), as in Flux's notification-controller.
+// program describes the binary; it listens for events on --events-addr (Flux's :9090).
 func (f *flags) program() manager.Program {
 	return manager.Program{
 		Name:              controllerName,
@@ -79,8 +77,7 @@ func (f *flags) register(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Opt
 	if err != nil {
 		return err
 	}
-	senders := sender.NewRegistry(mgr.GetAPIReader(), &sender.Identities{Tokens: o.Tokens(), Reader: mgr.GetAPIReader(),
-		Client: mgr.GetClient(), ObjectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity)})
+	senders := sender.NewRegistry(mgr.GetAPIReader(), sender.NewIdentities(mgr, o))
 	hooks, err := hook.New(mgr, ctrlmetrics.Registry, hook.Options{Addr: f.receiverAddr, NoCrossNamespaceRefs: o.NoCrossNamespaceRefs, GoogleKeys: f.googleKeys},
 		ctrl.Log.WithName("receiver"))
 	if err != nil {

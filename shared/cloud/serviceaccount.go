@@ -78,6 +78,18 @@ func ReadServiceAccount(ctx context.Context, r client.Reader, c client.SubResour
 	return &ServiceAccount{Namespace: namespace, Name: name, Annotations: sa.Annotations, Token: token}, nil
 }
 
+// ServiceAccountName is the ServiceAccount whose cloud identity an object with this provider
+// logs in with: name, its spec.serviceAccountName, or, when it names none, def, the
+// controller's --default-service-account (Flux's multi-tenancy lock-down: the objects of a
+// tenant never get the controller's own identity). "" means the controller's identity; a
+// provider that is not a cloud's takes no default.
+func ServiceAccountName(provider, name, def string) string {
+	if name == "" && IsCloud(provider) {
+		return def
+	}
+	return name
+}
+
 // ObjectServiceAccount returns the ServiceAccount whose identity an object of namespace with
 // this provider and spec.serviceAccountName logs in with, or nil (the controller's identity)
 // when the provider is not a cloud's or no ServiceAccount is named. Whether the object may

@@ -80,7 +80,8 @@ func ParseImage(image string, insecure bool) (name.Repository, error) {
 // RegistryClient builds the registry client of repo from what its spec names: secretRef,
 // serviceAccountName (its image pull secrets), certSecretRef, proxySecretRef and insecure, or
 // the cloud login of spec.provider (or of an --<cloud>-autologin-for-<registry> flag), with
-// the identity of spec.serviceAccountName when it names one.
+// the identity of spec.serviceAccountName when it names one, else of
+// --default-service-account when set.
 func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository) (*registry.Client, error) {
 	spec := repo.Spec
 	pullSecrets := spec.ServiceAccountName
@@ -101,7 +102,13 @@ func (d *Deps) RegistryClient(ctx context.Context, repo *imagev1.ImageRepository
 	if !cloud.IsCloud(provider) && spec.SecretRef == nil && spec.ServiceAccountName == "" {
 		provider = d.AutoLogin.provider(host)
 	}
-	sa, err := cloud.ObjectServiceAccount(ctx, d.Reader, d.Client, spec.Provider, repo.Namespace, spec.ServiceAccountName)
+	// --default-service-account locks the cloud logins, autologins included, to a
+	// ServiceAccount of the repository's namespace.
+	name := cloud.ServiceAccountName(provider, spec.ServiceAccountName, d.Options.DefaultServiceAccount)
+	if !cloud.IsCloud(spec.Provider) && spec.ServiceAccountName != "" {
+		name = "" // image pull secrets, read above
+	}
+	sa, err := cloud.ObjectServiceAccount(ctx, d.Reader, d.Client, provider, repo.Namespace, name)
 	if err != nil {
 		return nil, err
 	}

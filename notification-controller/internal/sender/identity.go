@@ -8,10 +8,13 @@ import (
 	"strings"
 	"time"
 
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/notification-controller/internal/notifier"
+	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
 	"github.com/ferry-gitops/ferry/shared/cloud"
+	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 )
 
 // Identities gives Providers the cloud identity of the ServiceAccount of their
@@ -26,6 +29,28 @@ type Identities struct {
 	// ObjectLevel is the feature gate ObjectLevelWorkloadIdentity: without it, a Provider
 	// naming a ServiceAccount is refused.
 	ObjectLevel bool
+	// Default is --default-service-account: the ServiceAccount, in a Provider's namespace,
+	// whose cloud identity a Provider that names none and has no credential of its own uses
+	// instead of the controller's (googlepubsub). The controller does not start with it set
+	// and ObjectLevel off.
+	Default string
+}
+
+// NewIdentities returns the Identities of the controller o configures: its token cache,
+// mgr's uncached reader and its client, the feature gate and --default-service-account.
+func NewIdentities(mgr ctrl.Manager, o *manager.Options) *Identities {
+	return &Identities{Tokens: o.Tokens(), Reader: mgr.GetAPIReader(), Client: mgr.GetClient(),
+		ObjectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity), Default: o.DefaultServiceAccount}
+}
+
+// defaultIdentity returns the identity of ids.Default for a Provider of typ in namespace that
+// would otherwise use the controller's own cloud identity, or nil.
+func (ids *Identities) defaultIdentity(typ, namespace string, cfg *notifier.Config) notifier.Identity {
+	if ids == nil || ids.Default == "" || cfg.Identity != nil || cfg.Token != "" ||
+		typ != notificationv1beta3.GooglePubSubProvider {
+		return nil
+	}
+	return serviceAccountIdentity{ids: ids, namespace: namespace, name: ids.Default}
 }
 
 // ErrUnsupported marks a setting Ferry does not implement for the Provider's type.

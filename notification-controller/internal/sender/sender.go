@@ -86,6 +86,9 @@ func Config(ctx context.Context, r client.Reader, ids *Identities, p *notificati
 	if err := readSecrets(ctx, r, p, &cfg); err != nil {
 		return cfg, err
 	}
+	if id := ids.defaultIdentity(p.Spec.Type, p.Namespace, &cfg); id != nil {
+		cfg.Identity = id
+	}
 	if p.Spec.CommitStatusExpr != "" {
 		expr, err := CompileStatusExpr(p.Spec.CommitStatusExpr)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 )
 
@@ -33,10 +34,9 @@ type Program struct {
 	FlagDefaults map[string]string
 	// Impersonates is set for the controllers that apply as a ServiceAccount
 	// (kustomize-controller, helm-controller): their --default-service-account is the one
-	// impersonated when an object names none. The other controllers refuse the flag: Flux's
-	// use of it there (every object's cloud identity locked to a ServiceAccount of its
-	// namespace) is not implemented, and ignoring it would leave the controller's own identity
-	// to the objects that name no ServiceAccount.
+	// impersonated when an object names none. In the other controllers it is Flux's
+	// multi-tenancy lock-down of cloud identities (cloud.ServiceAccountName), which needs the
+	// feature gate ObjectLevelWorkloadIdentity: without it they do not start.
 	Impersonates bool
 	// RemoteClusters is set for the controllers that act on remote clusters through
 	// spec.kubeConfig: they take --default-kubeconfig-service-account, which the others
@@ -122,10 +122,11 @@ func run(o *Options, p Program) error {
 }
 
 // refuseDefaultServiceAccount fails the start of a controller that does not impersonate when
-// --default-service-account is set (see Program.Impersonates).
+// --default-service-account is set without the feature gate ObjectLevelWorkloadIdentity: the
+// lock-down logs objects in with a ServiceAccount's cloud identity, which the gate allows.
 func refuseDefaultServiceAccount(o *Options, p Program) error {
-	if p.Impersonates || o.DefaultServiceAccount == "" {
+	if p.Impersonates || o.DefaultServiceAccount == "" || o.FeatureGate(cloud.ObjectLevelWorkloadIdentity) {
 		return nil
 	}
-	return fmt.Errorf("--default-service-account is not supported by Ferry's %s: Flux uses it there to make the objects that name no spec.serviceAccountName use the cloud identity of that ServiceAccount of their namespace instead of the controller's, which Ferry does not implement; remove the flag (objects that name no ServiceAccount then use the controller's identity)", p.Name)
+	return fmt.Errorf("--default-service-account makes the objects of %s that name no spec.serviceAccountName log in to their cloud provider as that ServiceAccount of their namespace, which needs object-level workload identity: add --feature-gates=%s=true", p.Name, cloud.ObjectLevelWorkloadIdentity)
 }

@@ -162,28 +162,43 @@ func TestDecryptionServiceAccountFlag(t *testing.T) {
 	}
 }
 
-// TestDefaultServiceAccountRefusedWhereNotImpersonating: --default-service-account is
-// honoured by the controllers that impersonate, and stops the others from starting, naming
-// the flag, instead of being ignored.
-func TestDefaultServiceAccountRefusedWhereNotImpersonating(t *testing.T) {
-	for _, impersonates := range []bool{true, false} {
-		p := Program{Name: "c", Impersonates: impersonates}
+// TestDefaultServiceAccountNeedsObjectLevelIdentity: --default-service-account is honoured by
+// the controllers that impersonate; the others, where it locks cloud identities to a
+// ServiceAccount, do not start with it unless ObjectLevelWorkloadIdentity is on.
+func TestDefaultServiceAccountNeedsObjectLevelIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		impersonates bool
+		gate         string
+		refused      bool
+	}{
+		{impersonates: true},
+		{impersonates: false, refused: true},
+		{impersonates: false, gate: "--feature-gates=ObjectLevelWorkloadIdentity=true"},
+	} {
+		p := Program{Name: "c", Impersonates: tc.impersonates, FeatureGates: []string{"ObjectLevelWorkloadIdentity"}}
 		o, fs, err := FlagSet(p, pflag.ContinueOnError)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := refuseDefaultServiceAccount(o, p); err != nil {
-			t.Fatalf("impersonates %v, flag unset: %v", impersonates, err)
+			t.Fatalf("%+v, flag unset: %v", tc, err)
 		}
-		if err := fs.Parse([]string{"--default-service-account=tenant"}); err != nil {
+		args := []string{"--default-service-account=tenant"}
+		if tc.gate != "" {
+			args = append(args, tc.gate)
+		}
+		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}
 		err = refuseDefaultServiceAccount(o, p)
-		if impersonates && (err != nil || o.DefaultServiceAccount != "tenant") {
-			t.Fatalf("impersonating controller: %v, %q", err, o.DefaultServiceAccount)
+		if o.DefaultServiceAccount != "tenant" {
+			t.Fatalf("%+v: the flag was not read", tc)
 		}
-		if !impersonates && (err == nil || !strings.Contains(err.Error(), "--default-service-account is not supported by Ferry's c")) {
-			t.Fatalf("other controller: %v", err)
+		if refused := err != nil; refused != tc.refused {
+			t.Fatalf("%+v: refused %v: %v", tc, refused, err)
+		}
+		if tc.refused && !strings.Contains(err.Error(), "--feature-gates=ObjectLevelWorkloadIdentity=true") {
+			t.Fatalf("the refusal does not say what to do: %v", err)
 		}
 	}
 }

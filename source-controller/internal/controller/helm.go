@@ -35,8 +35,8 @@ func HelmRepositoryOptions(ctx context.Context, c client.Reader, obj *sourcev1.H
 
 // HelmRegistryOptions returns the client settings of a HelmRepository of type oci: basic-auth
 // or docker config credentials from spec.secretRef, or the cloud login of spec.provider (with
-// tokens), TLS from spec.certSecretRef and spec.insecure.
-func HelmRegistryOptions(ctx context.Context, c client.Reader, tokens *cloud.Cache, obj *sourcev1.HelmRepository) (registry.Options, error) {
+// tokens) as sa or, when nil, the controller, TLS from spec.certSecretRef and spec.insecure.
+func HelmRegistryOptions(ctx context.Context, c client.Reader, tokens *cloud.Cache, obj *sourcev1.HelmRepository, sa *cloud.ServiceAccount) (registry.Options, error) {
 	auth, cert, err := helmSecrets(ctx, c, obj)
 	if err != nil {
 		return registry.Options{}, err
@@ -55,14 +55,15 @@ func HelmRegistryOptions(ctx context.Context, c client.Reader, tokens *cloud.Cac
 		}
 	}
 	if cloud.IsCloud(obj.Spec.Provider) {
-		return o, cloudLogin(ctx, tokens, obj, &o)
+		return o, cloudLogin(ctx, tokens, obj, &o, sa)
 	}
 	return o, nil
 }
 
-// cloudLogin logs in to the registry of an OCI HelmRepository with the controller's identity
-// of spec.provider, reaching it (for Azure's exchange) with the repository's TLS settings.
-func cloudLogin(ctx context.Context, tokens *cloud.Cache, obj *sourcev1.HelmRepository, o *registry.Options) error {
+// cloudLogin logs in to the registry of an OCI HelmRepository with the identity of
+// spec.provider of sa (--default-service-account) or, when sa is nil, the controller's,
+// reaching it (for Azure's exchange) with the repository's TLS settings.
+func cloudLogin(ctx context.Context, tokens *cloud.Cache, obj *sourcev1.HelmRepository, o *registry.Options, sa *cloud.ServiceAccount) error {
 	u, err := url.Parse(obj.Spec.URL)
 	if err != nil {
 		return fmt.Errorf("invalid OCI repository URL %q: %w", obj.Spec.URL, err)
@@ -70,7 +71,7 @@ func cloudLogin(ctx context.Context, tokens *cloud.Cache, obj *sourcev1.HelmRepo
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = o.TLS
 	defer tr.CloseIdleConnections()
-	l, err := tokens.RegistryLogin(ctx, obj.Spec.Provider, u.Host, &http.Client{Transport: tr})
+	l, err := tokens.RegistryLoginAs(ctx, obj.Spec.Provider, u.Host, &http.Client{Transport: tr}, sa)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ type Reconciler struct {
 	// spec.serviceAccountName with provider aws or azure pushes with that ServiceAccount's
 	// identity.
 	objectLevel bool
+	// defaultSA is --default-service-account: the ServiceAccount whose cloud identity pushes
+	// to a GitRepository of provider aws or azure that names none, never the controller's.
+	defaultSA string
 }
 
 // Setup registers the ImageUpdateAutomation reconciler with the manager, with the watches
@@ -56,7 +59,7 @@ type Reconciler struct {
 // when its GitRepository changes. Clones are kept in store.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options, store *workspace.Store) error {
 	r := &Reconciler{rt: rt, store: store, reader: mgr.GetAPIReader(), noCrossNamespaceRefs: o.NoCrossNamespaceRefs, tokens: o.Tokens(),
-		objectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity)}
+		objectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity), defaultSA: o.DefaultServiceAccount}
 	ctx := context.Background()
 	if err := sourceref.SetupIndex(ctx, mgr, &imagev1.ImageUpdateAutomation{}, sourceRefs); err != nil {
 		return err

@@ -42,7 +42,8 @@ func (st *state) source(ctx context.Context, s *scope) reconcile.Result {
 			return reconcile.Stalled(imagev1.InvalidSourceConfigReason, fmt.Errorf("GitRepository '%s': %w", id, err))
 		}
 	}
-	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, st.r.rt.Client, repo.Spec.Provider, repo.Namespace, repo.Spec.ServiceAccountName)
+	name := cloud.ServiceAccountName(repo.Spec.Provider, repo.Spec.ServiceAccountName, st.r.defaultSA)
+	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, st.r.rt.Client, repo.Spec.Provider, repo.Namespace, name)
 	if err != nil {
 		return reconcile.Transient(imagev1.SourceManagerFailedReason, fmt.Errorf("failed to read the credentials of GitRepository '%s': %w", id, err))
 	}

@@ -38,6 +38,9 @@ type Reconciler struct {
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
 	// with provider aws, azure or gcp uses that ServiceAccount's identity.
 	objectLevel bool
+	// defaultSA is --default-service-account: the ServiceAccount whose cloud identity the
+	// objects naming none log in with (cloud.ServiceAccountName), never the controller's.
+	defaultSA string
 
 	mu sync.Mutex
 	// indexes remember, per object, the listing its current artifact was built from, so
@@ -70,6 +73,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 func newReconciler(rt *reconcile.Runtime, d *sourcecontroller.Deps) *Reconciler {
 	return &Reconciler{rt: rt, concurrency: bucket.DefaultConcurrency, indexes: map[types.NamespacedName]builtIndex{},
 		tokens: d.Options.Tokens(), reader: rt.Client, objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity),
+		defaultSA: d.Options.DefaultServiceAccount,
 		artifacts: sourcecontroller.NewArtifacts(sourcev1.BucketKind, d.Storage,
 			func(obj *sourcev1.Bucket) (**fluxmeta.Artifact, *string) {
 				return &obj.Status.Artifact, &obj.Status.URL

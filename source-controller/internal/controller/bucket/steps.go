@@ -101,7 +101,8 @@ func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 		}
 	}
 	if spec.SecretRef == nil {
-		sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, spec.Provider, s.Obj.Namespace, spec.ServiceAccountName)
+		name := cloud.ServiceAccountName(spec.Provider, spec.ServiceAccountName, st.r.defaultSA)
+		sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, spec.Provider, s.Obj.Namespace, name)
 		if err != nil {
 			return sourcecontroller.FetchFailed(s.Obj, false, sourcev1.AuthenticationFailedReason, err)
 		}

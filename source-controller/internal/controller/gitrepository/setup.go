@@ -33,6 +33,9 @@ type Reconciler struct {
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
 	// with spec.provider aws or azure uses that ServiceAccount's identity.
 	objectLevel bool
+	// defaultSA is --default-service-account: the ServiceAccount whose cloud identity the
+	// objects naming none log in with (cloud.ServiceAccountName), never the controller's.
+	defaultSA string
 }
 
 // Setup registers the GitRepository reconciler with the manager, with the index from a
@@ -59,7 +62,8 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 // newReconciler returns the reconciler of the GitRepositories, storing into d.Storage.
 func newReconciler(rt *reconcile.Runtime, d *sourcecontroller.Deps) *Reconciler {
 	return &Reconciler{rt: rt, tokens: d.Options.Tokens(), reader: rt.Client,
-		objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity), artifacts: sourcecontroller.NewArtifacts(sourcev1.GitRepositoryKind, d.Storage,
+		objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity), defaultSA: d.Options.DefaultServiceAccount,
+		artifacts: sourcecontroller.NewArtifacts(sourcev1.GitRepositoryKind, d.Storage,
 			func(obj *sourcev1.GitRepository) (**fluxmeta.Artifact, *string) { return &obj.Status.Artifact, nil })}
 }
 

@@ -99,7 +99,8 @@ func validateSpec(obj *sourcev1.GitRepository) error {
 // spec.serviceAccountName whose AWS or Azure identity spec.provider aws or azure then uses.
 func (st *state) credentials(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, obj.Spec.Provider, obj.Namespace, obj.Spec.ServiceAccountName)
+	name := cloud.ServiceAccountName(obj.Spec.Provider, obj.Spec.ServiceAccountName, st.r.defaultSA)
+	sa, err := cloud.ObjectServiceAccount(ctx, st.r.reader, s.Client, obj.Spec.Provider, obj.Namespace, name)
 	if err != nil {
 		return authFailed(obj, err)
 	}

@@ -9,6 +9,7 @@ import (
 	helmchart "helm.sh/helm/v3/pkg/chart"
 
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
 	sourcecontroller "github.com/ferry-gitops/ferry/source-controller/internal/controller"
 	"github.com/ferry-gitops/ferry/source-controller/internal/helm/chart"
@@ -19,7 +20,13 @@ import (
 // resolveFromRegistry resolves the chart version among the tags of <repository URL>/<chart>.
 func (st *state) resolveFromRegistry(ctx context.Context, s *scope) reconcile.Result {
 	obj := s.Obj
-	opts, err := sourcecontroller.HelmRegistryOptions(ctx, st.r.secrets, st.r.tokens, st.repo)
+	repo := st.repo
+	sa, err := cloud.ObjectServiceAccount(ctx, st.r.secrets, st.r.rt.Client, repo.Spec.Provider, repo.Namespace,
+		cloud.ServiceAccountName(repo.Spec.Provider, "", st.r.defaultSA))
+	if err != nil {
+		return st.fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
+	}
+	opts, err := sourcecontroller.HelmRegistryOptions(ctx, st.r.secrets, st.r.tokens, repo, sa)
 	if err != nil {
 		return st.fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
 	}

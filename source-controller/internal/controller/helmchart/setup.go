@@ -47,6 +47,9 @@ type Reconciler struct {
 	noCrossNamespaceRefs bool
 	// tokens caches the cloud logins of the spec.provider of OCI HelmRepositories.
 	tokens *cloud.Cache
+	// defaultSA is --default-service-account: the ServiceAccount, in the HelmRepository's
+	// namespace, whose cloud identity logs in to its registry instead of the controller's.
+	defaultSA string
 }
 
 // Setup registers the HelmChart reconciler with the manager: it watches HelmCharts and the
@@ -54,6 +57,7 @@ type Reconciler struct {
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) error {
 	r := &Reconciler{rt: rt, secrets: mgr.GetAPIReader(), indexes: d.HelmIndexes(), limits: d.Helm, tokens: d.Options.Tokens(),
 		downloads: &http.Client{Timeout: 5 * time.Minute}, noCrossNamespaceRefs: d.Options.NoCrossNamespaceRefs,
+		defaultSA: d.Options.DefaultServiceAccount,
 		artifacts: sourcecontroller.NewArtifacts(sourcev1.HelmChartKind, d.Storage,
 			func(obj *sourcev1.HelmChart) (**fluxmeta.Artifact, *string) {
 				return &obj.Status.Artifact, &obj.Status.URL

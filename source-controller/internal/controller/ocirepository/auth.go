@@ -30,7 +30,8 @@ func (r *Reconciler) clientConfig(ctx context.Context, obj *sourcev1.OCIReposito
 	if err != nil {
 		return oci.Config{}, err
 	}
-	sa, err := cloud.ObjectServiceAccount(ctx, r.secrets, r.rt.Client, spec.Provider, obj.Namespace, spec.ServiceAccountName)
+	name := cloud.ServiceAccountName(spec.Provider, spec.ServiceAccountName, r.defaultSA)
+	sa, err := cloud.ObjectServiceAccount(ctx, r.secrets, r.rt.Client, spec.Provider, obj.Namespace, name)
 	if err == nil {
 		err = r.tokens.LoginRegistryAs(ctx, spec.Provider, repo.RegistryStr(), &reg, sa)
 	}

@@ -33,6 +33,9 @@ type Reconciler struct {
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: spec.serviceAccountName
 	// with a cloud provider logs in with that ServiceAccount's identity.
 	objectLevel bool
+	// defaultSA is --default-service-account: the ServiceAccount whose cloud identity the
+	// objects naming none log in with (cloud.ServiceAccountName), never the controller's.
+	defaultSA string
 }
 
 // Setup registers the OCIRepository reconciler with the manager.
@@ -53,6 +56,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, d *sourcecontroller.Deps) er
 func newReconciler(rt *reconcile.Runtime, secrets client.Reader, d *sourcecontroller.Deps) *Reconciler {
 	return &Reconciler{rt: rt, secrets: secrets, tokens: d.Options.Tokens(),
 		objectLevel: d.Options.FeatureGate(cloud.ObjectLevelWorkloadIdentity),
+		defaultSA:   d.Options.DefaultServiceAccount,
 		artifacts: sourcecontroller.NewArtifacts(sourcev1.OCIRepositoryKind, d.Storage,
 			func(obj *sourcev1.OCIRepository) (**fluxmeta.Artifact, *string) {
 				return &obj.Status.Artifact, &obj.Status.URL

@@ -1,6 +1,7 @@
 package ocirepository
 
 import (
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -45,7 +46,7 @@ func TestObjectLevelWorkloadIdentity(t *testing.T) {
 			spec := sourcev1.OCIRepositorySpec{URL: c.OCIURL("app"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"}, Provider: c.Provider,
 				CertSecretRef: &fluxmeta.LocalObjectReference{Name: "ca"}, ProxySecretRef: &fluxmeta.LocalObjectReference{Name: "proxy"}}
 
-			waitFailed(t, newRepo(t, ns, "controller", spec), sourcev1.AuthenticationFailedReason)
+			controllerID := waitFailed(t, newRepo(t, ns, "controller", spec), sourcev1.AuthenticationFailedReason)
 
 			spec.ServiceAccountName = "puller"
 			tenant := statuscheck.Ready(t, env.Client, newRepo(t, ns, "tenant", spec))
@@ -57,7 +58,42 @@ func TestObjectLevelWorkloadIdentity(t *testing.T) {
 			g.Expect(conditions.Get(plain, fluxmeta.ReadyCondition).Message).To(ContainSubstring("ServiceAccount '" + ns + "/plain' has no annotation"))
 
 			gateOff(t, tenant)
+			lockedDown(t, controllerID, "v1@"+d, "puller", "plain")
 		})
+	}
+}
+
+// lockedDown checks Flux's multi-tenancy lock-down on obj, which names no ServiceAccount and
+// which the controller's own identity cannot pull: a controller started with
+// --default-service-account=bad, a ServiceAccount without the annotations, fails to log in
+// naming them (the controller's identity is not tried), and one started with good, whose
+// identity the registry accepts, stores the artifact. (The suite's controller, without the
+// flag, keeps failing obj: the stored artifact is what shows the good reconcile.)
+func lockedDown(t *testing.T, obj *sourcev1.OCIRepository, want, good, bad string) {
+	t.Helper()
+	rec, err := events.NewRecorder(env.Config, env.Scheme, "source-controller", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &reconcile.Runtime{Client: env.Client, Events: rec, Metrics: metrics.NewRecorder()}
+	lockedTo := func(sa string) *Reconciler {
+		o := &manager.Options{FeatureGates: cloud.ObjectLevelWorkloadIdentity, DefaultServiceAccount: sa}
+		o.SetKnownFeatureGates([]string{cloud.ObjectLevelWorkloadIdentity})
+		return newReconciler(rt, env.Client, &sourcecontroller.Deps{Storage: store, Options: o})
+	}
+	_, err = lockedTo(bad).clientConfig(t.Context(), obj)
+	if err == nil || !strings.Contains(err.Error(), "ServiceAccount '"+obj.Namespace+"/"+bad+"' has no annotation") {
+		t.Fatalf("locked down to %s: %v", bad, err)
+	}
+	if _, err := lockedTo(good).Reconcile(t.Context(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)}); err != nil {
+		t.Fatal(err)
+	}
+	cur := &sourcev1.OCIRepository{}
+	if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(obj), cur); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Status.Artifact == nil || cur.Status.Artifact.Revision != want {
+		t.Fatalf("locked down to %s: artifact %+v, want revision %s", good, cur.Status.Artifact, want)
 	}
 }
 
