@@ -18,8 +18,9 @@ import (
 	"github.com/ferry-gitops/ferry/shared/health"
 )
 
-// FieldManager is the field manager of the server-side applies this package makes
-// (drift correction, CRD replacement).
+// FieldManager is the field manager of the server-side applies this package makes (drift
+// correction, CRD replacement, releases applied server-side), the name Flux's
+// helm-controller gives Helm's field manager.
 const FieldManager = "helm-controller"
 
 // Config says where a release lives and whom the actions act as.
@@ -116,7 +117,8 @@ func (c *Client) use(shared *clients) {
 }
 
 // begin prepares the next action: with per-action clients, it builds new ones unless the
-// current ones have served no action yet; and it binds ctx to the action's waits.
+// current ones have served no action yet; it binds ctx to the action's waits, and makes it
+// apply client-side unless the action says otherwise.
 func (c *Client) begin(ctx context.Context) error {
 	if c.opts.PerActionClients && c.used {
 		shared, err := newClients(c.opts.RESTConfig)
@@ -127,6 +129,7 @@ func (c *Client) begin(ctx context.Context) error {
 	}
 	c.used = true
 	c.kube.ctx = ctx
+	c.kube.serverSideApply(false, false)
 	return nil
 }
 

@@ -11,6 +11,8 @@
 //   - readiness waits with the kstatus rules of shared/health (the same as the
 //     kustomize-controller), or on request Helm 3's own checks with the same timeout and
 //     shape of error;
+//   - server-side apply of a release's objects on request, as Helm 4 does it (HIP-0023),
+//     with the method recorded on each revision for the next upgrade or rollback to follow;
 //   - the CRD policies Skip, Create and CreateReplace on install and upgrade;
 //   - recovery of a release left pending by an interrupted controller;
 //   - drift detection by server-side dry-run and its correction by server-side apply of the

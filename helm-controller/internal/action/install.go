@@ -48,6 +48,9 @@ type InstallOptions struct {
 	Labels map[string]string
 	// Description is recorded in the release; Helm's own when empty.
 	Description string
+	// ServerSideApply applies the objects server-side instead of with Helm 3's client-side
+	// patches; the release records which (ApplyMethodLabel).
+	ServerSideApply bool
 }
 
 // Install installs chrt with vals as a new release and returns it. On failure it returns
@@ -77,8 +80,9 @@ func (c *Client) Install(ctx context.Context, chrt *chart.Chart, vals map[string
 	i.CreateNamespace = o.CreateNamespace
 	i.TakeOwnership = o.TakeOwnership
 	i.PostRenderer = o.PostRenderer
-	i.Labels = o.Labels
+	i.Labels = withApplyMethod(o.Labels, o.ServerSideApply)
 	i.Description = o.Description
+	c.kube.serverSideApply(o.ServerSideApply, false)
 	rel, err := i.RunWithContext(ctx, chrt, vals)
 	if err != nil {
 		return rel, fmt.Errorf("failed to install release %s: %w", o.ReleaseName, err)
@@ -121,6 +125,10 @@ type UpgradeOptions struct {
 	Labels map[string]string
 	// Description is recorded in the release; Helm's own when empty.
 	Description string
+	// ServerSideApply selects server-side apply: enabled, disabled, or auto (or empty), which
+	// applies as the release's latest revision was applied. Objects applied client-side
+	// before are handed over to the server-side apply.
+	ServerSideApply helmv2.ServerSideApplyMode
 }
 
 // Upgrade upgrades the release to chrt with vals and returns the new revision. On failure
@@ -152,8 +160,14 @@ func (c *Client) Upgrade(ctx context.Context, chrt *chart.Chart, vals map[string
 	u.MaxHistory = o.MaxHistory
 	u.TakeOwnership = o.TakeOwnership
 	u.PostRenderer = o.PostRenderer
-	u.Labels = o.Labels
+	last, err := c.LastRelease(o.ReleaseName)
+	if err != nil {
+		return nil, fmt.Errorf("failed to upgrade release %s: %w", o.ReleaseName, err)
+	}
+	ssa := serverSide(o.ServerSideApply, last)
+	u.Labels = withApplyMethod(o.Labels, ssa)
 	u.Description = o.Description
+	c.kube.serverSideApply(ssa, ApplyMethod(last) == ApplyMethodClientSide)
 	rel, err := u.RunWithContext(ctx, o.ReleaseName, chrt, vals)
 	if err != nil {
 		return rel, fmt.Errorf("failed to upgrade release %s: %w", o.ReleaseName, err)

@@ -43,10 +43,11 @@ func (f *factory) Validator(directive string) (validation.Schema, error) {
 	return f.shared.validator, nil
 }
 
-// waiter is Helm's kube.Interface with readiness waits done by shared/health, the kstatus
-// rules the kustomize-controller uses (and the custom CEL checks of the release), instead of
-// Helm's own checks; or, when legacy is set, by Helm 3's own checks for the kinds the custom
-// checks do not name. ctx bounds the waits besides Helm's timeout; it is set for each action.
+// waiter is Helm's kube.Interface, applying server-side when the action asks for it, with
+// readiness waits done by shared/health, the kstatus rules the kustomize-controller uses (and
+// the custom CEL checks of the release), instead of Helm's own checks; or, when legacy is
+// set, by Helm 3's own checks for the kinds the custom checks do not name. ctx bounds the
+// waits besides Helm's timeout; it is set for each action.
 type waiter struct {
 	*kube.Client
 	shared  *clients
@@ -54,6 +55,9 @@ type waiter struct {
 	legacy  bool
 	checked func(apiVersion, kind string) bool
 	ctx     context.Context
+	// ssa applies the objects of the action server-side (see ssa.go); migrate first hands
+	// the fields of Helm's client-side patches to that apply. Both are set per action.
+	ssa, migrate bool
 }
 
 // Wait waits until every resource but Jobs is ready, or the timeout passes.

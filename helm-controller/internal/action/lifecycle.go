@@ -2,11 +2,13 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	helmaction "helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
 )
@@ -70,14 +72,20 @@ type RollbackOptions struct {
 	CleanupOnFail bool
 	// MaxHistory caps the revisions kept in storage; zero keeps all.
 	MaxHistory int
+	// ServerSideApply selects server-side apply: enabled, disabled, or auto (or empty), which
+	// applies as the revision rolled back to was applied.
+	ServerSideApply helmv2.ServerSideApplyMode
 }
 
 // Rollback rolls the release back to an earlier revision, which Helm records as a new
-// revision.
+// revision, recording how its objects were applied.
 func (c *Client) Rollback(ctx context.Context, name string, o RollbackOptions) error {
 	if err := c.begin(ctx); err != nil {
 		return fmt.Errorf("failed to roll back release %s: %w", name, err)
 	}
+	current, to := c.rollbackPair(name, o.Version)
+	ssa := serverSide(o.ServerSideApply, to)
+	c.kube.serverSideApply(ssa, ApplyMethod(current) == ApplyMethodClientSide)
 	r := helmaction.NewRollback(c.cfg)
 	r.Version = o.Version
 	r.Timeout = timeoutOr(o.Timeout)
@@ -88,8 +96,54 @@ func (c *Client) Rollback(ctx context.Context, name string, o RollbackOptions) e
 	r.Force = o.Force
 	r.CleanupOnFail = o.CleanupOnFail
 	r.MaxHistory = o.MaxHistory
-	if err := r.Run(name); err != nil {
-		return fmt.Errorf("failed to roll back release %s: %w", name, err)
+	runErr := r.Run(name)
+	if current != nil && (to == nil || to.Labels[ApplyMethodLabel] != methodOf(ssa)) {
+		// Helm copies the labels of the revision rolled back to, which applied the other way
+		// or did not record it.
+		if err := c.recordApplyMethod(name, current.Version+1, ssa); err != nil {
+			if runErr == nil {
+				return fmt.Errorf("failed to roll back release %s: %w", name, err)
+			}
+			c.opts.Log("%v", err)
+		}
+	}
+	if runErr != nil {
+		return fmt.Errorf("failed to roll back release %s: %w", name, runErr)
+	}
+	return nil
+}
+
+// rollbackPair returns the release's latest revision and the one a rollback to version (zero:
+// the previous one) goes back to; nil for those that cannot be read, which the rollback then
+// reports.
+func (c *Client) rollbackPair(name string, version int) (current, to *release.Release) {
+	current, err := c.cfg.Releases.Last(name)
+	if err != nil {
+		return nil, nil
+	}
+	if version == 0 {
+		version = current.Version - 1
+	}
+	to, err = c.cfg.Releases.Get(name, version)
+	if err != nil {
+		return current, nil
+	}
+	return current, to
+}
+
+// recordApplyMethod records the apply method on the given revision of the release, when
+// Helm stored it.
+func (c *Client) recordApplyMethod(name string, version int, ssa bool) error {
+	rel, err := c.cfg.Releases.Get(name, version)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read revision %d of release %s: %w", version, name, err)
+	}
+	rel.Labels = withApplyMethod(rel.Labels, ssa)
+	if err := c.cfg.Releases.Update(rel); err != nil {
+		return fmt.Errorf("failed to record the apply method of revision %d of release %s: %w", version, name, err)
 	}
 	return nil
 }

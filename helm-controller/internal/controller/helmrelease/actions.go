@@ -38,6 +38,7 @@ func (st *state) install(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		CreateNamespace:          in.CreateNamespace,
 		TakeOwnership:            !in.DisableTakeOwnership,
 		PostRenderer:             postrender.Build(obj),
+		ServerSideApply:          in.ServerSideApply != nil && *in.ServerSideApply,
 	})
 	obj.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start)}
 	return st.released(ctx, s, helmv2.ReleaseActionInstall, rel, err)
@@ -66,6 +67,7 @@ func (st *state) upgrade(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		MaxHistory:               obj.GetMaxHistory(),
 		TakeOwnership:            !up.DisableTakeOwnership,
 		PostRenderer:             postrender.Build(obj),
+		ServerSideApply:          up.ServerSideApply,
 	})
 	obj.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start)}
 	return st.released(ctx, s, helmv2.ReleaseActionUpgrade, rel, err)

@@ -52,15 +52,16 @@ func (st *state) rollback(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	timeout := rb.GetTimeout(obj.GetTimeout()).Duration
 	progressing(ctx, s, "rollback", timeout, fmt.Sprintf("to release %s with chart %s", prev.FullReleaseName(), prev.VersionedChartName()))
 	err := st.helm.Rollback(ctx, obj.GetReleaseName(), action.RollbackOptions{
-		Version:       prev.Version,
-		Timeout:       timeout,
-		Wait:          !rb.DisableWait,
-		WaitForJobs:   !rb.DisableWaitForJobs,
-		DisableHooks:  rb.DisableHooks,
-		Recreate:      rb.Recreate,
-		Force:         rb.Force,
-		CleanupOnFail: rb.CleanupOnFail,
-		MaxHistory:    obj.GetMaxHistory(),
+		Version:         prev.Version,
+		Timeout:         timeout,
+		Wait:            !rb.DisableWait,
+		WaitForJobs:     !rb.DisableWaitForJobs,
+		DisableHooks:    rb.DisableHooks,
+		Recreate:        rb.Recreate,
+		Force:           rb.Force,
+		CleanupOnFail:   rb.CleanupOnFail,
+		MaxHistory:      obj.GetMaxHistory(),
+		ServerSideApply: rb.ServerSideApply,
 	})
 	cur, _ := st.helm.LastRelease(obj.GetReleaseName())
 	st.refreshHistory(s, cur, helmv2.SnapshotActionRollback)

@@ -150,7 +150,8 @@ type Install struct {
 	// +optional
 	CreateNamespace bool `json:"createNamespace,omitempty"`
 
-	// ServerSideApply applies the objects server-side; it defaults to true.
+	// ServerSideApply applies the objects server-side. Flux with Helm 4 defaults it to true;
+	// Ferry, like Flux with UseHelm3Defaults, applies client-side when it is not set.
 	// +optional
 	ServerSideApply *bool `json:"serverSideApply,omitempty"`
 }
