@@ -70,12 +70,20 @@ type Manager struct {
 	client      client.Client
 	owner       string
 	annotations Annotations
+	observed    *Observed
 }
 
 // NewManager returns a Manager that writes through c as the field manager owner and honours
 // the per-object annotations named by ann.
 func NewManager(c client.Client, owner string, ann Annotations) *Manager {
 	return &Manager{client: c, owner: owner, annotations: ann}
+}
+
+// Observe makes m remember the objects it reads and writes in o (see Observed), and skip the
+// read of an object whose dry run shows it unchanged since; it returns m.
+func (m *Manager) Observe(o *Observed) *Manager {
+	m.observed = o
+	return m
 }
 
 // ApplyAll applies the objects in two stages: class objects (CRDs, Namespaces, ClusterRoles
@@ -188,6 +196,10 @@ func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts
 		p.action, p.result = Created, dry
 		return p, nil
 	}
+	if dryErr == nil && opts.Ignore.none() && policy != ssaIfNotPresentValue && m.observed.inSync(dry) {
+		p.action, p.result = Unchanged, dry
+		return p, nil
+	}
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(obj.GroupVersionKind())
 	err := m.client.Get(ctx, client.ObjectKeyFromObject(obj), live)
@@ -198,6 +210,8 @@ func (m *Manager) plan(ctx context.Context, obj *unstructured.Unstructured, opts
 		return p, fmt.Errorf("failed to dry-run apply %s: %w", ref, dryErr)
 	case err != nil:
 		return p, fmt.Errorf("failed to get %s: %w", ref, err)
+	default:
+		m.observed.see(live, m.disabled(live))
 	}
 	if live != nil && (policy == ssaIfNotPresentValue || m.disabled(live)) {
 		p.action, p.result = Skipped, live
@@ -236,6 +250,7 @@ func (m *Manager) write(ctx context.Context, p *planned, deadline time.Time) err
 	err := m.client.Patch(ctx, out, client.Apply, m.patchOptions(p.obj)...)
 	if err == nil {
 		p.result = out
+		m.observed.see(out, m.disabled(out))
 		return nil
 	}
 	if !p.force || !isImmutable(err) {

@@ -20,6 +20,9 @@ type Ignorer struct {
 	rules []compiledRule
 }
 
+// none reports whether i ignores nothing (nil, or no rules).
+func (i *Ignorer) none() bool { return i == nil || len(i.rules) == 0 }
+
 // compiledRule is one ignore rule with its selector parsed.
 type compiledRule struct {
 	paths []string

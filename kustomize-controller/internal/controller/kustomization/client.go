@@ -86,7 +86,7 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	if err != nil {
 		return nil, err
 	}
-	return &target{client: cl, manager: apply.NewManager(cl, ControllerName, applyAnnotations)}, nil
+	return &target{client: cl, manager: apply.NewManager(cl, ControllerName, applyAnnotations).Observe(r.observed)}, nil
 }
 
 // impersonate returns a copy of cfg acting as the service account ns/name.

@@ -23,6 +23,7 @@ import (
 
 	kustomizev1 "github.com/ferry-gitops/ferry/shared/api/kustomize/v1"
 	sourcev1 "github.com/ferry-gitops/ferry/shared/api/source/v1"
+	"github.com/ferry-gitops/ferry/shared/apply"
 	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/kubeconfig"
 	"github.com/ferry-gitops/ferry/shared/kustomize/build"
@@ -75,7 +76,9 @@ type Reconciler struct {
 	waits       *waits
 	// builds keeps each Kustomization's last build, reused while its artifact and spec stay.
 	builds *build.Cache
-	deps   dependency.Set
+	// observed remembers the objects applied, so that an unchanged one is not read again.
+	observed *apply.Observed
+	deps     dependency.Set
 	// objectLevel is the feature gate ObjectLevelWorkloadIdentity: the cloud identity of
 	// spec.decryption.serviceAccountName (or --default-decryption-service-account) decrypts.
 	objectLevel bool
@@ -94,12 +97,17 @@ var sourceKinds = sourceref.Kinds{
 // objects each take about 2 MiB.
 const buildCacheBytes = 32 << 20
 
+// observedObjects bounds the applied objects remembered (about 150 bytes each): 50,000 are
+// 10,000 Kustomizations of 5 objects.
+const observedObjects = 50_000
+
 // Setup registers the Kustomization reconciler, its indexes and its watches with mgr.
 func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opts Options) error {
 	r := &Reconciler{
 		rt: rt, opts: opts, shared: shared,
 		reader: mgr.GetAPIReader(), config: mgr.GetConfig(), scheme: mgr.GetScheme(), mapper: mgr.GetRESTMapper(),
 		clients: newClientCache(clientCacheSize), waits: newWaits(), builds: build.NewCache(buildCacheBytes),
+		observed: apply.NewObserved(observedObjects),
 		kubeconfigs: &kubeconfig.Loader{Reader: mgr.GetAPIReader(), Client: mgr.GetClient(), Tokens: shared.Tokens(),
 			DefaultServiceAccount: shared.DefaultKubeConfigServiceAccount},
 		deps:        dependency.Appliers(dependency.Kustomizations, shared.FeatureGate(dependency.AdditiveGate)),
