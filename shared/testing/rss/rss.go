@@ -68,3 +68,27 @@ func kib(v string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 	return n << 10, err
 }
+
+// CPUSeconds returns the user and system CPU time process pid has used, in seconds, from
+// /proc/<pid>/stat.
+func CPUSeconds(pid int) (float64, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("failed to read the CPU time of %d: %w", pid, err)
+	}
+	// The fields after the command name, which may hold spaces, in parentheses.
+	end := strings.LastIndexByte(string(stat), ')')
+	if end < 0 || end+2 > len(stat) {
+		return 0, fmt.Errorf("failed to parse /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(string(stat[end+2:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("failed to parse /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseFloat(fields[11], 64)
+	stime, err2 := strconv.ParseFloat(fields[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("failed to parse the CPU time in /proc/%d/stat", pid)
+	}
+	return (utime + stime) / 100, nil // USER_HZ is 100 on Linux
+}

@@ -1,9 +1,11 @@
 package rss_test
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/ferry-gitops/ferry/shared/testing/rss"
 )
@@ -46,5 +48,26 @@ func TestPeakFollowsAllocationAndResets(t *testing.T) {
 	}
 	if after.Peak-after.Current > 8<<20 {
 		t.Fatalf("peak %d after reset is not the current usage %d", after.Peak, after.Current)
+	}
+}
+
+func TestCPUSecondsGrowsWithWork(t *testing.T) {
+	before, err := rss.CPUSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the kernel has counted at least two clock ticks more.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now, err := rss.CPUSeconds(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now >= before+0.02 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %.2f s after 10 s of work", now)
+		}
 	}
 }

@@ -390,20 +390,13 @@ func BenchmarkSteadyState(b *testing.B) {
 	}
 }
 
-// cpuSeconds returns the user and system CPU time pid has used, from /proc/<pid>/stat.
+// cpuSeconds returns the CPU time pid has used.
 func cpuSeconds(b *testing.B, pid int) float64 {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := rss.CPUSeconds(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The fields after the command name (which may hold spaces) in parentheses.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	utime, err1 := strconv.ParseFloat(fields[11], 64)
-	stime, err2 := strconv.ParseFloat(fields[12], 64)
-	if err1 != nil || err2 != nil {
-		b.Fatalf("failed to read the CPU time of %d", pid)
-	}
-	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+	return s
 }
 
 // BenchmarkShards measures what a second kustomize-controller shard (--watch-label-selector,
