@@ -23,11 +23,25 @@ type Identity interface {
 }
 
 // IdentityTypes are the implemented types that authenticate with spec.serviceAccountName's
-// identity, each with the cloud it is of. Flux also takes azureeventhub, which Ferry refuses
-// as a type (Unsupported).
+// identity, each with the cloud it is of.
 var IdentityTypes = map[string]string{
-	notificationv1beta3.GooglePubSubProvider: "Google Cloud",
-	notificationv1beta3.AzureDevOpsProvider:  "Azure",
+	notificationv1beta3.GooglePubSubProvider:  "Google Cloud",
+	notificationv1beta3.AzureDevOpsProvider:   "Azure",
+	notificationv1beta3.AzureEventHubProvider: "Azure",
+}
+
+// UsesControllerIdentity reports whether a notifier of c, without c.Identity, logs in with the
+// controller's own cloud identity: googlepubsub without a key in its Secret, azureeventhub
+// with neither a token nor a connection string. (--default-service-account replaces that
+// identity with a ServiceAccount's.)
+func UsesControllerIdentity(c Config) bool {
+	switch c.Type {
+	case notificationv1beta3.GooglePubSubProvider:
+		return c.Token == ""
+	case notificationv1beta3.AzureEventHubProvider:
+		return c.Token == "" && !isConnectionString(c.Address)
+	}
+	return false
 }
 
 // azureDevOpsScope is the scope of Entra ID tokens for Azure DevOps (its application ID), as
@@ -47,6 +61,8 @@ func VerifyIdentity(ctx context.Context, c Config) error {
 		_, _, err = c.Identity.GoogleToken(ctx)
 	case notificationv1beta3.AzureDevOpsProvider:
 		_, err = c.Identity.AzureToken(ctx, azureDevOpsScope)
+	case notificationv1beta3.AzureEventHubProvider:
+		_, err = c.Identity.AzureToken(ctx, eventHubsScope)
 	default:
 		return fmt.Errorf("spec.type %s does not authenticate with spec.serviceAccountName", c.Type)
 	}

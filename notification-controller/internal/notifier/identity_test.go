@@ -12,9 +12,11 @@ import (
 	"github.com/ferry-gitops/ferry/shared/runtime/events"
 )
 
-// fakeIdentity hands out fixed tokens, or fails.
+// fakeIdentity hands out fixed tokens, or fails; its Azure tokens are for azureScope
+// (Azure DevOps' when empty).
 type fakeIdentity struct {
 	google, azure string
+	azureScope    string
 	err           error
 }
 
@@ -23,8 +25,12 @@ func (f fakeIdentity) GoogleToken(context.Context) (string, time.Time, error) {
 }
 
 func (f fakeIdentity) AzureToken(_ context.Context, scope string) (string, error) {
-	if scope != azureDevOpsScope {
-		return "", errors.New("scope " + scope + " is not Azure DevOps'")
+	want := f.azureScope
+	if want == "" {
+		want = azureDevOpsScope
+	}
+	if scope != want {
+		return "", errors.New("scope " + scope + " is not " + want)
 	}
 	return f.azure, f.err
 }

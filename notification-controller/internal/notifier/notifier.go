@@ -61,10 +61,9 @@ type Config struct {
 	Identity Identity
 }
 
-// Unsupported are the types of Flux's enum that Ferry refuses, with the reason.
-var Unsupported = map[string]string{
-	notificationv1beta3.AzureEventHubProvider: "needs the Azure Event Hubs AMQP protocol",
-}
+// Unsupported are the types of Flux's enum that Ferry refuses, with the reason: none since
+// azureeventhub sends through Event Hubs' REST API.
+var Unsupported = map[string]string{}
 
 // CommitStatusTypes are the types that write commit statuses.
 var CommitStatusTypes = map[string]bool{
@@ -107,6 +106,7 @@ var builders = map[string]func(c *Config, h *http.Client) (Notifier, error){
 	notificationv1beta3.NATSProvider:                      newNATS,
 	notificationv1beta3.OTELProvider:                      newOTel,
 	notificationv1beta3.GooglePubSubProvider:              newGooglePubSub,
+	notificationv1beta3.AzureEventHubProvider:             newAzureEventHub,
 }
 
 // Implemented returns the implemented types, sorted.

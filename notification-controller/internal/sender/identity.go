@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferry-gitops/ferry/notification-controller/internal/notifier"
-	notificationv1beta3 "github.com/ferry-gitops/ferry/shared/api/notification/v1beta3"
 	"github.com/ferry-gitops/ferry/shared/cloud"
 	"github.com/ferry-gitops/ferry/shared/runtime/manager"
 )
@@ -31,8 +30,8 @@ type Identities struct {
 	ObjectLevel bool
 	// Default is --default-service-account: the ServiceAccount, in a Provider's namespace,
 	// whose cloud identity a Provider that names none and has no credential of its own uses
-	// instead of the controller's (googlepubsub). The controller does not start with it set
-	// and ObjectLevel off.
+	// instead of the controller's (googlepubsub, azureeventhub). The controller does not
+	// start with it set and ObjectLevel off.
 	Default string
 }
 
@@ -43,11 +42,10 @@ func NewIdentities(mgr ctrl.Manager, o *manager.Options) *Identities {
 		ObjectLevel: o.FeatureGate(cloud.ObjectLevelWorkloadIdentity), Default: o.DefaultServiceAccount}
 }
 
-// defaultIdentity returns the identity of ids.Default for a Provider of typ in namespace that
-// would otherwise use the controller's own cloud identity, or nil.
-func (ids *Identities) defaultIdentity(typ, namespace string, cfg *notifier.Config) notifier.Identity {
-	if ids == nil || ids.Default == "" || cfg.Identity != nil || cfg.Token != "" ||
-		typ != notificationv1beta3.GooglePubSubProvider {
+// defaultIdentity returns the identity of ids.Default for a Provider in namespace that would
+// otherwise use the controller's own cloud identity (notifier.UsesControllerIdentity), or nil.
+func (ids *Identities) defaultIdentity(namespace string, cfg *notifier.Config) notifier.Identity {
+	if ids == nil || ids.Default == "" || cfg.Identity != nil || !notifier.UsesControllerIdentity(*cfg) {
 		return nil
 	}
 	return serviceAccountIdentity{ids: ids, namespace: namespace, name: ids.Default}
@@ -100,7 +98,10 @@ func identityTypes() string {
 		types = append(types, t)
 	}
 	sort.Strings(types)
-	return strings.Join(types, " and ")
+	if len(types) < 2 {
+		return strings.Join(types, "")
+	}
+	return strings.Join(types[:len(types)-1], ", ") + " and " + types[len(types)-1]
 }
 
 // serviceAccountIdentity is the cloud identity of the ServiceAccount namespace/name, read

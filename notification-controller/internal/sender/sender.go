@@ -86,7 +86,7 @@ func Config(ctx context.Context, r client.Reader, ids *Identities, p *notificati
 	if err := readSecrets(ctx, r, p, &cfg); err != nil {
 		return cfg, err
 	}
-	if id := ids.defaultIdentity(p.Spec.Type, p.Namespace, &cfg); id != nil {
+	if id := ids.defaultIdentity(p.Namespace, &cfg); id != nil {
 		cfg.Identity = id
 	}
 	if p.Spec.CommitStatusExpr != "" {
