@@ -43,12 +43,14 @@ type Tracker struct {
 	restored  map[uint64]bool
 	partial   map[uint64][]string
 	dirty     bool
+	// changed holds a signal once the checkpoint changed after the last Snapshot.
+	changed chan struct{}
 }
 
 // NewTracker returns a tracker that resumes from s.
 func NewTracker(s State) *Tracker {
 	t := &Tracker{watermark: s.Watermark, maxSeen: s.Watermark, entries: map[uint64]*entry{},
-		restored: map[uint64]bool{}, partial: map[uint64][]string{}}
+		restored: map[uint64]bool{}, partial: map[uint64][]string{}, changed: make(chan struct{}, 1)}
 	for _, rv := range s.Done {
 		if rv > s.Watermark {
 			t.restored[rv] = true
@@ -104,7 +106,7 @@ func (t *Tracker) Start(rv uint64, dests []string) {
 	}
 	t.entries[rv] = e
 	t.order = append(t.order, rv)
-	t.dirty = true
+	t.markDirty()
 }
 
 // Finish records that the event rv is done with dest: delivered, refused, dropped or given up
@@ -118,10 +120,23 @@ func (t *Tracker) Finish(rv uint64, dest string) {
 	}
 	delete(e.pending, dest)
 	e.delivered = append(e.delivered, dest)
-	t.dirty = true
+	t.markDirty()
 	if len(e.pending) == 0 {
 		e.done = true
 		t.advance()
+	}
+}
+
+// Changed signals (once per change, however many there were) that the checkpoint changed, so
+// that it is written only then instead of on a timer.
+func (t *Tracker) Changed() <-chan struct{} { return t.changed }
+
+// markDirty notes a change of the checkpoint and signals Changed; t.mu is held.
+func (t *Tracker) markDirty() {
+	t.dirty = true
+	select {
+	case t.changed <- struct{}{}:
+	default: // a signal is already waiting
 	}
 }
 
@@ -145,7 +160,8 @@ func (t *Tracker) advance() {
 	if wm <= t.watermark {
 		return
 	}
-	t.watermark, t.dirty = wm, true
+	t.watermark = wm
+	t.markDirty()
 	for rv := range t.restored {
 		if rv <= wm {
 			delete(t.restored, rv)

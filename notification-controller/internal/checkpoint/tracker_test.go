@@ -70,3 +70,40 @@ func TestTrackerResumeAdvances(t *testing.T) {
 		t.Fatalf("snapshot %+v", s)
 	}
 }
+
+// TestTrackerChanged: Changed signals once after changes of the checkpoint, however many, and
+// stays quiet while nothing changes, so that nothing is written on a timer.
+func TestTrackerChanged(t *testing.T) {
+	tr := NewTracker(State{Watermark: 10})
+	signalled := func() bool {
+		select {
+		case <-tr.Changed():
+			return true
+		default:
+			return false
+		}
+	}
+	if signalled() {
+		t.Fatal("a new tracker signalled a change")
+	}
+	tr.Start(11, []string{"ns/alert"})
+	tr.Finish(11, "ns/alert")
+	if !signalled() {
+		t.Fatal("no signal after an event was delivered")
+	}
+	if signalled() {
+		t.Fatal("two changes signalled twice")
+	}
+	if _, changed := tr.Snapshot(); !changed {
+		t.Fatal("the snapshot does not report the change")
+	}
+	tr.Observe(11) // nothing new
+	tr.Finish(11, "ns/alert")
+	if signalled() {
+		t.Fatal("signalled without a change")
+	}
+	tr.Observe(12) // the stream moved on: the watermark follows
+	if !signalled() {
+		t.Fatal("no signal after the watermark moved")
+	}
+}

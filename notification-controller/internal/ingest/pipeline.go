@@ -115,20 +115,27 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	return errors.Join(err, p.flush(fctx, store, tracker, twins, true))
 }
 
-// flushLoop writes the checkpoint whenever it changed (or the last write failed), every
-// FlushInterval.
+// flushLoop writes the checkpoint once it changed, at most every FlushInterval so that a
+// burst of deliveries is written once, and again every FlushInterval while a write fails.
+// Nothing wakes it while nothing changes.
 func (p *Pipeline) flushLoop(ctx context.Context, store *checkpoint.Store, tracker *checkpoint.Tracker, twins *event.Twins, failed bool) {
-	t := time.NewTicker(p.Opts.FlushInterval)
-	defer t.Stop()
 	for {
+		var retry <-chan time.Time
+		if failed {
+			retry = time.After(p.Opts.FlushInterval)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			err := p.flush(ctx, store, tracker, twins, failed)
-			if failed = err != nil; failed && ctx.Err() == nil {
-				p.Log.Error(err, "unable to write the delivery checkpoint")
+		case <-retry:
+		case <-tracker.Changed():
+			if sleep(ctx, p.Opts.FlushInterval); ctx.Err() != nil {
+				return
 			}
+		}
+		err := p.flush(ctx, store, tracker, twins, failed)
+		if failed = err != nil; failed && ctx.Err() == nil {
+			p.Log.Error(err, "unable to write the delivery checkpoint")
 		}
 	}
 }
