@@ -54,13 +54,18 @@ type Record struct {
 	Fingerprint string
 }
 
-// toolkitGroupSuffix ends the API group of every kind an Alert can select.
+// toolkitGroupSuffix ends the API group of every kind an Alert can select but one.
 const toolkitGroupSuffix = ".toolkit.fluxcd.io"
 
-// IsToolkit tells whether an involved object's apiVersion belongs to the toolkit.
+// extensionsGroup is the API group of ArtifactGenerator (Flux's source-watcher), which an
+// Alert can select too.
+const extensionsGroup = "source.extensions.fluxcd.io"
+
+// IsToolkit tells whether an involved object's apiVersion belongs to the toolkit: a kind an
+// Alert can select.
 func IsToolkit(apiVersion string) bool {
 	gv, err := schema.ParseGroupVersion(apiVersion)
-	return err == nil && strings.HasSuffix(gv.Group, toolkitGroupSuffix)
+	return err == nil && (strings.HasSuffix(gv.Group, toolkitGroupSuffix) || gv.Group == extensionsGroup)
 }
 
 // FromKubernetes reads a Kubernetes Event about a toolkit object; ok is false for an Event

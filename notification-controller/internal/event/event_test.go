@@ -80,6 +80,29 @@ func TestFromJSONRefuses(t *testing.T) {
 	}
 }
 
+// TestFromJSONAcceptsEveryAlertKind: every kind an Alert's eventSources can name is accepted,
+// ArtifactGenerator (source.extensions.fluxcd.io) among them.
+func TestFromJSONAcceptsEveryAlertKind(t *testing.T) {
+	for kind, apiVersion := range map[string]string{
+		"Kustomization":     "kustomize.toolkit.fluxcd.io/v1",
+		"GitRepository":     "source.toolkit.fluxcd.io/v1",
+		"ExternalArtifact":  "source.toolkit.fluxcd.io/v1",
+		"ArtifactGenerator": "source.extensions.fluxcd.io/v1beta1",
+		"ImagePolicy":       "image.toolkit.fluxcd.io/v1",
+	} {
+		body := `{"involvedObject":{"kind":"` + kind + `","name":"a","namespace":"n","apiVersion":"` + apiVersion + `"},"severity":"info","reason":"R","message":"m"}`
+		if _, err := FromJSON([]byte(body)); err != nil {
+			t.Errorf("%s: %v", kind, err)
+		}
+	}
+	for _, apiVersion := range []string{"extensions.fluxcd.io/v1", "source.extensions.example.com/v1"} {
+		body := `{"involvedObject":{"kind":"X","name":"a","namespace":"n","apiVersion":"` + apiVersion + `"},"severity":"info","reason":"R","message":"m"}`
+		if _, err := FromJSON([]byte(body)); err == nil {
+			t.Errorf("%s: accepted", apiVersion)
+		}
+	}
+}
+
 // TestTwins pairs one copy from each source and no more; repeats from one source are not
 // twins; pairs expire after the window; waiting POSTs survive Export and Import.
 func TestTwins(t *testing.T) {
