@@ -137,9 +137,12 @@ func cleanupBootstrap(t *testing.T) {
 		if err := client.IgnoreNotFound(env.Client.Patch(ctx, root, patch)); err != nil {
 			t.Errorf("failed to orphan Kustomization flux-system: %v", err)
 		}
+		// flux-system goes first: a reconcile of it that started before the suspension can
+		// still apply clusters/my-cluster/apps.yaml, and would create my-apps again after its
+		// deletion. Gone (its objects orphaned), nothing applies my-apps any more.
 		objs := []*unstructured.Unstructured{
-			kustomization(fleet.Namespace, "my-apps", "flux-system", "./apps/my-app"),
 			kustomization(fleet.Namespace, "flux-system", "flux-system", "./clusters/my-cluster"),
+			kustomization(fleet.Namespace, "my-apps", "flux-system", "./apps/my-app"),
 			gitRepository(fleet.Namespace, "flux-system", ""),
 		}
 		for _, o := range objs {
