@@ -35,7 +35,7 @@ require (
 	golang.org/x/oauth2 v0.37.0
 	google.golang.org/api v0.284.0
 	google.golang.org/protobuf v1.36.12
-	helm.sh/helm/v3 v3.22.0
+	helm.sh/helm/v3 v3.21.4
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
 	k8s.io/client-go v0.37.2
