@@ -67,6 +67,8 @@ type Client struct {
 	opts   Config
 	// used is set once an action has started with the current clients.
 	used bool
+	// swap names the chart that prints a prerendered release while its action runs.
+	swap swap
 }
 
 // New returns a Client for cfg.
@@ -108,7 +110,7 @@ func (c *Client) use(shared *clients) {
 	secrets.Log = log
 	c.cfg = &helmaction.Configuration{
 		RESTClientGetter: shared,
-		Releases:         storage.Init(secrets),
+		Releases:         storage.Init(&swapDriver{Driver: secrets, swap: &c.swap}),
 		KubeClient:       w,
 		Log:              log,
 		HookOutputFunc:   func(_, _, _ string) io.Writer { return io.Discard },

@@ -7,6 +7,7 @@ import (
 
 	helmaction "helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
 
@@ -44,6 +45,10 @@ type InstallOptions struct {
 	TakeOwnership bool
 	// PostRenderer transforms the rendered manifests (kustomize patches, common metadata).
 	PostRenderer postrender.PostRenderer
+	// PostRenderStrategy says which manifests PostRenderer transforms: the templates only
+	// (nohooks, or empty), hooks and templates as one stream (combined), or hooks and
+	// templates as two streams (separate).
+	PostRenderStrategy string
 	// Labels are added to the release's storage Secret.
 	Labels map[string]string
 	// Description is recorded in the release; Helm's own when empty.
@@ -83,7 +88,20 @@ func (c *Client) Install(ctx context.Context, chrt *chart.Chart, vals map[string
 	i.Labels = withApplyMethod(o.Labels, o.ServerSideApply)
 	i.Description = o.Description
 	c.kube.serverSideApply(o.ServerSideApply, false)
-	rel, err := i.RunWithContext(ctx, chrt, vals)
+	run := chrt
+	if hooksPostRendered(o.PostRenderStrategy, o.PostRenderer) {
+		var err error
+		run, err = c.prerender(chrt, vals, renderInput{
+			release:    chartutil.ReleaseOptions{Name: o.ReleaseName, Namespace: c.ns, Revision: 1, IsInstall: true},
+			skipSchema: o.DisableSchemaValidation, pr: o.PostRenderer, strategy: o.PostRenderStrategy,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("failed to install release %s: %w", o.ReleaseName, err)
+		}
+		i.PostRenderer = nil
+		defer c.unswap()
+	}
+	rel, err := i.RunWithContext(ctx, run, vals)
 	if err != nil {
 		return rel, fmt.Errorf("failed to install release %s: %w", o.ReleaseName, err)
 	}
@@ -121,6 +139,10 @@ type UpgradeOptions struct {
 	TakeOwnership bool
 	// PostRenderer transforms the rendered manifests (kustomize patches, common metadata).
 	PostRenderer postrender.PostRenderer
+	// PostRenderStrategy says which manifests PostRenderer transforms: the templates only
+	// (nohooks, or empty), hooks and templates as one stream (combined), or hooks and
+	// templates as two streams (separate).
+	PostRenderStrategy string
 	// Labels are added to the release's storage Secret.
 	Labels map[string]string
 	// Description is recorded in the release; Helm's own when empty.
@@ -168,7 +190,23 @@ func (c *Client) Upgrade(ctx context.Context, chrt *chart.Chart, vals map[string
 	u.Labels = withApplyMethod(o.Labels, ssa)
 	u.Description = o.Description
 	c.kube.serverSideApply(ssa, ApplyMethod(last) == ApplyMethodClientSide)
-	rel, err := u.RunWithContext(ctx, o.ReleaseName, chrt, vals)
+	run := chrt
+	if last != nil && hooksPostRendered(o.PostRenderStrategy, o.PostRenderer) {
+		// A release without revisions, or one with an action pending, fails in Helm's
+		// upgrade as it would without post-rendered hooks.
+		if rvals, last, current, err := c.upgradeValues(o.ReleaseName, chrt, vals, o.PreserveValues); err == nil {
+			run, err = c.prerender(chrt, rvals, renderInput{
+				release:    chartutil.ReleaseOptions{Name: o.ReleaseName, Namespace: current.Namespace, Revision: last.Version + 1, IsUpgrade: true},
+				skipSchema: o.DisableSchemaValidation, pr: o.PostRenderer, strategy: o.PostRenderStrategy,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("failed to upgrade release %s: %w", o.ReleaseName, err)
+			}
+			u.PostRenderer = nil
+			defer c.unswap()
+		}
+	}
+	rel, err := u.RunWithContext(ctx, o.ReleaseName, run, vals)
 	if err != nil {
 		return rel, fmt.Errorf("failed to upgrade release %s: %w", o.ReleaseName, err)
 	}

@@ -38,6 +38,7 @@ func (st *state) install(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		CreateNamespace:          in.CreateNamespace,
 		TakeOwnership:            !in.DisableTakeOwnership,
 		PostRenderer:             postrender.Build(obj),
+		PostRenderStrategy:       obj.Spec.PostRenderStrategy,
 		ServerSideApply:          in.ServerSideApply != nil && *in.ServerSideApply,
 	})
 	obj.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start)}
@@ -67,6 +68,7 @@ func (st *state) upgrade(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		MaxHistory:               obj.GetMaxHistory(),
 		TakeOwnership:            !up.DisableTakeOwnership,
 		PostRenderer:             postrender.Build(obj),
+		PostRenderStrategy:       obj.Spec.PostRenderStrategy,
 		ServerSideApply:          up.ServerSideApply,
 	})
 	obj.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start)}
@@ -88,7 +90,7 @@ func (st *state) released(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRe
 	msg := fmt.Sprintf("Helm %s succeeded for release %s", act, describe(rel))
 	conditions.MarkTrue(obj, helmv2.ReleasedCondition, reason, msg)
 	conditions.Delete(obj, helmv2.RemediatedCondition)
-	obj.Status.ObservedPostRenderersDigest = postrender.Digest(obj.Spec.PostRenderers)
+	obj.Status.ObservedPostRenderersDigest = postRenderersDigest(obj)
 	obj.Status.ObservedCommonMetadataDigest = postrender.Digest(obj.Spec.CommonMetadata)
 	obj.Status.Inventory = inventoryOf(rel)
 	s.Event(corev1.EventTypeNormal, reason, msg)
@@ -202,4 +204,18 @@ func progressing(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], a
 	if err := s.Progressing(ctx, msg); err != nil {
 		s.Log.Error(err, "unable to report the Helm action in progress", "action", act)
 	}
+}
+
+// postRenderersDigest is the digest of what post-renders the release: its post-renderers,
+// and the strategy when it post-renders hooks too, so that changing either upgrades the
+// release (nohooks, the default, keeps the digest of the post-renderers alone).
+func postRenderersDigest(obj *helmv2.HelmRelease) string {
+	switch obj.Spec.PostRenderStrategy {
+	case helmv2.PostRenderStrategyCombined, helmv2.PostRenderStrategySeparate:
+		return postrender.Digest(struct {
+			PostRenderers []helmv2.PostRenderer `json:"postRenderers"`
+			Strategy      string                `json:"strategy"`
+		}{obj.Spec.PostRenderers, obj.Spec.PostRenderStrategy})
+	}
+	return postrender.Digest(obj.Spec.PostRenderers)
 }

@@ -301,6 +301,36 @@ func TestPostRendererTargets(t *testing.T) {
 	g.Expect(hook.Labels).NotTo(HaveKey("team"))
 }
 
+func TestPostRenderStrategyCombined(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := testenv.NewNamespace(t, k8s)
+	helmChart(t, ns, "app", "app", "0.1.0")
+
+	hr := newRelease(ns, "hooked", "app", `{"hooks":true}`)
+	hr.Spec.PostRenderStrategy = helmv2.PostRenderStrategyCombined
+	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
+	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
+	statuscheck.Ready(t, k8s, hr)
+
+	// combined: the hooks are post-rendered with the templates.
+	var hook corev1.ConfigMap
+	g.Expect(k8s.Get(ctx, key(ns, "hooked-post-install"), &hook)).To(Succeed())
+	g.Expect(hook.Labels).To(HaveKeyWithValue("team", "web"))
+	g.Expect(hook.Labels).To(HaveKeyWithValue("helm.toolkit.fluxcd.io/name", "hooked"))
+	var dep appsv1.Deployment
+	g.Expect(k8s.Get(ctx, key(ns, "hooked"), &dep)).To(Succeed())
+	g.Expect(dep.Labels).To(HaveKeyWithValue("team", "web"))
+
+	// Going back to nohooks upgrades the release: its post-upgrade hook is not post-rendered.
+	hr = statuscheck.Update(t, k8s, hr, func(hr *helmv2.HelmRelease) { hr.Spec.PostRenderStrategy = helmv2.PostRenderStrategyNoHooks })
+	hr = statuscheck.Ready(t, k8s, hr)
+	g.Expect(hr.Status.History.Latest().Version).To(Equal(2))
+	g.Expect(k8s.Get(ctx, key(ns, "hooked-post-upgrade"), &hook)).To(Succeed())
+	g.Expect(hook.Labels).NotTo(HaveKey("team"))
+}
+
 func TestValuesFromLiteral(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)

@@ -131,7 +131,7 @@ func (st *state) release(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		chartName:            st.chart.Name(),
 		chartVersion:         st.chart.Metadata.Version,
 		configDigest:         st.valuesDigest,
-		postRenderersDigest:  postrender.Digest(obj.Spec.PostRenderers),
+		postRenderersDigest:  postRenderersDigest(obj),
 		commonMetadataDigest: postrender.Digest(obj.Spec.CommonMetadata),
 		force:                helmv2.ShouldHandleForceRequest(obj),
 	})
