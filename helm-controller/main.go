@@ -20,7 +20,7 @@ func main() {
 		Name:              controllerName,
 		DefaultConcurrent: 4,
 		AddToScheme:       []func(*runtime.Scheme) error{helmv2.AddToScheme, kustomizev1.AddToScheme, sourcev1.AddToScheme},
-		FeatureGates:      []string{dependency.AdditiveGate},
+		FeatureGates:      []string{dependency.AdditiveGate, helmrelease.UseHelm3DefaultsGate},
 		Kinds:             []client.Object{&helmv2.HelmRelease{}},
 		RemoteClusters:    true,
 		Impersonates:      true,

@@ -38,8 +38,8 @@ func (st *state) install(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		CreateNamespace:          in.CreateNamespace,
 		TakeOwnership:            !in.DisableTakeOwnership,
 		PostRenderer:             postrender.Build(obj),
-		PostRenderStrategy:       obj.Spec.PostRenderStrategy,
-		ServerSideApply:          in.ServerSideApply != nil && *in.ServerSideApply,
+		PostRenderStrategy:       st.r.defaults.postRenderStrategy(obj),
+		ServerSideApply:          st.r.defaults.installServerSide(obj),
 	})
 	obj.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start)}
 	return st.released(ctx, s, helmv2.ReleaseActionInstall, rel, err)
@@ -68,7 +68,7 @@ func (st *state) upgrade(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRel
 		MaxHistory:               obj.GetMaxHistory(),
 		TakeOwnership:            !up.DisableTakeOwnership,
 		PostRenderer:             postrender.Build(obj),
-		PostRenderStrategy:       obj.Spec.PostRenderStrategy,
+		PostRenderStrategy:       st.r.defaults.postRenderStrategy(obj),
 		ServerSideApply:          up.ServerSideApply,
 	})
 	obj.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start)}
@@ -207,15 +207,15 @@ func progressing(ctx context.Context, s *reconcile.Scope[*helmv2.HelmRelease], a
 }
 
 // postRenderersDigest is the digest of what post-renders the release: its post-renderers,
-// and the strategy when it post-renders hooks too, so that changing either upgrades the
-// release (nohooks, the default, keeps the digest of the post-renderers alone).
+// and spec.postRenderStrategy when set, so that setting or changing either upgrades the
+// release. An unset strategy keeps the digest of the post-renderers alone: a new default
+// (UseHelm3DefaultsGate) applies from the release's next upgrade, as in Flux.
 func postRenderersDigest(obj *helmv2.HelmRelease) string {
-	switch obj.Spec.PostRenderStrategy {
-	case helmv2.PostRenderStrategyCombined, helmv2.PostRenderStrategySeparate:
-		return postrender.Digest(struct {
-			PostRenderers []helmv2.PostRenderer `json:"postRenderers"`
-			Strategy      string                `json:"strategy"`
-		}{obj.Spec.PostRenderers, obj.Spec.PostRenderStrategy})
+	if obj.Spec.PostRenderStrategy == "" {
+		return postrender.Digest(obj.Spec.PostRenderers)
 	}
-	return postrender.Digest(obj.Spec.PostRenderers)
+	return postrender.Digest(struct {
+		PostRenderers []helmv2.PostRenderer `json:"postRenderers"`
+		Strategy      string                `json:"strategy"`
+	}{obj.Spec.PostRenderers, obj.Spec.PostRenderStrategy})
 }

@@ -308,8 +308,9 @@ func TestPostRenderStrategyCombined(t *testing.T) {
 	ns := testenv.NewNamespace(t, k8s)
 	helmChart(t, ns, "app", "app", "0.1.0")
 
+	// Neither the strategy nor install.serverSideApply is set: Helm 4's defaults, as in
+	// Flux 2.9 (combined, server-side).
 	hr := newRelease(ns, "hooked", "app", `{"hooks":true}`)
-	hr.Spec.PostRenderStrategy = helmv2.PostRenderStrategyCombined
 	hr.Spec.CommonMetadata = &fluxmeta.CommonMetadata{Labels: map[string]string{"team": "web"}}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())
 	statuscheck.Ready(t, k8s, hr)
@@ -322,6 +323,8 @@ func TestPostRenderStrategyCombined(t *testing.T) {
 	var dep appsv1.Deployment
 	g.Expect(k8s.Get(ctx, key(ns, "hooked"), &dep)).To(Succeed())
 	g.Expect(dep.Labels).To(HaveKeyWithValue("team", "web"))
+	g.Expect(dep.ManagedFields).To(ContainElement(And(
+		HaveField("Manager", "helm-controller"), HaveField("Operation", metav1.ManagedFieldsOperationApply))))
 
 	// Going back to nohooks upgrades the release: its post-upgrade hook is not post-rendered.
 	hr = statuscheck.Update(t, k8s, hr, func(hr *helmv2.HelmRelease) { hr.Spec.PostRenderStrategy = helmv2.PostRenderStrategyNoHooks })

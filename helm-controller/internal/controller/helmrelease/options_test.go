@@ -199,7 +199,10 @@ func TestRollbackForceAndRecreate(t *testing.T) {
 	helmChart(t, ns, "app", "app", "0.1.0")
 	yes := true
 
+	// A release applied client-side throughout, rolled back with force (replace).
+	no := false
 	hr := newRelease(ns, "rbforce", "app", `{"configMap":true}`)
+	hr.Spec.Install = &helmv2.Install{ServerSideApply: &no}
 	hr.Spec.Upgrade = &helmv2.Upgrade{Timeout: seconds(2), Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes}}
 	hr.Spec.Rollback = &helmv2.Rollback{Force: true, Recreate: true, ServerSideApply: helmv2.ServerSideApplyDisabled}
 	g.Expect(k8s.Create(ctx, hr)).To(Succeed())

@@ -48,6 +48,8 @@ type Reconciler struct {
 	noCrossNamespaceRefs bool
 	// deps are the kinds a HelmRelease may depend on.
 	deps dependency.Set
+	// defaults say what unset fields mean.
+	defaults defaults
 }
 
 // chartSources are the kinds a HelmRelease takes its chart from: its own HelmChart (of
@@ -72,6 +74,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 		defaultServiceAccount: o.DefaultServiceAccount,
 		noCrossNamespaceRefs:  o.NoCrossNamespaceRefs,
 		deps:                  dependency.Appliers(dependency.HelmReleases, o.FeatureGate(dependency.AdditiveGate)),
+		defaults:              defaults{helm3: o.FeatureGate(UseHelm3DefaultsGate)},
 	}
 	ctx := context.Background()
 	if err := dependency.SetupIndex(ctx, mgr, &helmv2.HelmRelease{}, helmv2.HelmReleaseKind); err != nil {

@@ -68,7 +68,7 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 		Namespace:        s.Obj.GetReleaseNamespace(),
 		Cache:            st.r.actions,
 		HealthChecks:     st.checks,
-		LegacyWait:       usesLegacyWait(s.Obj),
+		LegacyWait:       st.r.defaults.legacyWait(s.Obj),
 		Checked:          checkedKinds(s.Obj),
 		PerActionClients: !s.Obj.UsePersistentClient(),
 		Log:              func(format string, v ...any) { log.Info(fmt.Sprintf(format, v...)) },
@@ -78,12 +78,6 @@ func (st *state) helmClient(ctx context.Context, s *reconcile.Scope[*helmv2.Helm
 	}
 	st.helm = c
 	return c, nil
-}
-
-// usesLegacyWait reports whether obj asks for Helm 3's readiness checks (spec.waitStrategy
-// legacy) rather than kstatus.
-func usesLegacyWait(obj *helmv2.HelmRelease) bool {
-	return obj.Spec.WaitStrategy != nil && obj.Spec.WaitStrategy.Name == helmv2.WaitStrategyLegacy
 }
 
 // checkedKinds returns whether spec.healthCheckExprs name a kind: its apiVersion and kind, or

@@ -150,8 +150,8 @@ type Install struct {
 	// +optional
 	CreateNamespace bool `json:"createNamespace,omitempty"`
 
-	// ServerSideApply applies the objects server-side. Flux with Helm 4 defaults it to true;
-	// Ferry, like Flux with UseHelm3Defaults, applies client-side when it is not set.
+	// ServerSideApply applies the objects server-side. Defaults to true, or to false when
+	// helm-controller's feature gate UseHelm3Defaults is on.
 	// +optional
 	ServerSideApply *bool `json:"serverSideApply,omitempty"`
 }

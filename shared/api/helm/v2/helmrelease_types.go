@@ -150,7 +150,8 @@ type HelmReleaseSpec struct {
 
 	// PostRenderStrategy decides whether chart hooks go through the post-renderers: 'nohooks'
 	// leaves hooks alone, 'combined' renders hooks and templates as one stream, and
-	// 'separate' renders hooks as a stream of their own.
+	// 'separate' renders hooks as a stream of their own. Defaults to 'combined', or to
+	// 'nohooks' when helm-controller's feature gate UseHelm3Defaults is on.
 	// +kubebuilder:validation:Enum=nohooks;combined;separate
 	// +optional
 	PostRenderStrategy string `json:"postRenderStrategy,omitempty"`
@@ -160,6 +161,8 @@ type HelmReleaseSpec struct {
 	CommonMetadata *meta.CommonMetadata `json:"commonMetadata,omitempty"`
 
 	// WaitStrategy selects how the controller waits for the release's objects to be ready.
+	// Defaults to 'poller' (kstatus), or to 'legacy' when helm-controller's feature gate
+	// UseHelm3Defaults is on.
 	// +optional
 	WaitStrategy *WaitStrategy `json:"waitStrategy,omitempty"`
 
