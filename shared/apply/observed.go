@@ -67,7 +67,9 @@ func (o *Observed) see(live *unstructured.Unstructured, disabled bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if _, known := o.objs[live.GetUID()]; !known && len(o.objs) >= o.max {
-		for uid := range o.objs { // make room: drop any one (map order is random)
+		// Make room by dropping any one (map order is random): every interval revisits the
+		// objects in turn, a cycle in which least-recently-used eviction would keep none.
+		for uid := range o.objs {
 			delete(o.objs, uid)
 			break
 		}

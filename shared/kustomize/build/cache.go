@@ -89,7 +89,8 @@ func (c *Cache) Len() (owners, bytes int) {
 }
 
 // cacheKey is the identity of a build's inputs: the artifact, the spec (every overlay field,
-// spec.path, commonMetadata) and the options that change what is made.
+// spec.path, commonMetadata) and the options that change what is made. Not the directory the
+// artifact was extracted to: its digest names its content, wherever it lies.
 func cacheKey(artifact string, spec *kustomizev1.KustomizationSpec, opts Options) (string, error) {
 	if artifact == "" {
 		return "", fmt.Errorf("no artifact digest")
@@ -99,7 +100,7 @@ func cacheKey(artifact string, spec *kustomizev1.KustomizationSpec, opts Options
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t\x00", artifact, opts.Root, opts.Path, opts.NoRemoteBases)
+	fmt.Fprintf(h, "%s\x00%s\x00%t\x00", artifact, opts.Path, opts.NoRemoteBases)
 	h.Write(js)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -53,6 +53,12 @@ func TestCacheReusesBuildOfSameArtifactAndSpec(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(dataK(g, objs)).To(Equal("one"), "same artifact and spec: the kept build")
 	g.Expect(objs[0].GetLabels()).To(BeEmpty())
+	// The same artifact extracted elsewhere is the same content.
+	elsewhere := opts
+	elsewhere.Root = t.TempDir()
+	objs, err = c.Build("uid-1", "sha256:a", spec, elsewhere)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(dataK(g, objs)).To(Equal("one"), "same artifact elsewhere: the kept build")
 
 	objs, err = c.Build("uid-2", "sha256:a", spec, opts)
 	g.Expect(err).NotTo(HaveOccurred())
