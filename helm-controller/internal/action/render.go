@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	helmaction "helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
@@ -20,12 +21,11 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	helmv2 "github.com/ferry-gitops/ferry/shared/api/helm/v2"
-	helmaction "helm.sh/helm/v3/pkg/action"
 )
 
 // Helm 3 post-renders the templates of a release and never its hooks. The strategies
-// combined and separate of spec.postRenderStrategy (Helm 4's, HIP-0026's follow-up
-// helm/helm#32049) post-render the hooks too, before Helm sorts them from the templates.
+// combined and separate of spec.postRenderStrategy (Helm 4.2's, helm/helm#32049)
+// post-render the hooks too, before Helm sorts them from the templates.
 // Helm 3 has no seam there, so for those strategies this package renders the chart itself,
 // as Helm's install and upgrade would (same capabilities, values, release options and
 // engine), post-renders the result, and gives Helm a chart whose templates print that result
