@@ -93,16 +93,27 @@ func TestInstallCheckUninstall(t *testing.T) {
 	g.Expect(res.Err).To(ContainSubstring("✔ GitRepository/ferry-install/app finalizers deleted"))
 	g.Expect(res.Err).To(ContainSubstring("✔ CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io deleted"))
 	g.Expect(res.Err).To(ContainSubstring("✔ Namespace/ferry-install deleted"))
-	g.Eventually(func() bool {
+	// The API server deletes a CRD's objects before the CRD, polling for up to a minute per
+	// attempt: on a loaded machine that outlasts a rollout's deadline. What is left is named,
+	// with the API server's Terminating condition (why it waits).
+	g.Eventually(func() []string {
 		var crds apiextensionsv1.CustomResourceDefinitionList
 		g.Expect(env.Client.List(ctx, &crds)).To(Succeed())
+		var left []string
 		for _, crd := range crds.Items {
-			if strings.HasSuffix(crd.Name, ".toolkit.fluxcd.io") {
-				return false
+			if !strings.HasSuffix(crd.Name, ".toolkit.fluxcd.io") {
+				continue
 			}
+			why := "not terminating"
+			for _, c := range crd.Status.Conditions {
+				if c.Type == apiextensionsv1.Terminating {
+					why = c.Reason + ": " + c.Message
+				}
+			}
+			left = append(left, crd.Name+" ("+why+")")
 		}
-		return true
-	}, testenv.RolloutTimeout, testenv.Interval).Should(BeTrue(), "the CRDs are gone")
+		return left
+	}, 3*testenv.RolloutTimeout, testenv.Interval).Should(BeEmpty(), "the CRDs are gone")
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(workload), workload)).To(Succeed(), "the workload stays")
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{}))
