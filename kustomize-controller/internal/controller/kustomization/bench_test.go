@@ -182,7 +182,7 @@ func benchKustomizations(b *testing.B, n int) {
 	for b.Loop() {
 		ns := benchNamespace(b)
 		a := benchRepo(b, ns, n)
-		before := apiRequests(b)
+		before, beforeBy := apiRequests(b), apiRequestsBy(b)
 		profiled := cpuProfile(b, fmt.Sprintf("kustomizations-%d", n), profileSeconds(n))
 		start := time.Now()
 		gitRepository(b, ns, "repo", &a)
@@ -198,6 +198,9 @@ func benchKustomizations(b *testing.B, n int) {
 		// The controller's requests: without the benchmark's list and watch (a few, counted
 		// as two), the GitRepository and the n Kustomizations it created.
 		requests := apiRequests(b) - before - 2 - float64(n+1)
+		if os.Getenv(profileEnv) != "" {
+			b.Logf("API requests (the benchmark's own among them):\n%s", requestsDiff(beforeBy, apiRequestsBy(b), n))
+		}
 		floor := applyFloor(b, n)
 		u, err := rss.Of(pid)
 		if err != nil {

@@ -2,9 +2,11 @@ package kustomization
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +52,16 @@ func applyApp(ns, name string) error {
 // apiRequests returns the API server's count of the requests it has served
 // (apiserver_request_total, every verb and resource), read from its /metrics as an admin.
 func apiRequests(b *testing.B) float64 {
+	var total float64
+	for _, v := range apiRequestsBy(b) {
+		total += v
+	}
+	return total
+}
+
+// apiRequestsBy returns the API server's count of the requests it has served by verb,
+// resource, subresource and dry run (a "verb resource/subresource dry-run" key).
+func apiRequestsBy(b *testing.B) map[string]float64 {
 	hc, err := rest.HTTPClientFor(env.Config)
 	if err != nil {
 		b.Fatal(err)
@@ -63,12 +75,34 @@ func apiRequests(b *testing.B) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return sumCounter(string(text), "apiserver_request_total")
+	return countersBy(string(text), "apiserver_request_total", "verb", "resource", "subresource", "dry_run")
 }
 
-// sumCounter sums the samples of counter name in a Prometheus text exposition.
-func sumCounter(text, name string) float64 {
-	var total float64
+// requestsDiff formats the counts of after that grew since before, largest first, each per
+// object of n.
+func requestsDiff(before, after map[string]float64, n int) string {
+	type row struct {
+		key string
+		d   float64
+	}
+	var rows []row
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			rows = append(rows, row{k, d})
+		}
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.d, a.d) })
+	var sb strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&sb, "%8.0f %6.2f/object  %s\n", r.d, r.d/float64(n), r.key)
+	}
+	return sb.String()
+}
+
+// countersBy sums the samples of counter name in a Prometheus text exposition by the values
+// of labels, joined by spaces.
+func countersBy(text, name string, labels ...string) map[string]float64 {
+	totals := map[string]float64{}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -77,9 +111,29 @@ func sumCounter(text, name string) float64 {
 			continue
 		}
 		fields := strings.Fields(line)
-		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
-			total += v
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			continue
 		}
+		var key []string
+		for _, l := range labels {
+			key = append(key, labelValue(line, l))
+		}
+		totals[strings.Join(key, " ")] += v
 	}
-	return total
+	return totals
+}
+
+// labelValue returns the value of label in one sample line of a Prometheus text exposition,
+// or "" when the line has none.
+func labelValue(line, label string) string {
+	_, rest, ok := strings.Cut(line, `,`+label+`="`)
+	if !ok {
+		_, rest, ok = strings.Cut(line, `{`+label+`="`)
+	}
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
 }
