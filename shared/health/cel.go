@@ -37,8 +37,12 @@ type celExpr struct {
 
 // NewChecks compiles checks. Each expression must evaluate to a boolean over
 // the object's top-level fields (metadata, spec, status, …); a kind may
-// appear once.
+// appear once. Without checks it returns nil at no cost (a CEL environment is
+// expensive to build, and most objects that reconcile have no checks).
 func NewChecks(checks []fluxmeta.CustomHealthCheck) (*Checks, error) {
+	if len(checks) == 0 {
+		return nil, nil
+	}
 	opts := []cel.EnvOption{cel.OptionalTypes()}
 	for _, v := range celVariables {
 		opts = append(opts, cel.Variable(v, cel.DynType))
