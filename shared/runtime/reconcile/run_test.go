@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -66,9 +67,7 @@ func newHarness(t testing.TB) *harness {
 	counted := interceptor.NewClient(c, interceptor.Funcs{
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, o ...client.SubResourcePatchOption) error {
 			h.statusWrites.Add(1)
-			if w, ok := obj.(*Widget); ok {
-				h.patched = append(h.patched, conditionSummary(w))
-			}
+			h.patched = append(h.patched, patchedSummary(t, obj, p))
 			return c.SubResource(sub).Patch(ctx, obj, p, o...)
 		},
 		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, o ...client.SubResourceUpdateOption) error {
@@ -196,6 +195,20 @@ func TestRunRefusesUnsupportedFields(t *testing.T) {
 	_, err, _ = h.reconcile(w)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(conditions.IsReady(h.get(w))).To(BeTrue())
+}
+
+// patchedSummary is the conditionSummary of the status that patch p of obj writes (the
+// StatusPatcher sends the status alone, with a metadata-only object).
+func patchedSummary(t testing.TB, obj client.Object, p client.Patch) string {
+	data, err := p.Data(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Widget{}
+	if err := json.Unmarshal(data, w); err != nil {
+		t.Fatal(err)
+	}
+	return conditionSummary(w)
 }
 
 // conditionSummary is "Ready=<status>/<reason> Reconciling=<status>" of w.
