@@ -21,7 +21,7 @@ var HelmReleases = Kind{
 // Appliers returns the set of a controller of own (Kustomizations or HelmReleases): a
 // Kustomization may depend on Kustomizations and HelmReleases, and so may a HelmRelease.
 func Appliers(own Kind, additive bool) Set {
-	set := Set{Own: own, Additive: additive}
+	set := Set{Own: own, Additive: additive, lazy: &lazyWatches{}}
 	for _, k := range []Kind{Kustomizations, HelmReleases} {
 		if k.Name != own.Name {
 			set.Others = append(set.Others, k)

@@ -59,6 +59,9 @@ type Set struct {
 	Others []Kind
 	// Additive checks a dependency's Ready condition as well as its readyExpr (AdditiveGate).
 	Additive bool
+	// lazy holds the watches of Others until a dependent names their kind (Appliers makes
+	// it; a set without it watches every kind from the start).
+	lazy *lazyWatches
 }
 
 // kinds returns Own and Others.
@@ -159,6 +162,9 @@ func Check(ctx context.Context, c client.Client, obj Dependent, set Set) reconci
 			return reconcile.Stalled(fluxmeta.UnsupportedSpecReason, err)
 		}
 		kinds[i] = k
+		if k.Name != set.Own.Name {
+			set.lazy.need(k.Name)
+		}
 		if d.ReadyExpr == "" {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ferry-gitops/ferry/shared/runtime/conditions"
 	"github.com/ferry-gitops/ferry/shared/runtime/reconcile"
@@ -27,18 +28,28 @@ type Changed func(old, cur client.Object) bool
 // are woken when their answer may change, and not by every status write of a dependency.
 // A kind of Others that the cluster does not serve (its controller and CRD were left out of
 // the install) is not watched: the controller still starts, and a dependency of that kind is
-// retried with back-off.
-func Watch(b *builder.Builder, c client.Client, set Set, newList func() client.ObjectList, also Changed) *builder.Builder {
+// retried with back-off. A kind of Others is watched from the first time Check meets a
+// reference to it (for a set made by Appliers): until a dependent names one, the controller
+// neither caches that kind nor decodes every status write of its objects.
+func Watch(b *builder.Builder, mgr ctrl.Manager, set Set, newList func() client.ObjectList, also Changed) *builder.Builder {
+	c := mgr.GetClient()
 	for i, k := range set.kinds() {
 		if i > 0 && !served(c, k) {
 			continue
 		}
 		w := &watcher{c: c, set: set, kind: k, newList: newList, also: also}
-		b = b.Watches(k.New(), handler.Funcs{
+		h := handler.Funcs{
 			CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) { w.enqueue(ctx, q, nil, e.Object) },
 			UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) { w.enqueue(ctx, q, e.ObjectOld, e.ObjectNew) },
 			DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) { w.enqueue(ctx, q, nil, e.Object) },
-		})
+		}
+		if i == 0 || set.lazy == nil {
+			b = b.Watches(k.New(), h)
+			continue
+		}
+		src := &lazySource{src: source.Kind[client.Object](mgr.GetCache(), k.New(), h)}
+		set.lazy.add(k.Name, src)
+		b = b.WatchesRawSource(src)
 	}
 	return b
 }

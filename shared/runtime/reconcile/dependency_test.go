@@ -52,7 +52,7 @@ func startWidgetController(t *testing.T) {
 	kind := widgetKind(&counter{steps: map[string]int{}, final: map[string]int{}})
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&Widget{}, builder.WithPredicates(controller.Default()))
-	err = dependency.Watch(b, mgr.GetClient(), widgetDependencies, func() client.ObjectList { return &WidgetList{} }, nil).
+	err = dependency.Watch(b, mgr, widgetDependencies, func() client.ObjectList { return &WidgetList{} }, nil).
 		Named("widget").
 		Complete(ctrlreconcile.Func(func(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 			return reconcile.Run(ctx, rt, kind, req)

@@ -88,7 +88,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, o *manager.Options) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&helmv2.HelmRelease{}, builder.WithPredicates(controller.Default()))
-	b = dependency.Watch(b, rt.Client, r.deps, newList, nil)
+	b = dependency.Watch(b, mgr, r.deps, newList, nil)
 	b = sourceref.Watch(b, rt.Client, chartSources, newList, nil)
 	// Only the metadata of ConfigMaps and Secrets is cached; their data is read directly.
 	err := b.Watches(&corev1.ConfigMap{}, enqueueValuesUsers(rt.Client, "ConfigMap"), builder.OnlyMetadata).

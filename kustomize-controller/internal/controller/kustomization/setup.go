@@ -129,7 +129,7 @@ func Setup(mgr ctrl.Manager, rt *reconcile.Runtime, shared *manager.Options, opt
 		Watches(&kustomizev1.Kustomization{}, handler.Funcs{UpdateFunc: r.cancelObsoleteWait}).
 		WithOptions(shared.ControllerOptions()).
 		Named("kustomization")
-	b = dependency.Watch(b, mgr.GetClient(), r.deps, newList, appliedRevisionChanged)
+	b = dependency.Watch(b, mgr, r.deps, newList, appliedRevisionChanged)
 	b = sourceref.Watch(b, mgr.GetClient(), sourceKinds, newList, r.supersede)
 	if err := b.Complete(ctrlreconcile.Func(r.Reconcile)); err != nil {
 		return fmt.Errorf("failed to set up the Kustomization controller: %w", err)
