@@ -184,6 +184,7 @@ func benchKustomizations(b *testing.B, n int) {
 		a := benchRepo(b, ns, n)
 		before, beforeBy := apiRequests(b), apiRequestsBy(b)
 		profiled := cpuProfile(b, fmt.Sprintf("kustomizations-%d", n), profileSeconds(n))
+		midHeap := heapProfileAfter(b, fmt.Sprintf("kustomizations-%d-heap-mid", n), profileSeconds(n)/2)
 		start := time.Now()
 		gitRepository(b, ns, "repo", &a)
 		names := map[string]bool{}
@@ -194,6 +195,7 @@ func benchKustomizations(b *testing.B, n int) {
 		}
 		end, p50, p99 := latencies(start, waitAllReady(b, ns, names))
 		profiled()
+		midHeap()
 		heapProfile(b, fmt.Sprintf("kustomizations-%d-heap", n))
 		// The controller's requests: without the benchmark's list and watch (a few, counted
 		// as two), the GitRepository and the n Kustomizations it created.
@@ -322,6 +324,21 @@ func heapProfile(b *testing.B, name string) {
 	if os.Getenv(profileEnv) != "" {
 		fetchProfile(b, "heap", name)
 	}
+}
+
+// heapProfileAfter takes, when profileEnv is set, a heap profile of the binary last started
+// after d (amid the work, where memory peaks), and returns a function that waits for it.
+func heapProfileAfter(b *testing.B, name string, d time.Duration) (wait func()) {
+	if os.Getenv(profileEnv) == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(d)
+		fetchProfile(b, "heap", name)
+	}()
+	return func() { <-done }
 }
 
 // fetchProfile writes the profile at /debug/pprof/<path> of the binary last started to
