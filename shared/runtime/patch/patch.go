@@ -55,8 +55,8 @@ func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) (bool, err
 
 // send patches the status subresource of obj. For a typed object it asks for the metadata of
 // the result only, and takes its resourceVersion: the caller holds the status it wrote, and
-// decoding the whole object back (inventory, history, conditions) was a tenth of a steady
-// reconcile's CPU time, the API server's encoding of it more.
+// decoding the whole object back (inventory, history, conditions) was about 7 % of a steady
+// kustomize-controller's CPU time (profile of BenchmarkSteadyState, 1,000 Kustomizations).
 func (p *StatusPatcher) send(ctx context.Context, obj client.Object, patch client.Patch) error {
 	if _, ok := obj.(runtime.Unstructured); ok {
 		return p.client.Status().Patch(ctx, obj, patch)
